@@ -36,7 +36,7 @@ def _event_type(model: type[BaseModel]) -> str:
 
 def _tagged_adapter(union: object) -> TypeAdapter[Any]:
     members = _members(union)
-    return TypeAdapter(Annotated[Union[members], Field(discriminator="type")])  # type: ignore[arg-type,valid-type]  # noqa: UP007
+    return TypeAdapter(Annotated[Union[members], Field(discriminator="type")])  # type: ignore[arg-type]  # noqa: UP007
 
 
 CLIENT_EVENT_TYPES: frozenset[str] = frozenset(_event_type(m) for m in _members(RealtimeClientEvent))
