@@ -1,0 +1,99 @@
+"""The seams between the session engine and the local voice model.
+
+The engine (``engine.py``) owns the protocol: items, turns, responses, events. What a turn *sounds like* and what
+the assistant *says* come from the parts defined here, so the offline voice model (VAD, recognition, speech,
+responder) can be swapped, scripted or left out without touching the protocol code.
+
+All audio crossing these seams is mono PCM16 at 24 kHz as a 1-D ``numpy.int16`` array: the Realtime API's own
+``audio/pcm`` format. Transports convert to and from it (WebRTC: 48 kHz Opus; WebSocket: base64 PCM16).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+SAMPLE_RATE = 24_000
+Pcm16 = npt.NDArray[np.int16]
+
+
+@dataclass(frozen=True)
+class VadEvent:
+    """A speech boundary found by the VAD.
+
+    ``audio_ms`` counts from the start of all audio written to the input buffer in this session, like the API's
+    ``audio_start_ms`` (which already includes the prefix padding) and ``audio_end_ms``.
+    """
+
+    kind: Literal["speech_started", "speech_stopped"]
+    audio_ms: int
+
+
+class VoiceActivityDetector(Protocol):
+    """Server VAD: fed the input audio as it arrives, reports speech boundaries."""
+
+    def feed(self, samples: Pcm16) -> list[VadEvent]: ...
+
+    def reset(self) -> None: ...
+
+
+class VadFactory(Protocol):
+    def __call__(self, *, threshold: float, prefix_padding_ms: int, silence_duration_ms: int) -> VoiceActivityDetector:
+        ...
+
+
+class SpeechRecognizer(Protocol):
+    """Turns one committed user turn into text ("" when it heard nothing)."""
+
+    def transcribe(self, samples: Pcm16) -> str: ...
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Synthesised audio and when each word starts in it, so transcript deltas can track the audio."""
+
+    samples: Pcm16
+    word_starts_ms: list[tuple[str, int]] = field(default_factory=list)
+
+
+class SpeechSynthesizer(Protocol):
+    """Speaks text in a Realtime voice (``alloy``, ``marin``, ...) at a speed from 0.25 to 1.5."""
+
+    def synthesize(self, text: str, voice: str, speed: float = 1.0) -> Speech: ...
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the assistant does in one response: say ``text``, or call a function (then speak after its output)."""
+
+    text: str | None = None
+    function_call: FunctionCall | None = None
+
+
+@dataclass(frozen=True)
+class ResponseContext:
+    """Everything a responder may look at. ``conversation`` holds GA conversation items as dicts, oldest first;
+    ``pending_function_outputs`` holds ``function_call_output`` items that arrived since the last response."""
+
+    instructions: str
+    tools: list[dict[str, Any]]
+    tool_choice: str | dict[str, Any]
+    conversation: list[dict[str, Any]]
+    last_user_text: str | None
+    pending_function_outputs: list[dict[str, Any]]
+    is_first_response: bool
+
+
+class Responder(Protocol):
+    """Decides the assistant's next reply. Deterministic: the same context gives the same reply."""
+
+    def respond(self, context: ResponseContext) -> Reply: ...
