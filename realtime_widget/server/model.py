@@ -41,8 +41,9 @@ class VoiceActivityDetector(Protocol):
 
 
 class VadFactory(Protocol):
-    def __call__(self, *, threshold: float, prefix_padding_ms: int, silence_duration_ms: int) -> VoiceActivityDetector:
-        ...
+    def __call__(
+        self, *, threshold: float, prefix_padding_ms: int, silence_duration_ms: int
+    ) -> VoiceActivityDetector: ...
 
 
 class SpeechRecognizer(Protocol):
