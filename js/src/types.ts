@@ -1,0 +1,228 @@
+// Shared types: the wire to the kernel (docs/wire.md) and the seam between the connection layer and the UI.
+// The connection layer (src/connection/) implements `Controller`; the UI (src/ui/) only reads it.
+
+/** A Realtime event as JSON. Narrowed by `type` where it is used; never trusted past the parse step. */
+export interface RealtimeEvent {
+  type: string;
+  event_id?: string;
+  [key: string]: unknown;
+}
+
+export type Status = "idle" | "minting" | "connecting" | "connected" | "reconnecting" | "closed" | "failed";
+
+export type ErrorCode =
+  | "bad_key"
+  | "no_access"
+  | "rate_limited"
+  | "server_error"
+  | "network"
+  | "sdp_rejected"
+  | "ice_failed"
+  | "channel_closed"
+  | "mic_denied"
+  | "mic_missing"
+  | "session_update_timeout"
+  | "malformed_event"
+  | "tool_error"
+  | "autoplay_blocked"
+  | "kernel_timeout"
+  | "unknown";
+
+/** A failure as a person sees it: what happened and what to do next. Rendered as text, never HTML. */
+export interface WidgetError {
+  code: ErrorCode;
+  message: string;
+  hint: string;
+}
+
+export type TurnDetectionChoice = "server_vad" | "semantic_vad" | "none";
+
+/** The `settings` trait: what the UI edits before connecting. */
+export interface Settings {
+  voice: string;
+  instructions: string;
+  turn_detection: TurnDetectionChoice;
+}
+
+/** The `options` trait: how to connect. */
+export interface ConnectionOptions {
+  audio: {
+    echoCancellation: boolean;
+    noiseSuppression: boolean;
+    autoGainControl: boolean;
+    deviceId: string | null;
+  };
+  ice_servers: RTCIceServer[];
+  max_bitrate_kbps: number | null;
+  reconnect: { max_attempts: number; base_delay_ms: number; max_delay_ms: number };
+  disconnect_grace_ms: number;
+  stats_interval_ms: number;
+}
+
+// ---- Items sent to the kernel in batches (each has k and t: browser ms since the Unix epoch) ----
+
+export interface EventItem {
+  k: "event";
+  t: number;
+  dir: "client" | "server";
+  event: RealtimeEvent | null;
+  /** Only when the message was not valid JSON: its text, cut to 2,000 characters. */
+  raw?: string;
+}
+
+export interface StatsItem {
+  k: "stats";
+  t: number;
+  rtt_ms: number | null;
+  jitter_ms: number | null;
+  packets_received: number | null;
+  packets_lost: number | null;
+  bytes_received: number | null;
+  bytes_sent: number | null;
+  bitrate_in_kbps: number | null;
+  bitrate_out_kbps: number | null;
+  audio_level_in: number | null;
+  audio_level_out: number | null;
+  codec: string | null;
+}
+
+export type TimelineWhat =
+  | "connect_requested"
+  | "mint_start"
+  | "mint_end"
+  | "mic_start"
+  | "mic_ready"
+  | "offer_created"
+  | "answer_received"
+  | "ice_state"
+  | "connection_state"
+  | "dc_open"
+  | "session_update_sent"
+  | "session_updated"
+  | "connected"
+  | "first_audio"
+  | "disconnected"
+  | "reconnect_scheduled"
+  | "closed"
+  | "failed"
+  | "clock_offset"
+  | "mic_error"
+  | "autoplay_blocked";
+
+export interface TimelineItem {
+  k: "timeline";
+  t: number;
+  what: TimelineWhat;
+  attempt: number;
+  detail: Record<string, unknown>;
+}
+
+export interface VoiceLatencyItem {
+  k: "voice_latency";
+  t: number;
+  ms: number;
+  user_speech_end_t: number;
+  assistant_audio_start_t: number;
+}
+
+export type WireItem = EventItem | StatsItem | TimelineItem | VoiceLatencyItem;
+
+export interface BatchMessage {
+  type: "rtw:batch";
+  client: string;
+  seq: number;
+  items: WireItem[];
+}
+
+export interface AckMessage {
+  type: "rtw:ack";
+  client: string;
+  seq: number;
+}
+
+// ---- Kernel → browser commands ----
+
+export interface ToolStatusMessage {
+  name: "tool_status";
+  call_id: string;
+  state: "waiting" | "running" | "done" | "error";
+  tool: string;
+  arguments: string;
+  output?: string;
+  error?: string;
+}
+
+export interface NoticeMessage {
+  name: "notice";
+  level: "info" | "warning" | "error";
+  text: string;
+}
+
+export type KernelCommand =
+  | { name: "connect" }
+  | { name: "disconnect" }
+  | { name: "send"; event: RealtimeEvent }
+  | { name: "interrupt" }
+  | ToolStatusMessage
+  | NoticeMessage;
+
+export interface CommandEnvelope {
+  type: "rtw:cmd";
+  command: KernelCommand;
+}
+
+// ---- The seam between the connection layer and the UI ----
+
+export interface Levels {
+  /** Mic level, 0..1 (RMS, perceptually scaled). */
+  input: number;
+  /** Remote (assistant) audio level, 0..1. */
+  output: number;
+}
+
+export interface ControllerEvents {
+  status: (status: Status) => void;
+  error: (error: WidgetError | null) => void;
+  event: (item: EventItem) => void;
+  stats: (item: StatsItem) => void;
+  levels: (levels: Levels) => void;
+  timeline: (item: TimelineItem) => void;
+  voiceLatency: (item: VoiceLatencyItem) => void;
+  tool: (message: ToolStatusMessage) => void;
+  notice: (message: NoticeMessage) => void;
+  /** True while a command to the kernel has waited more than 1 s (a cell is running). */
+  kernelWaiting: (waiting: boolean) => void;
+  /** The remote audio could not autoplay: the UI shows a click-to-enable-audio prompt. */
+  autoplayBlocked: (blocked: boolean) => void;
+}
+
+/** One per widget model per page (created in `initialize`), shared by every view of that model. */
+export interface Controller {
+  readonly status: Status;
+  readonly error: WidgetError | null;
+  /** When the current connection reached `connected` (ms since epoch), or null. */
+  readonly connectedSince: number | null;
+  readonly muted: boolean;
+  /** True while push-to-talk is held. */
+  readonly talking: boolean;
+  /** Every item seen so far in this page (restored history first), for views created later. Bounded. */
+  readonly recentEvents: readonly EventItem[];
+  readonly recentStats: readonly StatsItem[];
+  readonly toolCalls: ReadonlyMap<string, ToolStatusMessage>;
+
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  setMuted(muted: boolean): void;
+  /** Sends a client event on the data channel (adding an event_id) and reports it. False when not connected. */
+  sendEvent(event: RealtimeEvent): boolean;
+  /** Sends a user text message and asks for a response. */
+  sendText(text: string): boolean;
+  /** response.cancel when a response is active, then output_audio_buffer.clear. */
+  interrupt(): void;
+  /** Push-to-talk: press clears the input buffer and opens the mic; release commits and asks for a response. */
+  pushToTalk(pressed: boolean): void;
+  listMicrophones(): Promise<MediaDeviceInfo[]>;
+  /** Retries remote audio playback after a user gesture (autoplay was blocked). */
+  enableAudio(): Promise<void>;
+  on<K extends keyof ControllerEvents>(name: K, listener: ControllerEvents[K]): () => void;
+}
