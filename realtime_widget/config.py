@@ -159,7 +159,7 @@ class SessionConfig(BaseModel):
     model: str = Field(default="gpt-realtime", min_length=1)
     instructions: str | None = None
     voice: str | CustomVoice = "marin"
-    output_modalities: list[Literal["audio", "text"]] = Field(default_factory=lambda: _AUDIO_ONLY.copy())
+    output_modalities: list[Literal["audio", "text"]] = Field(default_factory=_AUDIO_ONLY.copy)
     turn_detection: ServerVAD | SemanticVAD | None = Field(default_factory=ServerVAD, discriminator="type")
     noise_reduction: Literal["near_field", "far_field"] | None = None
     transcription: Transcription | None = Field(default_factory=Transcription)
