@@ -1,0 +1,57 @@
+"""Session-wide real services for the browser and notebook tests: one JupyterLab and one Chromium per run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .harness import JupyterLab, chromium_context, only_loopback_interfaces, start_jupyterlab, stop_jupyterlab
+from .lab_page import LabPage
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # WebRTC in Chromium uses every interface it can see; only a lo-only namespace keeps traffic on loopback.
+    if only_loopback_interfaces():
+        return
+    skip = pytest.mark.skip(reason="browser tests run only inside a lo-only network namespace (scripts/test)")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+    env = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL"}}
+    server = start_jupyterlab(tmp_path_factory.mktemp("jupyterlab"), REPO / "notebooks", env)
+    try:
+        yield server
+    finally:
+        stop_jupyterlab(server)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
+
+
+@pytest.fixture
+def lab_page(browser: Any, lab: JupyterLab) -> Iterator[LabPage]:
+    page = browser.new_page()
+    try:
+        yield LabPage(page, lab)
+    finally:
+        page.close()

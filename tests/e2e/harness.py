@@ -1,0 +1,224 @@
+"""Real services for the end-to-end tests: JupyterLab, Debian's Chromium driven by Playwright, a kernel client.
+
+Each is started once per test run and stopped by the PID it was started with. The WebRTC tests must run in a
+network namespace that has only ``lo`` (see ``scripts/in-loopback-netns``), so no packet can leave the machine.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CHROMIUM = os.environ.get("REALTIME_WIDGET_CHROMIUM", "/usr/bin/chromium")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+
+
+def only_loopback_interfaces() -> bool:
+    """True inside a network namespace whose only interface is ``lo``."""
+    return sorted(os.listdir("/sys/class/net")) == ["lo"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_process_group(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """Ends a process we started (and its children, which share its group), politely first."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+@dataclass
+class JupyterLab:
+    """A JupyterLab server with its own config, runtime and settings folders."""
+
+    url: str
+    token: str
+    root_dir: Path
+    runtime_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"token {self.token}"}
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=10, **kwargs)
+
+    def kernel_client(self, notebook_name: str) -> KernelClient:
+        """A second client attached to the live kernel behind an open notebook."""
+        for session in self.api("GET", "/api/sessions").json():
+            if session["path"].endswith(notebook_name):
+                return KernelClient.attach(self.runtime_dir / f"kernel-{session['kernel']['id']}.json")
+        raise LookupError(f"no kernel session for {notebook_name}")
+
+
+def start_jupyterlab(base: Path, notebooks: Path, env: dict[str, str]) -> JupyterLab:
+    """Starts JupyterLab on 127.0.0.1 serving a copy of ``notebooks``; waits until it answers."""
+    root = base / "root"
+    shutil.copytree(notebooks, root)
+    dirs = {name: base / name for name in ("config", "runtime", "settings", "workspaces")}
+    for path in dirs.values():
+        path.mkdir(parents=True)
+    # Widget state is saved into notebooks so tests can check no secret ends up there.
+    settings = dirs["settings"]
+    (settings / "@jupyter-widgets" / "jupyterlab-manager").mkdir(parents=True)
+    (settings / "@jupyter-widgets" / "jupyterlab-manager" / "plugin.jupyterlab-settings").write_text(
+        json.dumps({"saveState": True})
+    )
+    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    port = free_port()
+    token = secrets.token_hex(16)
+    full_env = {
+        **env,
+        "JUPYTER_CONFIG_DIR": str(dirs["config"]),
+        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
+    }
+    log_path = base / "jupyterlab.log"
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.expose_app_in_browser=True",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    lab = JupyterLab(f"http://127.0.0.1:{port}", token, root, dirs["runtime"], process, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited early:\n{log_path.read_text()[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if lab.api("GET", "/api/status").status_code == 200:
+                return lab
+        time.sleep(0.2)
+    stop_process_group(process)
+    raise TimeoutError(f"JupyterLab did not start:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_jupyterlab(lab: JupyterLab) -> None:
+    with contextlib.suppress(httpx.HTTPError):
+        lab.api("POST", "/api/shutdown")
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        lab.process.wait(10)
+    stop_process_group(lab.process)
+
+
+class KernelClient:
+    """Runs code in a live kernel and reads back values, as a second client beside the browser."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    @classmethod
+    def attach(cls, connection_file: Path) -> KernelClient:
+        from jupyter_client import BlockingKernelClient
+
+        client = BlockingKernelClient()
+        client.load_connection_file(str(connection_file))
+        client.start_channels()
+        client.wait_for_ready(timeout=30)
+        return cls(client)
+
+    def run(self, code: str, timeout: float = 30) -> None:
+        """Executes ``code``; raises with the kernel's traceback when it fails."""
+        reply = self._client.execute_interactive(code, timeout=timeout, output_hook=lambda _msg: None)
+        content = reply["content"]
+        if content["status"] != "ok":
+            raise RuntimeError("\n".join(content.get("traceback", [])) or content.get("evalue", "kernel error"))
+
+    def value(self, expression: str, timeout: float = 30) -> Any:
+        """Evaluates ``expression`` in the kernel; its repr must be a Python literal."""
+        reply = self._client.execute_interactive(
+            "", user_expressions={"r": expression}, timeout=timeout, output_hook=lambda _msg: None
+        )
+        result = reply["content"]["user_expressions"]["r"]
+        if result["status"] != "ok":
+            raise RuntimeError(f"{expression!r} failed: {result.get('ename')}: {result.get('evalue')}")
+        return ast.literal_eval(result["data"]["text/plain"])
+
+    def wait_until(self, expression: str, timeout: float = 30, interval: float = 0.25) -> Any:
+        """Polls until ``expression`` evaluates truthy in the kernel, and returns its value."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            last = self.value(expression)
+            if last:
+                return last
+            time.sleep(interval)
+        raise TimeoutError(f"{expression!r} stayed falsy for {timeout} s (last: {last!r})")
+
+    def close(self) -> None:
+        self._client.stop_channels()
+
+
+@contextlib.contextmanager
+def chromium_context(user_data_dir: Path, extra_args: list[str] | None = None) -> Iterator[Any]:
+    """A fresh persistent Chromium context (Debian's build) with fake media devices."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(user_data_dir),
+            executable_path=CHROMIUM,
+            headless=True,
+            chromium_sandbox=False,
+            args=[*CHROMIUM_ARGS, *(extra_args or [])],
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()

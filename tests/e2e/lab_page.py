@@ -1,0 +1,71 @@
+"""Driving a notebook in JupyterLab through its exposed application object (``--LabApp.expose_app_in_browser``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .harness import JupyterLab
+
+OPEN_TIMEOUT_MS = 60_000
+
+
+class LabPage:
+    """One browser tab showing one notebook."""
+
+    def __init__(self, page: Any, lab: JupyterLab) -> None:
+        self.page = page
+        self.lab = lab
+        self.console: list[str] = []
+        self.frames_received: list[str] = []
+        page.on("websocket", self._watch_websocket)
+        page.on("console", lambda msg: self.console.append(f"{msg.type}: {msg.text}"))
+        page.on("pageerror", lambda err: self.console.append(f"pageerror: {err}"))
+
+    def _watch_websocket(self, websocket: Any) -> None:
+        websocket.on("framereceived", lambda payload: self.frames_received.append(str(payload)))
+
+    def open_notebook(self, name: str) -> None:
+        """Opens ``name`` and waits until its kernel is ready."""
+        self.page.goto(f"{self.lab.url}/lab/tree/{name}?token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
+        self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=OPEN_TIMEOUT_MS)
+        self.page.evaluate(
+            """async () => {
+                const app = window.jupyterapp;
+                await app.started; await app.restored;
+                for (let i = 0; i < 600; i++) {
+                    const w = app.shell.currentWidget;
+                    if (w && w.sessionContext) {
+                        await w.context.ready; await w.sessionContext.ready;
+                        if (w.sessionContext.session && w.sessionContext.session.kernel) return;
+                    }
+                    await new Promise(r => setTimeout(r, 100));
+                }
+                throw new Error('notebook kernel never became ready');
+            }"""
+        )
+
+    def command(self, command_id: str, args: dict[str, Any] | None = None) -> None:
+        self.page.evaluate(
+            "([id, args]) => window.jupyterapp.commands.execute(id, args)", [command_id, args or {}]
+        )
+
+    def run_all_cells(self) -> None:
+        self.command("notebook:run-all-cells")
+
+    def wait_kernel_idle(self, timeout_ms: int = 60_000) -> None:
+        self.page.wait_for_function(
+            """() => {
+                const w = window.jupyterapp.shell.currentWidget;
+                const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+                return k && k.status === 'idle';
+            }""",
+            timeout=timeout_ms,
+        )
+
+    def set_theme(self, theme: str) -> None:
+        """``'JupyterLab Light'`` or ``'JupyterLab Dark'``."""
+        self.command("apputils:change-theme", {"theme": theme})
+        self.page.wait_for_function("(t) => document.body.dataset.jpThemeName === t", arg=theme)
+
+    def save(self) -> None:
+        self.command("docmanager:save")
