@@ -10,8 +10,9 @@ All audio crossing these seams is mono PCM16 at 24 kHz as a 1-D ``numpy.int16`` 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +53,28 @@ class SpeechRecognizer(Protocol):
     def transcribe(self, samples: Pcm16) -> str: ...
 
 
+class RecognitionStream(Protocol):
+    """One user turn recognised while it is still being spoken, so little work is left when it ends.
+
+    ``feed`` the turn's audio as it arrives (from ``speech_started``, prefix padding included), then call
+    ``finish`` once for the text of everything fed ("" when it heard nothing), or ``cancel`` to drop it.
+    A stream is used from one thread at a time; ``feed`` may block for a few milliseconds of decoding.
+    """
+
+    def feed(self, samples: Pcm16) -> None: ...
+
+    def finish(self) -> str: ...
+
+    def cancel(self) -> None: ...
+
+
+@runtime_checkable
+class StreamingSpeechRecognizer(SpeechRecognizer, Protocol):
+    """A recognizer that can also decode a turn incrementally (optional; engines may use plain ``transcribe``)."""
+
+    def start_stream(self) -> RecognitionStream: ...
+
+
 @dataclass(frozen=True)
 class Speech:
     """Synthesised audio and when each word starts in it, so transcript deltas can track the audio."""
@@ -64,6 +87,15 @@ class SpeechSynthesizer(Protocol):
     """Speaks text in a Realtime voice (``alloy``, ``marin``, ...) at a speed from 0.25 to 1.5."""
 
     def synthesize(self, text: str, voice: str, speed: float = 1.0) -> Speech: ...
+
+
+@runtime_checkable
+class StreamingSpeechSynthesizer(SpeechSynthesizer, Protocol):
+    """A synthesizer that yields a reply in pieces (a sentence at a time), so playback can start after the
+    first piece. Each ``Speech`` is self-contained: its ``word_starts_ms`` count from the start of that piece.
+    Concatenating the pieces' samples gives the same audio as ``synthesize``. (Optional for engines.)"""
+
+    def synthesize_stream(self, text: str, voice: str, speed: float = 1.0) -> Iterator[Speech]: ...
 
 
 @dataclass(frozen=True)
