@@ -1,0 +1,89 @@
+"""The local Realtime-compatible server: its state (keys, calls) and the aiohttp application around it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from realtime_widget.server import http_api
+from realtime_widget.server.auth import KeyStore
+from realtime_widget.server.cors import cors_middleware
+from realtime_widget.server.events import EventChecker
+from realtime_widget.server.ids import new_id
+from realtime_widget.server.webrtc import WebRtcCall
+
+log = logging.getLogger(__name__)
+
+
+class RealtimeServer:
+    """A Realtime-compatible server bound to ``host``; use in-process (tests) or via the CLI.
+
+    ``strict`` validates every server event against ``openai.types.realtime`` and records failures in
+    ``checker.violations``.
+    """
+
+    def __init__(self, api_key: str, *, host: str = "127.0.0.1", port: int = 0, strict: bool = False) -> None:
+        self.host = host
+        self.port = port
+        self.keys = KeyStore(api_key)
+        self.checker = EventChecker(strict=strict)
+        self.calls: dict[str, WebRtcCall] = {}
+        self.app = create_app(self)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
+    async def start(self) -> int:
+        """Bind and serve; returns the bound port (a free one when ``port`` was 0)."""
+        self._runner = web.AppRunner(self.app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server  # aiohttp keeps the asyncio server here; it is the only way to read the bound port
+        assert server is not None
+        sockets: Any = server.sockets  # type: ignore[attr-defined]
+        self.port = int(sockets[0].getsockname()[1])
+        return self.port
+
+    async def stop(self) -> None:
+        """Close every call, then the HTTP server."""
+        await asyncio.gather(*(call.close() for call in list(self.calls.values())), return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def open_call(self, offer_sdp: str, session: dict[str, Any]) -> tuple[str, str]:
+        """Create a WebRTC call for an offer; returns ``(call_id, answer_sdp)``."""
+        call_id = new_id("rtc")
+        call = WebRtcCall(call_id, session, checker=self.checker, on_closed=self._forget_call)
+        self.calls[call_id] = call
+        try:
+            answer = await call.answer(offer_sdp)
+        except Exception as exc:
+            await call.close()
+            raise ValueError(str(exc)) from exc
+        return call_id, answer
+
+    async def end_call(self, call_id: str) -> bool:
+        call = self.calls.get(call_id)
+        if call is None:
+            return False
+        await call.close()
+        return True
+
+    def _forget_call(self, call: WebRtcCall) -> None:
+        self.calls.pop(call.call_id, None)
+
+
+def create_app(server: RealtimeServer) -> web.Application:
+    """The aiohttp application serving ``server``'s endpoints."""
+    app = web.Application(middlewares=[cors_middleware], client_max_size=32 * 1024 * 1024)
+    app[http_api.SERVER_KEY] = server
+    http_api.add_routes(app)
+    return app

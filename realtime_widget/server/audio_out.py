@@ -1,0 +1,129 @@
+"""The server's outgoing WebRTC audio: a track paced in real time that plays queued speech or silence."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
+
+from realtime_widget.server.model import SAMPLE_RATE, Pcm16
+
+TRACK_RATE = 48_000
+FRAME_MS = 20
+FRAME_SAMPLES = TRACK_RATE * FRAME_MS // 1000
+
+
+def upsample_to_track_rate(samples: Pcm16) -> Pcm16:
+    """24 kHz → 48 kHz by linear interpolation (the engine's audio is band-limited speech; this is enough)."""
+    if samples.size == 0:
+        return samples
+    positions = np.arange(samples.size * 2, dtype=np.float64) / 2.0
+    resampled = np.interp(positions, np.arange(samples.size), samples.astype(np.float64))
+    return np.clip(np.rint(resampled), -32768, 32767).astype(np.int16)
+
+
+class PacedAudioTrack(MediaStreamTrack):
+    """A 48 kHz mono track sending one 20 ms frame every 20 ms: queued audio first, silence when idle.
+
+    ``on_start`` fires when audio starts after silence, ``on_drain`` when the queue runs dry. ``played_ms``
+    counts the queued audio actually sent since the last ``clear()`` or idle period, which is what the engine
+    truncates an interrupted item to. ``send_times`` (monotonic seconds) lets benchmarks measure pacing.
+    """
+
+    kind = "audio"
+
+    def __init__(self, record_timing: bool = False) -> None:
+        super().__init__()
+        self._queue: deque[Pcm16] = deque()
+        self._queued_samples = 0
+        self._played_samples = 0
+        self._playing = False
+        self._start: float | None = None
+        self._pts = 0
+        self.on_start: Callable[[], None] | None = None
+        self.on_drain: Callable[[], None] | None = None
+        self.record_timing = record_timing
+        self.send_times: list[float] = []
+
+    # ---- engine side ----------------------------------------------------------------------------------------
+    def enqueue(self, samples_24k: Pcm16) -> None:
+        """Queue engine audio (mono PCM16 24 kHz) to play after what is already queued."""
+        samples = upsample_to_track_rate(samples_24k)
+        if samples.size:
+            self._queue.append(samples)
+            self._queued_samples += samples.size
+
+    def clear(self) -> int:
+        """Drop everything not yet sent; returns the milliseconds that had been played."""
+        played = self.played_ms
+        self._queue.clear()
+        self._queued_samples = 0
+        self._playing = False
+        self._played_samples = 0
+        return played
+
+    @property
+    def played_ms(self) -> int:
+        return self._played_samples * 1000 // TRACK_RATE
+
+    @property
+    def queued_ms(self) -> int:
+        return self._queued_samples * 1000 // TRACK_RATE
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    # ---- aiortc side ----------------------------------------------------------------------------------------
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            self._pts += FRAME_SAMPLES
+            wait = self._start + self._pts / TRACK_RATE - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        if self.record_timing:
+            self.send_times.append(time.monotonic())
+        frame = AudioFrame.from_ndarray(self._next_samples().reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = TRACK_RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, TRACK_RATE)
+        return frame
+
+    def _next_samples(self) -> Pcm16:
+        out = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        filled = 0
+        while filled < FRAME_SAMPLES and self._queue:
+            head = self._queue[0]
+            take = min(FRAME_SAMPLES - filled, head.size)
+            out[filled : filled + take] = head[:take]
+            filled += take
+            if take == head.size:
+                self._queue.popleft()
+            else:
+                self._queue[0] = head[take:]
+        self._queued_samples -= filled
+        if filled:
+            if not self._playing:
+                self._playing = True
+                self._played_samples = 0
+                if self.on_start is not None:
+                    self.on_start()
+            self._played_samples += filled
+        if self._playing and not self._queue:
+            self._playing = False
+            if self.on_drain is not None:
+                self.on_drain()
+        return out
+
+
+assert SAMPLE_RATE * 2 == TRACK_RATE

@@ -1,0 +1,63 @@
+"""API keys: the standard key given at start-up, and the ephemeral ``ek_`` keys minted from it."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from realtime_widget.server.ids import new_id
+
+MIN_TTL_S = 10
+MAX_TTL_S = 7200
+DEFAULT_TTL_S = 600
+
+
+@dataclass(frozen=True)
+class EphemeralKey:
+    value: str
+    expires_at: int
+    session: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Who is calling: the standard key, or an ephemeral key carrying the session it was minted with."""
+
+    kind: Literal["standard", "ephemeral"]
+    session: dict[str, Any] | None = None
+
+
+@dataclass
+class KeyStore:
+    """Checks ``Authorization: Bearer`` values. Ephemeral keys create sessions until they expire and can be used
+    for several sessions, as the API's are."""
+
+    standard_key: str
+    _ephemeral: dict[str, EphemeralKey] = field(default_factory=dict)
+
+    def mint(self, ttl_s: int, session: dict[str, Any]) -> EphemeralKey:
+        """A new ``ek_`` key valid for ``ttl_s`` seconds (the caller has checked the range)."""
+        self._forget_expired()
+        key = EphemeralKey(new_id("ek", 32), int(time.time()) + ttl_s, session)
+        self._ephemeral[key.value] = key
+        return key
+
+    def check(self, authorization: str | None, *, allow_ephemeral: bool) -> Credential | None:
+        """The credential for an ``Authorization`` header value, or ``None`` when missing, wrong or expired."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return None
+        token = authorization[len("Bearer ") :].strip()
+        if hmac.compare_digest(token.encode(), self.standard_key.encode()):
+            return Credential("standard")
+        if allow_ephemeral and token.startswith("ek_"):
+            key = self._ephemeral.get(token)
+            if key is not None and key.expires_at > time.time():
+                return Credential("ephemeral", key.session)
+        return None
+
+    def _forget_expired(self) -> None:
+        now = time.time()
+        for value in [v for v, k in self._ephemeral.items() if k.expires_at <= now]:
+            del self._ephemeral[value]

@@ -1,0 +1,70 @@
+"""``python -m realtime_widget.server``: run the local Realtime-compatible server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+
+from realtime_widget.server.app import RealtimeServer
+
+KEY_ENV = "REALTIME_WIDGET_SERVER_KEY"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m realtime_widget.server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free one (default 8765)")
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        help=f"the standard key clients must present; else ${KEY_ENV}; else one is generated and printed",
+    )
+    parser.add_argument(
+        "--exit-with-parent", action="store_true", help="exit when stdin reaches end of file (the parent is gone)"
+    )
+    parser.add_argument("--strict", action="store_true", help="validate every server event and log failures")
+    parser.add_argument("--log-level", default="WARNING", help="Python logging level (default WARNING)")
+    return parser.parse_args(argv)
+
+
+def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    # A blocking read in a daemon thread: portable, and EOF arrives as soon as the parent's end of the pipe closes.
+    def wait_for_eof() -> None:
+        while sys.stdin.buffer.read(4096):
+            pass
+        loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=wait_for_eof, name="exit-with-parent", daemon=True).start()
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Start the server, print the ready line, and run until a signal or (with ``--exit-with-parent``) stdin EOF."""
+    api_key = args.api_key or os.environ.get(KEY_ENV)
+    if not api_key:
+        api_key = "sk-local-" + secrets.token_urlsafe(24)
+        print(f"API key: {api_key}", flush=True)
+    server = RealtimeServer(api_key, host=args.host, port=args.port, strict=args.strict)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if args.exit_with_parent:
+        _watch_stdin(loop, stop)
+    print(f"Realtime server ready at {server.base_url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
+    asyncio.run(serve(args))

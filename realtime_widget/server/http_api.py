@@ -1,0 +1,158 @@
+"""The HTTP endpoints of the Realtime API: client secrets, calls (SDP offer/answer) and hang-up."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from realtime_widget.server.auth import DEFAULT_TTL_S, MAX_TTL_S, MIN_TTL_S
+from realtime_widget.server.http_errors import error_response, invalid_api_key
+from realtime_widget.server.session_config import SessionConfigError, apply_update, default_session
+
+if TYPE_CHECKING:
+    from realtime_widget.server.app import RealtimeServer
+
+SERVER_KEY: web.AppKey[RealtimeServer] = web.AppKey("realtime_server")
+
+
+def _server(request: web.Request) -> RealtimeServer:
+    return request.app[SERVER_KEY]
+
+
+def _new_session(update: dict[str, Any] | None) -> dict[str, Any]:
+    model = update.get("model") if update else None
+    base = default_session(model if isinstance(model, str) else "gpt-realtime")
+    return apply_update(base, update) if update else base
+
+
+def _ttl_seconds(expires_after: Any) -> int:
+    if expires_after is None:
+        return DEFAULT_TTL_S
+    if not isinstance(expires_after, dict):
+        raise SessionConfigError(
+            "Invalid type for 'expires_after': expected an object.", "expires_after", "invalid_type"
+        )
+    if expires_after.get("anchor", "created_at") != "created_at":
+        raise SessionConfigError(
+            f"Invalid value: '{expires_after.get('anchor')}'. Supported values are: 'created_at'.",
+            "expires_after.anchor",
+        )
+    seconds = expires_after.get("seconds", DEFAULT_TTL_S)
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or not MIN_TTL_S <= seconds <= MAX_TTL_S:
+        raise SessionConfigError(
+            f"Invalid 'expires_after.seconds': {seconds!r}. Expected an integer between {MIN_TTL_S} and {MAX_TTL_S}.",
+            "expires_after.seconds",
+            "integer_out_of_range",
+        )
+    return seconds
+
+
+async def create_client_secret(request: web.Request) -> web.Response:
+    """``POST /v1/realtime/client_secrets``: mint an ephemeral key carrying a session configuration."""
+    server = _server(request)
+    if server.keys.check(request.headers.get("Authorization"), allow_ephemeral=False) is None:
+        return invalid_api_key()
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except json.JSONDecodeError:
+        return error_response(400, "We could not parse the JSON body of your request.", code="invalid_json")
+    if not isinstance(body, dict):
+        return error_response(400, "The request body must be a JSON object.", code="invalid_json")
+    session_update = body.get("session")
+    if session_update is not None and not isinstance(session_update, dict):
+        return error_response(
+            400, "Invalid type for 'session': expected an object.", code="invalid_type", param="session"
+        )
+    try:
+        ttl = _ttl_seconds(body.get("expires_after"))
+        session = _new_session(session_update)
+    except SessionConfigError as exc:
+        return error_response(400, exc.message, code=exc.code, param=exc.param)
+    key = server.keys.mint(ttl, session)
+    return web.json_response({"value": key.value, "expires_at": key.expires_at, "session": session})
+
+
+def _looks_like_offer(sdp: str) -> bool:
+    return sdp.lstrip().startswith("v=0") and "\nm=" in sdp
+
+
+def _form_text(value: object) -> str:
+    # aiohttp hands back files as FileField, typed non-text parts (application/sdp, application/json) as bytes.
+    if isinstance(value, web.FileField):
+        return str(value.file.read().decode())
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode()
+    return "" if value is None else str(value)
+
+
+async def _read_offer(request: web.Request) -> tuple[str, dict[str, Any] | None]:
+    """The SDP offer and, for the multipart variant, the ``session`` part."""
+    if request.content_type != "multipart/form-data":
+        return await request.text(), None
+    form = await request.post()
+    session: dict[str, Any] | None = None
+    if form.get("session") is not None:
+        try:
+            parsed = json.loads(_form_text(form.get("session")))
+        except json.JSONDecodeError as exc:
+            raise SessionConfigError("The 'session' part is not valid JSON.", "session", "invalid_json") from exc
+        if not isinstance(parsed, dict):
+            raise SessionConfigError("Invalid type for 'session': expected an object.", "session", "invalid_type")
+        session = parsed
+    return _form_text(form.get("sdp")), session
+
+
+async def create_call(request: web.Request) -> web.Response:
+    """``POST /v1/realtime/calls``: answer a WebRTC offer; 201 with the SDP answer and the call in ``Location``."""
+    server = _server(request)
+    credential = server.keys.check(request.headers.get("Authorization"), allow_ephemeral=True)
+    if credential is None:
+        return invalid_api_key()
+    try:
+        sdp, session_update = await _read_offer(request)
+        if not _looks_like_offer(sdp):
+            return error_response(400, "The request body must be an SDP offer.", code="invalid_offer", param="sdp")
+        base = dict(credential.session) if credential.session else None
+        if base is None:
+            session = _new_session(session_update)
+        else:
+            base = {
+                **base,
+                **{
+                    k: v
+                    for k, v in default_session(base.get("model", "gpt-realtime")).items()
+                    if k in ("id", "expires_at")
+                },
+            }
+            session = apply_update(base, session_update) if session_update else base
+    except SessionConfigError as exc:
+        return error_response(400, exc.message, code=exc.code, param=exc.param)
+    try:
+        call_id, answer = await server.open_call(sdp, session)
+    except ValueError as exc:
+        return error_response(400, f"The SDP offer was rejected: {exc}", code="invalid_offer", param="sdp")
+    return web.Response(
+        status=201,
+        text=answer,
+        content_type="application/sdp",
+        headers={"Location": f"/v1/realtime/calls/{call_id}"},
+    )
+
+
+async def hangup_call(request: web.Request) -> web.Response:
+    """``POST /v1/realtime/calls/{call_id}/hangup``: end the call."""
+    server = _server(request)
+    if server.keys.check(request.headers.get("Authorization"), allow_ephemeral=True) is None:
+        return invalid_api_key()
+    call_id = request.match_info["call_id"]
+    if not await server.end_call(call_id):
+        return error_response(404, f"No call found with id '{call_id}'.", code="call_id_not_found", param="call_id")
+    return web.json_response({})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/v1/realtime/client_secrets", create_client_secret)
+    app.router.add_post("/v1/realtime/calls", create_call)
+    app.router.add_post("/v1/realtime/calls/{call_id}/hangup", hangup_call)

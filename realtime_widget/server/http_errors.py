@@ -1,0 +1,22 @@
+"""HTTP error answers in the API's shape: ``{"error": {"message", "type", "param", "code"}}``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def error_response(
+    status: int, message: str, *, code: str | None, param: str | None = None, error_type: str = "invalid_request_error"
+) -> web.Response:
+    """A JSON error response with the API's body shape."""
+    body = {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+    return web.json_response(body, status=status)
+
+
+def invalid_api_key() -> web.Response:
+    """401 for a missing, wrong or expired key."""
+    return error_response(
+        401,
+        "Incorrect API key provided. You can find or mint your key where you started this server.",
+        code="invalid_api_key",
+    )

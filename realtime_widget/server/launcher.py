@@ -1,0 +1,179 @@
+"""Run the local server as a child process of the kernel, and drive it.
+
+A process rather than a thread: its audio work must not hold the kernel's GIL, and a crash must not take the
+kernel down. The child reads its key from the environment (so it never shows in ``ps``) and exits when its stdin
+closes, so a kernel that dies leaves no orphan server behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from types import TracebackType
+from typing import IO, Any
+
+from realtime_widget.server.cli import KEY_ENV
+
+READY_PREFIX = "Realtime server ready at "
+
+
+class LocalServerError(RuntimeError):
+    """The local server could not be started or refused a control request."""
+
+
+def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+class LocalServer:
+    """A running local server process. Use ``LocalServer.start()``; stop with ``stop()`` or a ``with`` block.
+
+    ``base_url`` is the OpenAI-style base (``http://127.0.0.1:PORT/v1``) and ``api_key`` its standard key.
+    """
+
+    def __init__(self, process: subprocess.Popen[str], base_url: str, api_key: str) -> None:
+        self._process = process
+        self.base_url = base_url
+        self.api_key = api_key
+
+    @classmethod
+    def start(
+        cls,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        strict: bool = False,
+        extra_args: list[str] | None = None,
+    ) -> LocalServer:
+        """Start ``python -m realtime_widget.server`` and wait (up to ``timeout`` s) for it to be ready."""
+        key = api_key or "sk-local-" + secrets.token_urlsafe(24)
+        args = [
+            sys.executable,
+            "-m",
+            "realtime_widget.server",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--exit-with-parent",
+        ]
+        if strict:
+            args.append("--strict")
+        args += extra_args or []
+        process = subprocess.Popen(
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, KEY_ENV: key},
+        )
+        assert process.stdout is not None
+        assert process.stderr is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+        errors: list[str] = []
+        threading.Thread(target=lambda: errors.extend(process.stderr or []), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                line = lines.get(timeout=max(remaining, 0.01))
+            except queue.Empty:
+                line = ""
+            if line and line.startswith(READY_PREFIX):
+                return cls(process, line[len(READY_PREFIX) :].strip(), key)
+            if line is None or remaining <= 0:
+                cls._kill(process)
+                reason = "exited" if line is None else f"was not ready after {timeout:.0f} s"
+                time.sleep(0.05)
+                stderr = "".join(errors)[-4000:]
+                raise LocalServerError(f"The local Realtime server {reason}.\n{stderr}".strip())
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
+    def running(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the server to stop (SIGTERM), wait, then kill it if it has not gone."""
+        self._kill(self._process, timeout)
+
+    @staticmethod
+    def _kill(process: subprocess.Popen[str], timeout: float = 5.0) -> None:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def __enter__(self) -> LocalServer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"LocalServer(base_url={self.base_url!r}, pid={self.pid}, {state})"
+
+    # ---- control API (``/_local/``; not part of the Realtime protocol) ----------------------------------------
+    def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        root = self.base_url.removesuffix("/v1")
+        request = urllib.request.Request(
+            f"{root}/_local/{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise LocalServerError(f"Control request {method} /_local/{path} failed ({exc.code}): {detail}") from exc
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The calls in progress: ``[{"call_id", "transport", "channel_open", "session_id"}, ...]``."""
+        return list(self._control("GET", "calls")["calls"])
+
+    def script(self, turns: list[dict[str, Any]], call_id: str | None = None) -> None:
+        """Queue scripted assistant turns (``{"say": text}`` or ``{"call_tool": {"name", "arguments"}}``) for the
+        next responses of ``call_id``, or of every call when ``None``."""
+        self._control("POST", "script", {"turns": turns, "call_id": call_id})
+
+    def drop_call(self, call_id: str) -> None:
+        """Close that call's peer connection abruptly, as a crash would."""
+        self._control("POST", f"calls/{call_id}/drop")
+
+    def close_channel(self, call_id: str) -> None:
+        """Close only that call's data channel."""
+        self._control("POST", f"calls/{call_id}/close_channel")
+
+    def say(self, call_id: str, text: str) -> None:
+        """Make the assistant speak ``text`` now, unprompted."""
+        self._control("POST", f"calls/{call_id}/say", {"text": text})

@@ -1,0 +1,176 @@
+"""The GA session object: defaults, partial updates and the checks the API applies to them."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+from openai.types.realtime import RealtimeSessionCreateRequest
+from pydantic import ValidationError
+
+from realtime_widget.server.ids import new_id
+
+DEFAULT_MODEL = "gpt-realtime"
+
+#: Voices the API accepts by name (a custom voice is an object ``{"id": "voice_..."}``).
+VOICES = frozenset({"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"})
+
+
+def default_server_vad() -> dict[str, Any]:
+    """The API's default turn detection, as its client-secret example shows it."""
+    return {
+        "type": "server_vad",
+        "threshold": 0.5,
+        "prefix_padding_ms": 300,
+        "silence_duration_ms": 200,
+        "idle_timeout_ms": None,
+        "create_response": True,
+        "interrupt_response": True,
+    }
+
+
+def default_session(model: str = DEFAULT_MODEL, expires_at: int | None = None) -> dict[str, Any]:
+    """A complete GA realtime session with the API's defaults and a fresh ``sess_`` id."""
+    return {
+        "type": "realtime",
+        "object": "realtime.session",
+        "id": new_id("sess"),
+        "model": model,
+        "output_modalities": ["audio"],
+        "instructions": "You are a helpful assistant.",
+        "tools": [],
+        "tool_choice": "auto",
+        "max_output_tokens": "inf",
+        "tracing": None,
+        "truncation": "auto",
+        "prompt": None,
+        "expires_at": expires_at if expires_at is not None else int(time.time()) + 3600,
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "transcription": None,
+                "noise_reduction": None,
+                "turn_detection": default_server_vad(),
+            },
+            "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy", "speed": 1.0},
+        },
+        "include": None,
+    }
+
+
+class SessionConfigError(ValueError):
+    """A session object the API would refuse; ``param`` names the offending field like the API's errors do."""
+
+    def __init__(self, message: str, param: str | None = None, code: str = "invalid_value") -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in update.items():
+        # turn_detection and format objects are replaced whole when their type changes: a semantic_vad update
+        # must not inherit server_vad's threshold.
+        replace_whole = (
+            isinstance(value, dict)
+            and isinstance(merged.get(key), dict)
+            and ("type" in value and value.get("type") != merged[key].get("type"))
+        )
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not replace_whole:
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _fill_turn_detection(turn_detection: dict[str, Any]) -> dict[str, Any]:
+    if turn_detection.get("type") == "server_vad":
+        return {**default_server_vad(), **turn_detection}
+    if turn_detection.get("type") == "semantic_vad":
+        defaults = {"type": "semantic_vad", "eagerness": "auto", "create_response": True, "interrupt_response": True}
+        return {**defaults, **turn_detection}
+    return turn_detection
+
+
+def check_session(session: dict[str, Any]) -> None:
+    """Raise ``SessionConfigError`` for values the API rejects (beyond what the event schema already checks)."""
+    modalities = session.get("output_modalities")
+    if modalities is not None and (
+        not isinstance(modalities, list) or len(modalities) != 1 or modalities[0] not in ("text", "audio")
+    ):
+        raise SessionConfigError(
+            "Invalid value for 'output_modalities': exactly one of 'text' or 'audio' is supported.",
+            "session.output_modalities",
+        )
+    output = (session.get("audio") or {}).get("output") or {}
+    speed = output.get("speed")
+    if speed is not None and not 0.25 <= float(speed) <= 1.5:
+        raise SessionConfigError(
+            f"Invalid 'session.audio.output.speed': {speed}. Expected a value between 0.25 and 1.5.",
+            "session.audio.output.speed",
+            "decimal_out_of_range",
+        )
+    voice = output.get("voice")
+    if isinstance(voice, str) and voice not in VOICES:
+        raise SessionConfigError(
+            f"Invalid value: '{voice}'. Supported values are: {', '.join(sorted(VOICES))}.",
+            "session.audio.output.voice",
+        )
+    turn = (session.get("audio") or {}).get("input", {}).get("turn_detection")
+    if isinstance(turn, dict):
+        threshold = turn.get("threshold")
+        if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
+            raise SessionConfigError(
+                f"Invalid 'session.audio.input.turn_detection.threshold': {threshold}. "
+                "Expected a value between 0 and 1.",
+                "session.audio.input.turn_detection.threshold",
+                "decimal_out_of_range",
+            )
+        idle = turn.get("idle_timeout_ms")
+        if idle is not None and not 5000 <= int(idle) <= 30000:
+            raise SessionConfigError(
+                f"Invalid 'session.audio.input.turn_detection.idle_timeout_ms': {idle}. "
+                "Expected a value between 5000 and 30000.",
+                "session.audio.input.turn_detection.idle_timeout_ms",
+                "integer_out_of_range",
+            )
+    max_tokens = session.get("max_output_tokens")
+    if isinstance(max_tokens, int) and not 1 <= max_tokens <= 4096:
+        raise SessionConfigError(
+            f"Invalid 'max_output_tokens': {max_tokens}. Expected a value between 1 and 4096, or 'inf'.",
+            "session.max_output_tokens",
+            "integer_out_of_range",
+        )
+
+
+def apply_update(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Merge a (partial) ``session`` object from ``session.update`` or a client-secret request into ``current``.
+
+    Nested objects merge key by key; lists and scalars replace. Raises ``SessionConfigError`` when the result is
+    not a session the API would accept. ``id``, ``object`` and ``expires_at`` stay the server's.
+    """
+    if update.get("type") not in (None, "realtime"):
+        raise SessionConfigError(
+            "Only realtime sessions are supported by this server; transcription sessions are not.", "session.type"
+        )
+    fixed: dict[str, Any] = {k: current[k] for k in ("id", "object", "expires_at") if k in current}
+    merged = _merge(current, {k: v for k, v in update.items() if k not in fixed})
+    merged.update(fixed)
+    audio_input = merged.get("audio", {}).get("input", {})
+    if isinstance(audio_input.get("turn_detection"), dict):
+        audio_input["turn_detection"] = _fill_turn_detection(audio_input["turn_detection"])
+    check_session(merged)
+    _check_schema(merged)
+    return merged
+
+
+def _check_schema(session: dict[str, Any]) -> None:
+    try:
+        RealtimeSessionCreateRequest.model_validate(session)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        param = "session." + ".".join(str(p) for p in first["loc"]) if first["loc"] else "session"
+        raise SessionConfigError(f"Invalid value for '{param}': {first['msg']}.", param) from exc

@@ -1,0 +1,133 @@
+"""The WebRTC transport: one aiortc peer per call, its ``oai-events`` data channel and its audio, around an engine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from realtime_widget.server.audio_out import PacedAudioTrack
+from realtime_widget.server.engine import SessionEngine
+from realtime_widget.server.events import EventChecker
+from realtime_widget.server.loopback import restrict_ice_to_loopback
+from realtime_widget.server.model import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+restrict_ice_to_loopback()
+
+EVENTS_CHANNEL = "oai-events"
+
+
+class WebRtcCall:
+    """One call: the peer connection, the outgoing paced track, the incoming audio reader and the engine.
+
+    ``on_closed`` is told once when the call ends for any reason (hang-up, failure, server shutdown).
+    """
+
+    def __init__(
+        self,
+        call_id: str,
+        session: dict[str, Any],
+        *,
+        checker: EventChecker,
+        on_closed: Callable[[WebRtcCall], None],
+        record_timing: bool = False,
+    ) -> None:
+        self.call_id = call_id
+        self.pc = RTCPeerConnection()
+        self.track = PacedAudioTrack(record_timing=record_timing)
+        self.channel: Any = None
+        self.engine = SessionEngine(session, self._send_event, transport="webrtc", checker=checker)
+        self._on_closed = on_closed
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.pc.on("datachannel", self._on_datachannel)
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_connection_state)
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Apply the browser's offer and return the SDP answer (ICE candidates included: aiortc does not trickle)."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        self.pc.addTrack(self.track)
+        answer = await self.pc.createAnswer()
+        await self.pc.setLocalDescription(answer)
+        return str(self.pc.localDescription.sdp)
+
+    @property
+    def channel_open(self) -> bool:
+        return self.channel is not None and self.channel.readyState == "open"
+
+    def _send_event(self, event: dict[str, Any]) -> None:
+        if self.channel_open:
+            self.channel.send(json.dumps(event))
+
+    def _on_datachannel(self, channel: Any) -> None:
+        if channel.label != EVENTS_CHANNEL:
+            return
+        self.channel = channel
+
+        @channel.on("message")  # type: ignore[untyped-decorator]
+        def on_message(message: str | bytes) -> None:
+            self._spawn(self.engine.receive(message))
+
+        # aiortc reports a remote-created channel once it is already open.
+        self.engine.open()
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio":
+            self._spawn(self._read_audio(track))
+
+    async def _read_audio(self, track: MediaStreamTrack) -> None:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            for out in resampler.resample(frame):
+                self.engine.feed_audio(np.ascontiguousarray(out.to_ndarray().reshape(-1), dtype=np.int16))
+
+    async def _on_connection_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            await self.close()
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call %s task failed", self.call_id, exc_info=task.exception())
+
+    def close_channel(self) -> None:
+        """Close only the data channel; the peer connection and audio go on (as a flaky channel would)."""
+        if self.channel is not None:
+            self.channel.close()
+
+    async def close(self) -> None:
+        """End the call: engine, tasks, track and peer connection. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.engine.close()
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+        self.track.stop()
+        with contextlib.suppress(Exception):
+            await self.pc.close()
+        self._on_closed(self)

@@ -1,0 +1,188 @@
+"""Shared fixtures for server tests: an in-process strict server and an aiortc client that talks to it.
+
+Every server here runs ``strict``: each event it sends is validated against ``openai.types.realtime`` and a
+test fails at teardown if any event did not validate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import json
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import numpy as np
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
+
+from realtime_widget.server.app import RealtimeServer
+
+API_KEY = "sk-test-local"
+MIC_RATE = 48_000
+MIC_FRAME = 960
+
+
+class MicTrack(MediaStreamTrack):  # type: ignore[misc]
+    """A fake microphone: plays queued 48 kHz PCM16 in real time, silence otherwise."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: deque[np.ndarray[Any, np.dtype[np.int16]]] = deque()
+        self._start: float | None = None
+        self._pts = 0
+
+    def play(self, samples_24k: np.ndarray[Any, np.dtype[np.int16]]) -> None:
+        """Queue mono PCM16 24 kHz audio (each sample doubled to 48 kHz)."""
+        self._queue.append(np.repeat(samples_24k.astype(np.int16), 2))
+
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            self._pts += MIC_FRAME
+            await asyncio.sleep(max(0.0, self._start + self._pts / MIC_RATE - time.monotonic()))
+        out = np.zeros(MIC_FRAME, dtype=np.int16)
+        filled = 0
+        while filled < MIC_FRAME and self._queue:
+            head = self._queue[0]
+            take = min(MIC_FRAME - filled, head.size)
+            out[filled : filled + take] = head[:take]
+            filled += take
+            if take == head.size:
+                self._queue.popleft()
+            else:
+                self._queue[0] = head[take:]
+        frame = AudioFrame.from_ndarray(out.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = MIC_RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, MIC_RATE)
+        return frame
+
+
+class RtcClient:
+    """A browser stand-in: mic track, ``oai-events`` channel, SDP POSTed to ``/v1/realtime/calls``.
+
+    ``events`` collects every server event received (parsed); ``audio_rms`` one RMS per received 20 ms frame.
+    """
+
+    def __init__(self, base_url: str, key: str) -> None:
+        self.base_url = base_url
+        self.key = key
+        self.pc = RTCPeerConnection()
+        self.mic = MicTrack()
+        self.pc.addTrack(self.mic)
+        self.channel = self.pc.createDataChannel("oai-events")
+        self.events: list[dict[str, Any]] = []
+        self.audio_rms: list[float] = []
+        self.call_id: str | None = None
+        self._new_event = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.channel_open = asyncio.Event()
+        self.channel.on("open", self.channel_open.set)
+        self.channel.on("message", self._on_message)
+        self.pc.on("track", self._on_track)
+
+    def _on_message(self, message: str | bytes) -> None:
+        self.events.append(json.loads(message))
+        self._new_event.set()
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        self._tasks.append(asyncio.ensure_future(self._read_audio(track)))
+
+    async def _read_audio(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                samples = frame.to_ndarray().astype(np.float64)
+                self.audio_rms.append(float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0)
+
+    async def connect(self, session: dict[str, Any] | None = None) -> aiohttp.ClientResponse:
+        """Offer, POST, apply the answer; returns the HTTP response (already read). Does not wait for the channel."""
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        headers = {"Authorization": f"Bearer {self.key}"}
+        async with aiohttp.ClientSession() as http:
+            if session is None:
+                response = await http.post(
+                    f"{self.base_url}/realtime/calls",
+                    data=self.pc.localDescription.sdp,
+                    headers={**headers, "Content-Type": "application/sdp"},
+                )
+            else:
+                form = aiohttp.FormData()
+                form.add_field("sdp", self.pc.localDescription.sdp, content_type="application/sdp")
+                form.add_field("session", json.dumps(session), content_type="application/json")
+                response = await http.post(f"{self.base_url}/realtime/calls", data=form, headers=headers)
+            answer = await response.text()
+        if response.status == 201:
+            self.call_id = response.headers["Location"].rsplit("/", 1)[-1]
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        return response
+
+    def send(self, event: dict[str, Any]) -> None:
+        self.channel.send(json.dumps(event))
+
+    async def wait_for(self, event_type: str, within: float = 5.0, after: int = 0) -> dict[str, Any]:
+        """The first event of ``event_type`` at index >= ``after`` in ``events``, waiting up to ``within`` s."""
+        deadline = time.monotonic() + within
+        while True:
+            for event in self.events[after:]:
+                if event.get("type") == event_type:
+                    return event
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = [e.get("type") for e in self.events]
+                raise TimeoutError(f"no {event_type} within {within} s; got {seen}")
+            self._new_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_event.wait(), remaining)
+
+    def types(self) -> list[str]:
+        return [str(e.get("type")) for e in self.events]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await self.pc.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RealtimeServer]:
+    """An in-process strict server on a free loopback port; fails the test if any event it sent was invalid."""
+    srv = RealtimeServer(API_KEY, strict=True)
+    await srv.start()
+    try:
+        yield srv
+    finally:
+        await srv.stop()
+    assert srv.checker.violations == [], srv.checker.violations
+
+
+@pytest.fixture
+async def rtc_client(server: RealtimeServer) -> AsyncIterator[Callable[..., Awaitable[RtcClient]]]:
+    """A factory: ``client = await rtc_client()`` connects (raw SDP, standard key) and waits for the channel;
+    pass ``key=`` or ``session=`` (multipart) to vary it, ``wait=False`` to skip waiting."""
+    clients: list[RtcClient] = []
+
+    async def make(key: str = API_KEY, session: dict[str, Any] | None = None, wait: bool = True) -> RtcClient:
+        client = RtcClient(server.base_url, key)
+        clients.append(client)
+        response = await client.connect(session)
+        if wait:
+            assert response.status == 201, await response.text()
+            await asyncio.wait_for(client.channel_open.wait(), 10)
+            await client.wait_for("session.created")
+        return client
+
+    yield make
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
