@@ -1,0 +1,160 @@
+// Things the person must notice: the current error (with Retry / Dismiss), "waiting for the kernel",
+// the click-to-enable-audio prompt, and notices sent by the kernel. All text goes in as text.
+import type { NoticeMessage, WidgetError } from "../types";
+import type { ViewContext } from "./context";
+import { h, setAttrs, setText } from "./dom";
+import { readBool, readErrorTrait, watch } from "./model";
+import { isActive } from "./status";
+
+const MAX_NOTICES = 3;
+const INFO_NOTICE_MS = 10_000;
+
+function errorKey(error: WidgetError): string {
+  return `${error.code}\u0000${error.message}`;
+}
+
+function createErrorPanel(ctx: ViewContext): HTMLElement {
+  const { controller, model, scope } = ctx;
+  const message = h("p", { class: "rtw-error-message", attrs: { "data-testid": "error-message" } });
+  const hint = h("p", { class: "rtw-error-hint", attrs: { "data-testid": "error-hint" } });
+  const code = h("code", { class: "rtw-error-code" });
+  const retry = h("button", { class: "rtw-btn rtw-btn-small", attrs: { type: "button", "data-testid": "retry" }, text: "Retry" });
+  const dismiss = h("button", {
+    class: "rtw-btn rtw-btn-small rtw-btn-ghost",
+    attrs: { type: "button", "data-testid": "dismiss", "aria-label": "Dismiss error" },
+    text: "Dismiss",
+  });
+  const panel = h("div", { class: "rtw-alert rtw-alert-error", attrs: { "data-testid": "error", role: "alert", hidden: true } }, [
+    h("span", { class: "rtw-alert-icon", attrs: { "aria-hidden": "true" }, text: "!" }),
+    h("div", { class: "rtw-alert-body" }, [message, hint, code]),
+    h("div", { class: "rtw-alert-actions" }, [retry, dismiss]),
+  ]);
+
+  // The controller reports connection failures; the kernel can also set the trait (e.g. a failed key mint).
+  let fromController: WidgetError | null = controller.error;
+  let fromTrait: WidgetError | null = readErrorTrait(model);
+  let latest: "controller" | "trait" = "controller";
+  let dismissed: string | null = null;
+
+  function render(): void {
+    const primary = latest === "controller" ? fromController ?? fromTrait : fromTrait ?? fromController;
+    const show = primary !== null && errorKey(primary) !== dismissed;
+    setAttrs(panel, { hidden: !show });
+    if (!primary || !show) return;
+    setText(message, primary.message);
+    setText(hint, primary.hint);
+    setAttrs(hint, { hidden: primary.hint === "" });
+    setText(code, primary.code);
+    setAttrs(retry, { hidden: isActive(controller.status) });
+  }
+
+  scope.add(
+    controller.on("error", (error) => {
+      fromController = error;
+      latest = "controller";
+      render();
+    }),
+  );
+  scope.add(
+    watch(model, "error", () => {
+      fromTrait = readErrorTrait(model);
+      latest = "trait";
+      render();
+    }),
+  );
+  scope.add(controller.on("status", render));
+  scope.listen(dismiss, "click", () => {
+    const shown = latest === "controller" ? fromController ?? fromTrait : fromTrait ?? fromController;
+    dismissed = shown ? errorKey(shown) : null;
+    render();
+  });
+  scope.listen(retry, "click", () => {
+    dismissed = null;
+    void controller.connect().catch(() => undefined);
+  });
+  render();
+  return panel;
+}
+
+function createKernelWaiting(ctx: ViewContext): HTMLElement {
+  const { controller, model, scope } = ctx;
+  const el = h("div", { class: "rtw-alert rtw-alert-wait", attrs: { "data-testid": "kernel-waiting", role: "status", hidden: true } }, [
+    h("span", { class: "rtw-spinner", attrs: { "aria-hidden": "true" } }),
+    h("div", { class: "rtw-alert-body" }, [
+      h("p", { class: "rtw-alert-title", text: "Waiting for the kernel…" }),
+      h("p", { text: "A cell is still running. Tool calls and new connections continue when it finishes." }),
+    ]),
+  ]);
+  const show = (waiting: boolean) => setAttrs(el, { hidden: !waiting });
+  scope.add(controller.on("kernelWaiting", show));
+  scope.add(watch(model, "kernel_busy_hint", () => show(readBool(model, "kernel_busy_hint"))));
+  show(readBool(model, "kernel_busy_hint"));
+  return el;
+}
+
+function createAutoplayPrompt(ctx: ViewContext): HTMLElement {
+  const { controller, scope } = ctx;
+  const button = h("button", {
+    class: "rtw-btn rtw-btn-primary",
+    attrs: { type: "button", "data-testid": "enable-audio" },
+  }, [h("span", { class: "rtw-icon", attrs: { "aria-hidden": "true" }, text: "🔊" }), h("span", { text: "Enable audio" })]);
+  const el = h("div", { class: "rtw-alert rtw-alert-info", attrs: { "data-testid": "autoplay", hidden: true } }, [
+    h("div", { class: "rtw-alert-body" }, [
+      h("p", { class: "rtw-alert-title", text: "The browser blocked the assistant's audio." }),
+      h("p", { text: "Click to let it play. Browsers need one click on the page before a site may play sound." }),
+    ]),
+    h("div", { class: "rtw-alert-actions" }, [button]),
+  ]);
+  scope.add(controller.on("autoplayBlocked", (blocked) => setAttrs(el, { hidden: !blocked })));
+  scope.listen(button, "click", () => {
+    void controller.enableAudio().then(
+      () => setAttrs(el, { hidden: true }),
+      () => undefined, // still blocked: the controller says so again
+    );
+  });
+  return el;
+}
+
+function createNotices(ctx: ViewContext): HTMLElement {
+  const { controller, scope } = ctx;
+  const list = h("div", { class: "rtw-notices", attrs: { "data-testid": "notices", "aria-live": "polite" } });
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  scope.add(() => {
+    for (const id of timers) clearTimeout(id);
+    timers.clear();
+  });
+
+  function add(notice: NoticeMessage): void {
+    const level = notice.level === "error" || notice.level === "warning" ? notice.level : "info";
+    const close = h("button", {
+      class: "rtw-btn rtw-btn-small rtw-btn-ghost",
+      attrs: { type: "button", "aria-label": "Dismiss notice" },
+      text: "×",
+    });
+    const item = h("div", { class: `rtw-alert rtw-alert-${level}`, attrs: { "data-testid": "notice", "data-level": level } }, [
+      h("div", { class: "rtw-alert-body" }, [h("p", { text: String(notice.text) })]),
+      h("div", { class: "rtw-alert-actions" }, [close]),
+    ]);
+    close.addEventListener("click", () => item.remove());
+    list.prepend(item);
+    while (list.childElementCount > MAX_NOTICES) list.lastElementChild?.remove();
+    if (level === "info") {
+      const id = setTimeout(() => {
+        timers.delete(id);
+        item.remove();
+      }, INFO_NOTICE_MS);
+      timers.add(id);
+    }
+  }
+  scope.add(controller.on("notice", add));
+  return list;
+}
+
+export function createAlerts(ctx: ViewContext): HTMLElement {
+  return h("div", { class: "rtw-alerts" }, [
+    createErrorPanel(ctx),
+    createAutoplayPrompt(ctx),
+    createKernelWaiting(ctx),
+    createNotices(ctx),
+  ]);
+}

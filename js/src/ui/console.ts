@@ -1,0 +1,44 @@
+// One view of the voice console, bound to the model's shared controller. Returns its teardown.
+import type { Controller } from "../types";
+import "./console.css";
+import { createAlerts } from "./alerts";
+import type { ViewContext } from "./context";
+import { createComposer } from "./composer";
+import { createControls } from "./controls";
+import { Scope, h } from "./dom";
+import { createHeader } from "./header";
+import { readBool, watch, type WidgetModel } from "./model";
+import { createSettings } from "./settings";
+
+export function mountConsole(el: HTMLElement, model: WidgetModel, controller: Controller): () => void {
+  const scope = new Scope();
+  // tabindex -1: a click on the console's background focuses it, so Space push-to-talk works right away.
+  const root = h("div", { class: "rtw-root", attrs: { "data-testid": "console", tabindex: -1 } });
+  const ctx: ViewContext = { controller, model, scope, root };
+
+  const main = h("div", { class: "rtw-main" }, [createComposer(ctx), createControls(ctx)]);
+  const side = h("div", { class: "rtw-side" }, [createSettings(ctx)]);
+  root.append(createHeader(ctx), createAlerts(ctx), h("div", { class: "rtw-body" }, [main, side]));
+
+  const renderPresentation = () => root.classList.toggle("rtw-presentation", readBool(model, "presentation"));
+  scope.add(watch(model, "presentation", renderPresentation));
+  renderPresentation();
+
+  el.append(root);
+  scope.add(() => root.remove());
+  return () => scope.dispose();
+}
+
+/** Shown instead of the console when the connection layer could not start at all. */
+export function mountFailure(el: HTMLElement, message: string): () => void {
+  const root = h("div", { class: "rtw-root" }, [
+    h("div", { class: "rtw-alert rtw-alert-error", attrs: { "data-testid": "error", role: "alert" } }, [
+      h("div", { class: "rtw-alert-body" }, [
+        h("p", { class: "rtw-error-message", text: "The realtime widget could not start in this browser." }),
+        h("p", { class: "rtw-error-hint", text: message }),
+      ]),
+    ]),
+  ]);
+  el.append(root);
+  return () => root.remove();
+}

@@ -1,0 +1,12 @@
+// What every part of a view gets: the shared controller, the model, and the view's teardown scope.
+import type { Controller } from "../types";
+import type { Scope } from "./dom";
+import type { WidgetModel } from "./model";
+
+export interface ViewContext {
+  controller: Controller;
+  model: WidgetModel;
+  scope: Scope;
+  /** The view's root element: keyboard shortcuts apply while focus is inside it. */
+  root: HTMLElement;
+}

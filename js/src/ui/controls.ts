@@ -1,0 +1,172 @@
+// The control bar: connect/disconnect, mute, push-to-talk, interrupt, and the two level meters.
+import type { Levels, Status } from "../types";
+import type { ViewContext } from "./context";
+import { h, setAttrs, setText } from "./dom";
+import { readSettings, watch, writeSettings } from "./model";
+import { isActive, primaryAction } from "./status";
+
+function icon(glyph: string): HTMLElement {
+  return h("span", { class: "rtw-icon", attrs: { "aria-hidden": "true" }, text: glyph });
+}
+
+/** Keys typed into these must keep their meaning; Space there is not push-to-talk. */
+function isTypingTarget(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.closest("input, textarea, select, button, [contenteditable='true'], summary") !== null;
+}
+
+function meter(name: string, testId: string): { el: HTMLElement; set: (level: number) => void } {
+  const fill = h("span", { class: "rtw-meter-fill" });
+  const el = h("div", { class: "rtw-meter", attrs: { "data-testid": testId, title: name } }, [
+    h("span", { class: "rtw-meter-label", text: name }),
+    h("span", { class: "rtw-meter-track", attrs: { "aria-hidden": "true" } }, [fill]),
+  ]);
+  let shown = -1;
+  return {
+    el,
+    set(level: number) {
+      // Quantise so a steady signal does not restyle every frame.
+      const q = Math.round(Math.min(1, Math.max(0, Number.isFinite(level) ? level : 0)) * 50) / 50;
+      if (q === shown) return;
+      shown = q;
+      fill.style.transform = `scaleX(${q})`;
+    },
+  };
+}
+
+export function createControls(ctx: ViewContext): HTMLElement {
+  const { controller, model, scope, root } = ctx;
+
+  const primary = h("button", { class: "rtw-btn rtw-btn-primary", attrs: { type: "button" } });
+  // A toggle keeps one name; aria-pressed carries the state.
+  const mute = h("button", {
+    class: "rtw-btn rtw-btn-toggle",
+    attrs: { type: "button", "data-testid": "mute", "aria-label": "Mute microphone", "aria-pressed": "false" },
+  }, [icon("🎙"), h("span", { class: "rtw-btn-text", text: "Mute" })]);
+  const ptt = h("button", {
+    class: "rtw-btn rtw-ptt",
+    attrs: { type: "button", "data-testid": "ptt", "aria-pressed": "false", "aria-keyshortcuts": "Space" },
+  }, [icon("●"), h("span", { text: "Hold to talk" }), h("kbd", { class: "rtw-kbd", text: "Space" })]);
+  const usePtt = h("button", {
+    class: "rtw-btn rtw-btn-link",
+    attrs: { type: "button", "data-testid": "use-ptt", title: "Turn off automatic turn detection" },
+    text: "Use push-to-talk",
+  });
+  const interrupt = h("button", {
+    class: "rtw-btn",
+    attrs: { type: "button", "data-testid": "interrupt", title: "Stop the assistant speaking" },
+  }, [icon("■"), h("span", { class: "rtw-btn-text", text: "Interrupt" })]);
+
+  const micMeter = meter("Mic", "level-in");
+  const outMeter = meter("Voice", "level-out");
+
+  // --- primary button ---
+  function renderStatus(status: Status): void {
+    const { action, label } = primaryAction(status);
+    primary.dataset["testid"] = action;
+    primary.dataset["action"] = action;
+    primary.classList.toggle("rtw-btn-danger", action === "disconnect");
+    setText(primary, label);
+    setAttrs(interrupt, { disabled: status !== "connected" });
+    setAttrs(ptt, { disabled: status !== "connected" });
+    renderTurnDetection();
+  }
+  scope.listen(primary, "click", () => {
+    // Rejections surface through the controller's error event; keep them off the console here.
+    if (primary.dataset["action"] === "disconnect") void controller.disconnect().catch(() => undefined);
+    else void controller.connect().catch(() => undefined);
+  });
+
+  // --- mute ---
+  function renderMute(): void {
+    const muted = controller.muted;
+    setAttrs(mute, { "aria-pressed": String(muted), title: muted ? "Microphone is muted" : "Mute the microphone" });
+    mute.classList.toggle("rtw-on", muted);
+  }
+  scope.listen(mute, "click", () => {
+    controller.setMuted(!controller.muted);
+    renderMute();
+  });
+  scope.add(watch(model, "muted", renderMute));
+
+  // --- push-to-talk: hold the button, or hold Space while focus is in the widget ---
+  let holding = false;
+  function press(down: boolean): void {
+    if (down === holding) return;
+    if (down && (ptt.hidden || ptt.disabled)) return;
+    holding = down;
+    ptt.classList.toggle("rtw-talking", down);
+    setAttrs(ptt, { "aria-pressed": String(down) });
+    controller.pushToTalk(down);
+  }
+  scope.listen(ptt, "pointerdown", (e) => {
+    if (e.button !== 0) return;
+    e.preventDefault();
+    ptt.setPointerCapture?.(e.pointerId);
+    press(true);
+  });
+  for (const type of ["pointerup", "pointercancel", "lostpointercapture"] as const) {
+    scope.listen(ptt, type, () => press(false));
+  }
+  scope.listen(ptt, "keydown", (e) => {
+    if (e.key !== " " && e.key !== "Enter") return;
+    e.preventDefault(); // no click: holding is the action
+    if (!e.repeat) press(true);
+  });
+  scope.listen(ptt, "keyup", (e) => {
+    if (e.key === " " || e.key === "Enter") {
+      e.preventDefault();
+      press(false);
+    }
+  });
+  scope.listen(root, "keydown", (e) => {
+    if (e.key !== " " || e.target === ptt || isTypingTarget(e.target)) return;
+    if (ptt.hidden || ptt.disabled) return;
+    e.preventDefault(); // keep the notebook from scrolling
+    if (!e.repeat) press(true);
+  });
+  scope.listen(root, "keyup", (e) => {
+    if (e.key === " " && e.target !== ptt && holding) press(false);
+  });
+  // Focus leaving the widget while Space is held would otherwise leave the mic open.
+  scope.listen(root, "focusout", (e) => {
+    if (holding && !root.contains(e.relatedTarget as Node | null) && e.target !== ptt) press(false);
+  });
+  scope.add(() => {
+    if (holding) controller.pushToTalk(false);
+  });
+
+  function renderTurnDetection(): void {
+    const manual = readSettings(model).turn_detection === "none";
+    setAttrs(ptt, { hidden: !manual });
+    setAttrs(usePtt, { hidden: manual || isActive(controller.status) });
+    if (!manual) press(false);
+  }
+  scope.listen(usePtt, "click", () => writeSettings(model, { turn_detection: "none" }));
+  scope.add(watch(model, "settings", renderTurnDetection));
+
+  // --- interrupt ---
+  scope.listen(interrupt, "click", () => controller.interrupt());
+
+  // --- meters ---
+  scope.add(
+    controller.on("levels", (levels: Levels) => {
+      micMeter.set(levels.input);
+      outMeter.set(levels.output);
+    }),
+  );
+
+  scope.add(controller.on("status", renderStatus));
+  renderStatus(controller.status);
+  renderMute();
+
+  return h("div", { class: "rtw-controls", attrs: { role: "toolbar", "aria-label": "Voice controls" } }, [
+    primary,
+    mute,
+    ptt,
+    usePtt,
+    interrupt,
+    h("span", { class: "rtw-spacer" }),
+    h("div", { class: "rtw-meters" }, [micMeter.el, outMeter.el]),
+  ]);
+}

@@ -1,0 +1,64 @@
+// The top bar: connection badge (status colour, label, time connected), which server, presentation toggle.
+import type { Status } from "../types";
+import type { ViewContext } from "./context";
+import { h, setAttrs, setText } from "./dom";
+import { readBool, readString, watch } from "./model";
+import { formatDuration, statusLabel } from "./status";
+
+export function createHeader(ctx: ViewContext): HTMLElement {
+  const { controller, model, scope } = ctx;
+
+  const label = h("span", { class: "rtw-badge-label", attrs: { "aria-live": "polite" } });
+  // The clock is outside the live region so screen readers are not told every second.
+  const clock = h("span", { class: "rtw-badge-time", attrs: { "data-testid": "connected-time", hidden: true } });
+  const badge = h("div", { class: "rtw-badge", attrs: { "data-testid": "status" } }, [
+    h("span", { class: "rtw-badge-dot", attrs: { "aria-hidden": "true" } }),
+    label,
+    clock,
+  ]);
+  const server = h("span", { class: "rtw-server", attrs: { "data-testid": "server-label" } });
+
+  const present = h("button", {
+    class: "rtw-btn rtw-btn-ghost rtw-present",
+    attrs: { type: "button", "data-testid": "presentation", "aria-pressed": "false", title: "Large text for projectors" },
+  }, [h("span", { class: "rtw-icon", attrs: { "aria-hidden": "true" }, text: "⛶" }), h("span", { text: "Present" })]);
+
+  function renderStatus(status: Status): void {
+    badge.dataset["status"] = status;
+    setText(label, statusLabel(status));
+    tick();
+  }
+
+  function tick(): void {
+    const since = controller.connectedSince;
+    const show = controller.status === "connected" && since !== null;
+    setAttrs(clock, { hidden: !show });
+    if (show) setText(clock, formatDuration(Date.now() - since));
+  }
+
+  function renderServer(): void {
+    const text = readString(model, "server_label");
+    setText(server, text);
+    setAttrs(server, { hidden: text === "" });
+  }
+
+  function renderPresentation(): void {
+    setAttrs(present, { "aria-pressed": String(readBool(model, "presentation")) });
+  }
+
+  scope.listen(present, "click", () => {
+    model.set("presentation", !readBool(model, "presentation"));
+    model.save_changes();
+    renderPresentation();
+  });
+  scope.add(controller.on("status", renderStatus));
+  scope.add(watch(model, "server_label", renderServer));
+  scope.add(watch(model, "presentation", renderPresentation));
+  scope.interval(tick, 1000);
+
+  renderStatus(controller.status);
+  renderServer();
+  renderPresentation();
+
+  return h("header", { class: "rtw-header" }, [badge, server, h("span", { class: "rtw-spacer" }), present]);
+}

@@ -1,0 +1,95 @@
+// Typed, defensive access to the synced traits the UI reads and writes (docs/wire.md).
+// Trait values come from the kernel, so they are checked here rather than trusted.
+import type { AnyModel } from "@anywidget/types";
+import type { ConnectionOptions, Settings, Status, TurnDetectionChoice, WidgetError } from "../types";
+
+export interface WidgetTraits {
+  status: Status;
+  error: WidgetError | Record<string, never>;
+  muted: boolean;
+  settings: Settings;
+  options: ConnectionOptions;
+  presentation: boolean;
+  server_label: string;
+  calls_url: string;
+  kernel_busy_hint: boolean;
+}
+
+/** The part of an anywidget model the UI uses; a plain object with these methods works in tests. */
+export type WidgetModel = Pick<AnyModel<WidgetTraits>, "get" | "set" | "save_changes" | "on" | "off">;
+
+export const VOICES = ["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] as const;
+
+export const TURN_DETECTION: ReadonlyArray<{ value: TurnDetectionChoice; label: string }> = [
+  { value: "server_vad", label: "Server VAD (automatic)" },
+  { value: "semantic_vad", label: "Semantic VAD (automatic)" },
+  { value: "none", label: "None (push-to-talk)" },
+];
+
+// An empty voice lets the server choose (its default voice).
+const DEFAULT_SETTINGS: Settings = { voice: "", instructions: "", turn_detection: "server_vad" };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function readSettings(model: WidgetModel): Settings {
+  const raw: unknown = model.get("settings");
+  if (!isRecord(raw)) return { ...DEFAULT_SETTINGS };
+  const td = raw["turn_detection"];
+  return {
+    voice: typeof raw["voice"] === "string" ? raw["voice"] : DEFAULT_SETTINGS.voice,
+    instructions: typeof raw["instructions"] === "string" ? raw["instructions"] : "",
+    turn_detection: td === "server_vad" || td === "semantic_vad" || td === "none" ? td : DEFAULT_SETTINGS.turn_detection,
+  };
+}
+
+/** Changes some settings and syncs them; other keys the kernel put in the trait are kept. */
+export function writeSettings(model: WidgetModel, patch: Partial<Settings>): void {
+  const raw: unknown = model.get("settings");
+  const current = isRecord(raw) ? raw : {};
+  model.set("settings", { ...current, ...readSettings(model), ...patch } as Settings);
+  model.save_changes();
+}
+
+export function readDeviceId(model: WidgetModel): string | null {
+  const options: unknown = model.get("options");
+  if (!isRecord(options) || !isRecord(options["audio"])) return null;
+  const id = options["audio"]["deviceId"];
+  return typeof id === "string" && id !== "" ? id : null;
+}
+
+export function writeDeviceId(model: WidgetModel, deviceId: string | null): void {
+  const raw: unknown = model.get("options");
+  const options = isRecord(raw) ? raw : {};
+  const audio = isRecord(options["audio"]) ? options["audio"] : {};
+  model.set("options", { ...options, audio: { ...audio, deviceId } } as unknown as ConnectionOptions);
+  model.save_changes();
+}
+
+/** The `error` trait as a WidgetError, or null when it is empty or malformed. */
+export function readErrorTrait(model: WidgetModel): WidgetError | null {
+  const raw: unknown = model.get("error");
+  if (!isRecord(raw) || typeof raw["message"] !== "string" || raw["message"] === "") return null;
+  return {
+    code: (typeof raw["code"] === "string" ? raw["code"] : "unknown") as WidgetError["code"],
+    message: raw["message"],
+    hint: typeof raw["hint"] === "string" ? raw["hint"] : "",
+  };
+}
+
+export function readBool(model: WidgetModel, key: "presentation" | "muted" | "kernel_busy_hint"): boolean {
+  return model.get(key) === true;
+}
+
+export function readString(model: WidgetModel, key: "server_label" | "calls_url"): string {
+  const value: unknown = model.get(key);
+  return typeof value === "string" ? value : "";
+}
+
+/** Subscribes to one trait's changes; returns the unsubscribe. */
+export function watch(model: WidgetModel, key: keyof WidgetTraits, callback: () => void): () => void {
+  const eventName = `change:${key}` as const;
+  model.on(eventName, callback);
+  return () => model.off(eventName, callback);
+}

@@ -1,0 +1,139 @@
+// The settings people change most (voice, instructions, turn detection) and the microphone.
+// Bound to the `settings` and `options` traits; locked while a connection is up because they apply at connect time.
+import type { Status } from "../types";
+import type { ViewContext } from "./context";
+import { h, setAttrs, setText } from "./dom";
+import { TURN_DETECTION, VOICES, readDeviceId, readSettings, watch, writeDeviceId, writeSettings } from "./model";
+import { isActive } from "./status";
+
+const INSTRUCTIONS_DEBOUNCE_MS = 400;
+
+let idCounter = 0;
+function uid(name: string): string {
+  idCounter += 1;
+  return `rtw-${name}-${idCounter}`;
+}
+
+function field(label: string, control: HTMLElement): HTMLElement {
+  const id = uid("field");
+  control.id = id;
+  return h("div", { class: "rtw-field" }, [h("label", { class: "rtw-label", attrs: { for: id }, text: label }), control]);
+}
+
+/** Replaces a select's options only when the list changed, keeping the chosen value when it still exists. */
+function setOptions(select: HTMLSelectElement, options: ReadonlyArray<{ value: string; label: string }>, value: string): void {
+  const same =
+    select.options.length === options.length &&
+    options.every((o, i) => select.options[i]?.value === o.value && select.options[i]?.text === o.label);
+  if (!same) {
+    select.replaceChildren(...options.map((o) => h("option", { attrs: { value: o.value }, text: o.label })));
+  }
+  select.value = value;
+}
+
+function createMicSelect(ctx: ViewContext): HTMLElement {
+  const { controller, model, scope } = ctx;
+  const select = h("select", { class: "rtw-select", attrs: { "data-testid": "mic-select" } });
+  let alive = true;
+  scope.add(() => {
+    alive = false;
+  });
+
+  async function refresh(): Promise<void> {
+    let devices: MediaDeviceInfo[] = [];
+    try {
+      devices = (await controller.listMicrophones()).filter((d) => d.kind === "audioinput" || d.kind === undefined);
+    } catch {
+      devices = [];
+    }
+    if (!alive) return;
+    // Browsers hide device labels until the page has had microphone access.
+    const options = [
+      { value: "", label: "System default" },
+      ...devices
+        .filter((d) => d.deviceId !== "" && d.deviceId !== "default")
+        .map((d, i) => ({ value: d.deviceId, label: d.label || `Microphone ${i + 1}` })),
+    ];
+    const current = readDeviceId(model) ?? "";
+    if (!options.some((o) => o.value === current)) options.push({ value: current, label: "Chosen microphone (not found)" });
+    setOptions(select, options, current);
+  }
+
+  scope.listen(select, "change", () => writeDeviceId(model, select.value === "" ? null : select.value));
+  scope.add(watch(model, "options", () => void refresh()));
+  scope.add(
+    controller.on("status", (status) => {
+      if (status === "connected") void refresh(); // labels become readable once the mic is granted
+    }),
+  );
+  const devices = typeof navigator !== "undefined" ? navigator.mediaDevices : undefined;
+  if (devices && typeof devices.addEventListener === "function") {
+    scope.listen(devices, "devicechange", () => void refresh());
+  }
+  setOptions(select, [{ value: readDeviceId(model) ?? "", label: "System default" }], readDeviceId(model) ?? "");
+  void refresh();
+  return field("Microphone", select);
+}
+
+export function createSettings(ctx: ViewContext): HTMLElement {
+  const { controller, model, scope } = ctx;
+
+  const voice = h("select", { class: "rtw-select", attrs: { "data-testid": "voice" } });
+  const turn = h("select", { class: "rtw-select", attrs: { "data-testid": "turn-detection" } });
+  const instructions = h("textarea", {
+    class: "rtw-textarea",
+    attrs: { "data-testid": "instructions", rows: 3, placeholder: "How the assistant should behave (optional)" },
+  });
+  const note = h("p", { class: "rtw-note", attrs: { "data-testid": "settings-note", hidden: true } });
+
+  function render(): void {
+    const settings = readSettings(model);
+    const voices: Array<{ value: string; label: string }> = VOICES.map((v) => ({ value: v, label: v }));
+    if (settings.voice === "") voices.unshift({ value: "", label: "Default" });
+    else if (!voices.some((v) => v.value === settings.voice)) voices.push({ value: settings.voice, label: settings.voice });
+    setOptions(voice, voices, settings.voice);
+    setOptions(turn, TURN_DETECTION, settings.turn_detection);
+    // Do not overwrite what the person is typing.
+    if (document.activeElement !== instructions && instructions.value !== settings.instructions) {
+      instructions.value = settings.instructions;
+    }
+  }
+
+  function renderLock(status: Status): void {
+    const locked = isActive(status);
+    for (const control of [voice, turn, instructions]) setAttrs(control, { disabled: locked });
+    setAttrs(note, { hidden: !locked });
+    setText(note, "These apply when you connect. Disconnect to change them.");
+  }
+
+  let pending: ReturnType<typeof setTimeout> | null = null;
+  function flushInstructions(): void {
+    if (pending !== null) clearTimeout(pending);
+    pending = null;
+    if (instructions.value !== readSettings(model).instructions) writeSettings(model, { instructions: instructions.value });
+  }
+  scope.listen(instructions, "input", () => {
+    if (pending !== null) clearTimeout(pending);
+    pending = setTimeout(flushInstructions, INSTRUCTIONS_DEBOUNCE_MS);
+  });
+  scope.listen(instructions, "change", flushInstructions);
+  scope.add(() => {
+    if (pending !== null) flushInstructions();
+  });
+  scope.listen(voice, "change", () => writeSettings(model, { voice: voice.value }));
+  scope.listen(turn, "change", () => {
+    const value = TURN_DETECTION.find((t) => t.value === turn.value)?.value;
+    if (value) writeSettings(model, { turn_detection: value });
+  });
+  scope.add(watch(model, "settings", render));
+  scope.add(controller.on("status", renderLock));
+  render();
+  renderLock(controller.status);
+
+  return h("section", { class: "rtw-panel rtw-settings", attrs: { "aria-label": "Session settings" } }, [
+    h("h3", { class: "rtw-panel-title", text: "Session" }),
+    h("div", { class: "rtw-fields" }, [field("Voice", voice), field("Turn detection", turn), createMicSelect(ctx)]),
+    field("Instructions", instructions),
+    note,
+  ]);
+}

@@ -1,0 +1,217 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { mountConsole } from "../../src/ui/console";
+import { FakeController, FakeModel } from "./fakes";
+
+let el: HTMLElement;
+let controller: FakeController;
+let model: FakeModel;
+let unmount: () => void;
+
+function q<T extends HTMLElement = HTMLElement>(testId: string): T {
+  const found = el.querySelector<T>(`[data-testid="${testId}"]`);
+  if (!found) throw new Error(`no [data-testid="${testId}"]`);
+  return found;
+}
+
+beforeEach(() => {
+  el = document.createElement("div");
+  document.body.append(el);
+  controller = new FakeController();
+  model = new FakeModel();
+  unmount = mountConsole(el, model, controller);
+});
+
+afterEach(() => {
+  unmount();
+  el.remove();
+  vi.useRealTimers();
+});
+
+describe("connection controls", () => {
+  it("the primary button connects, then disconnects, following the status", () => {
+    q("connect").click();
+    expect(controller.callsOf("connect")).toHaveLength(1);
+
+    controller.setStatus("connecting");
+    expect(el.querySelector('[data-testid="connect"]')).toBeNull();
+    expect(q("disconnect").textContent).toBe("Cancel");
+
+    controller.setStatus("connected");
+    expect(q("disconnect").textContent).toBe("Disconnect");
+    q("disconnect").click();
+    expect(controller.callsOf("disconnect")).toHaveLength(1);
+  });
+
+  it("the badge shows the status in words and the time connected", () => {
+    unmount();
+    vi.useFakeTimers();
+    unmount = mountConsole(el, model, controller);
+    expect(q("status").textContent).toContain("Not connected");
+    controller.setStatus("connected");
+    expect(q("status").dataset["status"]).toBe("connected");
+    expect(q("status").textContent).toContain("Connected");
+    vi.advanceTimersByTime(65_000);
+    expect(q("connected-time").textContent).toBe("01:05");
+    controller.setStatus("failed");
+    expect(q("status").textContent).toContain("Connection failed");
+    expect(q("connected-time").hidden).toBe(true);
+  });
+
+  it("mute toggles the controller and shows the pressed state", () => {
+    q("mute").click();
+    expect(controller.callsOf("setMuted")).toEqual([[true]]);
+    expect(q("mute").getAttribute("aria-pressed")).toBe("true");
+    q("mute").click();
+    expect(controller.callsOf("setMuted")).toEqual([[true], [false]]);
+  });
+
+  it("interrupt is enabled only while connected and calls the controller", () => {
+    expect(q<HTMLButtonElement>("interrupt").disabled).toBe(true);
+    controller.setStatus("connected");
+    q("interrupt").click();
+    expect(controller.callsOf("interrupt")).toHaveLength(1);
+  });
+
+  it("Enter in the text box sends the message and clears the box", () => {
+    controller.setStatus("connected");
+    const input = q<HTMLInputElement>("text-input");
+    input.value = "  hello there ";
+    input.closest("form")!.dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
+    expect(controller.callsOf("sendText")).toEqual([["hello there"]]);
+    expect(input.value).toBe("");
+  });
+});
+
+describe("push-to-talk", () => {
+  it("is offered only when turn detection is none", () => {
+    expect(q("ptt").hidden).toBe(true);
+    q("use-ptt").click();
+    expect(model.state["settings"]).toMatchObject({ turn_detection: "none" });
+    expect(q("ptt").hidden).toBe(false);
+  });
+
+  it("holding the button or Space talks; releasing stops", () => {
+    model.kernelSets("settings", { voice: "marin", instructions: "", turn_detection: "none" });
+    controller.setStatus("connected");
+    const ptt = q("ptt");
+    ptt.dispatchEvent(new PointerEvent("pointerdown", { button: 0, pointerId: 1, bubbles: true }));
+    ptt.dispatchEvent(new PointerEvent("pointerup", { button: 0, pointerId: 1, bubbles: true }));
+    expect(controller.callsOf("pushToTalk")).toEqual([[true], [false]]);
+
+    const root = q("console");
+    root.dispatchEvent(new KeyboardEvent("keydown", { key: " ", bubbles: true }));
+    root.dispatchEvent(new KeyboardEvent("keydown", { key: " ", repeat: true, bubbles: true }));
+    root.dispatchEvent(new KeyboardEvent("keyup", { key: " ", bubbles: true }));
+    expect(controller.callsOf("pushToTalk")).toEqual([[true], [false], [true], [false]]);
+  });
+
+  it("Space typed into the text box is just a space", () => {
+    model.kernelSets("settings", { voice: "marin", instructions: "", turn_detection: "none" });
+    controller.setStatus("connected");
+    q("text-input").dispatchEvent(new KeyboardEvent("keydown", { key: " ", bubbles: true }));
+    expect(controller.callsOf("pushToTalk")).toEqual([]);
+  });
+});
+
+describe("settings", () => {
+  it("edits write the settings trait and are locked while connected", () => {
+    const voice = q<HTMLSelectElement>("voice");
+    expect([...voice.options].map((o) => o.value)).toContain("cedar");
+    voice.value = "cedar";
+    voice.dispatchEvent(new Event("change"));
+    expect(model.state["settings"]).toMatchObject({ voice: "cedar" });
+    expect(model.saves).toBeGreaterThan(0);
+
+    controller.setStatus("connected");
+    expect(voice.disabled).toBe(true);
+    expect(q<HTMLSelectElement>("turn-detection").disabled).toBe(true);
+    expect(q<HTMLTextAreaElement>("instructions").disabled).toBe(true);
+    expect(q("settings-note").hidden).toBe(false);
+  });
+
+  it("follows changes made in Python", () => {
+    model.kernelSets("settings", { voice: "sage", instructions: "Be brief.", turn_detection: "semantic_vad" });
+    expect(q<HTMLSelectElement>("voice").value).toBe("sage");
+    expect(q<HTMLTextAreaElement>("instructions").value).toBe("Be brief.");
+    expect(q<HTMLSelectElement>("turn-detection").value).toBe("semantic_vad");
+  });
+
+  it("lists microphones and writes the chosen device id", async () => {
+    controller.microphones = [
+      { deviceId: "mic-a", kind: "audioinput", label: "Desk mic", groupId: "g" } as MediaDeviceInfo,
+    ];
+    controller.setStatus("connected"); // refreshes the list
+    await vi.waitFor(() => expect(q<HTMLSelectElement>("mic-select").options.length).toBe(2));
+    const select = q<HTMLSelectElement>("mic-select");
+    select.value = "mic-a";
+    select.dispatchEvent(new Event("change"));
+    expect(model.state["options"]).toMatchObject({ audio: { deviceId: "mic-a", echoCancellation: true } });
+  });
+});
+
+describe("errors", () => {
+  const hostile = '<img src=x onerror="window.__pwned=1">';
+
+  it("render as text, never as markup", () => {
+    controller.error = { code: "network", message: hostile, hint: hostile };
+    controller.emit("error", controller.error);
+    const panel = q("error");
+    expect(panel.hidden).toBe(false);
+    expect(q("error-message").textContent).toBe(hostile);
+    expect(el.querySelector("img")).toBeNull();
+  });
+
+  it("show the error trait set by the kernel, and can be dismissed or retried", () => {
+    model.kernelSets("error", { code: "bad_key", message: "The API key was rejected (401).", hint: "Check OPENAI_API_KEY." });
+    expect(q("error-message").textContent).toBe("The API key was rejected (401).");
+    expect(q("error-hint").textContent).toBe("Check OPENAI_API_KEY.");
+    q("retry").click();
+    expect(controller.callsOf("connect")).toHaveLength(1);
+    q("dismiss").click();
+    expect(q("error").hidden).toBe(true);
+  });
+
+  it("kernel notices render as text", () => {
+    controller.emit("notice", { name: "notice", level: "warning", text: hostile });
+    expect(q("notice").textContent).toContain(hostile);
+    expect(el.querySelector("img")).toBeNull();
+  });
+
+  it("shows waiting-for-kernel and the enable-audio prompt", async () => {
+    controller.emit("kernelWaiting", true);
+    expect(q("kernel-waiting").hidden).toBe(false);
+    controller.emit("kernelWaiting", false);
+    expect(q("kernel-waiting").hidden).toBe(true);
+
+    controller.emit("autoplayBlocked", true);
+    q("enable-audio").click();
+    expect(controller.callsOf("enableAudio")).toHaveLength(1);
+    await vi.waitFor(() => expect(q("autoplay").hidden).toBe(true));
+  });
+});
+
+describe("presentation and cleanup", () => {
+  it("the presentation toggle writes the trait and restyles the view", () => {
+    q("presentation").click();
+    expect(model.state["presentation"]).toBe(true);
+    expect(q("console").classList.contains("rtw-presentation")).toBe(true);
+    model.kernelSets("presentation", false);
+    expect(q("console").classList.contains("rtw-presentation")).toBe(false);
+  });
+
+  it("removing the view unsubscribes everything and clears timers", () => {
+    vi.useFakeTimers();
+    const second = document.createElement("div");
+    const unmountSecond = mountConsole(second, model, controller);
+    const before = controller.listenerCount();
+    unmountSecond();
+    expect(controller.listenerCount()).toBeLessThan(before);
+    unmount();
+    unmount = () => undefined;
+    expect(controller.listenerCount()).toBe(0);
+    expect(model.handlerCount()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(el.childElementCount).toBe(0);
+  });
+});
