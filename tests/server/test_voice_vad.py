@@ -20,7 +20,8 @@ RNG = np.random.default_rng(7)
 def tone(ms: int, dbfs: float = -20.0, hz: float = 220.0) -> Pcm16:
     t = np.arange(SAMPLE_RATE * ms // 1000) / SAMPLE_RATE
     amplitude = 32768 * 10 ** (dbfs / 20) * np.sqrt(2)  # sine RMS is peak / sqrt(2)
-    return (amplitude * np.sin(2 * np.pi * hz * t)).astype(np.int16)
+    samples: Pcm16 = (amplitude * np.sin(2 * np.pi * hz * t)).astype(np.int16)
+    return samples
 
 
 def noise(ms: int, dbfs: float = -60.0) -> Pcm16:
