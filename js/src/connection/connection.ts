@@ -1,0 +1,471 @@
+// One connection attempt: owns the mic, the RTCPeerConnection, the "oai-events" channel, the remote audio element,
+// stats sampling and level metering, from the ephemeral key to `session.updated`, and tears them down in one order.
+import type { ConnectionOptions, Levels, RealtimeEvent, Settings, StatsItem, TimelineWhat } from "../types";
+import { now } from "./clock";
+import { Aborted, ConnectFailure } from "./errors";
+import { parseMessage, sessionUpdate, withEventId, type Parsed } from "./events";
+import { LevelMonitor } from "./levels";
+import { StatsSampler } from "./stats";
+
+export const SESSION_UPDATE_TIMEOUT_MS = 5000;
+/** ICE + DTLS + SCTP normally take well under a second; past this the path is blocked. */
+export const CHANNEL_OPEN_TIMEOUT_MS = 15_000;
+/** Remote level above which the assistant counts as audible for `first_audio`. */
+const FIRST_AUDIO_LEVEL = 0.25;
+
+export interface AttemptConfig {
+  attempt: number;
+  callsUrl: string;
+  settings: Settings;
+  options: ConnectionOptions;
+  muted: boolean;
+  /** Fetches a fresh ephemeral key from the kernel. */
+  mintKey: (attempt: number, signal: AbortSignal) => Promise<string>;
+}
+
+export interface ConnectionHooks {
+  phase(phase: "minting" | "connecting"): void;
+  timeline(what: TimelineWhat, detail?: Record<string, unknown>): void;
+  /** Every message that crossed the data channel, either way. */
+  message(dir: "client" | "server", parsed: Parsed): void;
+  stats(item: StatsItem): void;
+  levels(t: number, levels: Levels, emit: boolean): void;
+  autoplayBlocked(blocked: boolean): void;
+  /** The connection was open and is now gone; it has already been torn down. Called at most once. */
+  lost(failure: ConnectFailure): void;
+}
+
+type State = "new" | "opening" | "open" | "closed";
+
+interface Waiter {
+  resolve: () => void;
+  reject: (failure: ConnectFailure) => void;
+}
+
+function sleepReject(ms: number, failure: () => ConnectFailure): { promise: Promise<never>; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(failure()), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+function micFailure(error: unknown): ConnectFailure {
+  const name = error instanceof DOMException ? error.name : "";
+  const text = error instanceof Error ? error.message : String(error);
+  if (name === "NotAllowedError" || name === "SecurityError") return new ConnectFailure("mic_denied", text);
+  if (name === "NotFoundError" || name === "OverconstrainedError" || name === "NotReadableError") {
+    return new ConnectFailure("mic_missing", text);
+  }
+  return new ConnectFailure("unknown", `getUserMedia: ${name} ${text}`);
+}
+
+function statusFailure(status: number, detail: string): ConnectFailure {
+  const text = `(HTTP ${status}) ${detail}`.trim();
+  if (status === 401) return new ConnectFailure("bad_key", detail);
+  if (status === 403) return new ConnectFailure("no_access", detail);
+  if (status === 429) return new ConnectFailure("rate_limited", detail);
+  if (status >= 500) return new ConnectFailure("server_error", text);
+  return new ConnectFailure("sdp_rejected", text);
+}
+
+/** The server's `{"error": {"message"}}`, else its text, cut short. */
+async function errorDetail(response: Response): Promise<string> {
+  const text = await response.text().catch(() => "");
+  try {
+    const body: unknown = JSON.parse(text);
+    const error = typeof body === "object" && body !== null ? (body as { error?: unknown }).error : undefined;
+    const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : undefined;
+    if (typeof message === "string") return message.slice(0, 300);
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 300);
+}
+
+interface Answer {
+  sdp: string;
+  callId: string | null;
+  status: number;
+}
+
+/** POSTs the offer with the ephemeral key. The key lives only in this call's arguments. */
+async function postOffer(url: string, sdp: string, key: string, signal: AbortSignal): Promise<Answer> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      body: sdp,
+      headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${key}` },
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw new Aborted();
+    const text = error instanceof Error ? error.message : String(error);
+    throw new ConnectFailure("network", `${text} (${new URL(url, location.href).origin}).`);
+  }
+  if (!response.ok) throw statusFailure(response.status, await errorDetail(response));
+  const location_ = response.headers.get("Location");
+  const callId = location_ === null ? null : (location_.split("/").pop() ?? null);
+  return { sdp: await response.text(), callId, status: response.status };
+}
+
+export class Connection {
+  private state: State = "new";
+  private readonly abort = new AbortController();
+  private pc: RTCPeerConnection | null = null;
+  private dc: RTCDataChannel | null = null;
+  private mic: MediaStream | null = null;
+  private audio: HTMLAudioElement | null = null;
+  private stats: StatsSampler | null = null;
+  private levels: LevelMonitor | null = null;
+  private graceTimer: ReturnType<typeof setTimeout> | null = null;
+  private fatal: Waiter | null = null;
+  private sessionWaiter: Waiter | null = null;
+  private sessionUpdateId: string | null = null;
+  private channelOpened: (() => void) | null = null;
+  private firstAudio = false;
+  private responseActive = false;
+  private talking = false;
+  private muted: boolean;
+  callId: string | null = null;
+
+  constructor(
+    private readonly config: AttemptConfig,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.muted = config.muted;
+  }
+
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  /** Runs the connect sequence; resolves once `session.updated` arrived. Rejects with ConnectFailure or Aborted. */
+  async open(): Promise<void> {
+    if (this.state !== "new") throw new Error("Connection.open() called twice");
+    this.state = "opening";
+    const fatal = new Promise<never>((_, reject) => {
+      this.fatal = { resolve: () => undefined, reject };
+    });
+    fatal.catch(() => undefined);
+    try {
+      await Promise.race([this.run(), fatal]);
+      this.checkAborted();
+      this.state = "open";
+      this.fatal = null;
+    } catch (error) {
+      const aborted = this.abort.signal.aborted;
+      this.close();
+      if (aborted || error instanceof Aborted) throw new Aborted();
+      if (error instanceof ConnectFailure) throw error;
+      throw new ConnectFailure("unknown", error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private checkAborted(): void {
+    if (this.abort.signal.aborted || this.state === "closed") throw new Aborted();
+  }
+
+  private async run(): Promise<void> {
+    const { attempt, options, settings } = this.config;
+    const signal = this.abort.signal;
+    this.hooks.timeline("connect_requested");
+
+    this.hooks.phase("minting");
+    this.hooks.timeline("mint_start");
+    const key = await this.config.mintKey(attempt, signal);
+    this.checkAborted();
+    this.hooks.timeline("mint_end");
+    this.hooks.phase("connecting");
+
+    this.hooks.timeline("mic_start");
+    const { deviceId, ...audio } = options.audio;
+    try {
+      this.mic = await navigator.mediaDevices.getUserMedia({
+        audio: deviceId === null ? audio : { ...audio, deviceId: { exact: deviceId } },
+      });
+    } catch (error) {
+      const failure = micFailure(error);
+      this.hooks.timeline("mic_error", { code: failure.code, message: failure.detail ?? "" });
+      throw failure;
+    }
+    this.checkAborted();
+    const track = this.mic.getAudioTracks()[0];
+    if (track === undefined) throw new ConnectFailure("mic_missing", "The stream has no audio track.");
+    this.applyTrackEnabled();
+    this.hooks.timeline("mic_ready", { label: track.label });
+
+    this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
+    this.levels.setMic(this.mic);
+
+    const pc = new RTCPeerConnection({ iceServers: options.ice_servers });
+    this.pc = pc;
+    pc.ontrack = (e) => this.onTrack(e);
+    pc.oniceconnectionstatechange = () => this.hooks.timeline("ice_state", { state: pc.iceConnectionState });
+    pc.onconnectionstatechange = () => this.onConnectionState(pc.connectionState);
+    const sender = pc.addTrack(track, this.mic);
+
+    const dc = pc.createDataChannel("oai-events");
+    this.dc = dc;
+    const channelOpen = new Promise<void>((resolve) => {
+      this.channelOpened = resolve;
+    });
+    dc.onopen = () => this.channelOpened?.();
+    dc.onmessage = (e: MessageEvent<unknown>) => this.onMessage(e.data);
+    dc.onclose = () => this.fail(new ConnectFailure("channel_closed", "The data channel closed."));
+    dc.onerror = (e) => {
+      const detail = e instanceof RTCErrorEvent ? `${e.error.errorDetail} ${e.error.message}` : "error";
+      this.fail(new ConnectFailure("channel_closed", `Data channel error: ${detail}`));
+    };
+
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    this.checkAborted();
+    const offerSdp = offer.sdp ?? "";
+    this.hooks.timeline("offer_created", { sdp_bytes: offerSdp.length });
+
+    // No waiting for ICE gathering: the offer goes out at once (the answer side learns us via prflx candidates).
+    const answer = await postOffer(this.config.callsUrl, offerSdp, key, signal);
+    this.checkAborted();
+    this.callId = answer.callId;
+    this.hooks.timeline("answer_received", { call_id: answer.callId, status: answer.status });
+    await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    this.checkAborted();
+    const bitrateApplied = await this.applyMaxBitrate(sender);
+
+    const openTimeout = sleepReject(
+      CHANNEL_OPEN_TIMEOUT_MS,
+      () => new ConnectFailure("ice_failed", `No connection within ${CHANNEL_OPEN_TIMEOUT_MS / 1000} s.`),
+    );
+    try {
+      await Promise.race([channelOpen, openTimeout.promise]);
+    } finally {
+      openTimeout.cancel();
+    }
+    this.checkAborted();
+    this.hooks.timeline("dc_open");
+
+    const sessionUpdated = new Promise<void>((resolve, reject) => {
+      this.sessionWaiter = { resolve, reject };
+    });
+    const sent = this.send(sessionUpdate(settings));
+    this.sessionUpdateId = sent?.event_id ?? null;
+    this.hooks.timeline("session_update_sent", { event_id: this.sessionUpdateId });
+    const updateTimeout = sleepReject(
+      SESSION_UPDATE_TIMEOUT_MS,
+      () => new ConnectFailure("session_update_timeout", `No session.updated within ${SESSION_UPDATE_TIMEOUT_MS / 1000} s.`),
+    );
+    try {
+      await Promise.race([sessionUpdated, updateTimeout.promise]);
+    } finally {
+      updateTimeout.cancel();
+      this.sessionWaiter = null;
+    }
+    this.checkAborted();
+    this.hooks.timeline("session_updated");
+
+    this.stats = new StatsSampler(() => pc.getStats(), (item) => this.hooks.stats(item), now);
+    this.stats.start(options.stats_interval_ms);
+    this.hooks.timeline("connected", { call_id: this.callId, max_bitrate_applied: bitrateApplied });
+  }
+
+  private async applyMaxBitrate(sender: RTCRtpSender): Promise<boolean> {
+    const kbps = this.config.options.max_bitrate_kbps;
+    if (kbps === null) return false;
+    try {
+      const params = sender.getParameters();
+      const first = params.encodings[0];
+      if (first === undefined) return false;
+      first.maxBitrate = Math.round(kbps * 1000);
+      await sender.setParameters(params);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private onTrack(e: RTCTrackEvent): void {
+    if (this.state === "closed" || this.audio !== null) return;
+    const stream = e.streams[0] ?? new MediaStream([e.track]);
+    const audio = document.createElement("audio");
+    audio.autoplay = true;
+    audio.srcObject = stream;
+    this.audio = audio;
+    this.levels?.setRemote(stream);
+    e.track.addEventListener("unmute", () => {
+      if (this.levels?.available !== true) this.markFirstAudio("unmute");
+    });
+    audio.play().catch((error: unknown) => {
+      if (error instanceof DOMException && error.name === "NotAllowedError" && this.state !== "closed") {
+        this.hooks.timeline("autoplay_blocked");
+        this.hooks.autoplayBlocked(true);
+      }
+    });
+  }
+
+  private markFirstAudio(source: string): void {
+    if (this.firstAudio) return;
+    this.firstAudio = true;
+    this.hooks.timeline("first_audio", { source });
+  }
+
+  private onLevels(t: number, levels: Levels, emit: boolean): void {
+    if (this.state === "closed") return;
+    if (levels.output >= FIRST_AUDIO_LEVEL) this.markFirstAudio("level");
+    this.hooks.levels(t, levels, emit);
+  }
+
+  private onConnectionState(state: RTCPeerConnectionState): void {
+    if (this.state === "closed") return;
+    this.hooks.timeline("connection_state", { state });
+    if (state === "connected") {
+      this.clearGrace();
+    } else if (state === "disconnected") {
+      // "disconnected" can recover within seconds; only a long one counts as lost.
+      if (this.graceTimer === null) {
+        this.graceTimer = setTimeout(() => {
+          this.graceTimer = null;
+          this.fail(new ConnectFailure("ice_failed", "The connection stayed disconnected."));
+        }, this.config.options.disconnect_grace_ms);
+      }
+    } else if (state === "failed") {
+      this.fail(new ConnectFailure("ice_failed", "The peer connection failed."));
+    }
+  }
+
+  private clearGrace(): void {
+    if (this.graceTimer !== null) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+  }
+
+  private onMessage(data: unknown): void {
+    if (this.state === "closed") return;
+    const parsed = parseMessage(data);
+    this.hooks.message("server", parsed);
+    if (!parsed.ok) return;
+    const event = parsed.event;
+    switch (event.type) {
+      case "session.updated":
+        this.sessionWaiter?.resolve();
+        break;
+      case "response.created":
+        this.responseActive = true;
+        break;
+      case "response.done":
+        this.responseActive = false;
+        break;
+      case "error": {
+        const error = event["error"] as { event_id?: unknown; message?: unknown } | undefined;
+        if (this.sessionWaiter !== null && this.sessionUpdateId !== null && error?.event_id === this.sessionUpdateId) {
+          const message = typeof error.message === "string" ? error.message : "session.update was rejected.";
+          this.sessionWaiter.reject(new ConnectFailure("session_update_timeout", message));
+        }
+        break;
+      }
+    }
+  }
+
+  /** Sends a client event (adding an event_id) and reports it; null when the channel is not open. */
+  send(event: RealtimeEvent): RealtimeEvent | null {
+    const dc = this.dc;
+    if (dc === null || dc.readyState !== "open" || this.state === "closed") return null;
+    const withId = withEventId(event);
+    dc.send(JSON.stringify(withId));
+    this.hooks.message("client", { ok: true, event: withId });
+    return withId;
+  }
+
+  get isResponseActive(): boolean {
+    return this.responseActive;
+  }
+
+  /** Stops the assistant: cancel the response if one is running, then drop the audio already buffered. */
+  interrupt(): void {
+    if (this.responseActive) {
+      this.send({ type: "response.cancel" });
+      this.responseActive = false;
+    }
+    this.send({ type: "output_audio_buffer.clear" });
+  }
+
+  setMuted(muted: boolean): void {
+    this.muted = muted;
+    this.applyTrackEnabled();
+  }
+
+  pushToTalk(pressed: boolean): void {
+    if (pressed === this.talking) return;
+    if (pressed) {
+      this.send({ type: "input_audio_buffer.clear" });
+      this.talking = true;
+      this.applyTrackEnabled();
+    } else {
+      this.talking = false;
+      this.applyTrackEnabled();
+      this.send({ type: "input_audio_buffer.commit" });
+      this.send({ type: "response.create" });
+    }
+  }
+
+  /** Holding push-to-talk opens the mic even when muted; with turn detection off the mic is open only while held. */
+  private applyTrackEnabled(): void {
+    const pttOnly = this.config.settings.turn_detection === "none";
+    const enabled = this.talking || (!this.muted && !pttOnly);
+    for (const track of this.mic?.getAudioTracks() ?? []) track.enabled = enabled;
+  }
+
+  async enableAudio(): Promise<void> {
+    await this.levels?.resume();
+    if (this.audio === null) return;
+    await this.audio.play();
+    this.hooks.autoplayBlocked(false);
+  }
+
+  private fail(failure: ConnectFailure): void {
+    if (this.state === "opening") {
+      this.fatal?.reject(failure);
+      return;
+    }
+    if (this.state !== "open") return;
+    this.close();
+    this.hooks.lost(failure);
+  }
+
+  /**
+   * Tears down in a fixed order: stats, data channel, mic tracks, peer connection, audio element.
+   * No hangup request: the ephemeral key is used once, and the real API's hangup wants the standard key; closing
+   * the pc ends the call (DTLS close), and the kernel can hang up by call_id (timeline `answer_received`).
+   */
+  close(): void {
+    if (this.state === "closed") return;
+    const wasOpening = this.state === "opening";
+    this.state = "closed";
+    this.abort.abort();
+    this.clearGrace();
+    if (wasOpening) this.fatal?.reject(new ConnectFailure("unknown", "closed"));
+    this.sessionWaiter = null;
+
+    this.stats?.stop();
+    this.stats = null;
+    if (this.dc !== null) {
+      this.dc.onopen = this.dc.onmessage = this.dc.onclose = this.dc.onerror = null;
+      this.dc.close();
+      this.dc = null;
+    }
+    for (const track of this.mic?.getTracks() ?? []) track.stop();
+    this.mic = null;
+    if (this.pc !== null) {
+      this.pc.ontrack = this.pc.oniceconnectionstatechange = this.pc.onconnectionstatechange = null;
+      this.pc.close();
+      this.pc = null;
+    }
+    if (this.audio !== null) {
+      this.audio.pause();
+      this.audio.srcObject = null;
+      this.audio = null;
+    }
+    this.levels?.close();
+    this.levels = null;
+  }
+}

@@ -1,0 +1,468 @@
+// The Controller (types.ts) for one widget model in one page: the connection's lifecycle and reconnects,
+// the synced traits it writes, kernel commands, and the history batches to the kernel.
+import type { Experimental } from "@anywidget/types";
+import type {
+  Controller,
+  ControllerEvents,
+  ErrorCode,
+  EventItem,
+  KernelCommand,
+  RealtimeEvent,
+  StatsItem,
+  Status,
+  TimelineItem,
+  TimelineWhat,
+  ToolStatusMessage,
+  WidgetError,
+  WireItem,
+} from "../types";
+import { now } from "./clock";
+import { Connection, type ConnectionHooks } from "./connection";
+import { Emitter } from "./emitter";
+import { Aborted, ConnectFailure } from "./errors";
+import { userText, type Parsed } from "./events";
+import { KernelClient } from "./kernel";
+import { VoiceLatencyDetector } from "./latency";
+import { reconnectDelay } from "./reconnect";
+import { parseAck, parseCommand, parseOptions, parseSettings } from "./traits";
+import { BatchSender } from "./wire";
+
+/** The parts of an anywidget model the controller uses (an `AnyModel` fits; so does a test fake). */
+export interface ControllerModel {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  save_changes(): void;
+  send(content: unknown): void;
+  on(event: string, callback: (msg: unknown) => void): void;
+  off(event?: string | null, callback?: ((msg: unknown) => void) | null): void;
+}
+
+/** Extra events beyond `ControllerEvents`; listening is optional. */
+export interface ControllerExtraEvents {
+  /** History from the kernel (a page reload) was emitted as `event`/`stats` and is in `recentEvents`. */
+  historyRestored: (items: readonly WireItem[]) => void;
+}
+
+type AllEvents = ControllerEvents & ControllerExtraEvents;
+
+export const RECENT_EVENTS_LIMIT = 2000;
+export const RECENT_STATS_LIMIT = 600;
+const TOOL_CALLS_LIMIT = 500;
+
+const LIVE: ReadonlySet<Status> = new Set(["minting", "connecting", "connected", "reconnecting"]);
+
+/** Failures that a new attempt cannot fix: reconnecting stops at once. */
+const FINAL: ReadonlySet<ErrorCode> = new Set(["bad_key", "no_access", "mic_denied", "mic_missing", "sdp_rejected"]);
+
+function pushBounded<T>(list: T[], item: T, limit: number): void {
+  list.push(item);
+  if (list.length > limit) list.splice(0, list.length - limit);
+}
+
+export class RealtimeController implements Controller {
+  readonly client = crypto.randomUUID();
+  private readonly emitter = new Emitter<AllEvents>();
+  private readonly batch: BatchSender;
+  private readonly kernel: KernelClient;
+  private readonly events: EventItem[] = [];
+  private readonly statsItems: StatsItem[] = [];
+  private readonly tools = new Map<string, ToolStatusMessage>();
+  private connection: Connection | null = null;
+  private attemptCount = 0;
+  private reconnects = 0;
+  private lossCause: ConnectFailure | null = null;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private wanted = false;
+  private detector = new VoiceLatencyDetector();
+  private _status: Status = "idle";
+  private _error: WidgetError | null = null;
+  private _connectedSince: number | null = null;
+  private _muted: boolean;
+  private _talking = false;
+  private disposed = false;
+  private readonly onCustom = (msg: unknown): void => this.handleCustom(msg);
+  private readonly onMutedChange = (): void => this.applyMuted(this.model.get("muted") === true, false);
+
+  constructor(
+    private readonly model: ControllerModel,
+    experimental: Experimental,
+  ) {
+    this.batch = new BatchSender(this.client, (message) => model.send(message));
+    this.kernel = new KernelClient(experimental, (busy) => {
+      this.writeTrait("kernel_busy_hint", busy);
+      this.emitter.emit("kernelWaiting", busy);
+    });
+    this._muted = model.get("muted") === true;
+    model.on("msg:custom", this.onCustom);
+    model.on("change:muted", this.onMutedChange);
+    // This page has no connection yet, whatever the trait says from an earlier page.
+    const previous = model.get("status");
+    if (typeof previous === "string" && LIVE.has(previous as Status)) this.setStatus("closed");
+    void this.restoreHistory();
+    void this.measureClock();
+  }
+
+  get status(): Status {
+    return this._status;
+  }
+  get error(): WidgetError | null {
+    return this._error;
+  }
+  get connectedSince(): number | null {
+    return this._connectedSince;
+  }
+  get muted(): boolean {
+    return this._muted;
+  }
+  get talking(): boolean {
+    return this._talking;
+  }
+  get recentEvents(): readonly EventItem[] {
+    return this.events;
+  }
+  get recentStats(): readonly StatsItem[] {
+    return this.statsItems;
+  }
+  get toolCalls(): ReadonlyMap<string, ToolStatusMessage> {
+    return this.tools;
+  }
+
+  on<K extends keyof AllEvents>(name: K, listener: AllEvents[K]): () => void {
+    return this.emitter.on(name, listener);
+  }
+
+  /** Resolves when the first attempt has connected or failed (see `status`/`error`); never rejects. */
+  async connect(): Promise<void> {
+    if (this.disposed || (this.wanted && LIVE.has(this._status))) return;
+    this.wanted = true;
+    this.reconnects = 0;
+    this.lossCause = null;
+    this.setError(null);
+    await this.attempt(false);
+  }
+
+  async disconnect(): Promise<void> {
+    const wasActive = this.wanted || this.connection !== null || LIVE.has(this._status);
+    this.wanted = false;
+    this.clearReconnect();
+    this.connection?.close();
+    this.connection = null;
+    this._connectedSince = null;
+    this.setTalking(false);
+    if (wasActive) {
+      this.timeline("closed", this.attemptCount, { by: "user" });
+      this.setStatus("closed");
+    }
+    this.batch.flush();
+    return Promise.resolve();
+  }
+
+  setMuted(muted: boolean): void {
+    this.applyMuted(muted, true);
+  }
+
+  sendEvent(event: RealtimeEvent): boolean {
+    const connection = this.connection;
+    if (connection === null || !connection.isOpen) return false;
+    return connection.send(event) !== null;
+  }
+
+  sendText(text: string): boolean {
+    if (text.trim() === "") return false;
+    return this.sendEvent(userText(text)) && this.sendEvent({ type: "response.create" });
+  }
+
+  interrupt(): void {
+    if (this.connection?.isOpen === true) this.connection.interrupt();
+  }
+
+  pushToTalk(pressed: boolean): void {
+    const connection = this.connection;
+    if (connection === null || !connection.isOpen) {
+      this.setTalking(false);
+      return;
+    }
+    connection.pushToTalk(pressed);
+    this.setTalking(pressed);
+  }
+
+  async listMicrophones(): Promise<MediaDeviceInfo[]> {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    return devices.filter((d) => d.kind === "audioinput");
+  }
+
+  async enableAudio(): Promise<void> {
+    if (this.connection === null) {
+      this.emitter.emit("autoplayBlocked", false);
+      return;
+    }
+    await this.connection.enableAudio();
+  }
+
+  /** Hangs up and stops listening to the model; for the widget's cleanup. */
+  dispose(): void {
+    if (this.disposed) return;
+    void this.disconnect();
+    this.disposed = true;
+    this.batch.dispose();
+    this.model.off("msg:custom", this.onCustom);
+    this.model.off("change:muted", this.onMutedChange);
+    this.emitter.clear();
+  }
+
+  // ---- attempts and reconnects ----
+
+  private async attempt(isReconnect: boolean): Promise<void> {
+    const attempt = ++this.attemptCount;
+    this.detector = new VoiceLatencyDetector();
+    if (isReconnect) this.setStatus("reconnecting");
+    const connection = new Connection(
+      {
+        attempt,
+        callsUrl: String(this.model.get("calls_url") ?? ""),
+        settings: parseSettings(this.model.get("settings")),
+        options: parseOptions(this.model.get("options")),
+        muted: this._muted,
+        mintKey: (n, signal) => this.kernel.mintKey(n, signal),
+      },
+      this.hooksFor(attempt, isReconnect),
+    );
+    this.connection = connection;
+    try {
+      await connection.open();
+    } catch (error) {
+      if (this.connection !== connection || error instanceof Aborted) return;
+      this.connection = null;
+      const failure = error instanceof ConnectFailure ? error : new ConnectFailure("unknown", String(error));
+      if (isReconnect && !FINAL.has(failure.code)) this.scheduleReconnect(failure);
+      else this.fail(failure, attempt);
+      return;
+    }
+    if (this.connection !== connection) return;
+    this.reconnects = 0;
+    this.lossCause = null;
+    this._connectedSince = now();
+    this.setError(null);
+    this.setStatus("connected");
+    void this.measureClock();
+  }
+
+  private hooksFor(attempt: number, isReconnect: boolean): ConnectionHooks {
+    const current = (): boolean => this.connection !== null && this.attemptCount === attempt;
+    return {
+      phase: (phase) => {
+        if (!isReconnect && current()) this.setStatus(phase);
+      },
+      timeline: (what, detail) => this.timeline(what, attempt, detail ?? {}),
+      message: (dir, parsed) => this.recordMessage(dir, parsed),
+      stats: (item) => this.recordStats(item),
+      levels: (t, levels, emit) => {
+        const latency = this.detector.sample(t, levels.input, levels.output);
+        if (latency !== null) {
+          this.batch.push(latency);
+          this.emitter.emit("voiceLatency", latency);
+        }
+        if (emit) this.emitter.emit("levels", levels);
+      },
+      autoplayBlocked: (blocked) => this.emitter.emit("autoplayBlocked", blocked),
+      lost: (failure) => {
+        if (!current()) return;
+        this.onLost(failure, attempt);
+      },
+    };
+  }
+
+  private onLost(failure: ConnectFailure, attempt: number): void {
+    this.connection = null;
+    this._connectedSince = null;
+    this.setTalking(false);
+    this.timeline("disconnected", attempt, { code: failure.code, message: failure.detail ?? "" });
+    if (!this.wanted) {
+      this.setStatus("closed");
+      return;
+    }
+    this.lossCause = failure;
+    this.scheduleReconnect(failure);
+  }
+
+  private scheduleReconnect(last: ConnectFailure): void {
+    const policy = parseOptions(this.model.get("options")).reconnect;
+    this.reconnects++;
+    const delay = reconnectDelay(policy, this.reconnects);
+    if (delay === null) {
+      const cause = this.lossCause ?? last;
+      const tries = this.reconnects - 1;
+      const detail = `Gave up after ${tries} reconnect attempt${tries === 1 ? "" : "s"}; last: ${last.detail ?? last.code}`;
+      this.fail(new ConnectFailure(cause.code, detail), this.attemptCount);
+      return;
+    }
+    this.setStatus("reconnecting");
+    this.timeline("reconnect_scheduled", this.attemptCount + 1, {
+      delay_ms: delay,
+      reconnect: this.reconnects,
+      code: last.code,
+    });
+    this.clearReconnect();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.wanted) void this.attempt(true);
+    }, delay);
+  }
+
+  private clearReconnect(): void {
+    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
+  private fail(failure: ConnectFailure, attempt: number): void {
+    this.wanted = false;
+    this.clearReconnect();
+    this._connectedSince = null;
+    const error = failure.toWidgetError();
+    this.timeline("failed", attempt, { code: error.code, message: error.message });
+    this.setError(error);
+    this.setStatus("failed");
+    this.batch.flush();
+  }
+
+  // ---- what goes to the kernel and the views ----
+
+  private timeline(what: TimelineWhat, attempt: number, detail: Record<string, unknown>): void {
+    const item: TimelineItem = { k: "timeline", t: now(), what, attempt, detail };
+    this.batch.push(item);
+    this.emitter.emit("timeline", item);
+  }
+
+  private recordMessage(dir: "client" | "server", parsed: Parsed): void {
+    const item: EventItem = parsed.ok
+      ? { k: "event", t: now(), dir, event: parsed.event }
+      : { k: "event", t: now(), dir, event: null, raw: parsed.raw };
+    this.batch.push(item);
+    pushBounded(this.events, item, RECENT_EVENTS_LIMIT);
+    this.emitter.emit("event", item);
+  }
+
+  private recordStats(item: StatsItem): void {
+    this.batch.push(item);
+    pushBounded(this.statsItems, item, RECENT_STATS_LIMIT);
+    this.emitter.emit("stats", item);
+  }
+
+  private setStatus(status: Status): void {
+    if (this._status === status && this.model.get("status") === status) return;
+    this._status = status;
+    this.writeTrait("status", status);
+    this.emitter.emit("status", status);
+  }
+
+  private setError(error: WidgetError | null): void {
+    if (error === null && this._error === null) return;
+    this._error = error;
+    this.writeTrait("error", error ?? {});
+    this.emitter.emit("error", error);
+  }
+
+  private setTalking(talking: boolean): void {
+    this._talking = talking;
+  }
+
+  private applyMuted(muted: boolean, write: boolean): void {
+    const changed = muted !== this._muted;
+    this._muted = muted;
+    this.connection?.setMuted(muted);
+    if (write && this.model.get("muted") !== muted) this.writeTrait("muted", muted);
+    if (changed) this.emitter.emit("status", this._status);
+  }
+
+  private writeTrait(name: string, value: unknown): void {
+    if (this.disposed) return;
+    this.model.set(name, value);
+    this.model.save_changes();
+  }
+
+  // ---- kernel ----
+
+  private handleCustom(msg: unknown): void {
+    const ack = parseAck(msg);
+    if (ack !== null) {
+      if (ack.client === this.client) this.batch.ack(ack.seq);
+      return;
+    }
+    const command = parseCommand(msg);
+    if (command !== null) this.runCommand(command);
+  }
+
+  private runCommand(command: KernelCommand): void {
+    switch (command.name) {
+      case "connect":
+        void this.connect();
+        break;
+      case "disconnect":
+        void this.disconnect();
+        break;
+      case "send":
+        if (!this.sendEvent(command.event)) {
+          this.emitter.emit("notice", {
+            name: "notice",
+            level: "warning",
+            text: `Not connected: '${command.event.type}' from the kernel was not sent.`,
+          });
+        }
+        break;
+      case "interrupt":
+        this.interrupt();
+        break;
+      case "tool_status":
+        this.tools.delete(command.call_id);
+        this.tools.set(command.call_id, command);
+        if (this.tools.size > TOOL_CALLS_LIMIT) {
+          const oldest = this.tools.keys().next();
+          if (oldest.done !== true) this.tools.delete(oldest.value);
+        }
+        this.emitter.emit("tool", command);
+        break;
+      case "notice":
+        this.emitter.emit("notice", command);
+        break;
+    }
+  }
+
+  private async restoreHistory(): Promise<void> {
+    let items: WireItem[];
+    try {
+      items = (await this.kernel.history()).items;
+    } catch (error) {
+      console.warn("realtime-widget: could not restore history", error);
+      return;
+    }
+    if (items.length === 0 || this.disposed) return;
+    const restoredEvents: EventItem[] = [];
+    for (const item of items) {
+      if (item.k === "event") {
+        restoredEvents.push(item);
+        this.emitter.emit("event", item);
+      } else if (item.k === "stats") {
+        this.statsItems.unshift(item);
+        this.emitter.emit("stats", item);
+      }
+    }
+    // Restored history goes before anything this page has seen already.
+    this.events.unshift(...restoredEvents);
+    if (this.events.length > RECENT_EVENTS_LIMIT) this.events.splice(0, this.events.length - RECENT_EVENTS_LIMIT);
+    if (this.statsItems.length > RECENT_STATS_LIMIT) this.statsItems.splice(0, this.statsItems.length - RECENT_STATS_LIMIT);
+    this.emitter.emit("historyRestored", items);
+  }
+
+  private async measureClock(): Promise<void> {
+    try {
+      const sample = await this.kernel.clock();
+      if (sample !== null) this.timeline("clock_offset", this.attemptCount, { ...sample });
+    } catch {
+      // An old kernel without the command, or a busy one: the offset is optional.
+    }
+  }
+}
+
+export function createController(model: ControllerModel, experimental: Experimental): RealtimeController {
+  return new RealtimeController(model, experimental);
+}

@@ -1,0 +1,76 @@
+// Requests to the kernel over anywidget's command channel. A busy kernel answers only when its cell ends,
+// so every request has a generous timeout and reports when it has waited long enough to show "waiting for the kernel".
+import type { Experimental } from "@anywidget/types";
+import type { ErrorCode } from "../types";
+import { ConnectFailure, isErrorCode } from "./errors";
+import { now } from "./clock";
+import { parseClockReply, parseHistory, type History } from "./traits";
+
+export const KERNEL_TIMEOUT_MS = 30_000;
+export const BUSY_AFTER_MS = 1000;
+
+export interface ClockSample {
+  /** Kernel clock minus browser clock, ms. */
+  offset_ms: number;
+  rtt_ms: number;
+}
+
+export class KernelClient {
+  private waiting = 0;
+  private busy = false;
+
+  constructor(
+    private readonly experimental: Experimental,
+    private readonly onBusy: (busy: boolean) => void,
+  ) {}
+
+  /** Mints an ephemeral key for one connect attempt. The caller uses it once and drops it. */
+  async mintKey(attempt: number, signal?: AbortSignal): Promise<string> {
+    const reply = await this.request("mint_key", { attempt }, signal);
+    const d = typeof reply === "object" && reply !== null ? (reply as Record<string, unknown>) : {};
+    if (d["ok"] === true && typeof d["value"] === "string" && d["value"] !== "") return d["value"];
+    const error = typeof d["error"] === "object" && d["error"] !== null ? (d["error"] as Record<string, unknown>) : {};
+    const code: ErrorCode = isErrorCode(error["code"]) ? error["code"] : "unknown";
+    const message = typeof error["message"] === "string" ? error["message"] : "The kernel could not mint a key.";
+    throw new ConnectFailure(code, message);
+  }
+
+  async history(): Promise<History> {
+    return parseHistory(await this.request("history", {}));
+  }
+
+  /** One round trip to estimate the kernel's clock offset (NTP-style midpoint). */
+  async clock(): Promise<ClockSample | null> {
+    const sent = now();
+    const reply = await this.request("clock", { t_browser: sent });
+    const received = now();
+    const tKernel = parseClockReply(reply);
+    if (tKernel === null) return null;
+    return { offset_ms: tKernel - (sent + received) / 2, rtt_ms: received - sent };
+  }
+
+  private async request(name: string, msg: object, signal?: AbortSignal): Promise<unknown> {
+    const timeout = AbortSignal.timeout(KERNEL_TIMEOUT_MS);
+    const combined = signal === undefined ? timeout : AbortSignal.any([timeout, signal]);
+    this.waiting++;
+    const busyTimer = setTimeout(() => this.setBusy(true), BUSY_AFTER_MS);
+    try {
+      const [reply] = await this.experimental.invoke<unknown>(name, msg, { signal: combined });
+      return reply;
+    } catch (error) {
+      if (signal?.aborted === true) throw error;
+      if (timeout.aborted) throw new ConnectFailure("kernel_timeout", `No answer to '${name}' within 30 s.`);
+      throw error;
+    } finally {
+      clearTimeout(busyTimer);
+      this.waiting--;
+      if (this.waiting === 0) this.setBusy(false);
+    }
+  }
+
+  private setBusy(busy: boolean): void {
+    if (this.busy === busy) return;
+    this.busy = busy;
+    this.onBusy(busy);
+  }
+}
