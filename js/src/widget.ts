@@ -1,9 +1,41 @@
-// Placeholder entry so the build works until the UI lands its widget.ts (it replaces this file).
+// The anywidget entry. `initialize` runs once per model and owns the connection (one Controller);
+// `render` draws a view of it, and every view of the same model shares that controller.
 import type { Initialize, Render } from "@anywidget/types";
+import { createController } from "./connection/controller";
+import type { Controller } from "./types";
+import { mountConsole, mountFailure } from "./ui/console";
+import type { WidgetTraits } from "./ui/model";
 
-const initialize: Initialize = () => undefined;
-const render: Render = ({ el }) => {
-  el.textContent = "realtime-widget: front end not built yet";
+type Started = { controller: Controller } | { failure: string };
+
+// Keyed by the model object so a model that goes away takes its entry with it.
+const started = new WeakMap<object, Started>();
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const initialize: Initialize<WidgetTraits> = ({ model, experimental }) => {
+  let controller: Controller;
+  try {
+    controller = createController(model, experimental);
+  } catch (error) {
+    started.set(model, { failure: describe(error) });
+    return () => started.delete(model);
+  }
+  started.set(model, { controller });
+  return () => {
+    started.delete(model);
+    // The model is being closed: hang up so the microphone and the call do not outlive it.
+    return controller.disconnect().catch(() => undefined);
+  };
+};
+
+const render: Render<WidgetTraits> = ({ model, el }) => {
+  const entry = started.get(model);
+  if (!entry) return mountFailure(el, "The widget's connection layer did not initialise. Re-run the cell.");
+  if ("failure" in entry) return mountFailure(el, entry.failure);
+  return mountConsole(el, model, entry.controller); // also checks that AnyModel fits WidgetModel
 };
 
 export default { initialize, render };

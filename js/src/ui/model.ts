@@ -1,6 +1,5 @@
 // Typed, defensive access to the synced traits the UI reads and writes (docs/wire.md).
 // Trait values come from the kernel, so they are checked here rather than trusted.
-import type { AnyModel } from "@anywidget/types";
 import type { ConnectionOptions, Settings, Status, TurnDetectionChoice, WidgetError } from "../types";
 
 export interface WidgetTraits {
@@ -16,7 +15,13 @@ export interface WidgetTraits {
 }
 
 /** The part of an anywidget model the UI uses; a plain object with these methods works in tests. */
-export type WidgetModel = Pick<AnyModel<WidgetTraits>, "get" | "set" | "save_changes" | "on" | "off">;
+export interface WidgetModel {
+  get<K extends keyof WidgetTraits>(key: K): WidgetTraits[K];
+  set<K extends keyof WidgetTraits>(key: K, value: WidgetTraits[K]): void;
+  save_changes(): void;
+  on(eventName: `change:${string}`, callback: () => void): void;
+  off(eventName?: string | null, callback?: (() => void) | null): void;
+}
 
 export const VOICES = ["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] as const;
 
