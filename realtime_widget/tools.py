@@ -1,0 +1,426 @@
+"""Python functions the model can call.
+
+Decorate a function with :func:`tool` (or pass a plain function; the widget wraps it the same way)::
+
+    @tool
+    def top_customers(n: int = 5, region: Literal["EU", "US"] | None = None) -> pd.DataFrame:
+        \"\"\"The customers with the highest revenue.
+
+        Args:
+            n: How many customers to return.
+            region: Only customers in this region.
+        \"\"\"
+        frame = sales if region is None else sales[sales.region == region]
+        return frame.nlargest(n, "revenue")
+
+The schema the model sees comes from the type hints and the docstring. Data the function works on (a DataFrame)
+belongs in the function's closure or a ``functools.partial``, not in its parameters: the model only sends JSON.
+
+When the model calls a tool, :meth:`ToolRegistry.run` checks the arguments, runs the function (a plain function on
+a worker thread, so the notebook stays responsive; an ``async def`` on the event loop), and turns the result into
+text for the model. It never raises: a failure becomes a :class:`ToolOutcome` whose ``output`` tells the model
+what went wrong, so it can correct itself or tell the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import functools
+import inspect
+import json
+import re
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeAlias, overload
+
+from pydantic import BaseModel, ValidationError
+
+from .tool_output import DEFAULT_MAX_CHARS, format_error, format_result
+from .tool_schema import ToolSignature, clean_schema, signature_of
+
+__all__ = ["DEFAULT_TIMEOUT_S", "Tool", "ToolLike", "ToolOutcome", "ToolRegistry", "tool"]
+
+DEFAULT_TIMEOUT_S = 30.0
+"""How long a tool may run before the model is told it timed out; per tool with ``@tool(timeout_s=...)``."""
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what the API accepts as a function name
+
+
+class Tool:
+    """A Python function with the name, description and JSON Schema the model sees.
+
+    A ``Tool`` is still callable like the function it wraps, so a decorated function keeps working in the notebook.
+
+    Attributes:
+        fn: The wrapped function.
+        name: The name the model calls it by (default: the function's name).
+        description: What it does, for the model (default: the docstring's first paragraph).
+        parameters: The JSON Schema of its arguments.
+        timeout_s: Its own time limit in seconds, or ``None`` for the registry's default.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout_s: float | None = None,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"a tool must be a function; got {type(fn).__name__}")
+        tool_name: str = name or _function_name(fn)
+        if not _NAME.match(tool_name):
+            raise ValueError(
+                f"tool name {tool_name!r} is not usable: use 1 to 64 letters, digits, '_' or '-' "
+                "(for a lambda or partial, pass name=...)"
+            )
+        if timeout_s is not None and timeout_s <= 0:
+            raise ValueError(f"timeout_s must be positive; got {timeout_s}")
+        self.fn = fn
+        self.name = tool_name
+        self.timeout_s = timeout_s
+        self._signature: ToolSignature = signature_of(fn, tool_name)
+        self.description = (description if description is not None else self._signature.docstring.summary).strip()
+        self.parameters: dict[str, Any] = clean_schema(self._signature.model.model_json_schema())
+        # So help(), inspect.signature() and IPython's `?` show the function, not this class.
+        self.__wrapped__ = fn
+        self.__doc__ = fn.__doc__
+
+    @classmethod
+    def from_function(
+        cls,
+        fn: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout_s: float | None = None,
+    ) -> Tool:
+        """The tool for ``fn``; a ``Tool`` given as ``fn`` comes back as it is unless something is overridden."""
+        if isinstance(fn, Tool):
+            if name is None and description is None and timeout_s is None:
+                return fn
+            return cls(
+                fn.fn,
+                name=name or fn.name,
+                description=description if description is not None else fn.description,
+                timeout_s=timeout_s if timeout_s is not None else fn.timeout_s,
+            )
+        return cls(fn, name=name, description=description, timeout_s=timeout_s)
+
+    @property
+    def arguments_model(self) -> type[BaseModel]:
+        """The pydantic model the arguments are validated with."""
+        return self._signature.model
+
+    @property
+    def is_async(self) -> bool:
+        """True for an ``async def`` function, which runs on the event loop instead of a worker thread."""
+        fn = self.fn
+        # A callable object with an `async def __call__` counts too.
+        return inspect.iscoroutinefunction(fn) or (
+            not inspect.isroutine(fn) and inspect.iscoroutinefunction(type(fn).__call__)
+        )
+
+    def definition(self) -> dict[str, Any]:
+        """The GA function tool for ``session.tools``: ``{"type": "function", "name", "description", "parameters"}``."""
+        return {"type": "function", "name": self.name, "description": self.description, "parameters": self.parameters}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        params = ", ".join(self.parameters.get("properties", {}))
+        limit = f", timeout_s={self.timeout_s:g}" if self.timeout_s is not None else ""
+        return f"Tool({self.name}({params}){limit})"
+
+
+def _function_name(fn: Callable[..., Any]) -> str:
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return str(getattr(fn, "__name__", ""))
+
+
+ToolLike: TypeAlias = Tool | Callable[..., Any]
+"""A :class:`Tool`, or any function (it is wrapped with :meth:`Tool.from_function`)."""
+
+
+@overload
+def tool(fn: Callable[..., Any], /) -> Tool: ...
+
+
+@overload
+def tool(
+    *, name: str | None = None, description: str | None = None, timeout_s: float | None = None
+) -> Callable[[Callable[..., Any]], Tool]: ...
+
+
+def tool(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout_s: float | None = None,
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Make a function callable by the model; use it bare (``@tool``) or with options.
+
+    Args:
+        name: The name the model sees (default: the function's name).
+        description: What the tool does (default: the docstring's first paragraph).
+        timeout_s: How long it may run (default: 30 s, the registry's default).
+
+    Example:
+        >>> @tool(timeout_s=5)
+        ... def add(a: int, b: int) -> int:
+        ...     "Add two whole numbers."
+        ...     return a + b
+        >>> add(2, 3)
+        5
+    """
+    if fn is not None:
+        return Tool.from_function(fn, name=name, description=description, timeout_s=timeout_s)
+
+    def decorate(function: Callable[..., Any]) -> Tool:
+        return Tool.from_function(function, name=name, description=description, timeout_s=timeout_s)
+
+    return decorate
+
+
+@dataclass
+class ToolOutcome:
+    """What happened when the model called a tool. ``error`` is ``None`` when it worked.
+
+    Attributes:
+        call_id: The API's id of this call (answers go back under it).
+        name: The tool the model asked for.
+        arguments: The parsed arguments, or ``None`` when they were not a JSON object.
+        arguments_json: The arguments exactly as the model sent them.
+        output: The text sent back to the model: the formatted result, or ``{"error": "..."}``.
+        result: The Python object the function returned (not shown in the repr; may be large).
+        error: A short, model-readable reason for a failure, else ``None``.
+        error_kind: ``"unknown_tool"``, ``"invalid_json"``, ``"invalid_arguments"``, ``"raised"`` or
+            ``"timeout"``; ``None`` on success.
+        traceback: The full traceback of a failure, for the record.
+        started: When the call started (timezone-aware, UTC).
+        duration_ms: How long it took, in milliseconds.
+    """
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any] | None
+    arguments_json: str
+    output: str
+    result: Any = field(default=None, repr=False)
+    error: str | None = None
+    error_kind: str | None = None
+    traceback: str | None = field(default=None, repr=False)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    duration_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the tool ran and returned."""
+        return self.error is None
+
+    def to_record(self) -> dict[str, Any]:
+        """One row for the session record's ``tool_calls`` table (plain values; arguments stay JSON text)."""
+        return {
+            "call_id": self.call_id,
+            "name": self.name,
+            "arguments_json": self.arguments_json,
+            "output": self.output,
+            "ok": self.ok,
+            "error": self.error,
+            "error_kind": self.error_kind,
+            "traceback": self.traceback,
+            "result_type": None if self.result is None else type(self.result).__name__,
+            "started": self.started,
+            "duration_ms": self.duration_ms,
+        }
+
+
+class _ToolCallError(Exception):
+    """A failure on the way to a result, carried to one place that builds the outcome."""
+
+    def __init__(self, kind: str, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.cause = cause
+
+
+class ToolRegistry:
+    """The tools one widget offers the model, by name.
+
+    Args:
+        tools: Tools or plain functions. Two with the same name are an error here; :meth:`add` replaces instead.
+        default_timeout_s: The time limit for tools that set none (30 s).
+        max_output_chars: The longest output sent to the model; longer results are cut with a note (8,000).
+    """
+
+    def __init__(
+        self,
+        tools: Iterable[ToolLike] = (),
+        *,
+        default_timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_output_chars: int = DEFAULT_MAX_CHARS,
+    ) -> None:
+        if default_timeout_s <= 0:
+            raise ValueError(f"default_timeout_s must be positive; got {default_timeout_s}")
+        self.default_timeout_s = default_timeout_s
+        self.max_output_chars = max_output_chars
+        self._tools: dict[str, Tool] = {}
+        for item in tools:
+            made = Tool.from_function(item)
+            if made.name in self._tools:
+                raise ValueError(f"two tools are named {made.name!r}; pass name=... to tell them apart")
+            self._tools[made.name] = made
+
+    # ---- the collection ----------------------------------------------------------------------------------------
+
+    def add(self, item: ToolLike) -> Tool:
+        """Add a tool (or function); one with the same name is replaced, as when a notebook cell is re-run."""
+        made = Tool.from_function(item)
+        self._tools[made.name] = made
+        return made
+
+    def remove(self, name: str) -> Tool:
+        """Remove the tool called ``name`` and return it; ``KeyError`` (with a suggestion) if there is none."""
+        if name not in self._tools:
+            raise KeyError(self._unknown(name))
+        return self._tools.pop(name)
+
+    def get(self, name: str) -> Tool | None:
+        """The tool called ``name``, or ``None``."""
+        return self._tools.get(name)
+
+    def names(self) -> list[str]:
+        """The tool names, in the order they were added."""
+        return list(self._tools)
+
+    def definitions(self) -> list[dict[str, Any]]:
+        """The GA function tool definitions for ``SessionConfig(tools=...)``."""
+        return [t.definition() for t in self._tools.values()]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(list(self._tools.values()))
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def __repr__(self) -> str:
+        return f"ToolRegistry([{', '.join(map(repr, self._tools.values()))}])"
+
+    def _unknown(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self._tools), n=1)
+        available = ", ".join(self._tools) or "none"
+        guess = f" Did you mean {close[0]!r}?" if close else ""
+        return f"There is no tool named {name!r}.{guess} Available tools: {available}."
+
+    # ---- running a call ----------------------------------------------------------------------------------------
+
+    async def run(self, call_id: str, name: str, arguments_json: str, *, timeout_s: float | None = None) -> ToolOutcome:
+        """Run the tool the model called and return what happened; never raises (except on cancellation).
+
+        Args:
+            call_id: The ``call_id`` of ``response.function_call_arguments.done``.
+            name: The tool's name from the same event.
+            arguments_json: Its ``arguments``, a JSON object as text (an empty string counts as ``{}``).
+            timeout_s: Overrides the tool's and the registry's time limit for this call.
+        """
+        started = datetime.now(UTC)
+        clock = time.perf_counter()
+        arguments: dict[str, Any] | None = None
+        try:
+            chosen = self._tools.get(name)
+            if chosen is None:
+                raise _ToolCallError("unknown_tool", self._unknown(name))
+            arguments = _parse_arguments(arguments_json)
+            limit = timeout_s or chosen.timeout_s or self.default_timeout_s
+            result = await _call(chosen, _validate(chosen, arguments), limit)
+            output = format_result(result, self.max_output_chars)
+        except _ToolCallError as failure:
+            cause = failure.cause
+            trace = "".join(traceback.format_exception(cause)) if cause is not None else None
+            return ToolOutcome(
+                call_id,
+                name,
+                arguments,
+                arguments_json,
+                output=format_error(failure.message),
+                error=failure.message,
+                error_kind=failure.kind,
+                traceback=trace,
+                started=started,
+                duration_ms=(time.perf_counter() - clock) * 1000,
+            )
+        return ToolOutcome(
+            call_id,
+            name,
+            arguments,
+            arguments_json,
+            output=output,
+            result=result,
+            started=started,
+            duration_ms=(time.perf_counter() - clock) * 1000,
+        )
+
+
+def _parse_arguments(arguments_json: str) -> dict[str, Any]:
+    if not arguments_json.strip():
+        return {}
+    try:
+        parsed = json.loads(arguments_json)
+    except json.JSONDecodeError as exc:
+        raise _ToolCallError(
+            "invalid_json", f"The arguments were not valid JSON ({exc.msg} at character {exc.pos}).", exc
+        ) from exc
+    if not isinstance(parsed, dict):
+        raise _ToolCallError("invalid_json", f"The arguments must be a JSON object, not {type(parsed).__name__}.")
+    return parsed
+
+
+def _validate(chosen: Tool, arguments: dict[str, Any]) -> BaseModel:
+    try:
+        return chosen.arguments_model.model_validate(arguments)
+    except ValidationError as exc:
+        problems = "; ".join(_describe_problem(error) for error in exc.errors())
+        raise _ToolCallError("invalid_arguments", f"Invalid arguments for {chosen.name}: {problems}.", exc) from exc
+
+
+def _describe_problem(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "arguments"
+    if error["type"] == "missing":
+        return f"{where}: required but missing"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: not a parameter of this tool"
+    return f"{where}: {error['msg']} (got {error['input']!r:.60})"
+
+
+async def _call(chosen: Tool, validated: BaseModel, limit: float) -> Any:
+    args, kwargs = chosen._signature.call_arguments(validated)
+    try:
+        async with asyncio.timeout(limit):
+            if chosen.is_async:
+                return await chosen.fn(*args, **kwargs)
+            # A worker thread keeps the kernel's event loop (comm messages, the UI) going while the function runs.
+            result = await asyncio.to_thread(chosen.fn, *args, **kwargs)
+            if inspect.isawaitable(result):
+                return await result
+            return result
+    except TimeoutError as exc:
+        # A thread cannot be stopped from outside, so a sync function may go on running: say so in the record.
+        background = "" if chosen.is_async else " (it may still be running in the background)"
+        message = f"{chosen.name} did not finish within {limit:g} s{background}."
+        raise _ToolCallError("timeout", message, exc) from exc
+    except Exception as exc:
+        detail = str(exc).strip() or "no message"
+        raise _ToolCallError("raised", f"{chosen.name} raised {type(exc).__name__}: {detail:.500}", exc) from exc
