@@ -50,7 +50,9 @@ def test_every_option_lands_where_the_ga_schema_wants_it() -> None:
     )
     session = config.to_session()
     parsed = sdk_session(session)
-    assert parsed.audio is not None and parsed.audio.input is not None and parsed.audio.output is not None
+    assert parsed.audio is not None
+    assert parsed.audio.input is not None
+    assert parsed.audio.output is not None
     assert session["audio"]["output"]["voice"] == {"id": "voice_1234"}
     assert parsed.audio.output.speed == 1.25
     assert parsed.audio.input.noise_reduction is not None
@@ -125,7 +127,7 @@ def test_unknown_nested_option_names_the_close_match() -> None:
 
 
 def test_unknown_option_without_a_close_match_lists_the_options() -> None:
-    with pytest.raises(TypeError, match="known options: .*voice"):
+    with pytest.raises(TypeError, match=r"known options: .*voice"):
         SessionConfig(zzzzzz=1)
 
 
@@ -225,7 +227,7 @@ def test_session_update_applies_changes_idempotently() -> None:
 
 
 def test_session_update_refuses_a_model_change_and_bad_values() -> None:
-    with pytest.raises(ValueError, match="reconnect|connect again"):
+    with pytest.raises(ValueError, match=r"connect again"):
         SessionConfig().session_update_event({"model": "gpt-realtime-mini"})
     with pytest.raises(ValidationError):
         SessionConfig().session_update_event({"speed": 5})
