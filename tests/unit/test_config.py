@@ -128,7 +128,7 @@ def test_unknown_nested_option_names_the_close_match() -> None:
 
 def test_unknown_option_without_a_close_match_lists_the_options() -> None:
     with pytest.raises(TypeError, match=r"known options: .*voice"):
-        SessionConfig(zzzzzz=1)
+        SessionConfig(zzzzzz=1)  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(
