@@ -1,36 +1,60 @@
-"""The local Realtime-compatible server: its state (keys, calls) and the aiohttp application around it."""
+"""The local Realtime-compatible server: its state (keys, calls, voice model) and the aiohttp application."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from typing import Any
 
 from aiohttp import web
 
 from realtime_widget.server import http_api
 from realtime_widget.server.auth import KeyStore
+from realtime_widget.server.control import control_app
 from realtime_widget.server.cors import cors_middleware
+from realtime_widget.server.deps import EngineDeps, load_deps
+from realtime_widget.server.engine import DEFAULT_MAX_SESSION_S
 from realtime_widget.server.events import EventChecker
 from realtime_widget.server.ids import new_id
+from realtime_widget.server.model import Reply
 from realtime_widget.server.webrtc import WebRtcCall
+from realtime_widget.server.websocket import WebSocketCall, realtime_websocket
 
 log = logging.getLogger(__name__)
+
+Call = WebRtcCall | WebSocketCall
 
 
 class RealtimeServer:
     """A Realtime-compatible server bound to ``host``; use in-process (tests) or via the CLI.
 
     ``strict`` validates every server event against ``openai.types.realtime`` and records failures in
-    ``checker.violations``.
+    ``checker.violations``. ``deps`` is the voice model (default: the offline one when installed, else the
+    fallbacks). ``max_session_s`` ends sessions like the API's 60-minute limit. ``record_timing`` keeps the send
+    time of every outgoing WebRTC audio frame (for the concurrency benchmark).
     """
 
-    def __init__(self, api_key: str, *, host: str = "127.0.0.1", port: int = 0, strict: bool = False) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        strict: bool = False,
+        deps: EngineDeps | None = None,
+        max_session_s: float = DEFAULT_MAX_SESSION_S,
+        record_timing: bool = False,
+    ) -> None:
         self.host = host
         self.port = port
         self.keys = KeyStore(api_key)
         self.checker = EventChecker(strict=strict)
-        self.calls: dict[str, WebRtcCall] = {}
+        self.deps = deps or load_deps()
+        self.max_session_s = max_session_s
+        self.record_timing = record_timing
+        self.shared_script: deque[Reply] = deque()
+        self.calls: dict[str, Call] = {}
         self.app = create_app(self)
         self._runner: web.AppRunner | None = None
 
@@ -41,18 +65,16 @@ class RealtimeServer:
 
     async def start(self) -> int:
         """Bind and serve; returns the bound port (a free one when ``port`` was 0)."""
-        self._runner = web.AppRunner(self.app, handle_signals=False)
+        self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server  # aiohttp keeps the asyncio server here; it is the only way to read the bound port
-        assert server is not None
-        sockets: Any = server.sockets  # type: ignore[attr-defined]
-        self.port = int(sockets[0].getsockname()[1])
+        server: Any = site._server  # aiohttp keeps the asyncio server here; the only way to read the bound port
+        self.port = int(server.sockets[0].getsockname()[1])
         return self.port
 
     async def stop(self) -> None:
-        """Close every call, then the HTTP server."""
+        """Close every call (together), then the HTTP server."""
         await asyncio.gather(*(call.close() for call in list(self.calls.values())), return_exceptions=True)
         if self._runner is not None:
             await self._runner.cleanup()
@@ -60,17 +82,26 @@ class RealtimeServer:
 
     async def open_call(self, offer_sdp: str, session: dict[str, Any]) -> tuple[str, str]:
         """Create a WebRTC call for an offer; returns ``(call_id, answer_sdp)``."""
-        call_id = new_id("rtc")
-        call = WebRtcCall(call_id, session, checker=self.checker, on_closed=self._forget_call)
-        self.calls[call_id] = call
+        call = WebRtcCall(
+            new_id("rtc"),
+            session,
+            checker=self.checker,
+            deps=self.deps,
+            shared_script=self.shared_script,
+            on_closed=self._forget_call,
+            max_session_s=self.max_session_s,
+            record_timing=self.record_timing,
+        )
+        self.calls[call.call_id] = call
         try:
             answer = await call.answer(offer_sdp)
         except Exception as exc:
             await call.close()
             raise ValueError(str(exc)) from exc
-        return call_id, answer
+        return call.call_id, answer
 
     async def end_call(self, call_id: str) -> bool:
+        """Hang up a call; ``False`` when there is no such call."""
         call = self.calls.get(call_id)
         if call is None:
             return False
@@ -82,8 +113,12 @@ class RealtimeServer:
 
 
 def create_app(server: RealtimeServer) -> web.Application:
-    """The aiohttp application serving ``server``'s endpoints."""
+    """The aiohttp application serving ``server``'s endpoints (and its control API under ``/_local/``)."""
     app = web.Application(middlewares=[cors_middleware], client_max_size=32 * 1024 * 1024)
     app[http_api.SERVER_KEY] = server
     http_api.add_routes(app)
+    app.router.add_get("/v1/realtime", realtime_websocket)
+    control = control_app()
+    control[http_api.SERVER_KEY] = server
+    app.add_subapp("/_local/", control)
     return app

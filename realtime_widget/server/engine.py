@@ -6,33 +6,78 @@ A transport (WebRTC data channel, WebSocket) hands the engine client events as t
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
 import json
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import ValidationError
 
 from realtime_widget.protocol import CLIENT_EVENT_TYPES, validate_client_event
+from realtime_widget.server.conversation import Conversation, ItemNotFoundError, complete_item
+from realtime_widget.server.deps import EngineDeps, fallback_deps
 from realtime_widget.server.events import EventChecker, error_event
-from realtime_widget.server.model import Pcm16
+from realtime_widget.server.ids import new_id
+from realtime_widget.server.input_buffer import InputAudioBuffer
+from realtime_widget.server.model import Pcm16, Reply, ResponseContext, Speech, VoiceActivityDetector
+from realtime_widget.server.responses import AudioPlayer, CancelReason, ResponseProducer, ResponseRun
 from realtime_widget.server.session_config import SessionConfigError, apply_update
+from realtime_widget.server.usage import INPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens
+from realtime_widget.server.vad import semantic_vad_silence_ms
 
 log = logging.getLogger(__name__)
 
 TransportKind = Literal["webrtc", "websocket"]
 
+#: ``input_audio_buffer.append`` may carry at most 15 MiB of base64 audio.
+MAX_APPEND_BYTES = 15 * 1024 * 1024
+#: A commit needs at least this much audio.
+MIN_COMMIT_MS = 100
+#: With server VAD on and no speech, older buffered audio can no longer become part of a turn.
+VAD_HISTORY_MS = 2000
+DEFAULT_MAX_SESSION_S = 60 * 60
+
 
 def _param_from_loc(loc: tuple[int | str, ...]) -> str | None:
     # pydantic's first loc entry is the union tag (the event type); the API's param starts after it.
-    parts = [str(p) for p in loc[1:] if not str(p).startswith("function-")]
+    parts = [str(p) for p in loc[1:] if not str(p).startswith(("function-", "tagged-union"))]
     return ".".join(parts) or None
+
+
+def _message_text(item: dict[str, Any]) -> str:
+    texts = []
+    for part in item.get("content") or []:
+        text = part.get("text") if part.get("text") is not None else part.get("transcript")
+        if isinstance(text, str):
+            texts.append(text)
+    return " ".join(texts)
+
+
+def reply_from_turn(turn: dict[str, Any]) -> Reply:
+    """A scripted turn (``{"say": text}`` or ``{"call_tool": {"name", "arguments"}}``) as a ``Reply``."""
+    from realtime_widget.server.model import FunctionCall  # noqa: PLC0415  # keep the import list short
+
+    if isinstance(turn.get("say"), str):
+        return Reply(text=turn["say"])
+    call = turn.get("call_tool")
+    if isinstance(call, dict) and isinstance(call.get("name"), str) and isinstance(call.get("arguments", {}), dict):
+        return Reply(function_call=FunctionCall(call["name"], dict(call.get("arguments", {}))))
+    raise ValueError(f"A scripted turn is {{'say': text}} or {{'call_tool': {{'name', 'arguments'}}}}, not {turn!r}")
 
 
 class SessionEngine:
     """One Realtime session. Construct, call ``open()`` when the event path is up, then ``receive()`` each
-    client event and ``feed_audio()`` each chunk of input audio; ``close()`` ends it."""
+    client event and ``feed_audio()`` each chunk of input audio; ``close()`` ends it.
+
+    ``player`` is the WebRTC outgoing audio (``None`` over WebSocket, where audio goes out as events).
+    ``script`` (per call) and ``shared_script`` (server-wide) hold scripted replies used before the responder.
+    ``on_expired`` is called when the session reaches ``max_session_s``.
+    """
 
     def __init__(
         self,
@@ -41,13 +86,43 @@ class SessionEngine:
         *,
         transport: TransportKind,
         checker: EventChecker | None = None,
+        deps: EngineDeps | None = None,
+        player: AudioPlayer | None = None,
+        shared_script: deque[Reply] | None = None,
+        max_session_s: float = DEFAULT_MAX_SESSION_S,
+        on_expired: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.transport: TransportKind = transport
+        self.deps = deps or fallback_deps()
+        self.player = player
+        self.conversation = Conversation()
+        self.script: deque[Reply] = deque()
+        self._shared_script = shared_script if shared_script is not None else deque()
         self._send = send
+        #: Extra receivers of every server event (a sideband WebSocket on a WebRTC call).
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self._checker = checker or EventChecker()
-        self.input_audio: list[Pcm16] = []
+        self._max_session_s = max_session_s
+        self._on_expired = on_expired
+        self._buffer = InputAudioBuffer()
+        self._vad: VoiceActivityDetector | None = None
+        self._vad_config: Any = None
+        self._turn_item_id: str | None = None
+        self._turn_start_ms = 0
+        self._idle_since_ms: int | None = 0
+        self.active: ResponseRun | None = None
+        self._out_of_band: set[ResponseRun] = set()
+        self._pending_outputs: list[dict[str, Any]] = []
+        self._responses = 0
+        self.audio_output_done = False
+        self._audio_ms: dict[str, int] = {}
+        self._spoken: dict[str, list[tuple[str, int]]] = {}
+        self._playing: tuple[str, str] | None = None  # (response_id, item_id) of the audio being heard
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._expiry: asyncio.Future[None] | None = None
         self.closed = False
+        self._configure_vad()
 
     # ---- outgoing -------------------------------------------------------------------------------------------
     def emit(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +130,8 @@ class SessionEngine:
         stamped = self._checker.stamp(event)
         if not self.closed:
             self._send(stamped)
+            for listener in list(self.listeners):
+                listener(stamped)
         return stamped
 
     def emit_error(
@@ -66,11 +143,43 @@ class SessionEngine:
     def open(self) -> None:
         """Announce the session (``session.created``), as the API does first on every connection."""
         self.emit({"type": "session.created", "session": self.session})
+        self._expiry = asyncio.ensure_future(self._expire_later())
+
+    async def _expire_later(self) -> None:
+        await asyncio.sleep(self._max_session_s)
+        minutes = self._max_session_s / 60
+        self.emit_error(f"Your session hit the maximum duration of {minutes:g} minutes.", code="session_expired")
+        if self._on_expired is not None:
+            self._on_expired()
 
     async def close(self) -> None:
+        """Stop every response and background task; nothing is sent afterwards."""
         self.closed = True
+        if self._expiry is not None:
+            self._expiry.cancel()
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-    # ---- incoming -------------------------------------------------------------------------------------------
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("engine task failed", exc_info=task.exception())
+
+    async def idle(self) -> None:
+        """Wait until no response or turn processing is under way (for tests and benchmarks)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+    # ---- incoming events ------------------------------------------------------------------------------------
     async def receive(self, raw: str | bytes) -> None:
         """Handle one client event given as JSON text. Bad input is answered with an ``error`` event."""
         try:
@@ -112,25 +221,499 @@ class SessionEngine:
             code = "missing_required_parameter" if first["type"] == "missing" else "invalid_type"
             self.emit_error(f"Invalid '{param}': {first['msg']}.", code=code, param=param, event_id=event_id)
             return
-        handler = getattr(self, "_on_" + event_type.replace(".", "_"), None)
-        if handler is None:
-            self.emit_error(
-                f"'{event_type}' is not supported by this server yet.", code="unsupported_event", event_id=event_id
-            )
-            return
+        handler = getattr(self, "_on_" + event_type.replace(".", "_"))
         await handler(data, event_id)
 
-    def feed_audio(self, samples: Pcm16) -> None:
-        """Input audio from the transport (mono PCM16 24 kHz)."""
-        if samples.dtype != np.int16:
-            raise TypeError("input audio must be int16")
-        self.input_audio.append(samples)
-
-    # ---- handlers -------------------------------------------------------------------------------------------
+    # ---- session --------------------------------------------------------------------------------------------
     async def _on_session_update(self, data: dict[str, Any], event_id: str | None) -> None:
+        update = data["session"]
         try:
-            self.session = apply_update(self.session, data["session"])
+            new_voice = ((update.get("audio") or {}).get("output") or {}).get("voice")
+            current_voice = self.session["audio"]["output"]["voice"]
+            if new_voice is not None and new_voice != current_voice and self.audio_output_done:
+                raise SessionConfigError(
+                    "Cannot update a conversation's voice if assistant audio is present.",
+                    "session.audio.output.voice",
+                    "cannot_update_voice",
+                )
+            self.session = apply_update(self.session, update)
         except SessionConfigError as exc:
             self.emit_error(exc.message, code=exc.code, param=exc.param, event_id=event_id)
             return
+        self._configure_vad()
         self.emit({"type": "session.updated", "session": self.session})
+
+    def _turn_detection(self) -> dict[str, Any] | None:
+        turn = self.session.get("audio", {}).get("input", {}).get("turn_detection")
+        return turn if isinstance(turn, dict) else None
+
+    def _configure_vad(self) -> None:
+        turn = self._turn_detection()
+        if turn == self._vad_config:
+            return
+        self._vad_config = turn
+        if turn is None:
+            self._vad = None
+            return
+        if turn["type"] == "semantic_vad":
+            silence = semantic_vad_silence_ms(str(turn.get("eagerness", "auto")))
+            self._vad = self.deps.vad_factory(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=silence)
+        else:
+            self._vad = self.deps.vad_factory(
+                threshold=float(turn.get("threshold", 0.5)),
+                prefix_padding_ms=int(turn.get("prefix_padding_ms", 300)),
+                silence_duration_ms=int(turn.get("silence_duration_ms", 500)),
+            )
+        # A new detector starts its clock at zero; feed it silence up to the session clock so times agree.
+        lag = self._buffer.clock
+        if lag:
+            self._vad.feed(np.zeros(lag, dtype=np.int16))
+            self._vad.reset()
+
+    # ---- input audio ----------------------------------------------------------------------------------------
+    def feed_audio(self, samples: Pcm16) -> None:
+        """Input audio from the transport (mono PCM16 24 kHz): buffered and run through the VAD."""
+        if self.closed:
+            return
+        self._buffer.write(samples)
+        if self._vad is None:
+            return
+        for vad_event in self._vad.feed(samples):
+            if vad_event.kind == "speech_started":
+                self._speech_started(vad_event.audio_ms)
+            else:
+                self._speech_stopped(vad_event.audio_ms)
+        if self._turn_item_id is None:
+            self._buffer.keep_last(VAD_HISTORY_MS)
+            self._check_idle()
+
+    def _speech_started(self, audio_ms: int) -> None:
+        self._turn_item_id = new_id("item")
+        self._turn_start_ms = audio_ms
+        self._idle_since_ms = None
+        self.emit(
+            {"type": "input_audio_buffer.speech_started", "audio_start_ms": audio_ms, "item_id": self._turn_item_id}
+        )
+        turn = self._turn_detection()
+        if turn is not None and turn.get("interrupt_response", True):
+            self._interrupt()
+
+    def _speech_stopped(self, audio_ms: int) -> None:
+        item_id = self._turn_item_id or new_id("item")
+        self._turn_item_id = None
+        self.emit({"type": "input_audio_buffer.speech_stopped", "audio_end_ms": audio_ms, "item_id": item_id})
+        audio = self._buffer.take_until(self._turn_start_ms, audio_ms)
+        turn = self._turn_detection() or {}
+        self._commit(audio, item_id, respond=bool(turn.get("create_response", True)))
+
+    def _check_idle(self) -> None:
+        turn = self._turn_detection()
+        timeout = turn.get("idle_timeout_ms") if turn and turn["type"] == "server_vad" else None
+        if not timeout or self._idle_since_ms is None or self.active is not None or self._playing is not None:
+            return
+        now_ms = self._buffer.clock_ms
+        if now_ms - self._idle_since_ms < timeout:
+            return
+        item_id = new_id("item")
+        self.emit(
+            {
+                "type": "input_audio_buffer.timeout_triggered",
+                "audio_start_ms": self._idle_since_ms,
+                "audio_end_ms": now_ms,
+                "item_id": item_id,
+            }
+        )
+        self._idle_since_ms = None
+        self._commit(self._buffer.take_all(), item_id, respond=bool(turn and turn.get("create_response", True)))
+
+    def _commit(self, audio: Pcm16, item_id: str, *, respond: bool, event_id: str | None = None) -> None:
+        if self._vad is not None:
+            self._vad.reset()
+        item = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "status": "completed",
+            "role": "user",
+            "content": [{"type": "input_audio", "transcript": None}],
+        }
+        previous = self.conversation.insert(item)
+        self._audio_ms[item_id] = audio.size * 1000 // 24_000
+        self.emit({"type": "input_audio_buffer.committed", "previous_item_id": previous, "item_id": item_id})
+        self.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": item})
+        self.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item})
+        self._spawn(self._after_commit(item, audio, respond))
+
+    async def _after_commit(self, item: dict[str, Any], audio: Pcm16, respond: bool) -> None:
+        transcript = await asyncio.to_thread(self.deps.recognizer.transcribe, audio) if audio.size else ""
+        item["content"][0]["transcript"] = transcript
+        if self.session["audio"]["input"].get("transcription"):
+            if transcript:
+                self.emit(
+                    {
+                        "type": "conversation.item.input_audio_transcription.delta",
+                        "item_id": item["id"],
+                        "content_index": 0,
+                        "delta": transcript,
+                    }
+                )
+            self.emit(
+                {
+                    "type": "conversation.item.input_audio_transcription.completed",
+                    "item_id": item["id"],
+                    "content_index": 0,
+                    "transcript": transcript,
+                    "usage": {"type": "duration", "seconds": round(audio.size / 24_000, 3)},
+                }
+            )
+        if respond and self.active is None and not self.closed:
+            self.start_response({})
+
+    async def _on_input_audio_buffer_append(self, data: dict[str, Any], event_id: str | None) -> None:
+        encoded = data["audio"]
+        if len(encoded) > MAX_APPEND_BYTES:
+            self.emit_error(
+                f"Audio content of {len(encoded)} bytes exceeds the maximum of {MAX_APPEND_BYTES} bytes.",
+                code="audio_too_large",
+                param="audio",
+                event_id=event_id,
+            )
+            return
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            self.emit_error(
+                "Invalid 'audio'. Expected base64-encoded audio.",
+                code="invalid_value",
+                param="audio",
+                event_id=event_id,
+            )
+            return
+        if len(raw) % 2:
+            raw = raw[:-1]
+        self.feed_audio(np.frombuffer(raw, dtype="<i2").astype(np.int16))
+
+    async def _on_input_audio_buffer_commit(self, data: dict[str, Any], event_id: str | None) -> None:
+        if self._buffer.duration_ms < MIN_COMMIT_MS:
+            self.emit_error(
+                "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but "
+                f"buffer only has {self._buffer.duration_ms:.2f}ms of audio.",
+                code="input_audio_buffer_commit_empty",
+                event_id=event_id,
+            )
+            return
+        item_id = self._turn_item_id or new_id("item")
+        self._turn_item_id = None
+        # A manual commit never starts a response by itself, whatever the turn detection.
+        self._commit(self._buffer.take_all(), item_id, respond=False)
+
+    async def _on_input_audio_buffer_clear(self, data: dict[str, Any], event_id: str | None) -> None:
+        self._buffer.clear()
+        self._turn_item_id = None
+        if self._vad is not None:
+            self._vad.reset()
+        self.emit({"type": "input_audio_buffer.cleared"})
+
+    # ---- output audio (WebRTC) ------------------------------------------------------------------------------
+    def audio_output_began(self, run: ResponseRun, item_id: str, speech: Speech) -> None:
+        """Called by a response as its audio starts: locks the voice, remembers timings for truncation."""
+        self.audio_output_done = True
+        self._audio_ms[item_id] = speech.samples.size * 1000 // 24_000
+        self._spoken[item_id] = speech.word_starts_ms
+        if self.player is not None:
+            self._playing = (run.id, item_id)
+
+    def playback_started(self) -> None:
+        """The WebRTC track began sending response audio."""
+        if self._playing is not None:
+            self.emit({"type": "output_audio_buffer.started", "response_id": self._playing[0]})
+
+    def playback_drained(self) -> None:
+        """The WebRTC track ran out of queued audio; if the response is finished, playback has stopped."""
+        if self._playing is None:
+            return
+        response_id = self._playing[0]
+        if self.active is not None and self.active.id == response_id:
+            return  # generation is still under way and will queue more
+        self._playing = None
+        self.emit({"type": "output_audio_buffer.stopped", "response_id": response_id})
+        self._idle_since_ms = self._buffer.clock_ms
+
+    def _clear_playback(self, *, truncate: bool) -> None:
+        if self.player is None or self._playing is None:
+            return
+        response_id, item_id = self._playing
+        played_ms = self.player.clear()
+        self._playing = None
+        self.emit({"type": "output_audio_buffer.cleared", "response_id": response_id})
+        if truncate and item_id in self.conversation:
+            self._truncate(item_id, played_ms)
+            self.emit(
+                {
+                    "type": "conversation.item.truncated",
+                    "item_id": item_id,
+                    "content_index": 0,
+                    "audio_end_ms": played_ms,
+                }
+            )
+
+    def _truncate(self, item_id: str, audio_end_ms: int) -> None:
+        # What was not heard is dropped from the transcript too, so the context holds only what the user heard.
+        item = self.conversation.get(item_id)
+        words = self._spoken.get(item_id, [])
+        heard = " ".join(word for word, start in words if start < audio_end_ms)
+        for part in item.get("content") or []:
+            if part.get("type") == "output_audio":
+                part["transcript"] = heard
+        self._audio_ms[item_id] = min(self._audio_ms.get(item_id, audio_end_ms), audio_end_ms)
+
+    def _interrupt(self) -> None:
+        self._clear_playback(truncate=True)
+        if self.active is not None:
+            self.active.cancel("turn_detected")
+
+    async def _on_output_audio_buffer_clear(self, data: dict[str, Any], event_id: str | None) -> None:
+        if self.player is None:
+            self.emit_error(
+                "output_audio_buffer.clear is only supported for WebRTC and SIP sessions.",
+                code="invalid_event",
+                event_id=event_id,
+            )
+            return
+        if self._playing is None:
+            response_id = self.active.id if self.active else None
+            if response_id is not None:
+                self.emit({"type": "output_audio_buffer.cleared", "response_id": response_id})
+            return
+        self._clear_playback(truncate=False)
+
+    # ---- conversation items ---------------------------------------------------------------------------------
+    async def _on_conversation_item_create(self, data: dict[str, Any], event_id: str | None) -> None:
+        item = complete_item(data["item"])
+        if item["id"] in self.conversation:
+            self.emit_error(
+                f"Item with id '{item['id']}' already exists.",
+                code="item_id_already_exists",
+                param="item.id",
+                event_id=event_id,
+            )
+            return
+        previous_item_id = data.get("previous_item_id")
+        try:
+            previous = self.conversation.insert(item, previous_item_id)
+        except ItemNotFoundError:
+            self.emit_error(
+                f"Previous item with id '{previous_item_id}' not found.",
+                code="item_not_found",
+                param="previous_item_id",
+                event_id=event_id,
+            )
+            return
+        if item["type"] == "function_call_output":
+            self._pending_outputs.append(item)
+        self.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": item})
+        self.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item})
+
+    def _find(self, item_id: str, operation: str, event_id: str | None) -> dict[str, Any] | None:
+        try:
+            return self.conversation.get(item_id)
+        except ItemNotFoundError:
+            self.emit_error(
+                f"Error {operation} item: the item with id '{item_id}' does not exist.",
+                code=f"item_{operation.removesuffix('ing').removesuffix('t')}_invalid_item_id".replace(
+                    "delet", "delete"
+                ),
+                param="item_id",
+                event_id=event_id,
+            )
+            return None
+
+    async def _on_conversation_item_delete(self, data: dict[str, Any], event_id: str | None) -> None:
+        item_id = data["item_id"]
+        if self._find(item_id, "deleting", event_id) is None:
+            return
+        self.conversation.delete(item_id)
+        self.emit({"type": "conversation.item.deleted", "item_id": item_id})
+
+    async def _on_conversation_item_retrieve(self, data: dict[str, Any], event_id: str | None) -> None:
+        item = self._find(data["item_id"], "retrieving", event_id)
+        if item is not None:
+            self.emit({"type": "conversation.item.retrieved", "item": item})
+
+    async def _on_conversation_item_truncate(self, data: dict[str, Any], event_id: str | None) -> None:
+        item_id, content_index, audio_end_ms = data["item_id"], data["content_index"], data["audio_end_ms"]
+        item = self._find(item_id, "truncating", event_id)
+        if item is None:
+            return
+        content = item.get("content") or []
+        if (
+            item.get("role") != "assistant"
+            or not 0 <= content_index < len(content)
+            or (content[content_index].get("type") != "output_audio")
+        ):
+            self.emit_error(
+                "Only assistant messages with audio content can be truncated.",
+                code="invalid_value",
+                param="content_index",
+                event_id=event_id,
+            )
+            return
+        duration = self._audio_ms.get(item_id, 0)
+        if audio_end_ms > duration:
+            self.emit_error(
+                f"Audio content of {duration}ms is already shorter than {audio_end_ms}ms.",
+                code="invalid_value",
+                param="audio_end_ms",
+                event_id=event_id,
+            )
+            return
+        self._truncate(item_id, audio_end_ms)
+        self.emit(
+            {
+                "type": "conversation.item.truncated",
+                "item_id": item_id,
+                "content_index": content_index,
+                "audio_end_ms": audio_end_ms,
+            }
+        )
+
+    # ---- responses ------------------------------------------------------------------------------------------
+    async def _on_response_create(self, data: dict[str, Any], event_id: str | None) -> None:
+        params = data.get("response") or {}
+        if params.get("conversation", "auto") != "none" and self.active is not None:
+            self.emit_error(
+                f"Conversation already has an active response in progress: {self.active.id}. Wait until the "
+                "response is finished before creating a new one.",
+                code="conversation_already_has_active_response",
+                event_id=event_id,
+            )
+            return
+        try:
+            self.start_response(params)
+        except ItemNotFoundError as exc:
+            self.emit_error(
+                f"Input item with id '{exc.args[0]}' not found.",
+                code="item_not_found",
+                param="response.input",
+                event_id=event_id,
+            )
+
+    async def _on_response_cancel(self, data: dict[str, Any], event_id: str | None) -> None:
+        response_id = data.get("response_id")
+        runs = [self.active] if self.active else []
+        runs += list(self._out_of_band)
+        targets = [r for r in runs if r is not None and (response_id is None or r.id == response_id)]
+        if not targets:
+            self.emit_error(
+                "Cancellation failed: no active response found.", code="response_cancel_not_active", event_id=event_id
+            )
+            return
+        targets[0].cancel("client_cancelled")
+
+    def start_response(self, params: dict[str, Any], reply: Reply | None = None) -> ResponseRun:
+        """Start a response with ``response.create`` parameters; ``reply`` fixes what is said (``say``)."""
+        session = self.session
+        output = session["audio"]["output"]
+        voice_override = ((params.get("audio") or {}).get("output") or {}).get("voice")
+        run = ResponseRun(
+            id=new_id("resp"),
+            in_conversation=params.get("conversation", "auto") != "none",
+            modalities=list(params.get("output_modalities") or session["output_modalities"]),
+            voice=voice_override or output["voice"],
+            speed=float(output.get("speed", 1.0)),
+            output_format=((params.get("audio") or {}).get("output") or {}).get("format") or output["format"],
+            max_output_tokens=params.get("max_output_tokens", session["max_output_tokens"]),
+            metadata=params.get("metadata"),
+        )
+        context_items = self._context_items(params)
+        if run.in_conversation:
+            self.active = run
+        else:
+            self._out_of_band.add(run)
+        self._idle_since_ms = None
+        run.task = self._spawn(self._run_response(run, params, context_items, reply))
+        return run
+
+    def _context_items(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        given = params.get("input")
+        if given is None:
+            return list(self.conversation.items)
+        items = []
+        for entry in given:
+            if entry.get("type") == "item_reference":
+                items.append(self.conversation.get(entry["id"]))
+            else:
+                items.append(complete_item(entry))
+        return items
+
+    def _next_reply(self, params: dict[str, Any], context_items: list[dict[str, Any]]) -> Reply:
+        if self.script:
+            return self.script.popleft()
+        if self._shared_script:
+            return self._shared_script.popleft()
+        user_texts = [_message_text(i) for i in context_items if i.get("type") == "message" and i.get("role") == "user"]
+        pending = [i for i in context_items if i.get("type") == "function_call_output" and i in self._pending_outputs]
+        context = ResponseContext(
+            instructions=params.get("instructions") or self.session.get("instructions") or "",
+            tools=list(params["tools"] if params.get("tools") is not None else self.session.get("tools") or []),
+            tool_choice=params.get("tool_choice") or self.session.get("tool_choice") or "auto",
+            conversation=context_items,
+            last_user_text=user_texts[-1] if user_texts else None,
+            pending_function_outputs=pending,
+            is_first_response=self._responses == 0,
+        )
+        return self.deps.responder.respond(context)
+
+    def _input_tokens(self, context_items: list[dict[str, Any]], instructions: str) -> tuple[int, int]:
+        text = text_tokens(instructions)
+        audio = 0
+        for item in context_items:
+            if item.get("type") == "message":
+                text += text_tokens(_message_text(item))
+                if item.get("role") == "user" and item["id"] in self._audio_ms:
+                    audio += audio_tokens(self._audio_ms[item["id"]], INPUT_AUDIO_TOKENS_PER_S)
+            else:
+                text += text_tokens(json.dumps(item.get("arguments") or item.get("output") or ""))
+        return text, audio
+
+    async def _run_response(
+        self, run: ResponseRun, params: dict[str, Any], context_items: list[dict[str, Any]], reply: Reply | None
+    ) -> None:
+        try:
+            self.emit({"type": "response.created", "response": run.response_object("in_progress")})
+            self.emit(
+                {
+                    "type": "rate_limits.updated",
+                    "rate_limits": [
+                        {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+                        {"name": "tokens", "limit": 400000, "remaining": 395000, "reset_seconds": 0.75},
+                    ],
+                }
+            )
+            chosen = reply or self._next_reply(params, context_items)
+            self._responses += 1
+            if run.in_conversation:
+                self._pending_outputs.clear()
+            run.input_tokens = self._input_tokens(
+                context_items, params.get("instructions") or self.session.get("instructions") or ""
+            )
+            await ResponseProducer(self, run, chosen).produce()
+        finally:
+            if self.active is run:
+                self.active = None
+            self._out_of_band.discard(run)
+            if self._playing is None or self._playing[0] != run.id:
+                self._idle_since_ms = self._buffer.clock_ms
+            elif self.player is not None and not self.player.playing and self.player.queued_ms == 0:
+                self.playback_drained()
+
+    # ---- control (scripted mode) ----------------------------------------------------------------------------
+    def say(self, text: str) -> ResponseRun:
+        """Speak ``text`` now as an unprompted response. Raises ``RuntimeError`` while a response is active."""
+        if self.active is not None:
+            raise RuntimeError(f"a response is in progress ({self.active.id})")
+        return self.start_response({}, Reply(text=text))
+
+    def cancel(self, reason: CancelReason) -> None:
+        if self.active is not None:
+            self.active.cancel(reason)

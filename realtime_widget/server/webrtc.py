@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -15,10 +16,11 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from realtime_widget.server.audio_out import PacedAudioTrack
-from realtime_widget.server.engine import SessionEngine
+from realtime_widget.server.deps import EngineDeps
+from realtime_widget.server.engine import DEFAULT_MAX_SESSION_S, SessionEngine
 from realtime_widget.server.events import EventChecker
 from realtime_widget.server.loopback import restrict_ice_to_loopback
-from realtime_widget.server.model import SAMPLE_RATE
+from realtime_widget.server.model import SAMPLE_RATE, Reply
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +41,29 @@ class WebRtcCall:
         session: dict[str, Any],
         *,
         checker: EventChecker,
+        deps: EngineDeps,
+        shared_script: deque[Reply],
         on_closed: Callable[[WebRtcCall], None],
+        max_session_s: float = DEFAULT_MAX_SESSION_S,
         record_timing: bool = False,
     ) -> None:
         self.call_id = call_id
         self.pc = RTCPeerConnection()
         self.track = PacedAudioTrack(record_timing=record_timing)
         self.channel: Any = None
-        self.engine = SessionEngine(session, self._send_event, transport="webrtc", checker=checker)
+        self.engine = SessionEngine(
+            session,
+            self._send_event,
+            transport="webrtc",
+            checker=checker,
+            deps=deps,
+            player=self.track,
+            shared_script=shared_script,
+            max_session_s=max_session_s,
+            on_expired=lambda: self._spawn(self.close()),
+        )
+        self.track.on_start = self.engine.playback_started
+        self.track.on_drain = self.engine.playback_drained
         self._on_closed = on_closed
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -101,6 +118,20 @@ class WebRtcCall:
     async def _on_connection_state(self) -> None:
         if self.pc.connectionState in ("failed", "closed"):
             await self.close()
+
+    def describe(self) -> dict[str, Any]:
+        """A summary for the control API's call list."""
+        return {
+            "call_id": self.call_id,
+            "transport": "webrtc",
+            "connection_state": self.pc.connectionState,
+            "channel_open": self.channel_open,
+            "session_id": self.engine.session["id"],
+        }
+
+    async def drop(self) -> None:
+        """Close the peer connection abruptly (no hang-up courtesy), as a crashed server would."""
+        await self.close()
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)

@@ -1,0 +1,124 @@
+"""The control API for tests and the scripted mode, under ``/_local/`` (not part of the Realtime protocol).
+
+Authenticated with the standard key. Wrapped by ``LocalServer`` methods of the same names.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from realtime_widget.server.engine import reply_from_turn
+from realtime_widget.server.http_errors import error_response, invalid_api_key
+
+if TYPE_CHECKING:
+    from realtime_widget.server.app import RealtimeServer
+
+from realtime_widget.server.http_api import SERVER_KEY
+
+
+@web.middleware
+async def _require_standard_key(request: web.Request, handler: Any) -> web.StreamResponse:
+    server = request.app[SERVER_KEY]
+    if server.keys.check(request.headers.get("Authorization"), allow_ephemeral=False) is None:
+        return invalid_api_key()
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+def _server(request: web.Request) -> RealtimeServer:
+    return request.app[SERVER_KEY]
+
+
+def _call(request: web.Request) -> Any:
+    call = _server(request).calls.get(request.match_info["call_id"])
+    if call is None:
+        raise web.HTTPNotFound(
+            text=json.dumps(
+                {
+                    "error": {
+                        "message": "No such call.",
+                        "type": "invalid_request_error",
+                        "param": "call_id",
+                        "code": "call_id_not_found",
+                    }
+                }
+            ),
+            content_type="application/json",
+        )
+    return call
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except json.JSONDecodeError as exc:
+        raise web.HTTPBadRequest(text="body is not JSON") from exc
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return body
+
+
+async def list_calls(request: web.Request) -> web.Response:
+    """``GET /_local/calls``: ``{"calls": [{"call_id", "transport", "connection_state", "channel_open",
+    "session_id"}]}``."""
+    return web.json_response({"calls": [call.describe() for call in _server(request).calls.values()]})
+
+
+async def script(request: web.Request) -> web.Response:
+    """``POST /_local/script`` ``{"turns": [...], "call_id": null}``: queue scripted replies."""
+    body = await _json(request)
+    turns = body.get("turns")
+    if not isinstance(turns, list):
+        return error_response(400, "'turns' must be a list.", code="invalid_type", param="turns")
+    try:
+        replies = [reply_from_turn(turn) for turn in turns]
+    except (ValueError, AttributeError, TypeError) as exc:
+        return error_response(400, str(exc), code="invalid_value", param="turns")
+    call_id = body.get("call_id")
+    if call_id is None:
+        _server(request).shared_script.extend(replies)
+    else:
+        call = _server(request).calls.get(call_id)
+        if call is None:
+            return error_response(404, f"No call with id '{call_id}'.", code="call_id_not_found", param="call_id")
+        call.engine.script.extend(replies)
+    return web.json_response({"queued": len(replies)})
+
+
+async def drop_call(request: web.Request) -> web.Response:
+    """``POST /_local/calls/{call_id}/drop``: close the peer abruptly, as a crash would."""
+    await _call(request).drop()
+    return web.json_response({})
+
+
+async def close_channel(request: web.Request) -> web.Response:
+    """``POST /_local/calls/{call_id}/close_channel``: close only the data channel."""
+    _call(request).close_channel()
+    return web.json_response({})
+
+
+async def say(request: web.Request) -> web.Response:
+    """``POST /_local/calls/{call_id}/say`` ``{"text": ...}``: the assistant speaks now, unprompted."""
+    call = _call(request)
+    text = (await _json(request)).get("text")
+    if not isinstance(text, str) or not text:
+        return error_response(400, "'text' must be a non-empty string.", code="invalid_value", param="text")
+    try:
+        run = call.engine.say(text)
+    except RuntimeError as exc:
+        return error_response(409, f"Cannot speak now: {exc}.", code="conversation_already_has_active_response")
+    return web.json_response({"response_id": run.id})
+
+
+def control_app() -> web.Application:
+    """A sub-application mounted at ``/_local``; the parent app's ``SERVER_KEY`` is copied in by ``app.py``."""
+    app = web.Application(middlewares=[_require_standard_key])
+    app.router.add_get("/calls", list_calls)
+    app.router.add_post("/script", script)
+    app.router.add_post("/calls/{call_id}/drop", drop_call)
+    app.router.add_post("/calls/{call_id}/close_channel", close_channel)
+    app.router.add_post("/calls/{call_id}/say", say)
+    return app

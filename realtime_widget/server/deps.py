@@ -1,0 +1,42 @@
+"""What the engine needs from a voice model, and where it comes from (the offline model or the fallbacks)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from realtime_widget.server.fallbacks import PlainResponder, SilentRecognizer, ToneSynthesizer
+from realtime_widget.server.model import Responder, SpeechRecognizer, SpeechSynthesizer, VadFactory
+from realtime_widget.server.vad import energy_vad_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineDeps:
+    """The voice model seen by the engine: VAD per session, recognition, speech and the responder (shared by all
+    calls; each must therefore keep no per-call state outside what the engine passes in)."""
+
+    vad_factory: VadFactory
+    recognizer: SpeechRecognizer
+    synthesizer: SpeechSynthesizer
+    responder: Responder
+
+
+def fallback_deps() -> EngineDeps:
+    """Energy VAD, no recognition, a tone for speech, and the plain responder: needs numpy only."""
+    return EngineDeps(energy_vad_factory, SilentRecognizer(), ToneSynthesizer(), PlainResponder())
+
+
+def load_deps() -> EngineDeps:
+    """The offline voice model when its engines are installed, else ``fallback_deps()``."""
+    try:
+        # Imported by name: the module is optional and pulls in the speech engines.
+        voice: Any = importlib.import_module("realtime_widget.server.voice")
+    except ImportError as exc:
+        log.info("offline voice model unavailable (%s); using a tone and the plain responder", exc)
+        return fallback_deps()
+    model = voice.load_voice_model()
+    return EngineDeps(model.vad_factory, model.recognizer, model.synthesizer, model.responder)

@@ -1,0 +1,311 @@
+"""Producing one response: the GA event sequence for text, audio and function-call replies, and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from realtime_widget.server.conversation import Conversation
+from realtime_widget.server.deps import EngineDeps
+from realtime_widget.server.ids import new_id
+from realtime_widget.server.model import SAMPLE_RATE, Pcm16, Reply, Speech
+from realtime_widget.server.usage import OUTPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens, usage
+
+#: WebRTC: how far generated audio may run ahead of playback. Keeps the response "in progress" while it is heard,
+#: so an interruption cancels it, as with the API.
+PLAYBACK_LEAD_MS = 300
+#: Audio is generated (and, over WebSocket, sent as ``response.output_audio.delta``) in chunks of this length.
+CHUNK_MS = 100
+
+CancelReason = Literal["turn_detected", "client_cancelled"]
+
+
+class AudioPlayer(Protocol):
+    """The WebRTC outgoing track as the engine sees it."""
+
+    def enqueue(self, samples_24k: Pcm16) -> None: ...
+
+    def clear(self) -> int: ...
+
+    @property
+    def played_ms(self) -> int: ...
+
+    @property
+    def queued_ms(self) -> int: ...
+
+    @property
+    def playing(self) -> bool: ...
+
+
+class ResponseHost(Protocol):
+    """What a response needs from its engine."""
+
+    deps: EngineDeps
+    conversation: Conversation
+    player: AudioPlayer | None
+
+    def emit(self, event: dict[str, Any]) -> dict[str, Any]: ...
+
+    def audio_output_began(self, run: ResponseRun, item_id: str, speech: Speech) -> None: ...
+
+
+@dataclass
+class ResponseRun:
+    """One response's settings (session defaults with the ``response.create`` overrides applied) and state."""
+
+    id: str
+    in_conversation: bool
+    modalities: list[str]
+    voice: str
+    speed: float
+    output_format: dict[str, Any]
+    max_output_tokens: int | str
+    metadata: dict[str, Any] | None
+    input_tokens: tuple[int, int] = (0, 0)
+    output: list[dict[str, Any]] = field(default_factory=list)
+    cancel_reason: CancelReason | None = None
+    task: asyncio.Task[None] | None = None
+
+    def cancel(self, reason: CancelReason) -> None:
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
+
+    def response_object(
+        self, status: str, usage_obj: dict[str, Any] | None = None, details: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return {
+            "object": "realtime.response",
+            "id": self.id,
+            "status": status,
+            "status_details": details,
+            "output": self.output,
+            "conversation_id": "conv_default" if self.in_conversation else None,
+            "output_modalities": self.modalities,
+            "max_output_tokens": self.max_output_tokens,
+            "audio": {"output": {"format": self.output_format, "voice": self.voice}},
+            "usage": usage_obj,
+            "metadata": self.metadata,
+        }
+
+
+class ResponseProducer:
+    """Runs one ``ResponseRun`` against its host, from ``response.created`` to ``response.done``."""
+
+    def __init__(self, host: ResponseHost, run: ResponseRun, reply: Reply) -> None:
+        self.host = host
+        self.run = run
+        self.reply = reply
+        self._output_text_tokens = 0
+        self._output_audio_tokens = 0
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        self.host.emit(event)
+
+    def _ids(self, item_id: str, output_index: int) -> dict[str, Any]:
+        return {"response_id": self.run.id, "item_id": item_id, "output_index": output_index}
+
+    def _add_item(self, item: dict[str, Any]) -> int:
+        output_index = len(self.run.output)
+        self.run.output.append(item)
+        self._emit(
+            {
+                "type": "response.output_item.added",
+                "response_id": self.run.id,
+                "output_index": output_index,
+                "item": item,
+            }
+        )
+        if self.run.in_conversation:
+            previous = self.host.conversation.insert(item)
+            self._emit({"type": "conversation.item.added", "previous_item_id": previous, "item": item})
+        return output_index
+
+    def _finish_item(self, item: dict[str, Any], output_index: int, status: str) -> None:
+        item["status"] = status
+        self._emit(
+            {
+                "type": "response.output_item.done",
+                "response_id": self.run.id,
+                "output_index": output_index,
+                "item": item,
+            }
+        )
+        if self.run.in_conversation and item["id"] in self.host.conversation:
+            previous_index = self.host.conversation.index(item["id"]) - 1
+            previous = self.host.conversation.items[previous_index]["id"] if previous_index >= 0 else None
+            self._emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item})
+
+    async def produce(self) -> None:
+        if self.reply.function_call is not None:
+            await self._function_call()
+        elif self.reply.text is not None:
+            if "audio" in self.run.modalities:
+                await self._audio_message(self.reply.text)
+            else:
+                await self._text_message(self.reply.text)
+        self._done()
+
+    def _done(self) -> None:
+        run = self.run
+        if run.cancel_reason is not None:
+            status, details = "cancelled", {"type": "cancelled", "reason": run.cancel_reason}
+        else:
+            status, details = "completed", None
+        usage_obj = usage(run.input_tokens[0], run.input_tokens[1], self._output_text_tokens, self._output_audio_tokens)
+        self._emit({"type": "response.done", "response": run.response_object(status, usage_obj, details)})
+
+    # ---- function calls ---------------------------------------------------------------------------------------
+    async def _function_call(self) -> None:
+        call = self.reply.function_call
+        assert call is not None
+        arguments = json.dumps(call.arguments)
+        call_id = new_id("call", 16)
+        item: dict[str, Any] = {
+            "id": new_id("item"),
+            "object": "realtime.item",
+            "type": "function_call",
+            "status": "in_progress",
+            "call_id": call_id,
+            "name": call.name,
+            "arguments": "",
+        }
+        output_index = self._add_item(item)
+        step = max(1, len(arguments) // 4)
+        for start in range(0, len(arguments), step):
+            if self.run.cancel_reason:
+                break
+            self._emit(
+                {
+                    "type": "response.function_call_arguments.delta",
+                    **self._ids(item["id"], output_index),
+                    "call_id": call_id,
+                    "delta": arguments[start : start + step],
+                }
+            )
+            await asyncio.sleep(0)
+        if self.run.cancel_reason:
+            self._finish_item(item, output_index, "incomplete")
+            return
+        item["arguments"] = arguments
+        self._output_text_tokens += text_tokens(call.name + arguments)
+        self._emit(
+            {
+                "type": "response.function_call_arguments.done",
+                **self._ids(item["id"], output_index),
+                "call_id": call_id,
+                "name": call.name,
+                "arguments": arguments,
+            }
+        )
+        self._finish_item(item, output_index, "completed")
+
+    # ---- text -------------------------------------------------------------------------------------------------
+    async def _text_message(self, text: str) -> None:
+        item: dict[str, Any] = {
+            "id": new_id("item"),
+            "object": "realtime.item",
+            "type": "message",
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
+        output_index = self._add_item(item)
+        ids = {**self._ids(item["id"], output_index), "content_index": 0}
+        self._emit({"type": "response.content_part.added", **ids, "part": {"type": "text", "text": ""}})
+        sent = ""
+        for piece in _word_pieces(text):
+            if self.run.cancel_reason:
+                break
+            sent += piece
+            self._emit({"type": "response.output_text.delta", **ids, "delta": piece})
+            await asyncio.sleep(0)
+        self._output_text_tokens += text_tokens(sent)
+        self._emit({"type": "response.output_text.done", **ids, "text": sent})
+        self._emit({"type": "response.content_part.done", **ids, "part": {"type": "text", "text": sent}})
+        item["content"] = [{"type": "output_text", "text": sent}]
+        self._finish_item(item, output_index, "incomplete" if self.run.cancel_reason else "completed")
+
+    # ---- audio ------------------------------------------------------------------------------------------------
+    async def _audio_message(self, text: str) -> None:
+        item: dict[str, Any] = {
+            "id": new_id("item"),
+            "object": "realtime.item",
+            "type": "message",
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
+        output_index = self._add_item(item)
+        ids = {**self._ids(item["id"], output_index), "content_index": 0}
+        self._emit({"type": "response.content_part.added", **ids, "part": {"type": "audio", "transcript": ""}})
+        speech = await asyncio.to_thread(self.host.deps.synthesizer.synthesize, text, self.run.voice, self.run.speed)
+        words = _words_with_spacing(text, speech.word_starts_ms)
+        self.host.audio_output_began(self.run, item["id"], speech)
+        chunk = CHUNK_MS * SAMPLE_RATE // 1000
+        total = speech.samples.size
+        position = 0
+        next_word = 0
+        transcript = ""
+        player = self.host.player
+        while position < total and not self.run.cancel_reason:
+            if player is not None and player.queued_ms >= PLAYBACK_LEAD_MS:
+                await asyncio.sleep(0.02)
+                continue
+            samples = speech.samples[position : position + chunk]
+            position += samples.size
+            if player is not None:
+                player.enqueue(samples)
+            else:
+                self._emit(
+                    {
+                        "type": "response.output_audio.delta",
+                        **ids,
+                        "delta": base64.b64encode(samples.astype("<i2").tobytes()).decode(),
+                    }
+                )
+            generated_ms = position * 1000 // SAMPLE_RATE
+            while next_word < len(words) and words[next_word][1] <= generated_ms:
+                transcript += words[next_word][0]
+                self._emit({"type": "response.output_audio_transcript.delta", **ids, "delta": words[next_word][0]})
+                next_word += 1
+            await asyncio.sleep(0)
+        if not self.run.cancel_reason:
+            for word, _ in words[next_word:]:
+                transcript += word
+                self._emit({"type": "response.output_audio_transcript.delta", **ids, "delta": word})
+        played_ms = position * 1000 // SAMPLE_RATE
+        self._output_audio_tokens += audio_tokens(played_ms, OUTPUT_AUDIO_TOKENS_PER_S)
+        self._output_text_tokens += text_tokens(transcript)
+        self._emit({"type": "response.output_audio.done", **ids})
+        self._emit({"type": "response.output_audio_transcript.done", **ids, "transcript": transcript})
+        self._emit({"type": "response.content_part.done", **ids, "part": {"type": "audio", "transcript": transcript}})
+        item["content"] = [{"type": "output_audio", "transcript": transcript}]
+        self._finish_item(item, output_index, "incomplete" if self.run.cancel_reason else "completed")
+
+
+def _word_pieces(text: str) -> list[str]:
+    """``text`` cut before each space, so the pieces join back to it exactly."""
+    pieces: list[str] = []
+    start = 0
+    for index in range(1, len(text)):
+        if text[index] == " ":
+            pieces.append(text[start:index])
+            start = index
+    if text:
+        pieces.append(text[start:])
+    return pieces
+
+
+def _words_with_spacing(text: str, word_starts_ms: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Transcript pieces that join back to ``text``, each with the time its word starts in the audio."""
+    pieces = _word_pieces(text)
+    if not pieces:
+        return []
+    if len(word_starts_ms) == len(pieces):
+        return [(piece, start) for piece, (_, start) in zip(pieces, word_starts_ms, strict=True)]
+    # Timings that do not line up word for word (the synthesizer split differently): spread evenly.
+    last = word_starts_ms[-1][1] if word_starts_ms else 0
+    return [(piece, last * i // len(pieces)) for i, piece in enumerate(pieces)]
