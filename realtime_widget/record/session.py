@@ -366,7 +366,9 @@ class SessionRecord:
         ``output_audio_tokens``; ``cost_usd`` float64 (NaN when the model has no prices).
         Input transcription is billed separately by OpenAI and is not included.
         """
-        return self._view("usage", lambda: derive.usage(self._events, self.prices, self.model))
+        # Keyed on the prices and model too, so editing `record.prices` shows at once.
+        key = f"usage:{hash((frozenset(self.prices.items()), self.model))}"
+        return self._view(key, lambda: derive.usage(self._events, self.prices, self.model))
 
     def usage_with_cost(
         self, prices: Mapping[str, ModelPrices] | None = None, model: str | None = None

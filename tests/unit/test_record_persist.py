@@ -1,0 +1,89 @@
+"""Saving and loading sessions: exact round trips, many sessions at once, and the same files through DuckDB."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from realtime_widget.record import SessionRecord, load_sessions
+from realtime_widget.record.persist import VIEWS
+from realtime_widget.sample import sample_session
+
+
+@pytest.fixture(scope="module")
+def sessions_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sessions")
+    sample_session(8, seed=0).save(root / "a")
+    sample_session(5, seed=1).save(root / "b")
+    (root / "not-a-session").mkdir()
+    return root
+
+
+def test_a_saved_session_loads_back_exactly(tmp_path: Path) -> None:
+    record = sample_session(8)
+    record.model = "gpt-realtime"
+    record.add_items([{"k": "event", "t": 1.7e12, "dir": "server", "event": None, "raw": 'half a "message'}])
+    record.save(tmp_path / "s")
+    loaded = SessionRecord.load(tmp_path / "s")
+    for name in VIEWS:
+        pd.testing.assert_frame_equal(getattr(record, name), getattr(loaded, name), check_exact=True, obj=name)
+    assert loaded.session_id == record.session_id
+    assert loaded.summary() == record.summary()
+    assert (loaded.clock_offset_ms, loaded.clock_rtt_ms) == (record.clock_offset_ms, record.clock_rtt_ms)
+
+
+def test_the_folder_layout(tmp_path: Path) -> None:
+    folder = sample_session(3).save(tmp_path / "s")
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"meta.json", "events.jsonl", *(f"{v}.parquet" for v in VIEWS)}
+    first = json.loads((folder / "events.jsonl").read_text().splitlines()[0])
+    assert set(first) == {"k", "t", "dir", "event"}
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["format"] == 1
+    assert "gpt-realtime" in meta["prices"]
+
+
+def test_edited_prices_are_saved_with_the_session(tmp_path: Path) -> None:
+    record = sample_session(3)
+    record.prices.clear()
+    record.save(tmp_path / "s")
+    assert SessionRecord.load(tmp_path / "s").usage["cost_usd"].isna().all()
+
+
+def test_load_sessions_concatenates_views_with_a_session_id(sessions_dir: Path) -> None:
+    sessions = load_sessions(sessions_dir)
+    assert list(sessions.sessions) == ["sample-0", "sample-1"]
+    turns = sessions.turns
+    assert turns.columns[0] == "session_id"
+    assert str(turns["session_id"].dtype) == "str"
+    assert turns.groupby("session_id").size().to_dict() == {"sample-0": 8, "sample-1": 5}
+    assert len(sessions.events) == sum(len(r.events) for r in sessions.sessions.values())
+    single = sessions.sessions["sample-1"].turns
+    pd.testing.assert_frame_equal(
+        turns[turns["session_id"] == "sample-1"].drop(columns="session_id").reset_index(drop=True), single
+    )
+
+
+def test_an_empty_folder_gives_empty_views_with_the_right_columns(tmp_path: Path) -> None:
+    sessions = load_sessions(tmp_path)
+    assert len(sessions) == 0
+    assert list(sessions.usage.columns[:2]) == ["session_id", "time"]
+
+
+def test_duckdb_reads_the_saved_folders_as_one_table(sessions_dir: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    rows = duckdb.sql(
+        f"""
+        select session_id, count(*) as turns, median(latency_ms) as median_latency_ms
+        from '{sessions_dir.as_posix()}/*/turns.parquet'
+        group by session_id order by session_id
+        """
+    ).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("sample-0", 8), ("sample-1", 5)]
+    expected = load_sessions(sessions_dir).turns.groupby("session_id")["latency_ms"].median()
+    assert [r[2] for r in rows] == pytest.approx(expected.tolist())
+    [(cost,)] = duckdb.sql(f"select sum(cost_usd) from '{sessions_dir.as_posix()}/*/usage.parquet'").fetchall()
+    assert cost == pytest.approx(load_sessions(sessions_dir).usage["cost_usd"].sum())
