@@ -3,6 +3,7 @@
 import type { NoticeMessage, WidgetError } from "../types";
 import type { ViewContext } from "./context";
 import { h, setAttrs, setText } from "./dom";
+import { icon } from "./icons";
 import { readBool, readErrorTrait, watch } from "./model";
 import { isActive } from "./status";
 
@@ -97,7 +98,7 @@ function createAutoplayPrompt(ctx: ViewContext): HTMLElement {
   const button = h("button", {
     class: "rtw-btn rtw-btn-primary",
     attrs: { type: "button", "data-testid": "enable-audio" },
-  }, [h("span", { class: "rtw-icon", attrs: { "aria-hidden": "true" }, text: "🔊" }), h("span", { text: "Enable audio" })]);
+  }, [icon("speaker"), h("span", { text: "Enable audio" })]);
   const el = h("div", { class: "rtw-alert rtw-alert-info", attrs: { "data-testid": "autoplay", hidden: true } }, [
     h("div", { class: "rtw-alert-body" }, [
       h("p", { class: "rtw-alert-title", text: "The browser blocked the assistant's audio." }),

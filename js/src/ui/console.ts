@@ -8,7 +8,10 @@ import { createControls } from "./controls";
 import { Scope, h } from "./dom";
 import { createHeader } from "./header";
 import { readBool, watch, type WidgetModel } from "./model";
+import { createEventLog } from "./eventLogView";
 import { createSettings } from "./settings";
+import { createStats } from "./statsView";
+import { createTranscript } from "./transcriptView";
 
 export function mountConsole(el: HTMLElement, model: WidgetModel, controller: Controller): () => void {
   const scope = new Scope();
@@ -16,8 +19,9 @@ export function mountConsole(el: HTMLElement, model: WidgetModel, controller: Co
   const root = h("div", { class: "rtw-root", attrs: { "data-testid": "console", tabindex: -1 } });
   const ctx: ViewContext = { controller, model, scope, root };
 
-  const main = h("div", { class: "rtw-main" }, [createComposer(ctx), createControls(ctx)]);
-  const side = h("div", { class: "rtw-side" }, [createSettings(ctx)]);
+  // Wide: the conversation on the left, details on the right. Narrow: one column in this order.
+  const main = h("div", { class: "rtw-main" }, [createTranscript(ctx), createComposer(ctx), createControls(ctx)]);
+  const side = h("div", { class: "rtw-side" }, [createSettings(ctx), createStats(ctx), createEventLog(ctx)]);
   root.append(createHeader(ctx), createAlerts(ctx), h("div", { class: "rtw-body" }, [main, side]));
 
   const renderPresentation = () => root.classList.toggle("rtw-presentation", readBool(model, "presentation"));

@@ -2,12 +2,9 @@
 import type { Levels, Status } from "../types";
 import type { ViewContext } from "./context";
 import { h, setAttrs, setText } from "./dom";
+import { icon } from "./icons";
 import { readSettings, watch, writeSettings } from "./model";
 import { isActive, primaryAction } from "./status";
-
-function icon(glyph: string): HTMLElement {
-  return h("span", { class: "rtw-icon", attrs: { "aria-hidden": "true" }, text: glyph });
-}
 
 /** Keys typed into these must keep their meaning; Space there is not push-to-talk. */
 function isTypingTarget(target: EventTarget | null): boolean {
@@ -42,11 +39,18 @@ export function createControls(ctx: ViewContext): HTMLElement {
   const mute = h("button", {
     class: "rtw-btn rtw-btn-toggle",
     attrs: { type: "button", "data-testid": "mute", "aria-label": "Mute microphone", "aria-pressed": "false" },
-  }, [icon("🎙"), h("span", { class: "rtw-btn-text", text: "Mute" })]);
+  }, [icon("mic"), h("span", { class: "rtw-btn-text", text: "Mute" })]);
   const ptt = h("button", {
     class: "rtw-btn rtw-ptt",
-    attrs: { type: "button", "data-testid": "ptt", "aria-pressed": "false", "aria-keyshortcuts": "Space" },
-  }, [icon("●"), h("span", { text: "Hold to talk" }), h("kbd", { class: "rtw-kbd", text: "Space" })]);
+    attrs: {
+      type: "button",
+      "data-testid": "ptt",
+      "aria-pressed": "false",
+      "aria-keyshortcuts": "Space",
+      "aria-label": "Hold to talk",
+      title: "Hold to talk (or hold Space)",
+    },
+  }, [icon("talk"), h("span", { class: "rtw-btn-text", text: "Hold to talk" }), h("kbd", { class: "rtw-kbd", text: "Space" })]);
   const usePtt = h("button", {
     class: "rtw-btn rtw-btn-link",
     attrs: { type: "button", "data-testid": "use-ptt", title: "Turn off automatic turn detection" },
@@ -54,8 +58,8 @@ export function createControls(ctx: ViewContext): HTMLElement {
   });
   const interrupt = h("button", {
     class: "rtw-btn",
-    attrs: { type: "button", "data-testid": "interrupt", title: "Stop the assistant speaking" },
-  }, [icon("■"), h("span", { class: "rtw-btn-text", text: "Interrupt" })]);
+    attrs: { type: "button", "data-testid": "interrupt", "aria-label": "Interrupt", title: "Stop the assistant speaking" },
+  }, [icon("stop"), h("span", { class: "rtw-btn-text", text: "Interrupt" })]);
 
   const micMeter = meter("Mic", "level-in");
   const outMeter = meter("Voice", "level-out");
@@ -80,6 +84,7 @@ export function createControls(ctx: ViewContext): HTMLElement {
   // --- mute ---
   function renderMute(): void {
     const muted = controller.muted;
+    mute.firstElementChild?.replaceWith(icon(muted ? "micOff" : "mic"));
     setAttrs(mute, { "aria-pressed": String(muted), title: muted ? "Microphone is muted" : "Mute the microphone" });
     mute.classList.toggle("rtw-on", muted);
   }

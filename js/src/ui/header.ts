@@ -2,6 +2,7 @@
 import type { Status } from "../types";
 import type { ViewContext } from "./context";
 import { h, setAttrs, setText } from "./dom";
+import { icon } from "./icons";
 import { readBool, readString, watch } from "./model";
 import { formatDuration, statusLabel } from "./status";
 
@@ -20,8 +21,14 @@ export function createHeader(ctx: ViewContext): HTMLElement {
 
   const present = h("button", {
     class: "rtw-btn rtw-btn-ghost rtw-present",
-    attrs: { type: "button", "data-testid": "presentation", "aria-pressed": "false", title: "Large text for projectors" },
-  }, [h("span", { class: "rtw-icon", attrs: { "aria-hidden": "true" }, text: "⛶" }), h("span", { text: "Present" })]);
+    attrs: {
+      type: "button",
+      "data-testid": "presentation",
+      "aria-pressed": "false",
+      "aria-label": "Presentation mode",
+      title: "Presentation mode: large text for projectors",
+    },
+  }, [icon("screen"), h("span", { class: "rtw-btn-text", text: "Present" })]);
 
   function renderStatus(status: Status): void {
     badge.dataset["status"] = status;

@@ -26,9 +26,9 @@ export interface WidgetModel {
 export const VOICES = ["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"] as const;
 
 export const TURN_DETECTION: ReadonlyArray<{ value: TurnDetectionChoice; label: string }> = [
-  { value: "server_vad", label: "Server VAD (automatic)" },
-  { value: "semantic_vad", label: "Semantic VAD (automatic)" },
-  { value: "none", label: "None (push-to-talk)" },
+  { value: "server_vad", label: "Server VAD" },
+  { value: "semantic_vad", label: "Semantic VAD" },
+  { value: "none", label: "Off: push-to-talk" },
 ];
 
 // An empty voice lets the server choose (its default voice).

@@ -14,10 +14,13 @@ function uid(name: string): string {
   return `rtw-${name}-${idCounter}`;
 }
 
-function field(label: string, control: HTMLElement): HTMLElement {
+function field(label: string, control: HTMLElement, wide = false): HTMLElement {
   const id = uid("field");
   control.id = id;
-  return h("div", { class: "rtw-field" }, [h("label", { class: "rtw-label", attrs: { for: id }, text: label }), control]);
+  return h("div", { class: wide ? "rtw-field rtw-field-wide" : "rtw-field" }, [
+    h("label", { class: "rtw-label", attrs: { for: id }, text: label }),
+    control,
+  ]);
 }
 
 /** Replaces a select's options only when the list changed, keeping the chosen value when it still exists. */
@@ -72,7 +75,10 @@ function createMicSelect(ctx: ViewContext): HTMLElement {
   }
   setOptions(select, [{ value: readDeviceId(model) ?? "", label: "System default" }], readDeviceId(model) ?? "");
   void refresh();
-  return field("Microphone", select);
+  // The device is opened at connect time, so like the settings it is locked while connected.
+  scope.add(controller.on("status", (status) => setAttrs(select, { disabled: isActive(status) })));
+  setAttrs(select, { disabled: isActive(controller.status) });
+  return field("Microphone", select, true);
 }
 
 export function createSettings(ctx: ViewContext): HTMLElement {
@@ -132,8 +138,10 @@ export function createSettings(ctx: ViewContext): HTMLElement {
 
   return h("section", { class: "rtw-panel rtw-settings", attrs: { "aria-label": "Session settings" } }, [
     h("h3", { class: "rtw-panel-title", text: "Session" }),
-    h("div", { class: "rtw-fields" }, [field("Voice", voice), field("Turn detection", turn), createMicSelect(ctx)]),
-    field("Instructions", instructions),
+    field("Voice", voice),
+    field("Turn detection", turn),
+    createMicSelect(ctx),
+    field("Instructions", instructions, true),
     note,
   ]);
 }

@@ -143,6 +143,8 @@ describe("settings", () => {
     ];
     controller.setStatus("connected"); // refreshes the list
     await vi.waitFor(() => expect(q<HTMLSelectElement>("mic-select").options.length).toBe(2));
+    expect(q<HTMLSelectElement>("mic-select").disabled).toBe(true);
+    controller.setStatus("closed");
     const select = q<HTMLSelectElement>("mic-select");
     select.value = "mic-a";
     select.dispatchEvent(new Event("change"));
