@@ -45,8 +45,28 @@ DEFAULT_MAX_SESSION_S = 60 * 60
 
 def _param_from_loc(loc: tuple[int | str, ...]) -> str | None:
     # pydantic's first loc entry is the union tag (the event type); the API's param starts after it.
-    parts = [str(p) for p in loc[1:] if not str(p).startswith(("function-", "tagged-union"))]
+    # Union members show up as class names (``RealtimeConversationItemSystemMessage``): not part of the param.
+    parts = [
+        str(p) for p in loc[1:] if not str(p).startswith(("function-", "tagged-union")) and not str(p)[:1].isupper()
+    ]
     return ".".join(parts) or None
+
+
+def _without_item_references(data: dict[str, Any]) -> dict[str, Any]:
+    # The API takes {"type": "item_reference", "id": ...} in response.input (the SDK's params allow it), but the
+    # SDK's event model lists only full items; check the rest and the references separately.
+    response = data.get("response")
+    if data.get("type") != "response.create" or not isinstance(response, dict):
+        return data
+    given = response.get("input")
+    if not isinstance(given, list):
+        return data
+    kept = [
+        e
+        for e in given
+        if not (isinstance(e, dict) and e.get("type") == "item_reference" and isinstance(e.get("id"), str))
+    ]
+    return {**data, "response": {**response, "input": kept}}
 
 
 def _message_text(item: dict[str, Any]) -> str:
@@ -214,7 +234,7 @@ class SessionEngine:
             )
             return
         try:
-            validate_client_event(data)
+            validate_client_event(_without_item_references(data))
         except ValidationError as exc:
             first = exc.errors()[0]
             param = _param_from_loc(first["loc"])
@@ -514,15 +534,16 @@ class SessionEngine:
         self.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": item})
         self.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item})
 
-    def _find(self, item_id: str, operation: str, event_id: str | None) -> dict[str, Any] | None:
+    def _find(
+        self, item_id: str, operation: Literal["delete", "retrieve", "truncate"], event_id: str | None
+    ) -> dict[str, Any] | None:
         try:
             return self.conversation.get(item_id)
         except ItemNotFoundError:
+            gerund = {"delete": "deleting", "retrieve": "retrieving", "truncate": "truncating"}[operation]
             self.emit_error(
-                f"Error {operation} item: the item with id '{item_id}' does not exist.",
-                code=f"item_{operation.removesuffix('ing').removesuffix('t')}_invalid_item_id".replace(
-                    "delet", "delete"
-                ),
+                f"Error {gerund} item: the item with id '{item_id}' does not exist.",
+                code=f"item_{operation}_invalid_item_id",
                 param="item_id",
                 event_id=event_id,
             )
@@ -530,19 +551,19 @@ class SessionEngine:
 
     async def _on_conversation_item_delete(self, data: dict[str, Any], event_id: str | None) -> None:
         item_id = data["item_id"]
-        if self._find(item_id, "deleting", event_id) is None:
+        if self._find(item_id, "delete", event_id) is None:
             return
         self.conversation.delete(item_id)
         self.emit({"type": "conversation.item.deleted", "item_id": item_id})
 
     async def _on_conversation_item_retrieve(self, data: dict[str, Any], event_id: str | None) -> None:
-        item = self._find(data["item_id"], "retrieving", event_id)
+        item = self._find(data["item_id"], "retrieve", event_id)
         if item is not None:
             self.emit({"type": "conversation.item.retrieved", "item": item})
 
     async def _on_conversation_item_truncate(self, data: dict[str, Any], event_id: str | None) -> None:
         item_id, content_index, audio_end_ms = data["item_id"], data["content_index"], data["audio_end_ms"]
-        item = self._find(item_id, "truncating", event_id)
+        item = self._find(item_id, "truncate", event_id)
         if item is None:
             return
         content = item.get("content") or []

@@ -52,7 +52,7 @@ class ResponseHost(Protocol):
     def audio_output_began(self, run: ResponseRun, item_id: str, speech: Speech) -> None: ...
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: runs are kept in sets
 class ResponseRun:
     """One response's settings (session defaults with the ``response.create`` overrides applied) and state."""
 

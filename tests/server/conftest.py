@@ -186,3 +186,54 @@ async def rtc_client(server: RealtimeServer) -> AsyncIterator[Callable[..., Awai
 
     yield make
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+class EngineHarness:
+    """An engine with no transport: events it sends land in ``events``; every one is validated (strict)."""
+
+    def __init__(self, transport: str = "websocket", **kwargs: Any) -> None:
+        from realtime_widget.server.deps import fallback_deps
+        from realtime_widget.server.engine import SessionEngine
+        from realtime_widget.server.events import EventChecker
+        from realtime_widget.server.session_config import default_session
+
+        self.checker = EventChecker(strict=True)
+        self.events: list[dict[str, Any]] = []
+        kwargs.setdefault("deps", fallback_deps())
+        self.engine = SessionEngine(
+            default_session(),
+            self.events.append,
+            transport=transport,
+            checker=self.checker,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self.engine.open()
+
+    async def send(self, event: dict[str, Any] | str) -> list[dict[str, Any]]:
+        """Send one client event, let the engine finish what it started, and return the events it caused."""
+        before = len(self.events)
+        await self.engine.receive(event if isinstance(event, str) else json.dumps(event))
+        await self.engine.idle()
+        return self.events[before:]
+
+    def types(self, events: list[dict[str, Any]] | None = None) -> list[str]:
+        return [str(e["type"]) for e in (self.events if events is None else events)]
+
+    def of_type(self, event_type: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["type"] == event_type]
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Callable[..., EngineHarness]]:
+    """A factory of ``EngineHarness``es (closed, and checked for invalid events, after the test)."""
+    made: list[EngineHarness] = []
+
+    def make(**kwargs: Any) -> EngineHarness:
+        h = EngineHarness(**kwargs)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        await h.engine.close()
+        assert h.checker.violations == [], h.checker.violations
