@@ -1,0 +1,118 @@
+"""Runs the model's function calls in the kernel and answers them on the data channel.
+
+A call is started when ``response.function_call_arguments.done`` arrives. Its output goes back as a
+``function_call_output`` item as soon as it is ready; the follow-up ``response.create`` is sent once the response
+that made the calls is done and every one of its calls has an output, so parallel calls give one answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from .record import SessionRecord
+from .tools import ToolOutcome, ToolRegistry
+
+log = logging.getLogger(__name__)
+
+SendEvent = Callable[[dict[str, Any]], None]
+SendCommand = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class _ResponseCalls:
+    pending: set[str] = field(default_factory=set)
+    done: bool = False
+    answered: bool = False
+
+
+class ToolRunner:
+    """Dispatches function calls to the :class:`ToolRegistry` and sends their outputs."""
+
+    def __init__(self, tools: ToolRegistry, *, send: SendEvent, notify: SendCommand, record: SessionRecord) -> None:
+        self._tools = tools
+        self._send = send
+        self._notify = notify
+        self._record = record
+        self._seen_calls: set[str] = set()
+        self._responses: dict[str, _ResponseCalls] = {}
+
+    def on_server_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == "response.function_call_arguments.done":
+            self._start(event)
+        elif kind == "response.done":
+            response_id = str((event.get("response") or {}).get("id", ""))
+            calls = self._responses.get(response_id)
+            if calls is not None:
+                calls.done = True
+                self._maybe_respond(response_id)
+
+    def _start(self, event: dict[str, Any]) -> None:
+        call_id = str(event.get("call_id", ""))
+        if not call_id or call_id in self._seen_calls:
+            return  # a resent batch or a redrawn view must not run a tool twice
+        self._seen_calls.add(call_id)
+        response_id = str(event.get("response_id", ""))
+        self._responses.setdefault(response_id, _ResponseCalls()).pending.add(call_id)
+        name = str(event.get("name", ""))
+        arguments = str(event.get("arguments", ""))
+        self._notify(
+            {"name": "tool_status", "call_id": call_id, "state": "running", "tool": name, "arguments": arguments}
+        )
+        self._record.add_kernel_timeline("tool_started", {"call_id": call_id, "name": name})
+        _spawn(self._run(response_id, call_id, name, arguments))
+
+    async def _run(self, response_id: str, call_id: str, name: str, arguments: str) -> None:
+        outcome: ToolOutcome = await self._tools.run(call_id, name, arguments)
+        self._record.add_tool_call(outcome.to_record())
+        self._record.add_kernel_timeline(
+            "tool_finished", {"call_id": call_id, "name": name, "error": outcome.error, "ms": outcome.duration_ms}
+        )
+        self._send(
+            {
+                "type": "conversation.item.create",
+                "item": {"type": "function_call_output", "call_id": call_id, "output": outcome.output},
+            }
+        )
+        status: dict[str, Any] = {"name": "tool_status", "call_id": call_id, "tool": name, "arguments": arguments}
+        if outcome.error is None:
+            status.update(state="done", output=outcome.output)
+        else:
+            status.update(state="error", error=outcome.error)
+        self._notify(status)
+        calls = self._responses[response_id]
+        calls.pending.discard(call_id)
+        self._maybe_respond(response_id)
+
+    def _maybe_respond(self, response_id: str) -> None:
+        calls = self._responses.get(response_id)
+        if calls is None or calls.answered or not calls.done or calls.pending:
+            return
+        calls.answered = True
+        self._send({"type": "response.create"})
+
+
+def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Runs ``coroutine`` on the kernel's event loop, or on a thread of its own when there is none."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        threading.Thread(target=asyncio.run, args=(coroutine,), daemon=True).start()
+        return
+    task = loop.create_task(coroutine)
+    _background.add(task)
+    task.add_done_callback(_finished)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _finished(task: asyncio.Task[None]) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("tool call failed unexpectedly", exc_info=task.exception())

@@ -1,0 +1,316 @@
+"""``RealtimeWidget``: a voice console for a realtime model, inside a notebook.
+
+The widget is thin: it wires the browser (``js/``) to the kernel-side parts that do the work — the session config
+(:mod:`.config`), key minting (:mod:`.keys`), Python tools (:mod:`.tools`) and the session record (:mod:`.record`).
+The wire between kernel and browser is described in ``docs/wire.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+from anywidget.experimental import command
+
+from .config import SessionConfig
+from .connection_options import ConnectionOptions
+from .endpoint import Endpoint, resolve_endpoint
+from .errors import ErrorInfo, RealtimeWidgetError
+from .events import EventDispatcher
+from .protocol import validate_client_event
+from .record import SessionRecord
+from .tool_runner import ToolRunner
+from .tools import ToolLike, ToolRegistry
+from .wire import BatchInbox
+
+_STATIC = Path(__file__).parent / "static"
+
+STATUSES = ("idle", "minting", "connecting", "connected", "reconnecting", "closed", "failed")
+
+
+class RealtimeWidget(anywidget.AnyWidget):
+    """Talk to a realtime voice model from a notebook, and keep the whole session for analysis.
+
+    Display the widget and press Connect (or call :meth:`connect`). With an OpenAI key (``api_key=`` or the
+    ``OPENAI_API_KEY`` environment variable) it talks to the Realtime API; without one it starts the bundled
+    local server, an offline stand-in that listens, answers and calls tools.
+
+    The standard key never leaves the kernel: the browser asks for a short-lived ephemeral key before each
+    connection attempt and uses it once.
+
+    Args:
+        tools: Python functions the model may call (plain functions or :func:`realtime_widget.tool`).
+        api_key: the standard OpenAI key; defaults to ``OPENAI_API_KEY``. Without either, the local server is used.
+        base_url: the API base, e.g. ``https://api.openai.com/v1`` (default with a key), a proxy, or a local server.
+        config: a :class:`SessionConfig`; or give its options as keyword arguments (``voice="marin"``,
+            ``instructions=...``, ``turn_detection="semantic_vad"``, ...).
+        connection: a :class:`ConnectionOptions` (microphone constraints, ICE servers, bitrate cap, reconnects).
+        key_ttl_seconds: how long each ephemeral key may be used to start a session (10 to 7200).
+
+    Unknown keyword arguments raise ``TypeError`` naming the closest option.
+    """
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    status = traitlets.Unicode("idle", help="Connection state, written by the browser.").tag(sync=True)
+    error = traitlets.Dict(help="The current failure: {code, message, hint}, or empty.").tag(sync=True)
+    muted = traitlets.Bool(False, help="Whether the microphone is muted.").tag(sync=True)
+    settings = traitlets.Dict(help="Voice, instructions and turn detection as the UI edits them.").tag(sync=True)
+    calls_url = traitlets.Unicode("", help="Where the browser posts its SDP offer.").tag(sync=True)
+    server_label = traitlets.Unicode("", help="Who the widget talks to, for the UI.").tag(sync=True)
+    options = traitlets.Dict(help="Connection options for the browser (see ConnectionOptions).").tag(sync=True)
+    presentation = traitlets.Bool(False, help="Large-text mode for projectors.").tag(sync=True)
+    kernel_busy_hint = traitlets.Bool(False).tag(sync=True)
+
+    # Kernel-side only (no sync=True): updated from the browser's batches, never sent back.
+    transcript: traitlets.List[dict[str, Any]] = traitlets.List(
+        help="Finished utterances: dicts with role, text, item_id."
+    )
+    last_stats = traitlets.Dict(help="The latest WebRTC stats sample.")
+
+    def __init__(
+        self,
+        tools: Iterable[ToolLike] = (),
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        config: SessionConfig | None = None,
+        connection: ConnectionOptions | None = None,
+        key_ttl_seconds: int = 600,
+        **session_options: Any,
+    ) -> None:
+        if config is not None and session_options:
+            raise TypeError("pass session options either as config= or as keyword arguments, not both")
+        self._config = config if config is not None else SessionConfig(**session_options)
+        self._tools = ToolRegistry(tools)
+        self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)
+        self._key_ttl_seconds = key_ttl_seconds
+        self.record = SessionRecord()
+        self._inbox = BatchInbox()
+        self._dispatcher = EventDispatcher()
+        self._runner = ToolRunner(
+            self._tools, send=self._send_client_event, notify=self._send_command, record=self.record
+        )
+        connection = connection or ConnectionOptions()
+        super().__init__(
+            calls_url=self._endpoint.calls_url,
+            server_label=self._endpoint.label,
+            options=connection.to_trait(),
+            settings=self._config.replace(tools=self._tools.definitions()).ui_settings(),
+        )
+        self.on_msg(self._on_custom_message)
+        self.observe(self._on_settings_edited, names=["settings"])
+
+    # ---- the Python API -------------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> SessionConfig:
+        """The session configuration used for the next key and ``session.update`` (tools included)."""
+        return self._config.with_ui_settings(self.settings).replace(tools=self._tools.definitions())
+
+    @property
+    def tools(self) -> ToolRegistry:
+        """The Python tools the model may call; add or remove them with :meth:`add_tool` / :meth:`remove_tool`."""
+        return self._tools
+
+    @property
+    def local_server(self) -> Any:
+        """The bundled local server when the widget uses it (for scripting it in tests), else ``None``."""
+        return self._endpoint.local_server
+
+    def connect(self) -> None:
+        """Asks the browser to connect. Returns at once; ``await widget.wait_for("connected")`` to wait."""
+        self._send_command({"name": "connect"})
+
+    def disconnect(self) -> None:
+        """Asks the browser to hang up. Nothing recorded is lost."""
+        self._send_command({"name": "disconnect"})
+
+    def mute(self) -> None:
+        self.muted = True
+
+    def unmute(self) -> None:
+        self.muted = False
+
+    def send_event(self, event: dict[str, Any]) -> None:
+        """Sends a client event on the data channel. It is validated first: a bad event raises ``ValueError``."""
+        try:
+            validate_client_event(event)
+        except Exception as exc:
+            raise ValueError(f"not a valid Realtime client event: {exc}") from exc
+        self._send_client_event(event)
+
+    def send_text(self, text: str, *, respond: bool = True) -> None:
+        """Adds a user text message to the conversation and (by default) asks the model to answer it."""
+        self.send_event(
+            {
+                "type": "conversation.item.create",
+                "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
+            }
+        )
+        if respond:
+            self.create_response()
+
+    def create_response(self, **response: Any) -> None:
+        """Asks for a response; keyword arguments override the session for this response (``instructions=...``)."""
+        event: dict[str, Any] = {"type": "response.create"}
+        if response:
+            event["response"] = response
+        self.send_event(event)
+
+    def cancel_response(self) -> None:
+        """Stops the current response and the audio already on its way (``response.cancel`` + buffer clear)."""
+        self._send_command({"name": "interrupt"})
+
+    def update_session(self, **changes: Any) -> None:
+        """Changes the session config; while connected, also sends a ``session.update`` with the changes."""
+        self._config = self._config.replace(**changes)
+        self.settings = self._config.ui_settings()
+        if self.status == "connected":
+            self.send_event(self.config.session_update_event())
+
+    def add_tool(self, tool: ToolLike) -> None:
+        """Makes another Python function callable by the model (sent at once when connected)."""
+        self._tools.add(tool)
+        self._tools_changed()
+
+    def remove_tool(self, name: str) -> None:
+        self._tools.remove(name)
+        self._tools_changed()
+
+    def on(self, event_type: str, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+        """Calls ``callback(event)`` for each event of ``event_type`` that crosses the data channel, either way.
+
+        ``"*"`` matches every event. Returns a function that removes the callback. Callbacks run in the kernel
+        when the batch arrives (a busy kernel runs them once the running cell finishes).
+        """
+        return self._dispatcher.add(event_type, callback)
+
+    def wait_for(self, status: str, timeout: float | None = 30.0) -> Awaitable[str]:
+        """An awaitable that resolves when ``status`` is reached (``"connected"``, ``"closed"``, ...).
+
+        ``await widget.wait_for("connected")`` works inside a cell (ipykernel ≥ 7 handles widget messages while
+        an async cell awaits). It raises :class:`RealtimeWidgetError` if the connection fails first, and
+        ``TimeoutError`` after ``timeout`` seconds.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+        loop = asyncio.get_event_loop()
+        future: asyncio.Future[str] = loop.create_future()
+
+        def check(_change: Any = None) -> None:
+            if future.done():
+                return
+            if self.status == status:
+                future.set_result(status)
+            elif self.status == "failed" and status != "failed":
+                future.set_exception(RealtimeWidgetError(ErrorInfo.from_dict(self.error or {"code": "unknown"})))
+
+        self.observe(check, names=["status"])
+        check()
+
+        async def waited() -> str:
+            try:
+                return await asyncio.wait_for(future, timeout)
+            finally:
+                self.unobserve(check, names=["status"])
+
+        return waited()
+
+    def close(self) -> None:
+        """Closes the widget; the local server (if any) stays for other widgets and ends with the kernel."""
+        self._endpoint.close()
+        super().close()
+
+    def __repr__(self) -> str:
+        return f"RealtimeWidget(status={self.status!r}, server={self.server_label!r}, events={len(self.record)})"
+
+    # ---- the wire -------------------------------------------------------------------------------------------
+
+    def _send_command(self, command_body: dict[str, Any]) -> None:
+        self.send({"type": "rtw:cmd", "command": command_body})
+
+    def _send_client_event(self, event: dict[str, Any]) -> None:
+        self._send_command({"name": "send", "event": event})
+
+    def _on_custom_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
+        if not isinstance(content, dict) or content.get("type") != "rtw:batch":
+            return
+        result = self._inbox.accept(content)
+        if result.ack is not None:
+            self.send(result.ack)
+        if result.items:
+            self._take_items(result.items)
+
+    def _take_items(self, items: list[dict[str, Any]]) -> None:
+        self.record.add_items(items)
+        finished: list[dict[str, Any]] = []
+        for item in items:
+            kind = item.get("k")
+            if kind == "stats":
+                self.last_stats = item
+            elif kind == "event" and isinstance(item.get("event"), dict):
+                event = item["event"]
+                line = _finished_utterance(event)
+                if line is not None:
+                    finished.append(line)
+                if item.get("dir") == "server":
+                    self._runner.on_server_event(event)
+                self._dispatcher.dispatch(event)
+        if finished:
+            self.transcript = [*self.transcript, *finished]
+
+    def _on_settings_edited(self, change: dict[str, Any]) -> None:
+        # The UI edits voice/instructions/turn detection; the config follows so the next key carries them.
+        self._config = self._config.with_ui_settings(change["new"])
+
+    def _tools_changed(self) -> None:
+        if self.status == "connected":
+            self.send_event(self.config.session_update_event({"tools": self._tools.definitions()}))
+
+    # ---- commands from the browser (anywidget experimental.invoke) ------------------------------------------
+
+    @command
+    def mint_key(self, msg: dict[str, Any], _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        attempt = int(msg.get("attempt", 1)) if isinstance(msg, dict) else 1
+        self.record.add_kernel_timeline("mint_start", {"attempt": attempt})
+        try:
+            key = self._endpoint.minter().mint(self.config.to_session(), ttl_seconds=self._key_ttl_seconds)
+        except RealtimeWidgetError as exc:
+            self.record.add_kernel_timeline("mint_failed", {"attempt": attempt, **exc.info.to_dict()})
+            self.error = exc.info.to_dict()
+            return {"ok": False, "error": exc.info.to_dict()}, []
+        self.record.add_kernel_timeline("mint_end", {"attempt": attempt})
+        return key.to_reply(), []
+
+    @command
+    def history(self, _msg: Any, _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        return {"items": self.record.history_items(), "last_seq": self._inbox.last_seq()}, []
+
+    @command
+    def clock(self, _msg: Any, _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
+        return {"t_kernel": time.time() * 1000.0}, []
+
+
+def _finished_utterance(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A transcript line when ``event`` finishes an utterance, else ``None``."""
+    kind = event.get("type")
+    if kind == "conversation.item.input_audio_transcription.completed":
+        return {"role": "user", "text": event.get("transcript", ""), "item_id": event.get("item_id")}
+    if kind == "response.output_audio_transcript.done":
+        return {"role": "assistant", "text": event.get("transcript", ""), "item_id": event.get("item_id")}
+    if kind == "response.output_text.done":
+        return {"role": "assistant", "text": event.get("text", ""), "item_id": event.get("item_id")}
+    if kind == "conversation.item.added":
+        item = event.get("item") or {}
+        if item.get("role") == "user":
+            texts = [c.get("text", "") for c in item.get("content", []) if c.get("type") == "input_text"]
+            if texts:
+                return {"role": "user", "text": " ".join(texts), "item_id": item.get("id")}
+    return None
