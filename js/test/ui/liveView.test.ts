@@ -57,7 +57,7 @@ describe("transcript view", () => {
     expect(user!.dataset["role"]).toBe("user");
     expect(user!.textContent).toContain("Tell me a story");
     expect(assistant!.dataset["interrupted"]).toBe("true");
-    expect(assistant!.querySelector(".rtw-tag")!.hidden).toBe(false);
+    expect(assistant!.querySelector<HTMLElement>(".rtw-tag")!.hidden).toBe(false);
   });
 
   it("shows tool calls inline with arguments and result", () => {
