@@ -1,0 +1,97 @@
+"""Kernel memory of a long session's record, and the cost of building each DataFrame view at that size.
+
+Simulates a 60-minute session at 30 events/s (108,000 realistic GA events from ``realtime_widget.sample``, their times
+spread over the hour) plus one ``getStats`` sample a second, appended in 200-item batches as the widget would.
+Memory is what ``tracemalloc`` sees allocated by appending (the input items are built before tracing starts). The
+views' own size is ``DataFrame.memory_usage(deep=True)``: their string columns live in Arrow buffers, which
+tracemalloc does not see. Times are measured in separate runs without tracing. Prints min/median/max over repeats;
+never asserts.
+
+    python benchmarks/record_memory.py [--repeats 3] [--minutes 60] [--rate 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+import tracemalloc
+from typing import Any
+
+from realtime_widget.record import SessionRecord
+from realtime_widget.record.persist import VIEWS
+from realtime_widget.sample import SAMPLE_START, synthetic_items
+
+MB = 1024 * 1024
+
+
+def session_items(minutes: float, rate: float) -> list[dict[str, Any]]:
+    """Event items at ``rate``/s and one stats sample per second over ``minutes``, ordered by time."""
+    count = int(minutes * 60 * rate)
+    events: list[dict[str, Any]] = []
+    seed = 0
+    while len(events) < count:
+        events.extend(i for i in synthetic_items(40, seed=seed, stats_every_ms=None) if i["k"] == "event")
+        seed += 1
+    events = events[:count]
+    start = SAMPLE_START.timestamp() * 1000.0
+    step = minutes * 60_000.0 / len(events)
+    for n, item in enumerate(events):
+        item["t"] = start + n * step  # the session's own rhythm, stretched evenly over the hour
+    stats = synthetic_items(1, seed=0, stats_every_ms=1000.0)
+    sample = next(i for i in stats if i["k"] == "stats")
+    samples = [{**sample, "t": start + s * 1000.0} for s in range(int(minutes * 60))]
+    return sorted(events + samples, key=lambda i: i["t"])
+
+
+def build(items: list[dict[str, Any]]) -> SessionRecord:
+    record = SessionRecord()
+    for i in range(0, len(items), 200):
+        record.add_items(items[i : i + 200])
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=30.0)
+    args = parser.parse_args()
+    items = session_items(args.minutes, args.rate)
+    n_events = sum(i["k"] == "event" for i in items)
+    print(f"{args.minutes:g} min at {args.rate:g} events/s: {n_events:,} events, {len(items) - n_events:,} other items")
+
+    appended, views_mb, append_s = [], [], []
+    view_s: dict[str, list[float]] = {name: [] for name in VIEWS}
+    for _ in range(args.repeats):
+        gc.collect()
+        tracemalloc.start()
+        record = build(items)
+        appended.append(tracemalloc.get_traced_memory()[0] / MB)
+        tracemalloc.stop()
+        views_mb.append(sum(getattr(record, name).memory_usage(deep=True).sum() for name in VIEWS) / MB)
+        del record
+        gc.collect()
+        t0 = time.perf_counter()
+        record = build(items)
+        append_s.append(time.perf_counter() - t0)
+        for name in VIEWS:
+            t0 = time.perf_counter()
+            getattr(record, name)
+            view_s[name].append(time.perf_counter() - t0)
+        del record
+
+    def row(label: str, values: list[float], fmt: str) -> None:
+        print(f"{label:<34} {min(values):>10{fmt}} {statistics.median(values):>10{fmt}} {max(values):>10{fmt}}")
+
+    print(f"{'':<34} {'min':>10} {'median':>10} {'max':>10}")
+    row("record memory (tracemalloc), MB", appended, ".1f")
+    row("all views built, their size, MB", views_mb, ".1f")
+    row("append everything, s", append_s, ".2f")
+    for name in VIEWS:
+        row(f"build {name} view, s", view_s[name], ".3f")
+
+
+if __name__ == "__main__":
+    main()
