@@ -12,7 +12,9 @@ Misspelt options fail at once with a suggestion (``SessionConfig(voise="x")`` ra
 
 from __future__ import annotations
 
+import copy
 import difflib
+from collections.abc import Iterable
 from typing import Any, Literal, get_args
 
 from openai.types.realtime import RealtimeSessionCreateRequest
@@ -148,6 +150,8 @@ class SessionConfig(BaseModel):
         tool_choice: ``"auto"`` (default), ``"none"``, ``"required"``, or ``{"type": "function", "name": ...}``.
         max_output_tokens: Limit per response, 1 to 4096, or ``"inf"`` (default).
         speed: Speaking speed, 0.25 to 1.5 (default 1.0).
+        extra: Other GA session fields, merged in last (nested dicts merge), for what has no option here:
+            ``{"truncation": "disabled"}``, ``{"reasoning": {"effort": "low"}}``, ``{"tracing": "auto"}``.
 
     Example:
         >>> SessionConfig(voice="cedar", turn_detection=ServerVAD(silence_duration_ms=800)).replace(speed=1.2)
@@ -167,6 +171,7 @@ class SessionConfig(BaseModel):
     tool_choice: Literal["auto", "none", "required"] | dict[str, Any] = "auto"
     max_output_tokens: int | Literal["inf"] = "inf"
     speed: float = Field(default=1.0, ge=0.25, le=1.5)
+    extra: dict[str, Any] = Field(default_factory=dict)
 
     # ---- validation -------------------------------------------------------------------------------------------
 
@@ -243,6 +248,17 @@ class SessionConfig(BaseModel):
             raise ValueError(f"max_output_tokens must be between 1 and 4096, or 'inf'; got {value}")
         return value
 
+    @field_validator("extra")
+    @classmethod
+    def _extra(cls, value: dict[str, Any]) -> dict[str, Any]:
+        known = [name for name in RealtimeSessionCreateRequest.model_fields if name != "type"]
+        for name in value:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; GA session fields: {', '.join(known)}"
+                raise ValueError(f"extra has {name!r}, which is not a GA session field{hint}")
+        return value
+
     @model_validator(mode="after")
     def _valid_for_the_api(self) -> SessionConfig:
         # Belt and braces: what we send must parse as the SDK's own GA model.
@@ -273,6 +289,7 @@ class SessionConfig(BaseModel):
             "tools": (("tools",), [dict(t) for t in self.tools]),
             "tool_choice": (("tool_choice",), self.tool_choice),
             "max_output_tokens": (("max_output_tokens",), self.max_output_tokens),
+            "extra": ((), self.extra),  # the empty path merges into the session itself
         }
 
     def to_session(self, *, explicit_nulls: bool = False) -> dict[str, Any]:
@@ -365,13 +382,26 @@ class _Missing:
 _MISSING: Any = _Missing()
 
 
-def _build_session(parts: Any) -> dict[str, Any]:
+def _build_session(parts: Iterable[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
     session: dict[str, Any] = {"type": "realtime"}
-    for path, value in parts:
-        if value is _MISSING:
+    for path, option in parts:
+        if option is _MISSING:
+            continue
+        # A copy, so a caller editing the returned dict cannot change the (frozen) config behind it.
+        value = copy.deepcopy(option)
+        if not path:
+            _merge(session, value)
             continue
         node = session
         for key in path[:-1]:
             node = node.setdefault(key, {})
         node[path[-1]] = value
     return session
+
+
+def _merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value

@@ -276,3 +276,23 @@ def test_repr_is_short_and_shows_what_differs() -> None:
     )
     long = repr(SessionConfig(instructions="x" * 500))
     assert len(long) < 200
+
+
+def test_extra_ga_fields_are_merged_and_checked() -> None:
+    config = SessionConfig(extra={"truncation": "disabled", "audio": {"input": {"format": {"type": "audio/pcmu"}}}})
+    session = config.to_session()
+    sdk_session(session)
+    assert session["truncation"] == "disabled"
+    assert session["audio"]["input"]["format"] == {"type": "audio/pcmu"}
+    assert session["audio"]["input"]["turn_detection"] == {"type": "server_vad"}  # merged, not replaced
+    event = config.session_update_event({"extra": {"tracing": "auto"}})
+    validate_client_event(event)
+    assert event["session"] == {"type": "realtime", "tracing": "auto"}
+    with pytest.raises(ValidationError, match="did you mean 'truncation'"):
+        SessionConfig(extra={"truncaton": "auto"})
+
+
+def test_the_session_returned_is_a_copy() -> None:
+    config = SessionConfig(tools=[LOOKUP_TOOL])
+    config.to_session()["tools"][0]["parameters"]["properties"].clear()
+    assert config.tools[0]["parameters"]["properties"] == {"word": {"type": "string"}}
