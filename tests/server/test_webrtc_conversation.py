@@ -1,0 +1,110 @@
+"""Conversations over WebRTC: text over the data channel, spoken replies on the audio track, interruptions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+
+from realtime_widget.server.app import RealtimeServer
+from realtime_widget.server.engine import reply_from_turn
+
+from .conftest import RtcClient
+
+Connect = Callable[..., Awaitable[RtcClient]]
+
+TEXT_SESSION = {"type": "realtime", "output_modalities": ["text"], "audio": {"input": {"turn_detection": None}}}
+
+
+def user_text(text: str) -> dict[str, object]:
+    return {
+        "type": "conversation.item.create",
+        "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]},
+    }
+
+
+async def test_text_conversation(rtc_client: Connect) -> None:
+    client = await rtc_client()
+    client.send({"type": "session.update", "session": TEXT_SESSION})
+    await client.wait_for("session.updated")
+    client.send(user_text("hello"))
+    client.send({"type": "response.create"})
+    done = await client.wait_for("response.done")
+    text = "".join(e["delta"] for e in client.events if e["type"] == "response.output_text.delta")
+    assert text == "You said: hello"
+    assert done["response"]["status"] == "completed"
+    assert "output_audio_buffer.started" not in client.types()
+
+
+async def test_spoken_reply_has_energy_and_buffer_events(rtc_client: Connect) -> None:
+    client = await rtc_client()
+    client.send(
+        {"type": "session.update", "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}}}
+    )
+    await client.wait_for("session.updated")
+    frames_before = len(client.audio_rms)
+    client.send(user_text("hi"))
+    client.send({"type": "response.create"})
+    started = await client.wait_for("output_audio_buffer.started")
+    done = await client.wait_for("response.done", within=10)
+    stopped = await client.wait_for("output_audio_buffer.stopped", within=10)
+    assert started["response_id"] == done["response"]["id"] == stopped["response_id"]
+    kinds = client.types()
+    assert kinds.index("response.done") < kinds.index("output_audio_buffer.stopped")
+    assert "response.output_audio.delta" not in kinds  # audio travels on the track, not the channel
+    loud = [rms for rms in client.audio_rms[frames_before:] if rms > 1000]
+    assert len(loud) >= 10  # at least 200 ms of the reply was heard
+    transcript = (await client.wait_for("response.output_audio_transcript.done"))["transcript"]
+    assert transcript == "You said: hi"
+
+
+def speech_like(ms: int) -> np.ndarray:  # type: ignore[type-arg]
+    t = np.arange(24 * ms) / 24_000
+    return (np.sin(2 * np.pi * 220 * t) * 0.3 * 32767).astype(np.int16)
+
+
+async def test_user_speech_interrupts_the_reply(server: RealtimeServer, rtc_client: Connect) -> None:
+    client = await rtc_client()
+    assert client.call_id is not None
+    server.calls[client.call_id].engine.script.append(reply_from_turn({"say": "word " * 60}))
+    client.send({"type": "response.create"})
+    await client.wait_for("output_audio_buffer.started")
+    await asyncio.sleep(0.5)
+    client.mic.play(speech_like(600))
+    await client.wait_for("input_audio_buffer.speech_started")
+    cleared = await client.wait_for("output_audio_buffer.cleared")
+    truncated = await client.wait_for("conversation.item.truncated")
+    done = await client.wait_for("response.done")
+    assert done["response"]["status"] == "cancelled"
+    assert done["response"]["status_details"]["reason"] == "turn_detected"
+    assert cleared["response_id"] == done["response"]["id"]
+    assert 300 <= truncated["audio_end_ms"] <= 2500
+    # The user's turn then completes and gets its own response.
+    await client.wait_for("input_audio_buffer.committed", within=5)
+    second = [e for e in client.events if e["type"] == "response.created"]
+    assert len(second) >= 1
+
+
+async def test_output_audio_buffer_clear_stops_playback(server: RealtimeServer, rtc_client: Connect) -> None:
+    client = await rtc_client()
+    assert client.call_id is not None
+    server.calls[client.call_id].engine.script.append(reply_from_turn({"say": "word " * 40}))
+    client.send({"type": "response.create"})
+    await client.wait_for("output_audio_buffer.started")
+    client.send({"type": "response.cancel"})
+    client.send({"type": "output_audio_buffer.clear"})
+    done = await client.wait_for("response.done")
+    assert done["response"]["status"] == "cancelled"
+    await client.wait_for("output_audio_buffer.cleared")
+
+
+async def test_voice_turn_over_the_microphone(rtc_client: Connect) -> None:
+    client = await rtc_client()
+    client.send({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"]}})
+    await client.wait_for("session.updated")
+    client.mic.play(speech_like(700))
+    stopped = await client.wait_for("input_audio_buffer.speech_stopped", within=5)
+    committed = await client.wait_for("input_audio_buffer.committed")
+    assert committed["item_id"] == stopped["item_id"]
+    await client.wait_for("response.done", within=5)
