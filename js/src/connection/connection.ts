@@ -83,6 +83,14 @@ async function errorDetail(response: Response): Promise<string> {
   return text.slice(0, 300);
 }
 
+function originOf(url: string): string {
+  try {
+    return new URL(url, globalThis.location?.href).origin;
+  } catch {
+    return url;
+  }
+}
+
 interface Answer {
   sdp: string;
   callId: string | null;
@@ -102,7 +110,7 @@ async function postOffer(url: string, sdp: string, key: string, signal: AbortSig
   } catch (error) {
     if (signal.aborted) throw new Aborted();
     const text = error instanceof Error ? error.message : String(error);
-    throw new ConnectFailure("network", `${text} (${new URL(url, location.href).origin}).`);
+    throw new ConnectFailure("network", `${text} (${originOf(url)}).`);
   }
   if (!response.ok) throw statusFailure(response.status, await errorDetail(response));
   const location_ = response.headers.get("Location");
@@ -171,6 +179,9 @@ export class Connection {
     const { attempt, options, settings } = this.config;
     const signal = this.abort.signal;
     this.hooks.timeline("connect_requested");
+    if (this.config.callsUrl === "") {
+      throw new ConnectFailure("unknown", "The kernel has not set calls_url, so there is nowhere to connect.");
+    }
 
     this.hooks.phase("minting");
     this.hooks.timeline("mint_start");
@@ -215,7 +226,8 @@ export class Connection {
     dc.onmessage = (e: MessageEvent<unknown>) => this.onMessage(e.data);
     dc.onclose = () => this.fail(new ConnectFailure("channel_closed", "The data channel closed."));
     dc.onerror = (e) => {
-      const detail = e instanceof RTCErrorEvent ? `${e.error.errorDetail} ${e.error.message}` : "error";
+      const rtc = typeof RTCErrorEvent !== "undefined" && e instanceof RTCErrorEvent ? e.error : null;
+      const detail = rtc === null ? "error" : `${rtc.errorDetail} ${rtc.message}`;
       this.fail(new ConnectFailure("channel_closed", `Data channel error: ${detail}`));
     };
 
