@@ -6,7 +6,8 @@ import type { Controller } from "./types";
 import { mountConsole, mountFailure } from "./ui/console";
 import type { WidgetTraits } from "./ui/model";
 
-type Started = { controller: Controller } | { failure: string };
+type RealtimeController = ReturnType<typeof createController>;
+type Started = { controller: RealtimeController } | { failure: string };
 
 // Keyed by the model object so a model that goes away takes its entry with it.
 const started = new WeakMap<object, Started>();
@@ -16,7 +17,7 @@ function describe(error: unknown): string {
 }
 
 const initialize: Initialize<WidgetTraits> = ({ model, experimental }) => {
-  let controller: Controller;
+  let controller: RealtimeController;
   try {
     controller = createController(model, experimental);
   } catch (error) {
@@ -27,7 +28,7 @@ const initialize: Initialize<WidgetTraits> = ({ model, experimental }) => {
   return () => {
     started.delete(model);
     // The model is being closed: hang up so the microphone and the call do not outlive it.
-    return controller.disconnect().catch(() => undefined);
+    controller.dispose();
   };
 };
 
@@ -35,7 +36,8 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   const entry = started.get(model);
   if (!entry) return mountFailure(el, "The widget's connection layer did not initialise. Re-run the cell.");
   if ("failure" in entry) return mountFailure(el, entry.failure);
-  return mountConsole(el, model, entry.controller); // also checks that AnyModel fits WidgetModel
+  const controller: Controller = entry.controller; // the views use only the shared seam
+  return mountConsole(el, model, controller); // also checks that AnyModel fits WidgetModel
 };
 
 export default { initialize, render };

@@ -74,6 +74,7 @@ export function createControls(ctx: ViewContext): HTMLElement {
     setAttrs(interrupt, { disabled: status !== "connected" });
     setAttrs(ptt, { disabled: status !== "connected" });
     renderTurnDetection();
+    renderMute(); // the controller also signals mute changes from Python this way
   }
   scope.listen(primary, "click", () => {
     // Rejections surface through the controller's error event; keep them off the console here.

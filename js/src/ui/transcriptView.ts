@@ -17,6 +17,8 @@ import {
 } from "./transcript";
 
 const MAX_ANNOUNCEMENTS = 3;
+/** Events older than this are history being replayed (a page reload): drawn, not announced. */
+const ANNOUNCE_WITHIN_MS = 10_000;
 /** How close to the bottom (px) still counts as "following" the conversation. */
 const FOLLOW_SLACK_PX = 48;
 
@@ -208,7 +210,7 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
   scope.add(
     controller.on("event", (item) => {
       state = reduceTranscript(state, { kind: "event", item });
-      render(true);
+      render(Math.abs(Date.now() - item.t) < ANNOUNCE_WITHIN_MS);
     }),
   );
   scope.add(

@@ -88,6 +88,13 @@ describe("transcript view", () => {
     expect(announcer.getAttribute("aria-live")).toBe("polite");
   });
 
+  it("history replayed through the event stream (a page reload) is drawn but not announced", () => {
+    const anHourAgo = Date.now() - 3_600_000;
+    controller.emit("event", serverEvent({ type: "response.output_audio_transcript.done", item_id: "a0", transcript: "Old." }, anHourAgo));
+    expect(q("transcript").textContent).toContain("Old.");
+    expect(q("announcer").textContent).toBe("");
+  });
+
   it("a view opened later redraws from the controller's history without announcing it", () => {
     server({ type: "conversation.item.input_audio_transcription.completed", item_id: "u1", transcript: "Earlier." });
     controller.recentEvents = [serverEvent({ type: "conversation.item.input_audio_transcription.completed", item_id: "u1", transcript: "Earlier." })];
