@@ -1,0 +1,94 @@
+"""The local server's offline voice model, assembled from its parts, using the real speech engines when the
+``speech`` extra is installed and honest stand-ins when it is not."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from realtime_widget.server.model import Pcm16, SpeechRecognizer, SpeechSynthesizer, VadFactory
+from realtime_widget.server.responder import RuleResponder
+from realtime_widget.server.script import Script, ScriptedResponder
+from realtime_widget.server.tts import EspeakSynthesizer, EspeakUnavailableError, ToneSynthesizer
+from realtime_widget.server.vad import energy_vad_factory
+
+log = logging.getLogger(__name__)
+
+
+class DeafRecognizer:
+    """A ``SpeechRecognizer`` for when PocketSphinx is missing: hears every turn as ""."""
+
+    def transcribe(self, samples: Pcm16) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
+class VoiceModel:
+    """The parts the session engine plugs in. ``responder`` follows ``script`` first; ``fallbacks`` names the
+    parts that are stand-ins (with why), empty when everything is real."""
+
+    vad_factory: VadFactory
+    recognizer: SpeechRecognizer
+    synthesizer: SpeechSynthesizer
+    responder: ScriptedResponder
+    script: Script
+    fallbacks: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """One line for the server's startup log: what is real and what is a fallback."""
+        recognition = (
+            f"no recognition ({self.fallbacks['recognizer']})" if "recognizer" in self.fallbacks else "PocketSphinx"
+        )
+        speech = f"a tone ({self.fallbacks['synthesizer']})" if "synthesizer" in self.fallbacks else "eSpeak NG"
+        return f"voice model: energy VAD, {recognition} recognition, {speech} speech, rule responder with script"
+
+
+def _recognizer(fallbacks: dict[str, str]) -> SpeechRecognizer:
+    try:
+        from realtime_widget.server.asr import PocketsphinxRecognizer, RecognizerUnavailableError  # noqa: PLC0415
+    except ImportError as exc:  # pragma: no cover - asr imports nothing optional at module level
+        fallbacks["recognizer"] = str(exc)
+        return DeafRecognizer()
+    try:
+        return PocketsphinxRecognizer()
+    except RecognizerUnavailableError as exc:
+        fallbacks["recognizer"] = str(exc)
+        return DeafRecognizer()
+
+
+def _synthesizer(fallbacks: dict[str, str]) -> SpeechSynthesizer:
+    try:
+        return EspeakSynthesizer()
+    except EspeakUnavailableError as exc:
+        fallbacks["synthesizer"] = str(exc)
+        return ToneSynthesizer()
+
+
+def load_voice_model(*, speech: bool | None = None) -> VoiceModel:
+    """Load the offline voice model.
+
+    ``speech=None`` uses PocketSphinx and eSpeak NG when importable and falls back part by part otherwise;
+    ``True`` raises if either is missing; ``False`` skips them (tone, no recognition: fast and dependency-free).
+    Recognition loads a model (about half a second); call this once per server and share the result.
+    """
+    fallbacks: dict[str, str] = {}
+    if speech is False:
+        fallbacks = {"recognizer": "speech disabled", "synthesizer": "speech disabled"}
+        recognizer: SpeechRecognizer = DeafRecognizer()
+        synthesizer: SpeechSynthesizer = ToneSynthesizer()
+    else:
+        recognizer = _recognizer(fallbacks)
+        synthesizer = _synthesizer(fallbacks)
+        if speech and fallbacks:
+            raise RuntimeError("offline speech requested but unavailable: " + "; ".join(fallbacks.values()))
+    script = Script()
+    model = VoiceModel(
+        vad_factory=energy_vad_factory,
+        recognizer=recognizer,
+        synthesizer=synthesizer,
+        responder=ScriptedResponder(script, RuleResponder()),
+        script=script,
+        fallbacks=fallbacks,
+    )
+    log.info("%s", model.describe())
+    return model
