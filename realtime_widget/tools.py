@@ -25,11 +25,14 @@ what went wrong, so it can correct itself or tell the user.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import difflib
 import functools
 import inspect
 import json
 import re
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -411,8 +414,8 @@ async def _call(chosen: Tool, validated: BaseModel, limit: float) -> Any:
         async with asyncio.timeout(limit):
             if chosen.is_async:
                 return await chosen.fn(*args, **kwargs)
-            # A worker thread keeps the kernel's event loop (comm messages, the UI) going while the function runs.
-            result = await asyncio.to_thread(chosen.fn, *args, **kwargs)
+            # A thread keeps the kernel's event loop (comm messages, the UI) going while the function runs.
+            result = await _in_own_thread(chosen.name, chosen.fn, *args, **kwargs)
             if inspect.isawaitable(result):
                 return await result
             return result
@@ -424,3 +427,39 @@ async def _call(chosen: Tool, validated: BaseModel, limit: float) -> Any:
     except Exception as exc:
         detail = str(exc).strip() or "no message"
         raise _ToolCallError("raised", f"{chosen.name} raised {type(exc).__name__}: {detail:.500}", exc) from exc
+
+
+async def _in_own_thread(name: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` on a new daemon thread and await its result.
+
+    Not ``asyncio.to_thread``: a function that times out cannot be stopped and would keep a thread of the loop's
+    default executor, which the loop also needs for DNS lookups; a few stuck tools could stall all networking.
+    A thread of its own costs about a millisecond, nothing next to a model's round trip.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():  # cancelled by the timeout meanwhile
+            outcome()
+
+    def work() -> None:
+        error: BaseException | None = None
+        result: Any = None
+        try:
+            result = context.run(fn, *args, **kwargs)
+        except Exception as exc:
+            error = exc
+        except BaseException as exc:
+            # sys.exit() or KeyboardInterrupt inside a tool must not reach the kernel's event loop as such.
+            error = RuntimeError(f"the tool raised {type(exc).__name__}({exc})")
+        if error is not None:
+            deliver = functools.partial(settle, functools.partial(future.set_exception, error))
+        else:
+            deliver = functools.partial(settle, functools.partial(future.set_result, result))
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting any more
+            loop.call_soon_threadsafe(deliver)
+
+    threading.Thread(target=work, name=f"tool {name}", daemon=True).start()
+    return await future

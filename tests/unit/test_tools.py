@@ -489,3 +489,31 @@ def test_a_big_dataframe_is_cut_at_whole_rows_with_its_shape() -> None:
 def test_a_meaningful_index_is_kept() -> None:
     frame = pd.DataFrame({"v": [1, 2]}, index=pd.Index(["a", "b"], name="key"))
     assert format_result(frame) == "DataFrame: 2 rows x 1 column\nkey,v\na,1\nb,2"
+
+
+async def test_stuck_tools_do_not_starve_later_calls() -> None:
+    def stuck() -> None:
+        """Never returns in time."""
+        time.sleep(0.5)
+
+    def quick() -> str:
+        """Returns at once."""
+        return "quick"
+
+    registry = ToolRegistry([stuck, quick], default_timeout_s=0.05)
+    outcomes = await asyncio.gather(*(registry.run(f"c{i}", "stuck", "{}") for i in range(12)))
+    assert all(o.error_kind == "timeout" for o in outcomes)
+    started = time.monotonic()
+    outcome = await registry.run("q", "quick", "{}", timeout_s=1)
+    assert outcome.output == "quick"
+    assert time.monotonic() - started < 0.3  # not queued behind the stuck ones
+
+
+async def test_sys_exit_in_a_tool_is_just_an_error() -> None:
+    def leave() -> None:
+        """Exits."""
+        raise SystemExit(3)
+
+    outcome = await ToolRegistry([leave]).run("c", "leave", "{}")
+    assert outcome.error_kind == "raised"
+    assert "SystemExit" in error_of(outcome)
