@@ -388,10 +388,6 @@ export class Connection {
     return withId;
   }
 
-  get isResponseActive(): boolean {
-    return this.responseActive;
-  }
-
   /** Stops the assistant: cancel the response if one is running, then drop the audio already buffered. */
   interrupt(): void {
     if (this.responseActive) {

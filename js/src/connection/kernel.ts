@@ -8,6 +8,7 @@ import { parseClockReply, parseHistory, type History } from "./traits";
 
 export const KERNEL_TIMEOUT_MS = 30_000;
 export const BUSY_AFTER_MS = 1000;
+export const MAX_CLOCK_RTT_MS = 1000;
 
 export interface ClockSample {
   /** Kernel clock minus browser clock, ms. */
@@ -26,7 +27,7 @@ export class KernelClient {
 
   /** Mints an ephemeral key for one connect attempt. The caller uses it once and drops it. */
   async mintKey(attempt: number, signal?: AbortSignal): Promise<string> {
-    const reply = await this.request("mint_key", { attempt }, signal);
+    const reply = await this.request("mint_key", { attempt }, signal, true);
     const d = typeof reply === "object" && reply !== null ? (reply as Record<string, unknown>) : {};
     if (d["ok"] === true && typeof d["value"] === "string" && d["value"] !== "") return d["value"];
     const error = typeof d["error"] === "object" && d["error"] !== null ? (d["error"] as Record<string, unknown>) : {};
@@ -39,21 +40,26 @@ export class KernelClient {
     return parseHistory(await this.request("history", {}));
   }
 
-  /** One round trip to estimate the kernel's clock offset (NTP-style midpoint). */
+  /** One round trip to estimate the kernel's clock offset (NTP-style midpoint); null when the kernel was too slow. */
   async clock(): Promise<ClockSample | null> {
     const sent = now();
     const reply = await this.request("clock", { t_browser: sent });
     const received = now();
     const tKernel = parseClockReply(reply);
-    if (tKernel === null) return null;
+    // A busy kernel answers late, and then the midpoint says nothing about the offset.
+    if (tKernel === null || received - sent > MAX_CLOCK_RTT_MS) return null;
     return { offset_ms: tKernel - (sent + received) / 2, rtt_ms: received - sent };
   }
 
-  private async request(name: string, msg: object, signal?: AbortSignal): Promise<unknown> {
+  /**
+   * Only requests the user is waiting for (`reportBusy`) raise the busy hint: the background history and clock
+   * requests at start-up would otherwise show "waiting for the kernel" during every Run All.
+   */
+  private async request(name: string, msg: object, signal?: AbortSignal, reportBusy = false): Promise<unknown> {
     const timeout = AbortSignal.timeout(KERNEL_TIMEOUT_MS);
     const combined = signal === undefined ? timeout : AbortSignal.any([timeout, signal]);
-    this.waiting++;
-    const busyTimer = setTimeout(() => this.setBusy(true), BUSY_AFTER_MS);
+    if (reportBusy) this.waiting++;
+    const busyTimer = reportBusy ? setTimeout(() => this.setBusy(true), BUSY_AFTER_MS) : undefined;
     try {
       const [reply] = await this.experimental.invoke<unknown>(name, msg, { signal: combined });
       return reply;
@@ -62,9 +68,11 @@ export class KernelClient {
       if (timeout.aborted) throw new ConnectFailure("kernel_timeout", `No answer to '${name}' within 30 s.`);
       throw error;
     } finally {
-      clearTimeout(busyTimer);
-      this.waiting--;
-      if (this.waiting === 0) this.setBusy(false);
+      if (reportBusy) {
+        clearTimeout(busyTimer);
+        this.waiting--;
+        if (this.waiting === 0) this.setBusy(false);
+      }
     }
   }
 

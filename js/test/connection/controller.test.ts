@@ -547,6 +547,17 @@ describe("the kernel side", () => {
     expect(waiting).toEqual([true, false]);
   });
 
+  it("does not raise kernel_busy_hint for the background history and clock requests", async () => {
+    installBrowser();
+    const slow: InvokeHandler = (name, msg, signal) =>
+      new Promise((resolve) => setTimeout(() => resolve(kernelOk(name, msg, signal)), 5000));
+    const { model, controller } = start({ kernel: slow });
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(model.writes.some(([k]) => k === "kernel_busy_hint")).toBe(false);
+    controller["batch"].flush();
+    expect(model.timeline()).not.toContain("clock_offset"); // a 5 s round trip says nothing about the offset
+  });
+
   it("does not claim a connection from an earlier page", () => {
     installBrowser();
     const { model, controller } = start({ model: new FakeModel({ status: "connected" }) });
