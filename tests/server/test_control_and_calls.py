@@ -80,9 +80,9 @@ async def test_script_drives_the_next_responses(server: RealtimeServer, rtc_clie
 
 
 async def test_script_rejects_bad_turns_and_unknown_calls(server: RealtimeServer) -> None:
-    status, body = await control(server, "POST", "script", {"turns": [{"sing": "la"}]})
+    status, _ = await control(server, "POST", "script", {"turns": [{"sing": "la"}]})
     assert status == 400
-    status, body = await control(server, "POST", "script", {"turns": [], "call_id": "rtc_nope"})
+    status, _ = await control(server, "POST", "script", {"turns": [], "call_id": "rtc_nope"})
     assert status == 404
 
 

@@ -64,7 +64,8 @@ def test_exit_with_parent_exits_on_stdin_eof() -> None:
         env={**os.environ, "REALTIME_WIDGET_SERVER_KEY": "sk-env-key"},
     )
     try:
-        assert process.stdout is not None and process.stdin is not None
+        assert process.stdout is not None
+        assert process.stdin is not None
         line = process.stdout.readline()
         assert line.startswith("Realtime server ready at http://127.0.0.1:")
         process.stdin.close()
