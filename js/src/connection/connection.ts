@@ -306,7 +306,7 @@ export class Connection {
     this.audio = audio;
     this.levels?.setRemote(stream);
     e.track.addEventListener("unmute", () => {
-      if (this.levels?.available !== true) this.markFirstAudio("unmute");
+      if (this.levels?.running !== true) this.markFirstAudio("unmute");
     });
     audio.play().catch((error: unknown) => {
       if (error instanceof DOMException && error.name === "NotAllowedError" && this.state !== "closed") {

@@ -1,5 +1,16 @@
 // The Controller (types.ts) for one widget model in one page: the connection's lifecycle and reconnects,
 // the synced traits it writes, kernel commands, and the history batches to the kernel.
+//
+// Status: idle → minting → connecting → connected. A first attempt that fails goes to `failed` with `error` set
+// (no retry: a wrong key or a refused mic will not fix itself). A connection lost after `connected` (data channel
+// closed or errored, pc `failed`, or `disconnected` for longer than options.disconnect_grace_ms) goes to
+// `reconnecting`: a fresh key and a new pc after a backoff (reconnect.ts), up to options.reconnect.max_attempts,
+// then `failed` with the loss's code. Failures that retrying cannot fix (FINAL) stop reconnecting at once.
+// disconnect() → `closed`, never reconnects. Every step is a timeline item, so each state is observable.
+//
+// Start-up: asks the kernel for `history` (a page reload) and emits those items as `event`/`stats` (then
+// `historyRestored`), placing them first in recentEvents/recentStats; they are not sent back to the kernel.
+// Measures the clock offset with `clock` at start and after every connect (timeline `clock_offset`).
 import type { Experimental } from "@anywidget/types";
 import type {
   Controller,

@@ -53,8 +53,9 @@ export class LevelMonitor {
     this.context = typeof AudioContext === "undefined" ? null : new AudioContext();
   }
 
-  get available(): boolean {
-    return this.context !== null;
+  /** False without Web Audio, or while the context is suspended (no user gesture yet): the meters read silence. */
+  get running(): boolean {
+    return this.context?.state === "running";
   }
 
   setMic(stream: MediaStream): void {
