@@ -296,3 +296,48 @@ def test_the_session_returned_is_a_copy() -> None:
     config = SessionConfig(tools=[LOOKUP_TOOL])
     config.to_session()["tools"][0]["parameters"]["properties"].clear()
     assert config.tools[0]["parameters"]["properties"] == {"word": {"type": "string"}}
+
+
+# ---- properties ----------------------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+turn_detections = st.one_of(
+    st.none(),
+    st.sampled_from(["server_vad", "semantic_vad"]),
+    st.builds(
+        ServerVAD,
+        threshold=st.none() | st.floats(0, 1),
+        prefix_padding_ms=st.none() | st.integers(0, 2000),
+        silence_duration_ms=st.none() | st.integers(0, 5000),
+        idle_timeout_ms=st.none() | st.integers(5000, 30000),
+        create_response=st.none() | st.booleans(),
+        interrupt_response=st.none() | st.booleans(),
+    ),
+    st.builds(SemanticVAD, eagerness=st.none() | st.sampled_from(["low", "medium", "high", "auto"])),
+)
+
+configs = st.builds(
+    SessionConfig,
+    model=st.sampled_from(["gpt-realtime", "gpt-realtime-mini", "someday-model"]),
+    instructions=st.none() | st.text(min_size=1, max_size=50),  # the UI shows "" for None
+    voice=st.sampled_from(BUILTIN_VOICES) | st.builds(CustomVoice, id=st.text(min_size=1, max_size=10)),
+    output_modalities=st.sampled_from([["audio"], ["text"]]),
+    turn_detection=turn_detections,
+    noise_reduction=st.sampled_from([None, "near_field", "far_field"]),
+    transcription=st.none() | st.builds(Transcription, language=st.none() | st.sampled_from(["en", "de"])),
+    tools=st.sampled_from([[], [LOOKUP_TOOL]]),
+    max_output_tokens=st.integers(1, 4096) | st.just("inf"),
+    speed=st.floats(0.25, 1.5),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(config=configs)
+def test_any_valid_config_makes_valid_wire_objects(config: SessionConfig) -> None:
+    sdk_session(config.to_session())
+    sdk_session(config.to_session(explicit_nulls=True))
+    validate_client_event(config.session_update_event())
+    assert config.replace() == config
+    assert config.with_ui_settings(config.ui_settings()) == config
