@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     options = traitlets.Dict(help="Connection options for the browser (see ConnectionOptions).").tag(sync=True)
     presentation = traitlets.Bool(False, help="Large-text mode for projectors.").tag(sync=True)
     kernel_busy_hint = traitlets.Bool(False).tag(sync=True)
+    instance_id = traitlets.Unicode(help="Unique per widget: the browser keys its one connection by it.").tag(sync=True)
 
     # Kernel-side only (no sync=True): updated from the browser's batches, never sent back.
     transcript: traitlets.List[dict[str, Any]] = traitlets.List(
@@ -99,6 +101,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         )
         connection = connection or ConnectionOptions()
         super().__init__(
+            instance_id=uuid.uuid4().hex,
             calls_url=self._endpoint.calls_url,
             server_label=self._endpoint.label,
             options=connection.to_trait(),

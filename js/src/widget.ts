@@ -9,31 +9,33 @@ import type { WidgetTraits } from "./ui/model";
 type RealtimeController = ReturnType<typeof createController>;
 type Started = { controller: RealtimeController } | { failure: string };
 
-// Keyed by the model object so a model that goes away takes its entry with it.
-const started = new WeakMap<object, Started>();
+// Keyed by the widget's instance id: anywidget passes initialize and render different proxies of one model,
+// so the model object itself cannot be the key. initialize's cleanup removes the entry.
+const started = new Map<string, Started>();
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 const initialize: Initialize<WidgetTraits> = ({ model, experimental }) => {
+  const key = model.get("instance_id");
   let controller: RealtimeController;
   try {
     controller = createController(model, experimental);
   } catch (error) {
-    started.set(model, { failure: describe(error) });
-    return () => started.delete(model);
+    started.set(key, { failure: describe(error) });
+    return () => started.delete(key);
   }
-  started.set(model, { controller });
+  started.set(key, { controller });
   return () => {
-    started.delete(model);
+    started.delete(key);
     // The model is being closed: hang up so the microphone and the call do not outlive it.
     controller.dispose();
   };
 };
 
 const render: Render<WidgetTraits> = ({ model, el }) => {
-  const entry = started.get(model);
+  const entry = started.get(model.get("instance_id"));
   if (!entry) return mountFailure(el, "The widget's connection layer did not initialise. Re-run the cell.");
   if ("failure" in entry) return mountFailure(el, entry.failure);
   const controller: Controller = entry.controller; // the views use only the shared seam

@@ -12,6 +12,8 @@ export interface WidgetTraits {
   server_label: string;
   calls_url: string;
   kernel_busy_hint: boolean;
+  /** A unique id per kernel-side widget: anywidget hands initialize and render different model proxies. */
+  instance_id: string;
 }
 
 /** The part of an anywidget model the UI uses; a plain object with these methods works in tests. */
