@@ -517,3 +517,40 @@ async def test_sys_exit_in_a_tool_is_just_an_error() -> None:
     outcome = await ToolRegistry([leave]).run("c", "leave", "{}")
     assert outcome.error_kind == "raised"
     assert "SystemExit" in error_of(outcome)
+
+
+# ---- properties ----------------------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=30) | st.dictionaries(st.text(max_size=10), inner, max_size=30),
+    max_leaves=400,
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(value=json_values, budget=st.integers(250, 3000))
+def test_output_never_exceeds_the_budget(value: Any, budget: int) -> None:
+    text = format_result(value, max_chars=budget)
+    assert len(text) <= budget
+    if not isinstance(value, str) and "truncated" not in text:
+        json.loads(text)  # whole results are valid JSON
+
+
+@settings(max_examples=15, deadline=None)
+@given(rows=st.integers(0, 3000), cols=st.integers(1, 40), budget=st.integers(250, 5000))
+def test_dataframes_never_exceed_the_budget(rows: int, cols: int, budget: int) -> None:
+    frame = pd.DataFrame(np.arange(rows * cols).reshape(rows, cols), columns=[f"column_{i}" for i in range(cols)])
+    text = format_result(frame, max_chars=budget)
+    assert len(text) <= budget
+    assert text.startswith(f"DataFrame: {rows:,} row")
+
+
+@settings(max_examples=100, deadline=None)
+@given(doc=st.text())
+def test_any_docstring_parses(doc: str) -> None:
+    parsed = parse_docstring(doc)
+    assert "\n" not in parsed.summary
