@@ -527,11 +527,11 @@ from hypothesis import strategies as st  # noqa: E402
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
     lambda inner: st.lists(inner, max_size=30) | st.dictionaries(st.text(max_size=10), inner, max_size=30),
-    max_leaves=400,
+    max_leaves=100,
 )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(value=json_values, budget=st.integers(250, 3000))
 def test_output_never_exceeds_the_budget(value: Any, budget: int) -> None:
     text = format_result(value, max_chars=budget)
