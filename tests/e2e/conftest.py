@@ -48,10 +48,30 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield context
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def lab_page(browser: Any, lab: JupyterLab) -> Iterator[LabPage]:
+def lab_page(request: pytest.FixtureRequest, browser: Any, lab: JupyterLab, artifacts: Path) -> Iterator[LabPage]:
     page = browser.new_page()
+    lab_page = LabPage(page, lab)
     try:
-        yield LabPage(page, lab)
+        yield lab_page
     finally:
+        if request.node.stash.get(_FAILED, False):
+            # What the page looked like and said when the test failed, for the CI log and the artifacts folder.
+            name = request.node.name
+            page.screenshot(path=str(artifacts / f"failed-{name}.png"), full_page=True)
+            (artifacts / f"failed-{name}.console.txt").write_text("\n".join(lab_page.console))
+            print(f"\n--- browser console of {name} (last 40 lines) ---")
+            print("\n".join(lab_page.console[-40:]))
+            print(f"--- jupyterlab log (last 3000 chars) ---\n{lab.log_path.read_text()[-3000:]}")
         page.close()

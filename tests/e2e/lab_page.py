@@ -45,9 +45,7 @@ class LabPage:
         )
 
     def command(self, command_id: str, args: dict[str, Any] | None = None) -> None:
-        self.page.evaluate(
-            "([id, args]) => window.jupyterapp.commands.execute(id, args)", [command_id, args or {}]
-        )
+        self.page.evaluate("([id, args]) => window.jupyterapp.commands.execute(id, args)", [command_id, args or {}])
 
     def run_all_cells(self) -> None:
         self.command("notebook:run-all-cells")
