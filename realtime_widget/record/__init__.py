@@ -5,6 +5,7 @@ Split by job: ``store`` (compact append-only columns), ``schema`` (every view's 
 ``persist`` (save, load, many sessions), ``session`` (the :class:`SessionRecord` that ties them together).
 """
 
+from realtime_widget.record.derive import utterance
 from realtime_widget.record.persist import SessionSet, load_sessions
 from realtime_widget.record.pricing import DEFAULT_PRICES, PRICES_AS_OF, ModelPrices
 from realtime_widget.record.session import AppendListener, SessionRecord
@@ -17,4 +18,5 @@ __all__ = [
     "SessionRecord",
     "SessionSet",
     "load_sessions",
+    "utterance",
 ]

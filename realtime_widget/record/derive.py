@@ -18,7 +18,7 @@ from realtime_widget.record import schema
 from realtime_widget.record.pricing import ModelPrices, cost_usd
 from realtime_widget.record.store import SERVER, EventStore
 
-__all__ = ["transcript", "turns", "usage"]
+__all__ = ["transcript", "turns", "usage", "utterance"]
 
 _INTERRUPT_REASONS = frozenset({"turn_detected", "client_cancelled"})
 
@@ -56,6 +56,26 @@ def _user_text(item: Mapping[str, Any]) -> str | None:
     parts = [p.get("text") for p in item.get("content") or [] if isinstance(p, dict) and p.get("type") == "input_text"]
     texts = [p for p in parts if isinstance(p, str)]
     return " ".join(texts) if texts else None
+
+
+def utterance(item: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The finished utterance a single wire item announces, or ``None``: ``{"role", "text", "item_id",
+    "response_id"}`` from a server ``...input_audio_transcription.completed``, ``response.output_audio_transcript.done``
+    or ``response.output_text.done`` event. Cheap, for updating a live transcript from each new batch (typed user
+    messages appear in :attr:`SessionRecord.transcript` only)."""
+    event = item.get("event")
+    if item.get("k") != "event" or item.get("dir") != "server" or not isinstance(event, dict):
+        return None
+    kind = event.get("type")
+    if kind == "conversation.item.input_audio_transcription.completed":
+        role, text = "user", event.get("transcript")
+    elif kind == "response.output_audio_transcript.done":
+        role, text = "assistant", event.get("transcript")
+    elif kind == "response.output_text.done":
+        role, text = "assistant", event.get("text")
+    else:
+        return None
+    return {"role": role, "text": text, "item_id": event.get("item_id"), "response_id": event.get("response_id")}
 
 
 def transcript(store: EventStore) -> pd.DataFrame:

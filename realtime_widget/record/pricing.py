@@ -52,8 +52,7 @@ def cost_usd(usage: Mapping[str, Any], prices: ModelPrices | None) -> float:
     """The cost of one response from its token columns (the ``usage`` view's names); NaN without prices.
 
     Cached input tokens are billed at the cached rate and the rest of the input at the full rate, per modality.
-    When the usage has no per-modality split of cached tokens, they are priced as cached text (for every model in
-    the table, text and audio share one cached rate or nearly so).
+    When the usage has no per-modality split of cached tokens, they are priced at the cached text rate.
     """
     if prices is None:
         return math.nan

@@ -69,4 +69,4 @@ def test_a_plot_makes_its_own_figure_when_not_given_axes(record: SessionRecord) 
     try:
         assert ax.get_title() == "Latency per turn"
     finally:
-        plt.close(ax.figure)
+        plt.close("all")

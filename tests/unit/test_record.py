@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from realtime_widget.protocol import validate_client_event, validate_server_event
-from realtime_widget.record import DEFAULT_PRICES, ModelPrices, SessionRecord
+from realtime_widget.record import DEFAULT_PRICES, ModelPrices, SessionRecord, utterance
 from realtime_widget.record.schema import SCHEMAS
 from realtime_widget.sample import batches, sample_session, synthetic_items
 
@@ -132,6 +132,35 @@ def test_turn_maths_on_a_hand_built_stream() -> None:
     assert turns["interrupted"].tolist() == [False, True]
     assert turns["input_tokens"].tolist() == [10, pd.NA]
     assert turns["first_audio"].isna().tolist() == [False, True]
+
+
+def test_typed_messages_and_push_to_talk_commits_start_turns() -> None:
+    record = SessionRecord()
+    typed = {"id": "u1", "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi there"}]}
+    record.add_items(
+        [
+            ev(0, {"type": "conversation.item.create", "item": typed}, direction="client"),
+            ev(5, {"type": "conversation.item.added", "item": typed}),
+            ev(6, {"type": "response.created", "response": {"id": "r1"}}),
+            ev(400, {"type": "response.output_text.done", "response_id": "r1", "item_id": "a1", "output_index": 0,
+                     "content_index": 0, "text": "Hello!"}),
+            ev(1000, {"type": "input_audio_buffer.committed", "item_id": "u2"}),
+            ev(1010, {"type": "response.created", "response": {"id": "r2"}}),
+        ]
+    )  # fmt: skip
+    turns = record.turns
+    assert turns["user_item_id"].tolist() == ["u1", "u2"]
+    assert turns["response_id"].tolist() == ["r1", "r2"]
+    assert turns["speech_started"].isna().all()
+    assert record.transcript_lines() == ["user: Hi there", "assistant: Hello!"]
+
+
+def test_utterance_reads_a_finished_utterance_from_one_item() -> None:
+    done = ev(0, {"type": "response.output_audio_transcript.done", "item_id": "a1", "response_id": "r1",
+                  "transcript": "Sure."})  # fmt: skip
+    assert utterance(done) == {"role": "assistant", "text": "Sure.", "item_id": "a1", "response_id": "r1"}
+    assert utterance(ev(0, {"type": "response.created", "response": {"id": "r1"}})) is None
+    assert utterance({"k": "stats", "t": 0}) is None
 
 
 def test_usage_cost_uses_cached_rates_and_editable_prices() -> None:
