@@ -128,7 +128,8 @@ export class Connection {
   private stats: StatsSampler | null = null;
   private levels: LevelMonitor | null = null;
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
-  private fatal: Waiter | null = null;
+  /** Fails the connect sequence from an event handler (channel closed, pc failed) while it is opening. */
+  private rejectOpening: ((failure: ConnectFailure) => void) | null = null;
   private sessionWaiter: Waiter | null = null;
   private sessionUpdateId: string | null = null;
   private channelOpened: (() => void) | null = null;
@@ -154,14 +155,14 @@ export class Connection {
     if (this.state !== "new") throw new Error("Connection.open() called twice");
     this.state = "opening";
     const fatal = new Promise<never>((_, reject) => {
-      this.fatal = { resolve: () => undefined, reject };
+      this.rejectOpening = reject;
     });
     fatal.catch(() => undefined);
     try {
       await Promise.race([this.run(), fatal]);
       this.checkAborted();
       this.state = "open";
-      this.fatal = null;
+      this.rejectOpening = null;
     } catch (error) {
       const aborted = this.abort.signal.aborted;
       this.close();
@@ -192,8 +193,9 @@ export class Connection {
 
     this.hooks.timeline("mic_start");
     const { deviceId, ...audio } = options.audio;
+    let stream: MediaStream;
     try {
-      this.mic = await navigator.mediaDevices.getUserMedia({
+      stream = await navigator.mediaDevices.getUserMedia({
         audio: deviceId === null ? audio : { ...audio, deviceId: { exact: deviceId } },
       });
     } catch (error) {
@@ -201,21 +203,26 @@ export class Connection {
       this.hooks.timeline("mic_error", { code: failure.code, message: failure.detail ?? "" });
       throw failure;
     }
-    this.checkAborted();
-    const track = this.mic.getAudioTracks()[0];
+    if (this.state === "closed") {
+      // Closed while the permission prompt was open: nobody else will stop this stream.
+      for (const t of stream.getTracks()) t.stop();
+      throw new Aborted();
+    }
+    this.mic = stream;
+    const track = stream.getAudioTracks()[0];
     if (track === undefined) throw new ConnectFailure("mic_missing", "The stream has no audio track.");
     this.applyTrackEnabled();
     this.hooks.timeline("mic_ready", { label: track.label });
 
     this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
-    this.levels.setMic(this.mic);
+    this.levels.setMic(stream);
 
     const pc = new RTCPeerConnection({ iceServers: options.ice_servers });
     this.pc = pc;
     pc.ontrack = (e) => this.onTrack(e);
     pc.oniceconnectionstatechange = () => this.hooks.timeline("ice_state", { state: pc.iceConnectionState });
     pc.onconnectionstatechange = () => this.onConnectionState(pc.connectionState);
-    const sender = pc.addTrack(track, this.mic);
+    const sender = pc.addTrack(track, stream);
 
     const dc = pc.createDataChannel("oai-events");
     this.dc = dc;
@@ -432,7 +439,7 @@ export class Connection {
 
   private fail(failure: ConnectFailure): void {
     if (this.state === "opening") {
-      this.fatal?.reject(failure);
+      this.rejectOpening?.(failure);
       return;
     }
     if (this.state !== "open") return;
@@ -451,7 +458,8 @@ export class Connection {
     this.state = "closed";
     this.abort.abort();
     this.clearGrace();
-    if (wasOpening) this.fatal?.reject(new ConnectFailure("unknown", "closed"));
+    if (wasOpening) this.rejectOpening?.(new ConnectFailure("unknown", "closed"));
+    this.rejectOpening = null;
     this.sessionWaiter = null;
 
     this.stats?.stop();

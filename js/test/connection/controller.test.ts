@@ -5,6 +5,7 @@ import type { Status } from "../../src/types";
 import {
   FakeModel,
   FakePeerConnection,
+  FakeStream,
   fakeExperimental,
   installBrowser,
   kernelOk,
@@ -268,6 +269,24 @@ describe("disconnecting", () => {
     await controller.disconnect();
     release({ ok: true, value: "ek_late", expires_at: 0 });
     await done;
+    expect(controller.status).toBe("closed");
+    expect(FakePeerConnection.instances).toHaveLength(0);
+  });
+});
+
+describe("disconnecting while the mic prompt is open", () => {
+  it("stops the stream that arrives after the user gave up", async () => {
+    let grant: () => void = () => undefined;
+    const stream = new FakeStream();
+    installBrowser({ getUserMedia: () => new Promise((resolve) => (grant = () => resolve(stream))) });
+    const { controller } = start();
+    const done = controller.connect();
+    await vi.advanceTimersByTimeAsync(5);
+    expect(controller.status).toBe("connecting");
+    await controller.disconnect();
+    grant();
+    await settle(done);
+    expect(stream.tracks[0]?.stopped).toBe(true);
     expect(controller.status).toBe("closed");
     expect(FakePeerConnection.instances).toHaveLength(0);
   });
