@@ -364,6 +364,8 @@ export class RealtimeController implements Controller {
     this._status = status;
     this.writeTrait("status", status);
     this.emitter.emit("status", status);
+    // The meters stop with the connection; leave them at rest rather than at the last level.
+    if (status !== "connected") this.emitter.emit("levels", { input: 0, output: 0 });
   }
 
   private setError(error: WidgetError | null): void {
