@@ -9,34 +9,39 @@ import type { WidgetTraits } from "./ui/model";
 type RealtimeController = ReturnType<typeof createController>;
 type Started = { controller: RealtimeController } | { failure: string };
 
-// Keyed by the widget's instance id: anywidget passes initialize and render different proxies of one model,
-// so the model object itself cannot be the key. initialize's cleanup removes the entry.
+// anywidget hands initialize and each render a different proxy of the model, so the object cannot be the key:
+// the kernel gives every widget a unique `instance_id` trait instead.
 const started = new Map<string, Started>();
+
+function keyOf(model: { get(key: "instance_id"): unknown }): string {
+  const id = model.get("instance_id");
+  return typeof id === "string" ? id : "";
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 const initialize: Initialize<WidgetTraits> = ({ model, experimental }) => {
-  const key = model.get("instance_id");
-  let controller: RealtimeController;
+  const key = keyOf(model);
+  let entry: Started;
   try {
-    controller = createController(model, experimental);
+    entry = { controller: createController(model, experimental) };
   } catch (error) {
-    started.set(key, { failure: describe(error) });
-    return () => started.delete(key);
+    entry = { failure: describe(error) };
   }
-  started.set(key, { controller });
+  started.set(key, entry);
   return () => {
-    started.delete(key);
-    // The model is being closed: hang up so the microphone and the call do not outlive it.
-    controller.dispose();
+    // A re-initialisation (hot reload) may already have put its own entry here: leave that one alone.
+    if (started.get(key) === entry) started.delete(key);
+    // The model is closing: hang up so the microphone and the call do not outlive it.
+    if ("controller" in entry) entry.controller.dispose();
   };
 };
 
 const render: Render<WidgetTraits> = ({ model, el }) => {
-  const entry = started.get(model.get("instance_id"));
-  if (!entry) return mountFailure(el, "The widget's connection layer did not initialise. Re-run the cell.");
+  const entry = started.get(keyOf(model));
+  if (!entry) return mountFailure(el, "The widget's connection layer did not start. Re-run the cell.");
   if ("failure" in entry) return mountFailure(el, entry.failure);
   const controller: Controller = entry.controller; // the views use only the shared seam
   return mountConsole(el, model, controller); // also checks that AnyModel fits WidgetModel
