@@ -5,7 +5,9 @@ eSpeak NG comes from the ``espeakng-loader`` wheel (library and voice data insid
 duration so the server still produces audio and word timings.
 
 eSpeak keeps global state (one voice, one callback per process) and is not re-entrant, so every synthesis runs
-under one module-wide lock. A sentence takes a few milliseconds, so the lock is held only briefly.
+under one module-wide lock. A sentence takes a few milliseconds, so the lock is held only briefly. eSpeak also
+carries a little state from one utterance to the next, so the same text is not bit-identical audio twice (its
+length varies by a few samples); word timings and the text spoken are stable.
 """
 
 from __future__ import annotations
