@@ -200,7 +200,9 @@ class KeyMinter:
         self.backoff_base_s = backoff_base_s
         self._key = SecretKey(api_key)
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        # A proxy from the environment (HTTPS_PROXY) cannot reach this machine's loopback server: ignore it there.
+        self._trust_env = not self.is_local
+        self._client = client if client is not None else httpx.Client(timeout=timeout, trust_env=self._trust_env)
         self._async_client: httpx.AsyncClient | None = None
         self._extra_headers = {
             name: value for name, value in (("OpenAI-Organization", organization), ("OpenAI-Project", project)) if value
@@ -241,7 +243,8 @@ class KeyMinter:
                 return outcome
             wait = self._wait_before_retry(outcome, attempt)
             if wait is None:
-                raise outcome.error
+                # No chained httpx exception: its frames hold the request headers, which verbose tracebacks print.
+                raise outcome.error from None
             time.sleep(wait)
             attempt += 1
 
@@ -249,7 +252,7 @@ class KeyMinter:
         """Like :meth:`mint`, without blocking the event loop (uses its own ``httpx.AsyncClient``)."""
         body = self._body(session, ttl_seconds)
         if self._async_client is None:
-            self._async_client = httpx.AsyncClient(timeout=self.timeout)
+            self._async_client = httpx.AsyncClient(timeout=self.timeout, trust_env=self._trust_env)
         client = self._async_client
         attempt = 0
         while True:
@@ -263,7 +266,8 @@ class KeyMinter:
                 return outcome
             wait = self._wait_before_retry(outcome, attempt)
             if wait is None:
-                raise outcome.error
+                # No chained httpx exception: its frames hold the request headers, which verbose tracebacks print.
+                raise outcome.error from None
             await asyncio.sleep(wait)
             attempt += 1
 
@@ -308,13 +312,13 @@ class KeyMinter:
 
     def _judge(self, result: httpx.Response | httpx.HTTPError, session: dict[str, Any]) -> EphemeralKey | _Failure:
         if isinstance(result, httpx.TimeoutException):
-            return _Failure(self._network_error(f"no answer in time ({type(result).__name__})"), retryable=True)
-        if isinstance(result, httpx.NetworkError | httpx.RemoteProtocolError):
-            reason = self._scrub(str(result)) or type(result).__name__
-            return _Failure(self._network_error(reason), retryable=True)
+            error = self._network_error(f"no answer in time ({type(result).__name__})")
+            return _Failure(error, retryable=True)
         if isinstance(result, httpx.HTTPError):
             reason = self._scrub(str(result)) or type(result).__name__
-            return _Failure(self._network_error(reason), retryable=False)
+            # A refused or dropped connection may work next time; a proxy or URL problem will not.
+            retryable = isinstance(result, httpx.NetworkError | httpx.RemoteProtocolError)
+            return _Failure(self._network_error(reason), retryable=retryable)
         if result.status_code == 200:
             return self._parse_key(result)
         return self._http_error(result, str(session.get("model") or "the requested model"))

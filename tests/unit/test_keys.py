@@ -407,3 +407,24 @@ async def test_amint_reports_errors_like_mint(server: KeyServer) -> None:
             await minter.amint(SESSION)
     assert caught.value.code == "bad_key"
     assert FAKE_KEY not in str(caught.value)
+
+
+def test_errors_carry_no_chained_http_exception() -> None:
+    # A chained httpx error would bring frames whose locals hold the Authorization header.
+    with KeyMinter(f"http://127.0.0.1:{closed_port()}/v1", FAKE_KEY, timeout=FAST, max_retries=0) as minter:
+        exc = mint_error(minter)
+    assert exc.__cause__ is None
+    assert exc.__suppress_context__
+
+
+def test_a_proxy_from_the_environment_is_not_used_for_a_local_server(
+    server: KeyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead_proxy = f"http://127.0.0.1:{closed_port()}"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, dead_proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    server.script(minted())
+    with KeyMinter(server.base_url, FAKE_KEY, timeout=FAST, max_retries=0) as minter:
+        assert minter.mint(SESSION).reveal() == FAKE_EPHEMERAL
