@@ -29,6 +29,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--exit-with-parent", action="store_true", help="exit when stdin reaches end of file (the parent is gone)"
     )
     parser.add_argument("--strict", action="store_true", help="validate every server event and log failures")
+    parser.add_argument(
+        "--record-timing", action="store_true", help="keep outgoing audio frame times (for /_local/calls/ID/stats)"
+    )
+    parser.add_argument(
+        "--max-session-s", type=float, default=3600.0, help="end sessions after this many seconds (API: 60 min)"
+    )
     parser.add_argument("--log-level", default="WARNING", help="Python logging level (default WARNING)")
     return parser.parse_args(argv)
 
@@ -49,7 +55,14 @@ async def serve(args: argparse.Namespace) -> None:
     if not api_key:
         api_key = "sk-local-" + secrets.token_urlsafe(24)
         print(f"API key: {api_key}", flush=True)
-    server = RealtimeServer(api_key, host=args.host, port=args.port, strict=args.strict)
+    server = RealtimeServer(
+        api_key,
+        host=args.host,
+        port=args.port,
+        strict=args.strict,
+        max_session_s=args.max_session_s,
+        record_timing=args.record_timing,
+    )
     await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

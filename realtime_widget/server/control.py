@@ -5,6 +5,7 @@ Authenticated with the standard key. Wrapped by ``LocalServer`` methods of the s
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +114,31 @@ async def say(request: web.Request) -> web.Response:
     return web.json_response({"response_id": run.id})
 
 
+async def call_stats(request: web.Request) -> web.Response:
+    """``GET /_local/calls/{call_id}/stats``: outgoing audio pacing of a WebRTC call (needs ``--record-timing``):
+    ``{"frames", "interval_ms": {"mean", "p50", "p99", "max"}, "late_frames"}``; a late frame left more than
+    30 ms after the one before it (the nominal gap is 20 ms). ``?reset=1`` starts a new measurement afterwards."""
+    call = _call(request)
+    recorded: list[float] = getattr(getattr(call, "track", None), "send_times", [])
+    times = list(recorded)
+    if request.query.get("reset") == "1":
+        recorded.clear()
+    gaps = sorted((b - a) * 1000 for a, b in itertools.pairwise(times))
+    if not gaps:
+        return web.json_response({"frames": len(times), "interval_ms": None, "late_frames": 0})
+
+    def at(q: float) -> float:
+        return round(gaps[min(len(gaps) - 1, int(q * len(gaps)))], 2)
+
+    return web.json_response(
+        {
+            "frames": len(times),
+            "interval_ms": {"mean": round(sum(gaps) / len(gaps), 2), "p50": at(0.5), "p99": at(0.99), "max": at(1.0)},
+            "late_frames": sum(1 for g in gaps if g > 30),
+        }
+    )
+
+
 def control_app() -> web.Application:
     """A sub-application mounted at ``/_local``; the parent app's ``SERVER_KEY`` is copied in by ``app.py``."""
     app = web.Application(middlewares=[_require_standard_key])
@@ -121,4 +147,5 @@ def control_app() -> web.Application:
     app.router.add_post("/calls/{call_id}/drop", drop_call)
     app.router.add_post("/calls/{call_id}/close_channel", close_channel)
     app.router.add_post("/calls/{call_id}/say", say)
+    app.router.add_get("/calls/{call_id}/stats", call_stats)
     return app

@@ -42,10 +42,16 @@ class LocalServer:
     ``base_url`` is the OpenAI-style base (``http://127.0.0.1:PORT/v1``) and ``api_key`` its standard key.
     """
 
-    def __init__(self, process: subprocess.Popen[str], base_url: str, api_key: str) -> None:
+    def __init__(self, process: subprocess.Popen[str] | None, base_url: str, api_key: str) -> None:
         self._process = process
         self.base_url = base_url
         self.api_key = api_key
+
+    @classmethod
+    def attach(cls, base_url: str, api_key: str) -> LocalServer:
+        """Drive a local server that something else started (``python -m realtime_widget.server``, a test run's
+        shared server); ``stop()`` then leaves it running."""
+        return cls(None, base_url.rstrip("/"), api_key)
 
     @classmethod
     def start(
@@ -104,16 +110,18 @@ class LocalServer:
                 raise LocalServerError(f"The local Realtime server {reason}.\n{stderr}".strip())
 
     @property
-    def pid(self) -> int:
-        return self._process.pid
+    def pid(self) -> int | None:
+        """The child's process id, or ``None`` for an attached server."""
+        return None if self._process is None else self._process.pid
 
     @property
     def running(self) -> bool:
-        return self._process.poll() is None
+        return self._process is None or self._process.poll() is None
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Ask the server to stop (SIGTERM), wait, then kill it if it has not gone."""
-        self._kill(self._process, timeout)
+        """Ask the server to stop (SIGTERM), wait, then kill it if it has not gone. An attached server is left."""
+        if self._process is not None:
+            self._kill(self._process, timeout)
 
     @staticmethod
     def _kill(process: subprocess.Popen[str], timeout: float = 5.0) -> None:
@@ -138,6 +146,8 @@ class LocalServer:
         self.stop()
 
     def __repr__(self) -> str:
+        if self._process is None:
+            return f"LocalServer(base_url={self.base_url!r}, attached)"
         state = "running" if self.running else "stopped"
         return f"LocalServer(base_url={self.base_url!r}, pid={self.pid}, {state})"
 
@@ -174,6 +184,11 @@ class LocalServer:
         """Close only that call's data channel."""
         self._control("POST", f"calls/{call_id}/close_channel")
 
-    def say(self, call_id: str, text: str) -> None:
-        """Make the assistant speak ``text`` now, unprompted."""
-        self._control("POST", f"calls/{call_id}/say", {"text": text})
+    def say(self, call_id: str, text: str) -> str:
+        """Make the assistant speak ``text`` now, unprompted; returns the response id."""
+        return str(self._control("POST", f"calls/{call_id}/say", {"text": text})["response_id"])
+
+    def call_stats(self, call_id: str, reset: bool = False) -> dict[str, Any]:
+        """Outgoing audio pacing of a call since it began or the last ``reset`` (start the server with
+        ``extra_args=["--record-timing"]``)."""
+        return dict(self._control("GET", f"calls/{call_id}/stats" + ("?reset=1" if reset else "")))

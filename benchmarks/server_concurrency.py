@@ -1,0 +1,160 @@
+"""How many concurrent WebRTC calls the local server holds with real-time audio, and engine throughput.
+
+Starts the server as a child process (as the widget does), connects N aiortc clients from this process (each
+sending microphone audio and hearing the assistant speak continuously), and reads the server's own outgoing frame
+pacing for every call. A call is "held" when its frames leave every 20 ms: p99 gap under 30 ms, no gap over 60 ms.
+Then drives the engine directly (no transport) to count server events per second for text responses.
+
+Run: ``.venv/bin/python benchmarks/server_concurrency.py [--counts 1,2,4,8,12] [--seconds 6]``. Prints tables;
+asserts nothing. Bounded: about 10 s per call count plus start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from typing import Any
+
+import aiohttp
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack
+
+from realtime_widget.server.launcher import LocalServer
+from realtime_widget.server.loopback import restrict_ice_to_loopback
+
+LONG_REPLY = " ".join(["This sentence keeps the assistant talking for the whole measurement."] * 12)
+
+
+class Caller:
+    """One benchmark call: silence-sending mic, the events channel, and a counter of frames heard."""
+
+    def __init__(self) -> None:
+        self.pc = RTCPeerConnection()
+        self.pc.addTrack(AudioStreamTrack())
+        self.channel = self.pc.createDataChannel("oai-events")
+        self.opened = asyncio.Event()
+        self.channel.on("open", self.opened.set)
+        self.frames_heard = 0
+        self.call_id = ""
+        self._reader: asyncio.Task[None] | None = None
+        self.pc.on("track", lambda track: setattr(self, "_reader", asyncio.ensure_future(self._read(track))))
+
+    async def _read(self, track: Any) -> None:
+        while True:
+            try:
+                await track.recv()
+            except Exception:
+                return
+            self.frames_heard += 1
+
+    async def connect(self, http: aiohttp.ClientSession, server: LocalServer) -> None:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        async with http.post(
+            f"{server.base_url}/realtime/calls",
+            data=self.pc.localDescription.sdp,
+            headers={"Authorization": f"Bearer {server.api_key}", "Content-Type": "application/sdp"},
+        ) as response:
+            answer = await response.text()
+            self.call_id = response.headers["Location"].rsplit("/", 1)[-1]
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        await asyncio.wait_for(self.opened.wait(), 20)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+        await self.pc.close()
+
+
+async def measure(server: LocalServer, count: int, seconds: float) -> dict[str, Any]:
+    callers = [Caller() for _ in range(count)]
+    async with aiohttp.ClientSession() as http:
+        await asyncio.gather(*(c.connect(http, server) for c in callers))
+        await asyncio.sleep(1.0)  # let every track settle before measuring
+        for caller in callers:
+            await asyncio.to_thread(server.say, caller.call_id, LONG_REPLY)
+        heard_before = [c.frames_heard for c in callers]
+        for caller in callers:
+            await asyncio.to_thread(server.call_stats, caller.call_id, True)
+        await asyncio.sleep(seconds)
+        stats = [await asyncio.to_thread(server.call_stats, c.call_id) for c in callers]
+        heard = [(c.frames_heard - b) / seconds for c, b in zip(callers, heard_before, strict=True)]
+    await asyncio.gather(*(c.close() for c in callers))
+    p99 = [s["interval_ms"]["p99"] for s in stats]
+    worst = [s["interval_ms"]["max"] for s in stats]
+    late = [s["late_frames"] for s in stats]
+    held = all(p < 30 for p in p99) and all(w < 60 for w in worst)
+    return {
+        "calls": count,
+        "p99_gap_ms": max(p99),
+        "max_gap_ms": max(worst),
+        "late_frames": sum(late),
+        "frames_heard_per_s": round(statistics.mean(heard), 1),
+        "held": held,
+    }
+
+
+async def engine_events_per_second(seconds: float = 2.0) -> tuple[float, float]:
+    """Events/s and responses/s of one engine answering text turns back to back, no transport."""
+    from realtime_widget.server.deps import fallback_deps
+    from realtime_widget.server.engine import SessionEngine
+    from realtime_widget.server.events import EventChecker
+    from realtime_widget.server.session_config import default_session
+
+    events: list[dict[str, Any]] = []
+    session = {**default_session(), "output_modalities": ["text"]}
+    engine = SessionEngine(session, events.append, transport="websocket", checker=EventChecker(), deps=fallback_deps())
+    engine.open()
+    item = json.dumps(
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "what is the weather today"}],
+            },
+        }
+    )
+    responses = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        await engine.receive(item)
+        await engine.receive('{"type": "response.create"}')
+        await engine.idle()
+        responses += 1
+    elapsed = time.perf_counter() - start
+    await engine.close()
+    return len(events) / elapsed, responses / elapsed
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    headers = list(rows[0])
+    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in headers]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines.append("-+-".join("-" * w for w in widths))
+    lines += [" | ".join(str(r[h]).ljust(w) for h, w in zip(headers, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+async def main(counts: list[int], seconds: float) -> None:
+    restrict_ice_to_loopback()
+    rows = []
+    with LocalServer.start(extra_args=["--record-timing"], timeout=60) as server:
+        for count in counts:
+            rows.append(await measure(server, count, seconds))
+            print(f"  measured {count} calls", flush=True)
+    print("\nOutgoing audio pacing per concurrent WebRTC call count (server-side frame gaps, nominal 20 ms)")
+    print(table(rows))
+    events_s, responses_s = await engine_events_per_second()
+    print("\nEngine alone (text responses, no transport, one call)")
+    print(table([{"events_per_s": round(events_s), "responses_per_s": round(responses_s, 1)}]))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--counts", default="1,2,4,8,12")
+    parser.add_argument("--seconds", type=float, default=6.0)
+    args = parser.parse_args()
+    asyncio.run(main([int(c) for c in args.counts.split(",")], args.seconds))
