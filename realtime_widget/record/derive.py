@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from realtime_widget.record import schema
@@ -24,8 +25,11 @@ _INTERRUPT_REASONS = frozenset({"turn_detected", "client_cancelled"})
 
 
 def _server_events(store: EventStore, *types: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(time in µs, parsed event) for each server event of the given types, in stream order."""
-    for pos in store.positions_of(*types).tolist():
+    """(time in µs, parsed event) for each server event of the given types, in time order (stable, so events that
+    arrived in resent batches take their place by their own time)."""
+    positions = store.positions_of(*types)
+    order = np.argsort(store.times()[positions], kind="stable")
+    for pos in positions[order].tolist():
         if store.direction[pos] != SERVER:
             continue
         event = store.event(pos)
@@ -34,15 +38,19 @@ def _server_events(store: EventStore, *types: str) -> Iterator[tuple[int, dict[s
 
 
 def _first_time_by_id(store: EventStore, id_column: str, *types: str) -> dict[int, int]:
-    """Earliest time per id code (item or response) among server events of ``types``, without parsing them."""
+    """Earliest time per id code (item or response) among server events of ``types``, without parsing them.
+
+    The earliest by time, not by position: resent batches can put a later event first in the stream."""
     first: dict[int, int] = {}
     positions = store.positions_of(*types)
     if len(positions) == 0:
         return first
     codes = store.codes(id_column)[positions].tolist()
     for pos, code in zip(positions.tolist(), codes, strict=True):
-        if code >= 0 and code not in first and store.direction[pos] == SERVER:
-            first[code] = store.time_us[pos]
+        if code >= 0 and store.direction[pos] == SERVER:
+            t = store.time_us[pos]
+            if t < first.get(code, t + 1):
+                first[code] = t
     return first
 
 
@@ -166,7 +174,7 @@ def _turn_starts(store: EventStore) -> list[_Turn]:
             item = event.get("item")
             is_user = isinstance(item, dict) and item.get("type") == "message" and item.get("role") == "user"
             item_id = item.get("id") if is_user and isinstance(item, dict) else None
-        if isinstance(item_id, str) and item_id not in starts:
+        if isinstance(item_id, str) and t < starts.get(item_id, t + 1):
             starts[item_id] = t
     return sorted((_Turn(t, item_id) for item_id, t in starts.items()), key=lambda turn: turn.start)
 

@@ -72,7 +72,9 @@ class SessionRecord:
 
     Clocks: browser items carry browser time. ``clock_offset_ms`` is *kernel clock minus browser clock* (as measured
     by the ``clock`` command's round trip) and is added to every browser time on the way in, so browser and kernel
-    happenings share one axis. A ``clock_offset`` timeline item from the browser updates it for later items.
+    happenings share one axis. A ``clock_offset`` timeline item from the browser updates it for the items recorded
+    after it (the browser measures it at each connect, before the conversation's events, so in practice every event
+    gets the offset of its connection).
     """
 
     def __init__(self, session_id: str | None = None, *, prices: Mapping[str, ModelPrices] | None = None) -> None:
@@ -318,7 +320,8 @@ class SessionRecord:
 
     @property
     def stats(self) -> pd.DataFrame:
-        """One row per ``getStats`` sample (in = the model's audio arriving, out = the mic's audio leaving).
+        """One row per ``getStats`` sample, sorted by time (in = the model's audio arriving, out = the mic's audio
+        leaving).
 
         ``time`` datetime64[us, UTC]; ``rtt_ms``, ``jitter_ms``, ``bitrate_in_kbps``, ``bitrate_out_kbps``,
         ``audio_level_in``, ``audio_level_out`` float64 (NaN when the browser had no value);
@@ -328,7 +331,8 @@ class SessionRecord:
         return self._view("stats", self._build_stats)
 
     def _build_stats(self) -> pd.DataFrame:
-        data: dict[str, Any] = {name: [row[i] for row in self._stats] for i, name in enumerate(schema.STATS)}
+        rows = sorted(self._stats, key=lambda r: r[0])  # by time: resent batches arrive late
+        data: dict[str, Any] = {name: [row[i] for row in rows] for i, name in enumerate(schema.STATS)}
         data["time"] = schema.times(data["time"])
         return schema.frame(schema.STATS, data)
 
@@ -395,12 +399,12 @@ class SessionRecord:
 
     @property
     def voice_latency(self) -> pd.DataFrame:
-        """Voice-to-voice latencies measured in the browser: ``time``, ``user_speech_end``,
+        """Voice-to-voice latencies measured in the browser, sorted by time: ``time``, ``user_speech_end``,
         ``assistant_audio_start`` datetime64[us, UTC]; ``ms`` float64."""
         return self._view("voice_latency", self._build_voice_latency)
 
     def _build_voice_latency(self) -> pd.DataFrame:
-        rows = self._voice_latency
+        rows = sorted(self._voice_latency, key=lambda r: r[0])
         data = {
             "time": schema.times([r[0] for r in rows]),
             "ms": [r[1] for r in rows],

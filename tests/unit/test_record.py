@@ -87,6 +87,17 @@ def test_turns_measure_latency_tool_follow_ups_and_the_interruption(record: Sess
     assert turns["output_tokens"].sum() == usage["output_tokens"].sum()
 
 
+def test_views_do_not_depend_on_batch_arrival_order(items: list[dict[str, Any]], record: SessionRecord) -> None:
+    shuffled = SessionRecord("test")
+    messages = batches(items, size=25)
+    # Every other batch arrives late, once the connect sequence (with its clock offset) is in.
+    head, tail = messages[:2], messages[2:]
+    for message in [*head, *tail[1::2], *tail[0::2]]:
+        shuffled.add_items(message["items"])
+    for name in ("transcript", "turns", "usage", "stats", "timeline", "voice_latency"):
+        pd.testing.assert_frame_equal(getattr(shuffled, name), getattr(record, name), obj=name)
+
+
 def test_turn_maths_on_a_hand_built_stream() -> None:
     record = SessionRecord()
     record.add_items(
