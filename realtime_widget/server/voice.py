@@ -37,10 +37,16 @@ class VoiceModel:
     def describe(self) -> str:
         """One line for the server's startup log: what is real and what is a fallback."""
         recognition = (
-            f"no recognition ({self.fallbacks['recognizer']})" if "recognizer" in self.fallbacks else "PocketSphinx"
+            f"no recognition ({self.fallbacks['recognizer']})"
+            if "recognizer" in self.fallbacks
+            else "PocketSphinx recognition"
         )
-        speech = f"a tone ({self.fallbacks['synthesizer']})" if "synthesizer" in self.fallbacks else "eSpeak NG"
-        return f"voice model: energy VAD, {recognition} recognition, {speech} speech, rule responder with script"
+        speech = (
+            f"a tone for speech ({self.fallbacks['synthesizer']})"
+            if "synthesizer" in self.fallbacks
+            else "eSpeak NG speech"
+        )
+        return f"voice model: energy VAD, {recognition}, {speech}, rule responder with script"
 
 
 def _recognizer(fallbacks: dict[str, str]) -> SpeechRecognizer:
