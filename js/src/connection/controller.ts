@@ -93,6 +93,10 @@ export class RealtimeController implements Controller {
   private disposed = false;
   private readonly onCustom = (msg: unknown): void => this.handleCustom(msg);
   private readonly onMutedChange = (): void => this.applyMuted(this.model.get("muted") === true, false);
+  // A reload or closed tab ends the call; say so and send what is waiting while the comm may still carry it.
+  private readonly onPageHide = (): void => {
+    void this.disconnect();
+  };
 
   constructor(
     private readonly model: ControllerModel,
@@ -106,6 +110,7 @@ export class RealtimeController implements Controller {
     this._muted = model.get("muted") === true;
     model.on("msg:custom", this.onCustom);
     model.on("change:muted", this.onMutedChange);
+    globalThis.addEventListener?.("pagehide", this.onPageHide);
     // This page has no connection yet, whatever the trait says from an earlier page.
     const previous = model.get("status");
     if (typeof previous === "string" && LIVE.has(previous as Status)) this.setStatus("closed");
@@ -218,6 +223,7 @@ export class RealtimeController implements Controller {
     this.batch.dispose();
     this.model.off("msg:custom", this.onCustom);
     this.model.off("change:muted", this.onMutedChange);
+    globalThis.removeEventListener?.("pagehide", this.onPageHide);
     this.emitter.clear();
   }
 

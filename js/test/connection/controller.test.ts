@@ -367,6 +367,20 @@ describe("staying connected", () => {
     expect(controller.status).toBe("reconnecting");
   });
 
+  it("hangs up when the page goes away (reload, closed tab)", async () => {
+    installBrowser();
+    const handlers = new Map<string, () => void>();
+    vi.stubGlobal("addEventListener", (name: string, fn: () => void) => handlers.set(name, fn));
+    vi.stubGlobal("removeEventListener", (name: string) => handlers.delete(name));
+    const { controller } = start();
+    await settle(controller.connect());
+    handlers.get("pagehide")?.();
+    expect(controller.status).toBe("closed");
+    expect(FakePeerConnection.last().closed).toBe(true);
+    controller.dispose();
+    expect(handlers.has("pagehide")).toBe(false);
+  });
+
   it("does not reconnect after the user disconnects", async () => {
     installBrowser();
     const { controller } = start();
