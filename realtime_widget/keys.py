@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import hmac
 import os
 import random
 import re
+import ssl
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -202,7 +204,7 @@ class KeyMinter:
         self._owns_client = client is None
         # A proxy from the environment (HTTPS_PROXY) cannot reach this machine's loopback server: ignore it there.
         self._trust_env = not self.is_local
-        self._client = client if client is not None else httpx.Client(timeout=timeout, trust_env=self._trust_env)
+        self._client = client if client is not None else httpx.Client(**self._client_options())
         self._async_client: httpx.AsyncClient | None = None
         self._extra_headers = {
             name: value for name, value in (("OpenAI-Organization", organization), ("OpenAI-Project", project)) if value
@@ -252,7 +254,7 @@ class KeyMinter:
         """Like :meth:`mint`, without blocking the event loop (uses its own ``httpx.AsyncClient``)."""
         body = self._body(session, ttl_seconds)
         if self._async_client is None:
-            self._async_client = httpx.AsyncClient(timeout=self.timeout, trust_env=self._trust_env)
+            self._async_client = httpx.AsyncClient(**self._client_options())
         client = self._async_client
         attempt = 0
         while True:
@@ -300,6 +302,9 @@ class KeyMinter:
         await self.aclose()
 
     # ---- one attempt, shared by mint and amint -----------------------------------------------------------------
+
+    def _client_options(self) -> dict[str, Any]:
+        return {"timeout": self.timeout, "trust_env": self._trust_env, "verify": _tls_context()}
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._key.reveal()}", **self._extra_headers}
@@ -427,6 +432,13 @@ class KeyMinter:
         # Servers echo keys back (OpenAI's 401 names a masked key): never pass any of it on.
         text = text.replace(self._key.reveal(), self._key.redacted)
         return _KEYLIKE.sub(lambda m: SecretKey(m.group(0)).redacted, text)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # httpx's own default (its CA bundle, SSL_CERT_FILE honoured), built once: loading the bundle takes a
+    # noticeable moment, and every widget has a minter.
+    return httpx.create_ssl_context()
 
 
 def _retry_after_s(response: httpx.Response) -> float | None:
