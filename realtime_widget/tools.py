@@ -231,11 +231,11 @@ class ToolOutcome:
         return self.error is None
 
     def to_record(self) -> dict[str, Any]:
-        """One row for the session record's ``tool_calls`` table (plain values; arguments stay JSON text)."""
+        """One row for the session record's ``tool_calls`` table: plain values, ``arguments`` as the JSON text."""
         return {
             "call_id": self.call_id,
             "name": self.name,
-            "arguments_json": self.arguments_json,
+            "arguments": self.arguments_json,
             "output": self.output,
             "ok": self.ok,
             "error": self.error,

@@ -414,11 +414,12 @@ async def test_timeouts_per_tool_per_call_and_default() -> None:
 async def test_to_record_is_a_flat_row() -> None:
     record = (await ToolRegistry([add]).run("call_9", "add", '{"a": 1}')).to_record()
     assert record["call_id"] == "call_9"
+    assert record["arguments"] == '{"a": 1}'
     assert record["ok"] is True
     assert record["result_type"] == "int"
     assert record["started"].tzinfo is UTC
     assert set(record) == {
-        "call_id", "name", "arguments_json", "output", "ok", "error", "error_kind", "traceback", "result_type",
+        "call_id", "name", "arguments", "output", "ok", "error", "error_kind", "traceback", "result_type",
         "started", "duration_ms",
     }  # fmt: skip
     pd.DataFrame([record])  # it fits in a table
