@@ -34,6 +34,11 @@ if (watch) {
   // The Python widget always points _css at widget.css: drop a stale one, and write an empty one
   // when no TypeScript module imports CSS.
   rmSync(cssFile, { force: true });
-  await esbuild.build(options);
+  try {
+    await esbuild.build(options);
+  } catch {
+    // esbuild has already printed the errors with their source lines; a stack trace would only bury them.
+    process.exit(1);
+  }
   if (!existsSync(cssFile)) writeFileSync(cssFile, "");
 }
