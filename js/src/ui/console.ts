@@ -24,6 +24,15 @@ export function mountConsole(el: HTMLElement, model: WidgetModel, controller: Co
   const side = h("div", { class: "rtw-side" }, [createSettings(ctx), createStats(ctx), createEventLog(ctx)]);
   root.append(createHeader(ctx), createAlerts(ctx), h("div", { class: "rtw-body" }, [main, side]));
 
+  // Keys typed into the console are ours: without this, a notebook host would also run its shortcuts
+  // (in JupyterLab, Enter opens the cell editor and letters act on cells while the widget has focus).
+  // Escape still reaches the host, as the way back to its keyboard navigation.
+  for (const type of ["keydown", "keypress", "keyup"] as const) {
+    scope.listen(root, type, (e) => {
+      if (e.key !== "Escape") e.stopPropagation();
+    });
+  }
+
   const renderPresentation = () => root.classList.toggle("rtw-presentation", readBool(model, "presentation"));
   scope.add(watch(model, "presentation", renderPresentation));
   renderPresentation();

@@ -77,9 +77,31 @@ describe("connection controls", () => {
     controller.setStatus("connected");
     const input = q<HTMLInputElement>("text-input");
     input.value = "  hello there ";
-    input.closest("form")!.dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
+    const enter = new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true });
+    input.dispatchEvent(enter);
     expect(controller.callsOf("sendText")).toEqual([["hello there"]]);
     expect(input.value).toBe("");
+    expect(enter.defaultPrevented).toBe(true);
+  });
+
+  it("the Send button submits too; nothing is sent while disconnected", () => {
+    const input = q<HTMLInputElement>("text-input");
+    input.value = "hi";
+    expect(q<HTMLButtonElement>("send").disabled).toBe(true);
+    controller.setStatus("connected");
+    input.closest("form")!.dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
+    expect(controller.callsOf("sendText")).toEqual([["hi"]]);
+  });
+
+  it("keys typed in the console do not reach the notebook's shortcuts, except Escape", () => {
+    const seen: string[] = [];
+    const onKey = (e: KeyboardEvent) => seen.push(e.key);
+    document.addEventListener("keydown", onKey);
+    q("text-input").dispatchEvent(new KeyboardEvent("keydown", { key: "a", bubbles: true }));
+    q("instructions").dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    q("text-input").dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    document.removeEventListener("keydown", onKey);
+    expect(seen).toEqual(["Escape"]);
   });
 });
 
