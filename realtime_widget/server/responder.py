@@ -10,7 +10,7 @@ No language model: fixed rules, so the same context always gives the same reply 
   user with", "begin with", "start by saying") opens the first response; ``Always answer "Yes."`` (also "always
   reply/respond/say") replaces every answer; ``Always end with "Over."`` (also "finish/close with") closes each.
 - Otherwise: greetings, thanks and goodbyes get the usual words; a question gets "You asked: ..."; anything else
-  "You said: ..."; nothing heard gets "Sorry, I didn't catch that."
+  "You said: ..." (the words as heard); nothing heard gets "Sorry, I didn't catch that."
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def answer_to(text: str | None) -> str:
         return "Hello! How can I help you today?"
     if text.strip().endswith("?") or (words and words[0] in QUESTION_WORDS):
         return f"You asked: {clean}? I'm a local test model, so I can only repeat it."
-    return f"You said: {clean}."
+    return f"You said: {text.strip()}"
 
 
 # ---- function results ------------------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def summarize_output(output: str) -> str:
 
 def _call_names(conversation: list[dict[str, Any]]) -> dict[str, str]:
     return {
-        str(item["call_id"]): str(item.get("name") or "the tool")
+        str(item["call_id"]): str(item.get("name") or "The tool")
         for item in conversation
         if item.get("type") == "function_call" and "call_id" in item
     }
@@ -132,7 +132,8 @@ def speak_results(outputs: list[dict[str, Any]], conversation: list[dict[str, An
     sentences = []
     for item in outputs:
         name = names.get(str(item.get("call_id")), "The tool")
-        sentences.append(_sentence(f"{_spoken_key(name)} returned {summarize_output(str(item.get('output', '')))}"))
+        # The tool's name stays as written (eSpeak does not pronounce underscores), so the transcript names it.
+        sentences.append(_sentence(f"{name} returned {summarize_output(str(item.get('output', '')))}"))
     return " ".join(sentences)
 
 

@@ -92,7 +92,7 @@ def respond(context: ResponseContext) -> Reply:
         ("okay bye now", "Goodbye!"),
         ("what time is it", "You asked: what time is it? I'm a local test model, so I can only repeat it."),
         ("Is it raining?", "You asked: Is it raining? I'm a local test model, so I can only repeat it."),
-        ("my name is john", "You said: my name is john."),
+        ("my name is john", "You said: my name is john"),
         ("", "Sorry, I didn't catch that."),
         (None, "Sorry, I didn't catch that."),
     ],
@@ -120,9 +120,9 @@ def test_instructed_greeting_opens_the_first_response_only(instructions: str) ->
     assert instructed_greeting(instructions) == "Welcome to the demo!"
     assert respond(ctx(None, instructions=instructions, first=True)).text == "Welcome to the demo!"
     assert respond(ctx("my name is ann", instructions=instructions, first=True)).text == (
-        "Welcome to the demo! You said: my name is ann."
+        "Welcome to the demo! You said: my name is ann"
     )
-    assert respond(ctx("my name is ann", instructions=instructions)).text == "You said: my name is ann."
+    assert respond(ctx("my name is ann", instructions=instructions)).text == "You said: my name is ann"
 
 
 def test_instructed_fixed_answer_and_ending() -> None:
@@ -268,7 +268,7 @@ def test_function_output_is_spoken_concisely_with_the_tool_name() -> None:
     conversation = [{"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": "{}"}]
     output = {"type": "function_call_output", "call_id": "call_1", "output": json.dumps({"temp_c": 21, "sky": "clear"})}
     reply = respond(ctx("what is the weather", outputs=[output], conversation=conversation))
-    assert reply == Reply(text="get weather returned temp c 21, sky clear.")
+    assert reply == Reply(text="get_weather returned temp c 21, sky clear.")
 
 
 @pytest.mark.parametrize(
