@@ -20,6 +20,7 @@ timeline, tool calls, voice latency); transcript, turns and usage are recomputed
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, fields
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -31,10 +32,13 @@ import pandas as pd
 from realtime_widget.record import schema
 from realtime_widget.record.pricing import prices_from_json, prices_to_json
 from realtime_widget.record.session import SessionRecord
+from realtime_widget.record.summary import SessionFacts, facts
 
 __all__ = ["FORMAT_VERSION", "SessionSet", "load", "load_sessions", "save"]
 
 FORMAT_VERSION = 1
+# SessionFacts' annotations are strings (postponed evaluation): map them to dtypes.
+_FACT_DTYPES = {"float": "float64", "int": "int64"}
 VIEWS = ("events", "transcript", "turns", "stats", "timeline", "usage", "tool_calls", "voice_latency")
 
 
@@ -182,6 +186,15 @@ class SessionSet:
     def voice_latency(self) -> pd.DataFrame:
         """:attr:`SessionRecord.voice_latency` of every session."""
         return self._concat("voice_latency")
+
+    def summary(self) -> pd.DataFrame:
+        """One row per session: ``session_id`` (str), ``duration_s``, ``median_latency_ms``,
+        ``median_voice_to_voice_ms``, ``cost_usd`` (float64), and ``events``, ``turns``, ``interrupted``,
+        ``total_tokens``, ``errors``, ``malformed``, ``tool_calls``, ``attempts`` (int64); see
+        :meth:`SessionRecord.summary`."""
+        rows = [{"session_id": sid, **asdict(facts(record))} for sid, record in self.sessions.items()]
+        columns = {"session_id": "str", **{f.name: _FACT_DTYPES[str(f.type)] for f in fields(SessionFacts)}}
+        return schema.frame(columns, {name: [row[name] for row in rows] for name in columns})
 
     def __repr__(self) -> str:
         return f"<SessionSet of {len(self)} sessions: {', '.join(self.sessions)}>"

@@ -67,6 +67,14 @@ def test_load_sessions_concatenates_views_with_a_session_id(sessions_dir: Path) 
     )
 
 
+def test_a_session_set_summary_has_one_row_per_session(sessions_dir: Path) -> None:
+    summary = load_sessions(sessions_dir).summary()
+    assert summary["session_id"].tolist() == ["sample-0", "sample-1"]
+    assert summary["turns"].tolist() == [8, 5]
+    assert str(summary["median_latency_ms"].dtype) == "float64"
+    assert (summary["cost_usd"] > 0).all()
+
+
 def test_an_empty_folder_gives_empty_views_with_the_right_columns(tmp_path: Path) -> None:
     sessions = load_sessions(tmp_path)
     assert len(sessions) == 0
