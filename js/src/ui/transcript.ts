@@ -467,13 +467,14 @@ function applyClientEvent(state: TranscriptState, event: RealtimeEvent, t: numbe
 function applyToolStatus(state: TranscriptState, message: ToolStatusMessage): TranscriptState {
   const callId = str(message.call_id);
   if (callId === null) return state;
+  const existing = findToolByCallId(state, callId);
   const fields: Partial<ToolEntry> = { state: message.state };
   if (message.tool) fields.name = message.tool;
-  if (message.arguments) fields.arguments = message.arguments;
+  // The arguments that crossed the data channel are the record; the kernel's copy only fills a gap.
+  if (message.arguments && !existing?.arguments) fields.arguments = message.arguments;
   if (message.output !== undefined) fields.output = message.output;
   if (message.error !== undefined) fields.error = message.error;
 
-  const existing = findToolByCallId(state, callId);
   if (!existing) {
     return insert(state, newTool(`call:${callId}`, 0, { callId, ...fields }), null);
   }

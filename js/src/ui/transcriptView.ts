@@ -65,7 +65,8 @@ function messageView(initial: MessageEntry): EntryView {
       if (shown === "") {
         placeholder = true;
         if (entry.failed) shown = "(speech not transcribed)";
-        else if (entry.final) shown = entry.interrupted ? "" : "(no text)";
+        else if (entry.final && entry.role === "user") shown = "(no words recognised)";
+        else if (entry.final) shown = entry.interrupted ? "" : "(audio only)";
         else shown = entry.role === "user" ? "Listening…" : "…";
       }
       setText(text, shown);

@@ -245,6 +245,14 @@ describe("tool calls", () => {
     expect(toolEntry(state, "fc1")).toMatchObject({ state: "running", name: "lookup" });
   });
 
+  it("keep the arguments seen on the data channel over the kernel's copy", () => {
+    const state = buildTranscript([
+      ...call,
+      tool({ call_id: "call_1", state: "running", tool: "lookup", arguments: "{}" }),
+    ]);
+    expect(toolEntry(state, "fc1").arguments).toBe('{"city":"Oslo"}');
+  });
+
   it("a late 'running' does not undo 'done'", () => {
     const state = buildTranscript([
       ...call,
