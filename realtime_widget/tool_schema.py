@@ -146,15 +146,11 @@ class _Arguments(BaseModel):
 
 def signature_of(fn: Callable[..., Any], name: str) -> ToolSignature:
     """The arguments model for ``fn``; raises ``TypeError`` for parameters the model cannot supply."""
-    try:
-        signature = inspect.signature(fn, eval_str=True)
-    except (NameError, SyntaxError) as exc:
-        raise TypeError(f"cannot read the type hints of {name!r}: {exc}") from exc
     bound_by_partial = set(fn.keywords) if isinstance(fn, functools.partial) else set()
     docstring = parse_docstring(inspect.getdoc(_unwrap_partial(fn)))
     fields: dict[str, Any] = {}
     positional_only: list[str] = []
-    for param in signature.parameters.values():
+    for param in _resolved_parameters(fn, name):
         if param.name in bound_by_partial:
             continue
         if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
@@ -176,6 +172,28 @@ def signature_of(fn: Callable[..., Any], name: str) -> ToolSignature:
             "closure or bind it with functools.partial, and let the model pass only names, numbers and text."
         ) from exc
     return ToolSignature(model, tuple(positional_only), docstring)
+
+
+def _resolved_parameters(fn: Callable[..., Any], name: str) -> list[inspect.Parameter]:
+    """The parameters with string annotations (``from __future__ import annotations``) evaluated."""
+    try:
+        return list(inspect.signature(fn, eval_str=True).parameters.values())
+    except (NameError, SyntaxError, TypeError):
+        pass  # perhaps only the return annotation cannot be resolved, which does not matter: go one by one
+    namespace = getattr(inspect.unwrap(_unwrap_partial(fn)), "__globals__", {})
+    parameters: list[inspect.Parameter] = []
+    for param in inspect.signature(fn).parameters.values():
+        if isinstance(param.annotation, str):
+            try:
+                param = param.replace(annotation=eval(param.annotation, namespace))  # noqa: PLW2901
+            except Exception as exc:
+                raise TypeError(
+                    f"cannot resolve the type {param.annotation!r} of parameter {param.name!r} of tool {name!r} "
+                    f"({exc}); with `from __future__ import annotations`, define the types a tool uses at the "
+                    "top level of the module or notebook"
+                ) from exc
+        parameters.append(param)
+    return parameters
 
 
 def _unwrap_partial(fn: Callable[..., Any]) -> Callable[..., Any]:

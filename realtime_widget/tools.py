@@ -206,8 +206,8 @@ class ToolOutcome:
         output: The text sent back to the model: the formatted result, or ``{"error": "..."}``.
         result: The Python object the function returned (not shown in the repr; may be large).
         error: A short, model-readable reason for a failure, else ``None``.
-        error_kind: ``"unknown_tool"``, ``"invalid_json"``, ``"invalid_arguments"``, ``"raised"`` or
-            ``"timeout"``; ``None`` on success.
+        error_kind: ``"unknown_tool"``, ``"invalid_json"``, ``"invalid_arguments"``, ``"raised"``, ``"timeout"``
+            or ``"unreadable_result"``; ``None`` on success.
         traceback: The full traceback of a failure, for the record.
         started: When the call started (timezone-aware, UTC).
         duration_ms: How long it took, in milliseconds.
@@ -349,8 +349,10 @@ class ToolRegistry:
             arguments = _parse_arguments(arguments_json)
             limit = timeout_s or chosen.timeout_s or self.default_timeout_s
             result = await _call(chosen, _validate(chosen, arguments), limit)
-            output = format_result(result, self.max_output_chars)
-        except _ToolCallError as failure:
+            output = _readable(chosen, result, self.max_output_chars)
+        except Exception as exc:
+            # Anything unforeseen (a custom pydantic validator raising TypeError, say) is still an answer.
+            failure = exc if isinstance(exc, _ToolCallError) else _ToolCallError("raised", _raised(name, exc), exc)
             cause = failure.cause
             trace = "".join(traceback.format_exception(cause)) if cause is not None else None
             return ToolOutcome(
@@ -425,8 +427,20 @@ async def _call(chosen: Tool, validated: BaseModel, limit: float) -> Any:
         message = f"{chosen.name} did not finish within {limit:g} s{background}."
         raise _ToolCallError("timeout", message, exc) from exc
     except Exception as exc:
-        detail = str(exc).strip() or "no message"
-        raise _ToolCallError("raised", f"{chosen.name} raised {type(exc).__name__}: {detail:.500}", exc) from exc
+        raise _ToolCallError("raised", _raised(chosen.name, exc), exc) from exc
+
+
+def _raised(name: str, exc: BaseException) -> str:
+    detail = str(exc).strip() or "no message"
+    return f"{name} raised {type(exc).__name__}: {detail:.500}"
+
+
+def _readable(chosen: Tool, result: Any, max_chars: int) -> str:
+    try:
+        return format_result(result, max_chars)
+    except Exception as exc:  # a broken __repr__ or an exotic column type
+        message = f"{chosen.name} returned a {type(result).__name__} that could not be turned into text ({exc})."
+        raise _ToolCallError("unreadable_result", message, exc) from exc
 
 
 async def _in_own_thread(name: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:

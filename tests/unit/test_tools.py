@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from openai.types.realtime import RealtimeFunctionTool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from realtime_widget.config import SessionConfig
 from realtime_widget.tool_output import format_result
@@ -555,3 +555,65 @@ def test_dataframes_never_exceed_the_budget(rows: int, cols: int, budget: int) -
 def test_any_docstring_parses(doc: str) -> None:
     parsed = parse_docstring(doc)
     assert "\n" not in parsed.summary
+
+
+class Broken:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+class Picky(BaseModel):
+    value: int
+
+    @field_validator("value")
+    @classmethod
+    def no_sevens(cls, value: int) -> int:
+        if value == 7:
+            raise TypeError("sevens are unlucky")  # pydantic lets a TypeError through unwrapped
+        return value
+
+
+async def test_a_result_that_cannot_be_shown_is_an_error() -> None:
+    def broken() -> Broken:
+        """Returns something unprintable."""
+        return Broken()
+
+    outcome = await ToolRegistry([broken]).run("c", "broken", "{}")
+    assert outcome.error_kind == "unreadable_result"
+    assert "could not be turned into text" in error_of(outcome)
+
+
+async def test_a_model_validator_raising_type_error_is_still_an_outcome() -> None:
+    def pick(choice: Picky) -> int:
+        """Pick."""
+        return choice.value
+
+    outcome = await ToolRegistry([pick]).run("c", "pick", '{"choice": {"value": 7}}')
+    assert outcome.error_kind == "raised"
+    assert "sevens are unlucky" in error_of(outcome)
+
+
+def test_an_unresolvable_return_type_does_not_matter_but_a_parameter_type_does() -> None:
+    def make() -> Tool:
+        class Hidden:
+            pass
+
+        def fine(n: int) -> Hidden:
+            """Returns a local type."""
+            return Hidden()
+
+        return Tool.from_function(fine)
+
+    assert set(make().parameters["properties"]) == {"n"}
+
+    def make_bad() -> Tool:
+        class Hidden(BaseModel):
+            x: int
+
+        def bad(h: Hidden) -> None:
+            """Takes a local type."""
+
+        return Tool.from_function(bad)
+
+    with pytest.raises(TypeError, match="parameter 'h' of tool 'bad'"):
+        make_bad()
