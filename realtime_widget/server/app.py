@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from typing import Any
 
 from aiohttp import web
@@ -17,7 +16,6 @@ from realtime_widget.server.deps import EngineDeps, load_deps
 from realtime_widget.server.engine import DEFAULT_MAX_SESSION_S
 from realtime_widget.server.events import EventChecker
 from realtime_widget.server.ids import new_id
-from realtime_widget.server.model import Reply
 from realtime_widget.server.webrtc import WebRtcCall
 from realtime_widget.server.websocket import WebSocketCall, realtime_websocket
 
@@ -53,7 +51,6 @@ class RealtimeServer:
         self.deps = deps or load_deps()
         self.max_session_s = max_session_s
         self.record_timing = record_timing
-        self.shared_script: deque[Reply] = deque()
         self.calls: dict[str, Call] = {}
         self.app = create_app(self)
         self._runner: web.AppRunner | None = None
@@ -87,7 +84,6 @@ class RealtimeServer:
             session,
             checker=self.checker,
             deps=self.deps,
-            shared_script=self.shared_script,
             on_closed=self._forget_call,
             max_session_s=self.max_session_s,
             record_timing=self.record_timing,

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from realtime_widget.server.engine import reply_from_turn
 from realtime_widget.server.http_errors import error_response, invalid_api_key
 
 if TYPE_CHECKING:
@@ -74,19 +73,17 @@ async def script(request: web.Request) -> web.Response:
     turns = body.get("turns")
     if not isinstance(turns, list):
         return error_response(400, "'turns' must be a list.", code="invalid_type", param="turns")
-    try:
-        replies = [reply_from_turn(turn) for turn in turns]
-    except (ValueError, AttributeError, TypeError) as exc:
-        return error_response(400, str(exc), code="invalid_value", param="turns")
     call_id = body.get("call_id")
-    if call_id is None:
-        _server(request).shared_script.extend(replies)
-    else:
-        call = _server(request).calls.get(call_id)
-        if call is None:
-            return error_response(404, f"No call with id '{call_id}'.", code="call_id_not_found", param="call_id")
-        call.engine.script.extend(replies)
-    return web.json_response({"queued": len(replies)})
+    server = _server(request)
+    if call_id is not None and call_id not in server.calls:
+        return error_response(404, f"No call with id '{call_id}'.", code="call_id_not_found", param="call_id")
+    if not all(isinstance(turn, dict) for turn in turns):
+        return error_response(400, "Each turn must be an object.", code="invalid_type", param="turns")
+    try:
+        queued = server.deps.script.push(*turns, call_id=call_id)
+    except ValueError as exc:
+        return error_response(400, str(exc), code="invalid_value", param="turns")
+    return web.json_response({"queued": queued})
 
 
 async def drop_call(request: web.Request) -> web.Response:

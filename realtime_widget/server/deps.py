@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from realtime_widget.server.fallbacks import PlainResponder, SilentRecognizer, ToneSynthesizer
 from realtime_widget.server.model import Responder, SpeechRecognizer, SpeechSynthesizer, VadFactory
+from realtime_widget.server.script import Script
 from realtime_widget.server.vad import energy_vad_factory
 
 log = logging.getLogger(__name__)
@@ -16,13 +17,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EngineDeps:
-    """The voice model seen by the engine: VAD per session, recognition, speech and the responder (shared by all
-    calls; each must therefore keep no per-call state outside what the engine passes in)."""
+    """The voice model seen by the engine: VAD per session, recognition, speech, the responder and the script
+    (all shared by every call; the responder keeps no per-call state outside what the engine passes in). Each
+    engine answers from ``script`` first (its call's queue, then the shared one), then from ``responder``."""
 
     vad_factory: VadFactory
     recognizer: SpeechRecognizer
     synthesizer: SpeechSynthesizer
     responder: Responder
+    script: Script = field(default_factory=Script)
 
 
 def fallback_deps() -> EngineDeps:
@@ -39,4 +42,6 @@ def load_deps() -> EngineDeps:
         log.info("offline voice model unavailable (%s); using a tone and the plain responder", exc)
         return fallback_deps()
     model = voice.load_voice_model()
-    return EngineDeps(model.vad_factory, model.recognizer, model.synthesizer, model.responder)
+    # The model's own responder already follows its script for one shared queue; the engine wraps the plain
+    # responder per call instead, so per-call queues work too.
+    return EngineDeps(model.vad_factory, model.recognizer, model.synthesizer, model.responder.fallback, model.script)

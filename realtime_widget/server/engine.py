@@ -11,7 +11,6 @@ import base64
 import binascii
 import json
 import logging
-from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
@@ -26,6 +25,7 @@ from realtime_widget.server.ids import new_id
 from realtime_widget.server.input_buffer import InputAudioBuffer
 from realtime_widget.server.model import Pcm16, Reply, ResponseContext, Speech, VoiceActivityDetector
 from realtime_widget.server.responses import AudioPlayer, CancelReason, ResponseProducer, ResponseRun
+from realtime_widget.server.script import ScriptedResponder
 from realtime_widget.server.session_config import SessionConfigError, apply_update
 from realtime_widget.server.usage import INPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens
 from realtime_widget.server.vad import semantic_vad_silence_ms
@@ -78,24 +78,12 @@ def _message_text(item: dict[str, Any]) -> str:
     return " ".join(texts)
 
 
-def reply_from_turn(turn: dict[str, Any]) -> Reply:
-    """A scripted turn (``{"say": text}`` or ``{"call_tool": {"name", "arguments"}}``) as a ``Reply``."""
-    from realtime_widget.server.model import FunctionCall  # noqa: PLC0415  # keep the import list short
-
-    if isinstance(turn.get("say"), str):
-        return Reply(text=turn["say"])
-    call = turn.get("call_tool")
-    if isinstance(call, dict) and isinstance(call.get("name"), str) and isinstance(call.get("arguments", {}), dict):
-        return Reply(function_call=FunctionCall(call["name"], dict(call.get("arguments", {}))))
-    raise ValueError(f"A scripted turn is {{'say': text}} or {{'call_tool': {{'name', 'arguments'}}}}, not {turn!r}")
-
-
 class SessionEngine:
     """One Realtime session. Construct, call ``open()`` when the event path is up, then ``receive()`` each
     client event and ``feed_audio()`` each chunk of input audio; ``close()`` ends it.
 
     ``player`` is the WebRTC outgoing audio (``None`` over WebSocket, where audio goes out as events).
-    ``script`` (per call) and ``shared_script`` (server-wide) hold scripted replies used before the responder.
+    Replies come from ``deps.script`` (this ``call_id``'s queue, then the shared one), then ``deps.responder``.
     ``on_expired`` is called when the session reaches ``max_session_s``.
     """
 
@@ -108,7 +96,7 @@ class SessionEngine:
         checker: EventChecker | None = None,
         deps: EngineDeps | None = None,
         player: AudioPlayer | None = None,
-        shared_script: deque[Reply] | None = None,
+        call_id: str | None = None,
         max_session_s: float = DEFAULT_MAX_SESSION_S,
         on_expired: Callable[[], None] | None = None,
     ) -> None:
@@ -117,8 +105,8 @@ class SessionEngine:
         self.deps = deps or fallback_deps()
         self.player = player
         self.conversation = Conversation()
-        self.script: deque[Reply] = deque()
-        self._shared_script = shared_script if shared_script is not None else deque()
+        self.call_id = call_id
+        self._responder = ScriptedResponder(self.deps.script, self.deps.responder, call_id=call_id)
         self._send = send
         #: Extra receivers of every server event (a sideband WebSocket on a WebRTC call).
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -668,10 +656,6 @@ class SessionEngine:
         return items
 
     def _next_reply(self, params: dict[str, Any], context_items: list[dict[str, Any]]) -> Reply:
-        if self.script:
-            return self.script.popleft()
-        if self._shared_script:
-            return self._shared_script.popleft()
         user_texts = [_message_text(i) for i in context_items if i.get("type") == "message" and i.get("role") == "user"]
         pending = [i for i in context_items if i.get("type") == "function_call_output" and i in self._pending_outputs]
         context = ResponseContext(
@@ -683,7 +667,7 @@ class SessionEngine:
             pending_function_outputs=pending,
             is_first_response=self._responses == 0,
         )
-        return self.deps.responder.respond(context)
+        return self._responder.respond(context)
 
     def _input_tokens(self, context_items: list[dict[str, Any]], instructions: str) -> tuple[int, int]:
         text = text_tokens(instructions)

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,7 @@ from realtime_widget.server.deps import EngineDeps
 from realtime_widget.server.engine import DEFAULT_MAX_SESSION_S, SessionEngine
 from realtime_widget.server.events import EventChecker
 from realtime_widget.server.loopback import restrict_ice_to_loopback
-from realtime_widget.server.model import SAMPLE_RATE, Reply
+from realtime_widget.server.model import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +41,6 @@ class WebRtcCall:
         *,
         checker: EventChecker,
         deps: EngineDeps,
-        shared_script: deque[Reply],
         on_closed: Callable[[WebRtcCall], None],
         max_session_s: float = DEFAULT_MAX_SESSION_S,
         record_timing: bool = False,
@@ -58,7 +56,7 @@ class WebRtcCall:
             checker=checker,
             deps=deps,
             player=self.track,
-            shared_script=shared_script,
+            call_id=call_id,
             max_session_s=max_session_s,
             on_expired=lambda: self._spawn(self.close()),
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import deque
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -16,7 +15,6 @@ from realtime_widget.server.events import EventChecker
 from realtime_widget.server.http_api import SERVER_KEY
 from realtime_widget.server.http_errors import error_response, invalid_api_key
 from realtime_widget.server.ids import new_id
-from realtime_widget.server.model import Reply
 from realtime_widget.server.session_config import DEFAULT_MODEL, default_session
 
 log = logging.getLogger(__name__)
@@ -36,7 +34,6 @@ class WebSocketCall:
         *,
         checker: EventChecker,
         deps: EngineDeps,
-        shared_script: deque[Reply],
         max_session_s: float = DEFAULT_MAX_SESSION_S,
     ) -> None:
         self.call_id = call_id
@@ -48,7 +45,7 @@ class WebSocketCall:
             transport="websocket",
             checker=checker,
             deps=deps,
-            shared_script=shared_script,
+            call_id=call_id,
             max_session_s=max_session_s,
             on_expired=lambda: self._outbox.put_nowait(None),
         )
@@ -128,7 +125,6 @@ async def realtime_websocket(request: web.Request) -> web.StreamResponse:
         session,
         checker=server.checker,
         deps=server.deps,
-        shared_script=server.shared_script,
         max_session_s=server.max_session_s,
     )
     server.calls[call.call_id] = call

@@ -23,6 +23,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
 from realtime_widget.server.app import RealtimeServer
+from realtime_widget.server.deps import fallback_deps
 
 API_KEY = "sk-test-local"
 MIC_RATE = 48_000
@@ -157,15 +158,30 @@ class RtcClient:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[RealtimeServer]:
-    """An in-process strict server on a free loopback port; fails the test if any event it sent was invalid."""
-    srv = RealtimeServer(API_KEY, strict=True)
-    await srv.start()
-    try:
-        yield srv
-    finally:
+async def make_server() -> AsyncIterator[Callable[..., Awaitable[RealtimeServer]]]:
+    """A factory of started in-process strict servers: ``await make_server(deps=load_deps())`` for the offline
+    voice model; the default is the fast fallback model (tone, no recognition, the plain responder). Each is
+    stopped after the test, which then fails if any event a server sent did not validate."""
+    servers: list[RealtimeServer] = []
+
+    async def make(**kwargs: Any) -> RealtimeServer:
+        kwargs.setdefault("deps", fallback_deps())
+        srv = RealtimeServer(API_KEY, strict=True, **kwargs)
+        servers.append(srv)
+        await srv.start()
+        return srv
+
+    yield make
+    for srv in servers:
         await srv.stop()
-    assert srv.checker.violations == [], srv.checker.violations
+    for srv in servers:
+        assert srv.checker.violations == [], srv.checker.violations
+
+
+@pytest.fixture
+async def server(make_server: Callable[..., Awaitable[RealtimeServer]]) -> RealtimeServer:
+    """An in-process strict server with the fallback voice model on a free loopback port."""
+    return await make_server()
 
 
 @pytest.fixture
@@ -192,7 +208,6 @@ class EngineHarness:
     """An engine with no transport: events it sends land in ``events``; every one is validated (strict)."""
 
     def __init__(self, transport: str = "websocket", **kwargs: Any) -> None:
-        from realtime_widget.server.deps import fallback_deps
         from realtime_widget.server.engine import SessionEngine
         from realtime_widget.server.events import EventChecker
         from realtime_widget.server.session_config import default_session

@@ -324,8 +324,6 @@ async def test_response_cancel(harness: Make) -> None:
 
 
 async def test_function_call_round_trip(harness: Make) -> None:
-    from realtime_widget.server.engine import reply_from_turn
-
     h = harness()
     tool = {
         "type": "function",
@@ -336,7 +334,7 @@ async def test_function_call_round_trip(harness: Make) -> None:
     await h.send(
         {"type": "session.update", "session": {"type": "realtime", "tools": [tool], "output_modalities": ["text"]}}
     )
-    h.engine.script.append(reply_from_turn({"call_tool": {"name": "get_weather", "arguments": {"city": "Oslo"}}}))
+    h.engine.deps.script.push({"call_tool": {"name": "get_weather", "arguments": {"city": "Oslo"}}})
     out = await h.send({"type": "response.create"})
     kinds = h.types(out)
     assert "response.function_call_arguments.delta" in kinds

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 
 from realtime_widget.server.app import RealtimeServer
-from realtime_widget.server.engine import reply_from_turn
 
 from .conftest import RtcClient
 
@@ -67,7 +66,7 @@ def speech_like(ms: int) -> np.ndarray:  # type: ignore[type-arg]
 async def test_user_speech_interrupts_the_reply(server: RealtimeServer, rtc_client: Connect) -> None:
     client = await rtc_client()
     assert client.call_id is not None
-    server.calls[client.call_id].engine.script.append(reply_from_turn({"say": "word " * 60}))
+    server.deps.script.push({"say": "word " * 60}, call_id=client.call_id)
     client.send({"type": "response.create"})
     await client.wait_for("output_audio_buffer.started")
     await asyncio.sleep(0.5)
@@ -89,7 +88,7 @@ async def test_user_speech_interrupts_the_reply(server: RealtimeServer, rtc_clie
 async def test_output_audio_buffer_clear_stops_playback(server: RealtimeServer, rtc_client: Connect) -> None:
     client = await rtc_client()
     assert client.call_id is not None
-    server.calls[client.call_id].engine.script.append(reply_from_turn({"say": "word " * 40}))
+    server.deps.script.push({"say": "word " * 40}, call_id=client.call_id)
     client.send({"type": "response.create"})
     await client.wait_for("output_audio_buffer.started")
     client.send({"type": "response.cancel"})
