@@ -69,8 +69,8 @@ def _user_text(item: Mapping[str, Any]) -> str | None:
 def utterance(item: Mapping[str, Any]) -> dict[str, Any] | None:
     """The finished utterance a single wire item announces, or ``None``: ``{"role", "text", "item_id",
     "response_id"}`` from a server ``...input_audio_transcription.completed``, ``response.output_audio_transcript.done``
-    or ``response.output_text.done`` event. Cheap, for updating a live transcript from each new batch (typed user
-    messages appear in :attr:`SessionRecord.transcript` only)."""
+    or ``response.output_text.done`` event, or a typed user message (``conversation.item.added``/``.created``).
+    Cheap, for updating a live transcript from each new batch; the same rows as :attr:`SessionRecord.transcript`."""
     event = item.get("event")
     if item.get("k") != "event" or item.get("dir") != "server" or not isinstance(event, dict):
         return None
@@ -81,6 +81,11 @@ def utterance(item: Mapping[str, Any]) -> dict[str, Any] | None:
         role, text = "assistant", event.get("transcript")
     elif kind == "response.output_text.done":
         role, text = "assistant", event.get("text")
+    elif kind in ("conversation.item.added", "conversation.item.created") and isinstance(event.get("item"), dict):
+        text = _user_text(event["item"])
+        if text is None:
+            return None
+        return {"role": "user", "text": text, "item_id": event["item"].get("id"), "response_id": None}
     else:
         return None
     return {"role": role, "text": text, "item_id": event.get("item_id"), "response_id": event.get("response_id")}

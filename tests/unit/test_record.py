@@ -172,6 +172,8 @@ def test_utterance_reads_a_finished_utterance_from_one_item() -> None:
     assert utterance(done) == {"role": "assistant", "text": "Sure.", "item_id": "a1", "response_id": "r1"}
     assert utterance(ev(0, {"type": "response.created", "response": {"id": "r1"}})) is None
     assert utterance({"k": "stats", "t": 0}) is None
+    typed = {"id": "u1", "type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hi"}]}
+    assert utterance(ev(0, {"type": "conversation.item.added", "item": typed}))["text"] == "Hi"  # type: ignore[index]
 
 
 def test_usage_cost_uses_cached_rates_and_editable_prices() -> None:
