@@ -12,15 +12,19 @@ export function createStats(ctx: ViewContext): HTMLElement {
   let latency: number | null = null;
 
   const cells = formatStats(current, previous, latency).map((cell) => {
-    const value = h("dd", { class: "rtw-stat-value" });
+    // Plain elements, not dl/dt/dd: notebook hosts restyle definition lists in outputs.
+    const value = h("span", { class: "rtw-stat-value" });
     const el = h("div", { class: "rtw-stat", attrs: { "data-stat": cell.key } }, [
-      h("dt", { class: "rtw-stat-label", text: cell.label }),
+      h("span", { class: "rtw-stat-label", text: cell.label }),
       value,
     ]);
     return { key: cell.key, el, value };
   });
-  const strip = h("dl", { class: "rtw-stats", attrs: { "data-testid": "stats", "aria-label": "Connection statistics" } },
-    cells.map((c) => c.el));
+  const strip = h(
+    "div",
+    { class: "rtw-stats", attrs: { "data-testid": "stats", role: "group", "aria-label": "Connection statistics" } },
+    cells.map((c) => c.el),
+  );
 
   function render(): void {
     const formatted = formatStats(current, previous, latency);
