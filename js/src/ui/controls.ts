@@ -88,6 +88,7 @@ export function createControls(ctx: ViewContext): HTMLElement {
     mute.firstElementChild?.replaceWith(icon(muted ? "micOff" : "mic"));
     setAttrs(mute, { "aria-pressed": String(muted), title: muted ? "Microphone is muted" : "Mute the microphone" });
     mute.classList.toggle("rtw-on", muted);
+    micMeter.el.dataset["muted"] = String(muted);
   }
   scope.listen(mute, "click", () => {
     controller.setMuted(!controller.muted);
@@ -103,6 +104,8 @@ export function createControls(ctx: ViewContext): HTMLElement {
     holding = down;
     ptt.classList.toggle("rtw-talking", down);
     setAttrs(ptt, { "aria-pressed": String(down) });
+    const text = ptt.querySelector(".rtw-btn-text");
+    if (text) setText(text, down ? "Release to send" : "Hold to talk");
     controller.pushToTalk(down);
   }
   scope.listen(ptt, "pointerdown", (e) => {

@@ -30,11 +30,22 @@ export function createHeader(ctx: ViewContext): HTMLElement {
     },
   }, [icon("screen"), h("span", { class: "rtw-btn-text", text: "Present" })]);
 
+  // Which reconnect attempt is under way, from the controller's timeline, so a flaky network is visible.
+  let reconnect = 0;
   function renderStatus(status: Status): void {
+    if (status !== "reconnecting") reconnect = 0;
     badge.dataset["status"] = status;
-    setText(label, statusLabel(status));
+    setText(label, status === "reconnecting" && reconnect > 0 ? `Reconnecting… (attempt ${reconnect})` : statusLabel(status));
     tick();
   }
+  scope.add(
+    controller.on("timeline", (item) => {
+      const n = item.detail["reconnect"];
+      if (item.what !== "reconnect_scheduled" || typeof n !== "number") return;
+      reconnect = n;
+      renderStatus(controller.status);
+    }),
+  );
 
   function tick(): void {
     const since = controller.connectedSince;

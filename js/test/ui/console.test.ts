@@ -58,6 +58,14 @@ describe("connection controls", () => {
     expect(q("connected-time").hidden).toBe(true);
   });
 
+  it("shows which reconnect attempt is under way", () => {
+    controller.setStatus("reconnecting");
+    controller.emit("timeline", { k: "timeline", t: 0, what: "reconnect_scheduled", attempt: 3, detail: { reconnect: 2, delay_ms: 1000 } });
+    expect(q("status").textContent).toContain("Reconnecting… (attempt 2)");
+    controller.setStatus("connected");
+    expect(q("status").textContent).toContain("Connected");
+  });
+
   it("mute toggles the controller and shows the pressed state", () => {
     q("mute").click();
     expect(controller.callsOf("setMuted")).toEqual([[true]]);
@@ -118,7 +126,10 @@ describe("push-to-talk", () => {
     controller.setStatus("connected");
     const ptt = q("ptt");
     ptt.dispatchEvent(new PointerEvent("pointerdown", { button: 0, pointerId: 1, bubbles: true }));
+    expect(ptt.getAttribute("aria-pressed")).toBe("true");
+    expect(ptt.textContent).toContain("Release to send");
     ptt.dispatchEvent(new PointerEvent("pointerup", { button: 0, pointerId: 1, bubbles: true }));
+    expect(ptt.getAttribute("aria-pressed")).toBe("false");
     expect(controller.callsOf("pushToTalk")).toEqual([[true], [false]]);
 
     const root = q("console");
