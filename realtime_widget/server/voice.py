@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from dataclasses import dataclass, field
 
+from realtime_widget.server.asr import PocketsphinxRecognizer, RecognizerUnavailableError
+from realtime_widget.server.asr_worker import WorkerRecognizer
 from realtime_widget.server.model import Pcm16, SpeechRecognizer, SpeechSynthesizer, VadFactory
 from realtime_widget.server.responder import RuleResponder
 from realtime_widget.server.script import Script, ScriptedResponder
@@ -48,15 +51,23 @@ class VoiceModel:
         )
         return f"voice model: energy VAD, {recognition}, {speech}, rule responder with script"
 
+    def close(self) -> None:
+        """Stop the recognition worker process, if there is one."""
+        if isinstance(self.recognizer, WorkerRecognizer):
+            self.recognizer.close()
 
-def _recognizer(fallbacks: dict[str, str]) -> SpeechRecognizer:
-    try:
-        from realtime_widget.server.asr import PocketsphinxRecognizer, RecognizerUnavailableError  # noqa: PLC0415
-    except ImportError as exc:  # pragma: no cover - asr imports nothing optional at module level
-        fallbacks["recognizer"] = str(exc)
+
+def pocketsphinx_installed() -> bool:
+    """Whether PocketSphinx can be imported (checked without importing it in this process)."""
+    return importlib.util.find_spec("pocketsphinx") is not None
+
+
+def _recognizer(fallbacks: dict[str, str], *, in_process: bool) -> SpeechRecognizer:
+    if not pocketsphinx_installed():
+        fallbacks["recognizer"] = "pocketsphinx is not installed (pip install 'realtime-widget[speech]')"
         return DeafRecognizer()
     try:
-        return PocketsphinxRecognizer()
+        return PocketsphinxRecognizer() if in_process else WorkerRecognizer()
     except RecognizerUnavailableError as exc:
         fallbacks["recognizer"] = str(exc)
         return DeafRecognizer()
@@ -70,12 +81,14 @@ def _synthesizer(fallbacks: dict[str, str]) -> SpeechSynthesizer:
         return ToneSynthesizer()
 
 
-def load_voice_model(*, speech: bool | None = None) -> VoiceModel:
+def load_voice_model(*, speech: bool | None = None, recognition_in_process: bool = False) -> VoiceModel:
     """Load the offline voice model.
 
     ``speech=None`` uses PocketSphinx and eSpeak NG when importable and falls back part by part otherwise;
     ``True`` raises if either is missing; ``False`` skips them (tone, no recognition: fast and dependency-free).
-    Recognition loads a model (about half a second); call this once per server and share the result.
+    Recognition runs in a child process (``asr_worker``) unless ``recognition_in_process``: PocketSphinx holds
+    the GIL while decoding, which would stall the server's event loop. Loading takes about a second; call this
+    once per server, share the result, and ``close()`` it when the server stops.
     """
     fallbacks: dict[str, str] = {}
     if speech is False:
@@ -83,7 +96,7 @@ def load_voice_model(*, speech: bool | None = None) -> VoiceModel:
         recognizer: SpeechRecognizer = DeafRecognizer()
         synthesizer: SpeechSynthesizer = ToneSynthesizer()
     else:
-        recognizer = _recognizer(fallbacks)
+        recognizer = _recognizer(fallbacks, in_process=recognition_in_process)
         synthesizer = _synthesizer(fallbacks)
         if speech and fallbacks:
             raise RuntimeError("offline speech requested but unavailable: " + "; ".join(fallbacks.values()))

@@ -6,12 +6,15 @@ an exact transcript; ``benchmarks/voice_turn_latency.py`` prints what it actuall
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
-from realtime_widget.server.asr import PocketsphinxRecognizer
+from realtime_widget.server.asr import PocketsphinxRecognizer, RecognizerUnavailableError
+from realtime_widget.server.asr_worker import WorkerRecognizer
 from realtime_widget.server.model import SAMPLE_RATE, Pcm16
 from realtime_widget.server.tts import EspeakSynthesizer
 
@@ -89,3 +92,39 @@ def test_streams_are_independent_and_reuse_decoders(
     cancelled.cancel()
     assert cancelled.finish() == ""
     assert heard_words(recognizer.transcribe(question)) & {"time"}
+
+
+# ---- recognition in a child process ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def worker() -> Iterator[WorkerRecognizer]:
+    pytest.importorskip("pocketsphinx", reason="PocketSphinx comes with the speech extra")
+    recognizer = WorkerRecognizer()
+    yield recognizer
+    recognizer.close()
+
+
+def test_worker_transcribes_and_streams_like_in_process(worker: WorkerRecognizer, speak: EspeakSynthesizer) -> None:
+    question = padded(speak.synthesize("What time is it?", USER_VOICE, USER_SPEED).samples)
+    assert heard_words(worker.transcribe(question)) & {"time"}
+    assert worker.transcribe(np.zeros(SAMPLE_RATE, dtype=np.int16)) == ""
+    stream = worker.start_stream()
+    for start in range(0, question.size, 480):
+        stream.feed(question[start : start + 480])
+    assert heard_words(stream.finish()) & {"time"}
+    idle = worker.start_stream()
+    assert idle.finish() == ""  # nothing fed: no round trip
+    dropped = worker.start_stream()
+    dropped.feed(question)
+    dropped.cancel()
+    assert worker.transcribe(np.zeros(SAMPLE_RATE, dtype=np.int16)) == ""  # still answering after a cancel
+
+
+def test_a_closed_worker_fails_clearly() -> None:
+    pytest.importorskip("pocketsphinx", reason="PocketSphinx comes with the speech extra")
+    recognizer = WorkerRecognizer()
+    pid = recognizer.pid
+    recognizer.close()
+    with pytest.raises(RecognizerUnavailableError, match="stopped"):
+        recognizer.transcribe(np.ones(SAMPLE_RATE, dtype=np.int16))
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from realtime_widget.server.asr_worker import WorkerRecognizer
 from realtime_widget.server.model import ResponseContext, StreamingSpeechRecognizer, StreamingSpeechSynthesizer
 from realtime_widget.server.tts import ToneSynthesizer
 from realtime_widget.server.vad import EnergyVad
@@ -23,16 +24,18 @@ def test_without_speech_the_model_uses_a_tone_and_hears_nothing() -> None:
     assert isinstance(model.vad_factory(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=500), EnergyVad)
 
 
-def test_with_speech_everything_is_real() -> None:
+def test_with_speech_everything_is_real(request: pytest.FixtureRequest) -> None:
     pytest.importorskip("pocketsphinx")
     pytest.importorskip("espeakng_loader")
     model = load_voice_model(speech=True)
+    request.addfinalizer(model.close)
     assert model.fallbacks == {}
     assert model.describe() == (
         "voice model: energy VAD, PocketSphinx recognition, eSpeak NG speech, rule responder with script"
     )
     assert isinstance(model.recognizer, StreamingSpeechRecognizer)
     assert isinstance(model.synthesizer, StreamingSpeechSynthesizer)
+    assert isinstance(model.recognizer, WorkerRecognizer)  # decoding holds the GIL: it runs in a child process
 
 
 def test_the_responder_follows_the_models_script_first() -> None:
@@ -54,6 +57,7 @@ def test_missing_engines_fall_back_part_by_part(monkeypatch: pytest.MonkeyPatch)
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(builtins, "__import__", no_speech)
+    monkeypatch.setattr("realtime_widget.server.voice.pocketsphinx_installed", lambda: False)
     monkeypatch.setattr("realtime_widget.server.tts._ENGINE", None)
     model = load_voice_model()
     assert set(model.fallbacks) == {"recognizer", "synthesizer"}
