@@ -35,11 +35,12 @@ function createErrorPanel(ctx: ViewContext): HTMLElement {
   let fromController: WidgetError | null = controller.error;
   let fromTrait: WidgetError | null = readErrorTrait(model);
   let latest: "controller" | "trait" = "controller";
-  let dismissed: string | null = null;
+  // Dismiss hides the current error until the next one arrives (even if it is the same failure again).
+  let dismissed = false;
 
   function render(): void {
     const primary = latest === "controller" ? fromController ?? fromTrait : fromTrait ?? fromController;
-    const show = primary !== null && errorKey(primary) !== dismissed;
+    const show = primary !== null && !dismissed;
     setAttrs(panel, { hidden: !show });
     if (!primary || !show) return;
     setText(message, primary.message);
@@ -53,24 +54,29 @@ function createErrorPanel(ctx: ViewContext): HTMLElement {
     controller.on("error", (error) => {
       fromController = error;
       latest = "controller";
+      if (error) dismissed = false;
       render();
     }),
   );
   scope.add(
     watch(model, "error", () => {
-      fromTrait = readErrorTrait(model);
-      latest = "trait";
+      const next = readErrorTrait(model);
+      // The controller mirrors its own errors into the trait: only a different error counts as new.
+      const known = [fromTrait, fromController].some((e) => e !== null && next !== null && errorKey(e) === errorKey(next));
+      if (next && !known) {
+        dismissed = false;
+        latest = "trait";
+      }
+      fromTrait = next;
       render();
     }),
   );
   scope.add(controller.on("status", render));
   scope.listen(dismiss, "click", () => {
-    const shown = latest === "controller" ? fromController ?? fromTrait : fromTrait ?? fromController;
-    dismissed = shown ? errorKey(shown) : null;
+    dismissed = true;
     render();
   });
   scope.listen(retry, "click", () => {
-    dismissed = null;
     void controller.connect().catch(() => undefined);
   });
   render();

@@ -207,6 +207,16 @@ describe("errors", () => {
     expect(q("error").hidden).toBe(true);
   });
 
+  it("a dismissed error shows again when the failure happens again", () => {
+    const error = { code: "network" as const, message: "The server could not be reached.", hint: "Is it running?" };
+    controller.emit("error", error);
+    q("dismiss").click();
+    expect(q("error").hidden).toBe(true);
+    controller.emit("error", null);
+    controller.emit("error", error);
+    expect(q("error").hidden).toBe(false);
+  });
+
   it("kernel notices render as text", () => {
     controller.emit("notice", { name: "notice", level: "warning", text: hostile });
     expect(q("notice").textContent).toContain(hostile);
