@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from realtime_widget.protocol import CLIENT_EVENT_TYPES, validate_client_event
+from realtime_widget.server import g711
 from realtime_widget.server.conversation import Conversation, ItemNotFoundError, complete_item
 from realtime_widget.server.deps import EngineDeps, fallback_deps
 from realtime_widget.server.events import EventChecker, error_event
@@ -127,6 +128,7 @@ class SessionEngine:
         self._audio_ms: dict[str, int] = {}
         self._spoken: dict[str, list[tuple[str, int]]] = {}
         self._playing: tuple[str, str] | None = None  # (response_id, item_id) of the audio being heard
+        self._started_for: str | None = None  # response whose output_audio_buffer.started was sent
         self._tasks: set[asyncio.Task[None]] = set()
         self._expiry: asyncio.Future[None] | None = None
         self.closed = False
@@ -397,9 +399,8 @@ class SessionEngine:
                 event_id=event_id,
             )
             return
-        if len(raw) % 2:
-            raw = raw[:-1]
-        self.feed_audio(np.frombuffer(raw, dtype="<i2").astype(np.int16))
+        input_format = (self.session["audio"]["input"].get("format") or {}).get("type", "audio/pcm")
+        self.feed_audio(g711.decode(raw, input_format))
 
     async def _on_input_audio_buffer_commit(self, data: dict[str, Any], event_id: str | None) -> None:
         if self._buffer.duration_ms < MIN_COMMIT_MS:
@@ -433,7 +434,10 @@ class SessionEngine:
 
     def playback_started(self) -> None:
         """The WebRTC track began sending response audio."""
-        if self._playing is not None:
+        # The track may run dry and restart within one response when generation lags (a loaded machine);
+        # the client still hears one stretch of audio per response.
+        if self._playing is not None and self._started_for != self._playing[0]:
+            self._started_for = self._playing[0]
             self.emit({"type": "output_audio_buffer.started", "response_id": self._playing[0]})
 
     def playback_drained(self) -> None:

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from realtime_widget.server import g711
 from realtime_widget.server.conversation import Conversation
 from realtime_widget.server.deps import EngineDeps
 from realtime_widget.server.ids import new_id
@@ -19,6 +20,9 @@ from realtime_widget.server.usage import OUTPUT_AUDIO_TOKENS_PER_S, audio_tokens
 PLAYBACK_LEAD_MS = 300
 #: Audio is generated (and, over WebSocket, sent as ``response.output_audio.delta``) in chunks of this length.
 CHUNK_MS = 100
+
+#: Output tokens per character of a spoken reply: its text plus about 65 ms of audio at 20 audio tokens a second.
+AUDIO_TOKENS_PER_CHAR = 0.25 + 0.065 * OUTPUT_AUDIO_TOKENS_PER_S
 
 CancelReason = Literal["turn_detected", "client_cancelled"]
 
@@ -100,6 +104,7 @@ class ResponseProducer:
         self.reply = reply
         self._output_text_tokens = 0
         self._output_audio_tokens = 0
+        self._hit_token_limit = False
 
     def _emit(self, event: dict[str, Any]) -> None:
         self.host.emit(event)
@@ -142,16 +147,33 @@ class ResponseProducer:
         if self.reply.function_call is not None:
             await self._function_call()
         elif self.reply.text is not None:
-            if "audio" in self.run.modalities:
-                await self._audio_message(self.reply.text)
+            audio = "audio" in self.run.modalities
+            text = self._within_token_limit(self.reply.text, AUDIO_TOKENS_PER_CHAR if audio else 0.25)
+            if audio:
+                await self._audio_message(text)
             else:
-                await self._text_message(self.reply.text)
+                await self._text_message(text)
         self._done()
+
+    def _item_status(self) -> str:
+        return "incomplete" if self.run.cancel_reason or self._hit_token_limit else "completed"
+
+    def _within_token_limit(self, text: str, tokens_per_char: float) -> str:
+        """``text`` cut at a word boundary to fit ``max_output_tokens`` (marking the response incomplete)."""
+        limit = self.run.max_output_tokens
+        if not isinstance(limit, int) or len(text) * tokens_per_char <= limit:
+            return text
+        self._hit_token_limit = True
+        cut = text[: max(1, int(limit / tokens_per_char))]
+        return cut.rsplit(" ", 1)[0] if " " in cut else cut
 
     def _done(self) -> None:
         run = self.run
+        details: dict[str, Any] | None
         if run.cancel_reason is not None:
             status, details = "cancelled", {"type": "cancelled", "reason": run.cancel_reason}
+        elif self._hit_token_limit:
+            status, details = "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
         else:
             status, details = "completed", None
         usage_obj = usage(run.input_tokens[0], run.input_tokens[1], self._output_text_tokens, self._output_audio_tokens)
@@ -226,7 +248,7 @@ class ResponseProducer:
         self._emit({"type": "response.output_text.done", **ids, "text": sent})
         self._emit({"type": "response.content_part.done", **ids, "part": {"type": "text", "text": sent}})
         item["content"] = [{"type": "output_text", "text": sent}]
-        self._finish_item(item, output_index, "incomplete" if self.run.cancel_reason else "completed")
+        self._finish_item(item, output_index, self._item_status())
 
     # ---- audio ------------------------------------------------------------------------------------------------
     async def _audio_message(self, text: str) -> None:
@@ -259,13 +281,8 @@ class ResponseProducer:
             if player is not None:
                 player.enqueue(samples)
             else:
-                self._emit(
-                    {
-                        "type": "response.output_audio.delta",
-                        **ids,
-                        "delta": base64.b64encode(samples.astype("<i2").tobytes()).decode(),
-                    }
-                )
+                wire = g711.encode(samples, str(self.run.output_format.get("type", "audio/pcm")))
+                self._emit({"type": "response.output_audio.delta", **ids, "delta": base64.b64encode(wire).decode()})
             generated_ms = position * 1000 // SAMPLE_RATE
             while next_word < len(words) and words[next_word][1] <= generated_ms:
                 transcript += words[next_word][0]
@@ -283,7 +300,7 @@ class ResponseProducer:
         self._emit({"type": "response.output_audio_transcript.done", **ids, "transcript": transcript})
         self._emit({"type": "response.content_part.done", **ids, "part": {"type": "audio", "transcript": transcript}})
         item["content"] = [{"type": "output_audio", "transcript": transcript}]
-        self._finish_item(item, output_index, "incomplete" if self.run.cancel_reason else "completed")
+        self._finish_item(item, output_index, self._item_status())
 
 
 def _word_pieces(text: str) -> list[str]:

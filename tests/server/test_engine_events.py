@@ -439,3 +439,41 @@ async def test_session_ends_at_its_maximum_duration(harness: Make) -> None:
     await asyncio.sleep(0.2)
     assert h.of_type("error")[0]["error"]["code"] == "session_expired"
     assert expired == [True]
+
+
+async def test_max_output_tokens_makes_an_incomplete_response(harness: Make) -> None:
+    h = harness()
+    await h.send(TEXT_ONLY)
+    await h.send(user_text("please repeat this rather long sentence back to me word for word"))
+    out = await h.send({"type": "response.create", "response": {"max_output_tokens": 5}})
+    done = out[-1]["response"]
+    assert done["status"] == "incomplete"
+    assert done["status_details"]["reason"] == "max_output_tokens"
+    assert done["output"][0]["status"] == "incomplete"
+    assert len(done["output"][0]["content"][0]["text"]) <= 20
+
+
+async def test_g711_formats_in_and_out(harness: Make) -> None:
+    from realtime_widget.server import g711
+
+    h = harness()
+    await h.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "audio": {
+                    "input": {"format": {"type": "audio/pcmu"}, "turn_detection": None},
+                    "output": {"format": {"type": "audio/pcma"}},
+                },
+            },
+        }
+    )
+    ulaw = g711.encode(tone(300), "audio/pcmu")
+    await h.send({"type": "input_audio_buffer.append", "audio": base64.b64encode(ulaw).decode()})
+    assert h.types(await h.send({"type": "input_audio_buffer.commit"}))[0] == "input_audio_buffer.committed"
+    out = await h.send({"type": "response.create"})
+    alaw = b"".join(base64.b64decode(e["delta"]) for e in out if e["type"] == "response.output_audio.delta")
+    assert len(alaw) > 4000  # 8 kHz, one byte a sample: over half a second
+    assert out[-1]["response"]["audio"]["output"]["format"]["type"] == "audio/pcma"
+    assert np.abs(g711.decode(alaw, "audio/pcma")).max() > 3000
