@@ -73,6 +73,7 @@ export function createControls(ctx: ViewContext): HTMLElement {
     setText(primary, label);
     setAttrs(interrupt, { disabled: status !== "connected" });
     setAttrs(ptt, { disabled: status !== "connected" });
+    if (status !== "connected") press(false); // a dropped call must not leave the mic open on reconnect
     renderTurnDetection();
     renderMute(); // the controller also signals mute changes from Python this way
   }
