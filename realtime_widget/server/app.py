@@ -48,6 +48,7 @@ class RealtimeServer:
         self.port = port
         self.keys = KeyStore(api_key)
         self.checker = EventChecker(strict=strict)
+        self._owns_deps = deps is None
         self.deps = deps or load_deps()
         self.max_session_s = max_session_s
         self.record_timing = record_timing
@@ -76,6 +77,8 @@ class RealtimeServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._owns_deps:
+            await asyncio.to_thread(self.deps.close)
 
     async def open_call(self, offer_sdp: str, session: dict[str, Any]) -> tuple[str, str]:
         """Create a WebRTC call for an offer; returns ``(call_id, answer_sdp)``."""

@@ -67,6 +67,13 @@ async def list_calls(request: web.Request) -> web.Response:
     return web.json_response({"calls": [call.describe() for call in _server(request).calls.values()]})
 
 
+async def violations(request: web.Request) -> web.Response:
+    """``GET /_local/violations``: ``{"strict": bool, "violations": [str]}``, the server events that failed
+    validation (checked only in strict mode)."""
+    checker = _server(request).checker
+    return web.json_response({"strict": checker.strict, "violations": checker.violations})
+
+
 async def script(request: web.Request) -> web.Response:
     """``POST /_local/script`` ``{"turns": [...], "call_id": null}``: queue scripted replies."""
     body = await _json(request)
@@ -141,6 +148,7 @@ def control_app() -> web.Application:
     app = web.Application(middlewares=[_require_standard_key])
     app.router.add_get("/calls", list_calls)
     app.router.add_post("/script", script)
+    app.router.add_get("/violations", violations)
     app.router.add_post("/calls/{call_id}/drop", drop_call)
     app.router.add_post("/calls/{call_id}/close_channel", close_channel)
     app.router.add_post("/calls/{call_id}/say", say)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,8 @@ class EngineDeps:
     synthesizer: SpeechSynthesizer
     responder: Responder
     script: Script = field(default_factory=Script)
+    #: Releases what the model holds (the recognition worker process); called once when the server stops.
+    close: Callable[[], None] = field(default=lambda: None)
 
 
 def fallback_deps() -> EngineDeps:
@@ -44,4 +47,6 @@ def load_deps() -> EngineDeps:
     model = voice.load_voice_model()
     # The model's own responder already follows its script for one shared queue; the engine wraps the plain
     # responder per call instead, so per-call queues work too.
-    return EngineDeps(model.vad_factory, model.recognizer, model.synthesizer, model.responder.fallback, model.script)
+    return EngineDeps(
+        model.vad_factory, model.recognizer, model.synthesizer, model.responder.fallback, model.script, model.close
+    )

@@ -167,6 +167,10 @@ class LocalServer:
             detail = exc.read().decode(errors="replace")
             raise LocalServerError(f"Control request {method} /_local/{path} failed ({exc.code}): {detail}") from exc
 
+    def violations(self) -> list[str]:
+        """Server events that failed validation so far (only checked when started with ``strict=True``)."""
+        return list(self._control("GET", "violations")["violations"])
+
     def calls(self) -> list[dict[str, Any]]:
         """The calls in progress: ``[{"call_id", "transport", "channel_open", "session_id"}, ...]``."""
         return list(self._control("GET", "calls")["calls"])

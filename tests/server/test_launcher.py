@@ -42,6 +42,12 @@ def test_key_is_not_in_repr_or_command_line(local_server: LocalServer) -> None:
 
 def test_control_methods(local_server: LocalServer) -> None:
     assert local_server.calls() == []
+    assert local_server.violations() == []
+    attached = LocalServer.attach(local_server.base_url, local_server.api_key)
+    assert attached.pid is None
+    assert attached.calls() == []
+    attached.stop()  # leaves the server it did not start
+    assert local_server.running
     local_server.script([{"say": "hi"}])
     with pytest.raises(LocalServerError, match="404"):
         local_server.say("rtc_nope", "hello")
