@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 from typing import Any
@@ -145,7 +146,9 @@ async def main(counts: list[int], seconds: float) -> None:
         for count in counts:
             rows.append(await measure(server, count, seconds))
             print(f"  measured {count} calls", flush=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print("\nOutgoing audio pacing per concurrent WebRTC call count (server-side frame gaps, nominal 20 ms)")
+    print(f"{os.cpu_count()} CPUs; load average (1, 5, 15 min) at the end: {load}")
     print(table(rows))
     events_s, responses_s = await engine_events_per_second()
     print("\nEngine alone (text responses, no transport, one call)")

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import ValidationError
 
 from realtime_widget.protocol import CLIENT_EVENT_TYPES, validate_client_event
@@ -117,6 +116,7 @@ class SessionEngine:
         self._buffer = InputAudioBuffer()
         self._vad: VoiceActivityDetector | None = None
         self._vad_config: Any = None
+        self._vad_offset_ms = 0
         self._turn_item_id: str | None = None
         self._turn_start_ms = 0
         self._idle_since_ms: int | None = 0
@@ -274,11 +274,8 @@ class SessionEngine:
                 prefix_padding_ms=int(turn.get("prefix_padding_ms", 300)),
                 silence_duration_ms=int(turn.get("silence_duration_ms", 500)),
             )
-        # A new detector starts its clock at zero; feed it silence up to the session clock so times agree.
-        lag = self._buffer.clock
-        if lag:
-            self._vad.feed(np.zeros(lag, dtype=np.int16))
-            self._vad.reset()
+        # A new detector counts from zero; its times are shifted onto the session's input clock.
+        self._vad_offset_ms = self._buffer.clock_ms
 
     # ---- input audio ----------------------------------------------------------------------------------------
     def feed_audio(self, samples: Pcm16) -> None:
@@ -290,9 +287,9 @@ class SessionEngine:
             return
         for vad_event in self._vad.feed(samples):
             if vad_event.kind == "speech_started":
-                self._speech_started(vad_event.audio_ms)
+                self._speech_started(vad_event.audio_ms + self._vad_offset_ms)
             else:
-                self._speech_stopped(vad_event.audio_ms)
+                self._speech_stopped(vad_event.audio_ms + self._vad_offset_ms)
         if self._turn_item_id is None:
             self._buffer.keep_last(VAD_HISTORY_MS)
             self._check_idle()

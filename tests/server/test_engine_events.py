@@ -477,3 +477,48 @@ async def test_g711_formats_in_and_out(harness: Make) -> None:
     assert len(alaw) > 4000  # 8 kHz, one byte a sample: over half a second
     assert out[-1]["response"]["audio"]["output"]["format"]["type"] == "audio/pcma"
     assert np.abs(g711.decode(alaw, "audio/pcma")).max() > 3000
+
+
+async def test_vad_times_stay_on_the_session_clock_after_reconfiguring(harness: Make) -> None:
+    h = harness()
+    await h.send(TEXT_ONLY)
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(2000))})
+    await h.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "audio": {
+                    "input": {
+                        "turn_detection": {"type": "server_vad", "silence_duration_ms": 300, "prefix_padding_ms": 100}
+                    }
+                },
+            },
+        }
+    )
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(500))})
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(600))})
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(500))})
+    started = h.of_type("input_audio_buffer.speech_started")[0]["audio_start_ms"]
+    stopped = h.of_type("input_audio_buffer.speech_stopped")[0]["audio_end_ms"]
+    assert 2350 <= started <= 2500  # speech at 2500 ms, minus 100 ms of prefix padding
+    assert 3050 <= stopped <= 3150
+
+
+async def test_semantic_vad_waits_by_eagerness(harness: Make) -> None:
+    h = harness()
+    await h.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "output_modalities": ["text"],
+                "audio": {"input": {"turn_detection": {"type": "semantic_vad", "eagerness": "high"}}},
+            },
+        }
+    )
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(600))})
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(300))})
+    assert not h.of_type("input_audio_buffer.speech_stopped")
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(1500))})
+    assert h.of_type("input_audio_buffer.speech_stopped")
