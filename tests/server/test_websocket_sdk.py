@@ -74,3 +74,30 @@ async def test_sideband_sees_the_webrtc_calls_events(server: RealtimeServer, rtc
         assert updated.type == "session.updated"
         assert updated.session.instructions == "From the sideband."
     assert (await rtc.wait_for("session.updated"))["session"]["instructions"] == "From the sideband."
+
+
+async def test_sdk_http_calls_mint_offer_and_hang_up(server: RealtimeServer) -> None:
+    from aiortc import RTCPeerConnection
+
+    client = openai.AsyncOpenAI(api_key=API_KEY, base_url=server.base_url)
+    secret = await client.realtime.client_secrets.create(
+        expires_after={"anchor": "created_at", "seconds": 60}, session={"type": "realtime", "instructions": "Hi."}
+    )
+    assert secret.value.startswith("ek_")
+    pc = RTCPeerConnection()
+    pc.createDataChannel("oai-events")
+    pc.addTransceiver("audio")
+    try:
+        await pc.setLocalDescription(await pc.createOffer())
+        answer = await client.realtime.calls.create(
+            sdp=pc.localDescription.sdp, session={"type": "realtime", "model": "gpt-realtime"}
+        )
+        assert answer.text.startswith("v=0")
+        call_id = answer.response.headers["Location"].rsplit("/", 1)[-1]
+        assert call_id in server.calls
+        await client.realtime.calls.hangup(call_id)
+        assert call_id not in server.calls
+        with pytest.raises(openai.NotFoundError):
+            await client.realtime.calls.hangup(call_id)
+    finally:
+        await pc.close()
