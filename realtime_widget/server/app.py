@@ -15,6 +15,7 @@ from realtime_widget.server.cors import cors_middleware
 from realtime_widget.server.deps import EngineDeps, load_deps
 from realtime_widget.server.engine import DEFAULT_MAX_SESSION_S
 from realtime_widget.server.events import EventChecker
+from realtime_widget.server.http_errors import json_errors_middleware
 from realtime_widget.server.ids import new_id
 from realtime_widget.server.webrtc import WebRtcCall
 from realtime_widget.server.websocket import WebSocketCall, realtime_websocket
@@ -113,7 +114,7 @@ class RealtimeServer:
 
 def create_app(server: RealtimeServer) -> web.Application:
     """The aiohttp application serving ``server``'s endpoints (and its control API under ``/_local/``)."""
-    app = web.Application(middlewares=[cors_middleware], client_max_size=32 * 1024 * 1024)
+    app = web.Application(middlewares=[cors_middleware, json_errors_middleware], client_max_size=32 * 1024 * 1024)
     app[http_api.SERVER_KEY] = server
     http_api.add_routes(app)
     app.router.add_get("/v1/realtime", realtime_websocket)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 
 def error_response(
@@ -20,3 +21,16 @@ def invalid_api_key() -> web.Response:
         "Incorrect API key provided. You can find or mint your key where you started this server.",
         code="invalid_api_key",
     )
+
+
+@web.middleware
+async def json_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unknown paths and methods answer in the API's JSON error shape instead of aiohttp's plain text."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound as exc:
+        if exc.content_type == "application/json":
+            raise
+        return error_response(404, f"Invalid URL ({request.method} {request.path})", code=None)
+    except web.HTTPMethodNotAllowed:
+        return error_response(405, f"Method {request.method} is not allowed for {request.path}.", code=None)

@@ -96,3 +96,13 @@ async def test_preflight_allows_requested_headers_and_exposes_location(server: R
         server, "/realtime/calls/rtc_nope/hangup", headers={**AUTH, "Origin": "http://localhost:8888"}
     )
     assert response_headers["Access-Control-Expose-Headers"] == "Location"
+
+
+async def test_unknown_paths_answer_json_errors(server: RealtimeServer) -> None:
+    status, headers, text = await post(server, "/realtime/nothing", headers=AUTH)
+    assert status == 404
+    assert headers["Content-Type"].startswith("application/json")
+    assert '"error"' in text
+    async with aiohttp.ClientSession() as http, http.get(f"{server.base_url}/realtime/calls") as r:
+        assert r.status == 405
+        assert "error" in await r.json()
