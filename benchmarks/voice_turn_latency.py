@@ -13,7 +13,13 @@ The user's speech is eSpeak NG (voice alloy at 0.9 speed) fed in 20 ms chunks at
 transport would, with 0.3 s of silence before and the VAD's silence wait after. Also prints what recognition
 heard. Needs the speech extra. Bounded: ``--turns`` turns of about three seconds each (default 10).
 
-    python benchmarks/voice_turn_latency.py [--turns 10] [--in-process]
+``--webrtc`` measures the same thing through the whole local server as a browser would meet it: an in-process
+server with the offline voice model, an aiortc client whose microphone plays the eSpeak speech, and the time from
+the ``speech_stopped`` event arriving on the data channel to the first loud 20 ms frame arriving on the audio
+track (with the engine's event gaps alongside). That number includes whatever recognition strategy the engine
+uses today.
+
+    python benchmarks/voice_turn_latency.py [--turns 10] [--in-process] [--webrtc]
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import statistics
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,6 +58,7 @@ TOOLS: list[dict[str, Any]] = [
     }
 ]
 CHUNK = SAMPLE_RATE // 50  # 20 ms
+REPO_ROOT = str(Path(__file__).resolve().parents[1])
 SILENCE_MS = 500
 
 
@@ -145,12 +153,103 @@ def run(turns: int, in_process: bool) -> None:
     print(f"\nword recall of recognition (streamed): {heard_hits}/{heard_total} = {heard_hits / heard_total:.0%}")
 
 
+async def run_webrtc(turns: int) -> None:
+    """Turns over real WebRTC on loopback against an in-process server with the offline voice model."""
+    import asyncio
+    import json
+    import sys
+
+    sys.path.insert(0, REPO_ROOT)
+    from realtime_widget.server.app import RealtimeServer
+    from realtime_widget.server.deps import load_deps
+    from tests.server.conftest import RtcClient  # the test suite's aiortc client stands in for the browser
+
+    class TimedClient(RtcClient):
+        def __init__(self, base_url: str, key: str) -> None:
+            super().__init__(base_url, key)
+            self.arrivals: list[tuple[float, dict[str, Any]]] = []
+            self.loud_at: list[float] = []
+
+        def _on_message(self, message: str | bytes) -> None:
+            self.arrivals.append((time.perf_counter(), json.loads(message)))
+            super()._on_message(message)
+
+        async def _read_audio(self, track: Any) -> None:
+            while True:
+                try:
+                    frame = await track.recv()
+                except Exception:  # the track ends when the call does
+                    return
+                samples = frame.to_ndarray().astype(np.float64)
+                if samples.size and np.sqrt(np.mean(samples**2)) > 1000:
+                    self.loud_at.append(time.perf_counter())
+
+        def first(self, kind: str, after: float) -> float | None:
+            return next((t for t, e in self.arrivals if t > after and e.get("type") == kind), None)
+
+    deps = load_deps()
+    server = RealtimeServer("sk-bench", deps=deps)
+    await server.start()
+    client = TimedClient(server.base_url, "sk-bench")
+    voice = EspeakSynthesizer()
+    gaps: dict[str, list[float]] = {k: [] for k in ("transcribed", "created", "buffer", "loud")}
+    try:
+        session = {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
+        response = await client.connect(session)
+        assert response.status == 201, await response.text()
+        await asyncio.wait_for(client.channel_open.wait(), 10)
+        for turn in range(turns):
+            sentence = SENTENCES[turn % len(SENTENCES)]
+            mark = time.perf_counter()
+            client.mic.play(
+                np.concatenate([voice.synthesize(sentence, "alloy", 0.9).samples, np.zeros(7200, np.int16)])
+            )
+            await client.wait_for("output_audio_buffer.stopped", within=60, after=len(client.events))
+            stopped = client.first("input_audio_buffer.speech_stopped", mark)
+            if stopped is None:
+                print(f"turn {turn}: no speech_stopped")
+                continue
+            marks = {
+                "transcribed": client.first("conversation.item.input_audio_transcription.completed", stopped),
+                "created": client.first("response.created", stopped),
+                "buffer": client.first("output_audio_buffer.started", stopped),
+                "loud": next((t for t in client.loud_at if t > stopped), None),
+            }
+            for key, at in marks.items():
+                if at is not None:
+                    gaps[key].append((at - stopped) * 1000)
+            print(f"turn {turn}: " + ", ".join(f"{k} +{(v - stopped) * 1000:.0f} ms" for k, v in marks.items() if v))
+            await asyncio.sleep(0.3)
+    finally:
+        await client.close()
+        await server.stop()
+        deps.close()
+    print(f"\nover WebRTC: ms after speech_stopped arrived at the client ({len(gaps['loud'])} turns)")
+    print(f"{'event':<46}{'min':>9}{'median':>9}{'max':>9}")
+    names = {
+        "transcribed": "input_audio_transcription.completed",
+        "created": "response.created",
+        "buffer": "output_audio_buffer.started",
+        "loud": "first loud audio frame at the client",
+    }
+    for key, values in gaps.items():
+        if values:
+            print(f"{names[key]:<46}{min(values):>9.1f}{statistics.median(values):>9.1f}{max(values):>9.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=10, help="turns to time (about 3 s each)")
     parser.add_argument("--in-process", action="store_true", help="decode in this process instead of a worker")
+    parser.add_argument("--webrtc", action="store_true", help="measure through the whole server over WebRTC")
     args = parser.parse_args()
-    run(max(1, min(args.turns, 60)), args.in_process)
+    turns = max(1, min(args.turns, 60))
+    if args.webrtc:
+        import asyncio
+
+        asyncio.run(run_webrtc(turns))
+    else:
+        run(turns, args.in_process)
 
 
 if __name__ == "__main__":

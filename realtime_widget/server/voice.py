@@ -9,20 +9,14 @@ from dataclasses import dataclass, field
 
 from realtime_widget.server.asr import PocketsphinxRecognizer, RecognizerUnavailableError
 from realtime_widget.server.asr_worker import WorkerRecognizer
-from realtime_widget.server.model import Pcm16, SpeechRecognizer, SpeechSynthesizer, VadFactory
+from realtime_widget.server.fallbacks import SilentRecognizer
+from realtime_widget.server.model import SpeechRecognizer, SpeechSynthesizer, VadFactory
 from realtime_widget.server.responder import RuleResponder
 from realtime_widget.server.script import Script, ScriptedResponder
 from realtime_widget.server.tts import EspeakSynthesizer, EspeakUnavailableError, ToneSynthesizer
 from realtime_widget.server.vad import energy_vad_factory
 
 log = logging.getLogger(__name__)
-
-
-class DeafRecognizer:
-    """A ``SpeechRecognizer`` for when PocketSphinx is missing: hears every turn as ""."""
-
-    def transcribe(self, samples: Pcm16) -> str:
-        return ""
 
 
 @dataclass(frozen=True)
@@ -65,12 +59,12 @@ def pocketsphinx_installed() -> bool:
 def _recognizer(fallbacks: dict[str, str], *, in_process: bool) -> SpeechRecognizer:
     if not pocketsphinx_installed():
         fallbacks["recognizer"] = "pocketsphinx is not installed (pip install 'realtime-widget[speech]')"
-        return DeafRecognizer()
+        return SilentRecognizer()
     try:
         return PocketsphinxRecognizer() if in_process else WorkerRecognizer()
     except RecognizerUnavailableError as exc:
         fallbacks["recognizer"] = str(exc)
-        return DeafRecognizer()
+        return SilentRecognizer()
 
 
 def _synthesizer(fallbacks: dict[str, str]) -> SpeechSynthesizer:
@@ -93,7 +87,7 @@ def load_voice_model(*, speech: bool | None = None, recognition_in_process: bool
     fallbacks: dict[str, str] = {}
     if speech is False:
         fallbacks = {"recognizer": "speech disabled", "synthesizer": "speech disabled"}
-        recognizer: SpeechRecognizer = DeafRecognizer()
+        recognizer: SpeechRecognizer = SilentRecognizer()
         synthesizer: SpeechSynthesizer = ToneSynthesizer()
     else:
         recognizer = _recognizer(fallbacks, in_process=recognition_in_process)

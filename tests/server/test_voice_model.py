@@ -6,16 +6,17 @@ import numpy as np
 import pytest
 
 from realtime_widget.server.asr_worker import WorkerRecognizer
+from realtime_widget.server.fallbacks import SilentRecognizer
 from realtime_widget.server.model import ResponseContext, StreamingSpeechRecognizer, StreamingSpeechSynthesizer
 from realtime_widget.server.tts import ToneSynthesizer
 from realtime_widget.server.vad import EnergyVad
-from realtime_widget.server.voice import DeafRecognizer, load_voice_model
+from realtime_widget.server.voice import load_voice_model
 
 
 def test_without_speech_the_model_uses_a_tone_and_hears_nothing() -> None:
     model = load_voice_model(speech=False)
     assert isinstance(model.synthesizer, ToneSynthesizer)
-    assert isinstance(model.recognizer, DeafRecognizer)
+    assert isinstance(model.recognizer, SilentRecognizer)
     assert model.recognizer.transcribe(np.ones(24_000, dtype=np.int16) * 5000) == ""
     assert model.describe() == (
         "voice model: energy VAD, no recognition (speech disabled), a tone for speech (speech disabled), "
