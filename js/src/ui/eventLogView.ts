@@ -73,6 +73,7 @@ export function createEventLog(ctx: ViewContext): HTMLElement {
   function renderEmpty(): void {
     const empty = list.childElementCount === 0;
     setAttrs(none, { hidden: !empty });
+    setAttrs(list, { hidden: empty });
     if (empty) setText(none, log.total === 0 ? "No events yet." : "No events match the filter.");
   }
 
@@ -88,7 +89,7 @@ export function createEventLog(ctx: ViewContext): HTMLElement {
     if (!matches(row, filter)) return;
     list.prepend(rowElement(row));
     while (list.childElementCount > MAX_DOM_ROWS) list.lastElementChild?.remove();
-    if (list.childElementCount === 1) renderEmpty();
+    if (list.childElementCount === 1) renderEmpty(); // the first row replaces the "no events" line
   }
 
   for (const chip of chips) {
