@@ -90,7 +90,11 @@ MALFORMED = st.one_of(wrongly_typed_event(), unknown_type_event, not_json, not_a
 def long_session() -> Iterator[tuple[asyncio.AbstractEventLoop, EngineHarness, str]]:
     """One engine for every example: it must keep serving after thousands of bad events, not just one."""
     loop = asyncio.new_event_loop()
-    h = EngineHarness()
+
+    async def make() -> EngineHarness:
+        return EngineHarness()  # the engine starts its session timer on the running loop
+
+    h = loop.run_until_complete(make())
     item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "kept"}]}
     known = loop.run_until_complete(h.send({"type": "conversation.item.create", "item": item}))[0]["item"]["id"]
     yield loop, h, known
