@@ -1,8 +1,10 @@
 """Speech recognition for the local voice model: CMU PocketSphinx with the US English model its wheel ships.
 
-Honest about quality: PocketSphinx is a 2000s-era HMM recogniser and hears eSpeak NG's robotic voice poorly. On
-short eSpeak sentences it gets roughly a third to a half of the words (``benchmarks/voice_turn_latency.py`` prints
-what it heard). Good enough to answer greetings and to catch keywords like a tool's name, not to take dictation.
+Honest about quality: PocketSphinx is a 2000s-era HMM recogniser and hears eSpeak NG's robotic voice poorly.
+On short eSpeak sentences (voice ``alloy`` at speed 0.9, which it hears best) it got 40-75% of the words in our
+runs, other voices 25-50%; eSpeak's output varies slightly from call to call, and so does what is heard
+(``benchmarks/voice_turn_latency.py`` prints it). Good enough to answer greetings and catch keywords like a
+tool's name, not to take dictation.
 
 Speed: one decoder takes about half a second to load, so decoders are loaded once and pooled. The second
 ("fwdflat") search pass is off: on our eSpeak sentences it added about a tenth to word recall but tripled the
