@@ -14,10 +14,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
-from realtime_widget.protocol import CLIENT_EVENT_TYPES, validate_client_event
 from realtime_widget.server import g711
+from realtime_widget.server.client_events import Rejection, check_client_event, parse_client_event
 from realtime_widget.server.conversation import Conversation, ItemNotFoundError, complete_item
 from realtime_widget.server.deps import EngineDeps, fallback_deps
 from realtime_widget.server.events import EventChecker, error_event
@@ -41,32 +39,6 @@ MIN_COMMIT_MS = 100
 #: With server VAD on and no speech, older buffered audio can no longer become part of a turn.
 VAD_HISTORY_MS = 2000
 DEFAULT_MAX_SESSION_S = 60 * 60
-
-
-def _param_from_loc(loc: tuple[int | str, ...]) -> str | None:
-    # pydantic's first loc entry is the union tag (the event type); the API's param starts after it.
-    # Union members show up as class names (``RealtimeConversationItemSystemMessage``): not part of the param.
-    parts = [
-        str(p) for p in loc[1:] if not str(p).startswith(("function-", "tagged-union")) and not str(p)[:1].isupper()
-    ]
-    return ".".join(parts) or None
-
-
-def _without_item_references(data: dict[str, Any]) -> dict[str, Any]:
-    # The API takes {"type": "item_reference", "id": ...} in response.input (the SDK's params allow it), but the
-    # SDK's event model lists only full items; check the rest and the references separately.
-    response = data.get("response")
-    if data.get("type") != "response.create" or not isinstance(response, dict):
-        return data
-    given = response.get("input")
-    if not isinstance(given, list):
-        return data
-    kept = [
-        e
-        for e in given
-        if not (isinstance(e, dict) and e.get("type") == "item_reference" and isinstance(e.get("id"), str))
-    ]
-    return {**data, "response": {**response, "input": kept}}
 
 
 def _message_text(item: dict[str, Any]) -> str:
@@ -192,47 +164,19 @@ class SessionEngine:
     # ---- incoming events ------------------------------------------------------------------------------------
     async def receive(self, raw: str | bytes) -> None:
         """Handle one client event given as JSON text. Bad input is answered with an ``error`` event."""
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            self.emit_error(f"Invalid JSON: {exc}", code="invalid_json")
-            return
-        if not isinstance(data, dict):
-            self.emit_error("Expected an event object.", code="invalid_json")
-            return
-        await self.receive_event(data)
+        await self._dispatch(parse_client_event(raw))
 
     async def receive_event(self, data: dict[str, Any]) -> None:
         """Handle one client event already parsed from JSON."""
-        raw_event_id = data.get("event_id")
-        event_id = raw_event_id if isinstance(raw_event_id, str) else None
-        event_type = data.get("type")
-        if not isinstance(event_type, str):
-            self.emit_error(
-                "Missing required parameter: 'type'.",
-                code="missing_required_parameter",
-                param="type",
-                event_id=event_id,
-            )
+        await self._dispatch(check_client_event(data))
+
+    async def _dispatch(self, checked: dict[str, Any] | Rejection) -> None:
+        if isinstance(checked, Rejection):
+            self.emit_error(checked.message, code=checked.code, param=checked.param, event_id=checked.event_id)
             return
-        if event_type not in CLIENT_EVENT_TYPES:
-            self.emit_error(
-                f"Invalid value: '{event_type}'. Supported values are: {', '.join(sorted(CLIENT_EVENT_TYPES))}.",
-                code="invalid_value",
-                param="type",
-                event_id=event_id,
-            )
-            return
-        try:
-            validate_client_event(_without_item_references(data))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            param = _param_from_loc(first["loc"])
-            code = "missing_required_parameter" if first["type"] == "missing" else "invalid_type"
-            self.emit_error(f"Invalid '{param}': {first['msg']}.", code=code, param=param, event_id=event_id)
-            return
-        handler = getattr(self, "_on_" + event_type.replace(".", "_"))
-        await handler(data, event_id)
+        event_id = checked.get("event_id")
+        handler = getattr(self, "_on_" + str(checked["type"]).replace(".", "_"))
+        await handler(checked, event_id)
 
     # ---- session --------------------------------------------------------------------------------------------
     async def _on_session_update(self, data: dict[str, Any], event_id: str | None) -> None:
