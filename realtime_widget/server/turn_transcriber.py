@@ -3,16 +3,22 @@
 Decoding a whole turn after ``speech_stopped`` costs about a third of the turn's length (over half a second for a
 two-second turn on a small machine); decoding as the audio arrives leaves only tens of milliseconds of work when
 the turn ends. An engine calls ``begin`` on ``speech_started`` with the turn's audio so far (prefix padding
-included), ``feed`` with each later chunk while the turn lasts, ``await transcript(committed_audio)`` after the
-commit, and ``cancel`` when the buffer is cleared or the session ends. With a plain ``SpeechRecognizer``, or a
-commit that no ``begin`` preceded (push-to-talk), ``transcript`` decodes the committed audio instead.
+included), ``feed`` with each later chunk while the turn lasts, ``transcript(committed_audio)`` at the commit
+(awaiting the result later), and ``cancel`` when the buffer is cleared or the session ends. With a plain
+``SpeechRecognizer``, or a commit that no ``begin`` preceded (push-to-talk), ``transcript`` decodes the committed
+audio instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 from realtime_widget.server.model import Pcm16, RecognitionStream, SpeechRecognizer, StreamingSpeechRecognizer
+
+
+async def _nothing() -> str:
+    return ""
 
 
 class TurnTranscriber:
@@ -39,15 +45,16 @@ class TurnTranscriber:
         if self._stream is not None:
             self._stream.feed(samples)
 
-    async def transcript(self, committed: Pcm16) -> str:
+    def transcript(self, committed: Pcm16) -> Awaitable[str]:
         """The words of the turn just committed: the streamed result if one was begun, else ``committed``
-        decoded now. Runs the waiting in a thread so the event loop stays free."""
+        decoded. Call it at the commit: the turn is detached at once (so a turn that starts before the result is
+        awaited gets a stream of its own); awaiting runs the wait in a thread so the event loop stays free."""
         stream, self._stream = self._stream, None
         if stream is not None:
-            return await asyncio.to_thread(stream.finish)
+            return asyncio.to_thread(stream.finish)
         if committed.size == 0:
-            return ""
-        return await asyncio.to_thread(self.recognizer.transcribe, committed)
+            return _nothing()
+        return asyncio.to_thread(self.recognizer.transcribe, committed)
 
     def cancel(self) -> None:
         """Drop the turn in progress, if any."""

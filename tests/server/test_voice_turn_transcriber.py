@@ -84,3 +84,14 @@ async def test_cancel_and_a_new_turn_drop_the_old_stream() -> None:
     turns.cancel()
     assert recognizer.log == ["start", "cancel", "start", "cancel"]
     assert await turns.transcript(pcm(5)) == "whole 5"
+
+
+async def test_the_turn_is_detached_at_commit_before_the_result_is_awaited() -> None:
+    recognizer = FakeStreamingRecognizer()
+    turns = TurnTranscriber(recognizer)
+    turns.begin(pcm(100))
+    pending = turns.transcript(pcm(100))
+    turns.begin(pcm(7))  # the next turn starts before the engine awaits the first one's words
+    assert await pending == "streamed 100"
+    assert await turns.transcript(pcm(0)) == "streamed 7"
+    assert recognizer.log == ["start", "start", "finish", "finish"]
