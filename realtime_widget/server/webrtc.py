@@ -72,7 +72,12 @@ class WebRtcCall:
     async def answer(self, offer_sdp: str) -> str:
         """Apply the browser's offer and return the SDP answer (ICE candidates included: aiortc does not trickle)."""
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        self.pc.addTrack(self.track)
+        # An offer without audio (data channel only) gets an answer without audio: events still flow.
+        # (Audio replies then travel as response.output_audio.delta events, as over a WebSocket.)
+        if any(t.kind == "audio" for t in self.pc.getTransceivers()):
+            self.pc.addTrack(self.track)
+        else:
+            self.engine.player = None
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         return str(self.pc.localDescription.sdp)

@@ -99,3 +99,38 @@ async def test_hangup_ends_the_call(server: RealtimeServer, rtc_client: Connect)
         )
         assert response.status == 200
     assert client.call_id not in server.calls
+
+
+async def test_offer_without_audio_still_gets_events(server: RealtimeServer) -> None:
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    pc = RTCPeerConnection()
+    channel = pc.createDataChannel("oai-events")
+    messages: list[str] = []
+    channel.on("message", messages.append)
+    try:
+        await pc.setLocalDescription(await pc.createOffer())
+        async with aiohttp.ClientSession() as http:
+            response = await http.post(
+                f"{server.base_url}/realtime/calls",
+                data=pc.localDescription.sdp,
+                headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/sdp"},
+            )
+            assert response.status == 201
+            answer = await response.text()
+        assert "m=audio" not in answer
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        for _ in range(100):
+            if messages:
+                break
+            await asyncio.sleep(0.05)
+        assert '"session.created"' in messages[0]
+        channel.send('{"type": "response.create"}')
+        for _ in range(200):
+            if any('"response.done"' in m for m in messages):
+                break
+            await asyncio.sleep(0.05)
+        assert any('"response.output_audio.delta"' in m for m in messages)
+        assert any('"response.done"' in m for m in messages)
+    finally:
+        await pc.close()
