@@ -105,11 +105,23 @@ export function createSettings(ctx: ViewContext): HTMLElement {
     }
   }
 
+  const summary = h("span", { class: "rtw-settings-summary", attrs: { "data-testid": "settings-summary" } });
+  function renderSummary(): void {
+    const settings = readSettings(model);
+    const turnLabel = TURN_DETECTION.find((t) => t.value === settings.turn_detection)?.label ?? settings.turn_detection;
+    setText(summary, `${settings.voice || "Default voice"} · ${turnLabel}`);
+  }
+
+  // Locked settings fold away while connected (one line says what is in use) and unfold after;
+  // only on those transitions, so a person can still open or close the panel as they like.
+  let wasLocked: boolean | null = null;
   function renderLock(status: Status): void {
     const locked = isActive(status);
     for (const control of [voice, turn, instructions]) setAttrs(control, { disabled: locked });
     setAttrs(note, { hidden: !locked });
     setText(note, "These apply when you connect. Disconnect to change them.");
+    if (locked !== wasLocked) panel.open = !locked;
+    wasLocked = locked;
   }
 
   let pending: ReturnType<typeof setTimeout> | null = null;
@@ -131,17 +143,26 @@ export function createSettings(ctx: ViewContext): HTMLElement {
     const value = TURN_DETECTION.find((t) => t.value === turn.value)?.value;
     if (value) writeSettings(model, { turn_detection: value });
   });
-  scope.add(watch(model, "settings", render));
+  const panel = h("details", { class: "rtw-panel rtw-settings-panel", attrs: { "data-testid": "settings" } }, [
+    h("summary", { class: "rtw-settings-head" }, [h("span", { class: "rtw-panel-title", text: "Session" }), summary]),
+    h("div", { class: "rtw-settings" }, [
+      field("Voice", voice),
+      field("Turn detection", turn),
+      createMicSelect(ctx),
+      field("Instructions", instructions, true),
+      note,
+    ]),
+  ]);
+
+  scope.add(
+    watch(model, "settings", () => {
+      render();
+      renderSummary();
+    }),
+  );
   scope.add(controller.on("status", renderLock));
   render();
+  renderSummary();
   renderLock(controller.status);
-
-  return h("section", { class: "rtw-panel rtw-settings", attrs: { "aria-label": "Session settings" } }, [
-    h("h3", { class: "rtw-panel-title", text: "Session" }),
-    field("Voice", voice),
-    field("Turn detection", turn),
-    createMicSelect(ctx),
-    field("Instructions", instructions, true),
-    note,
-  ]);
+  return panel;
 }

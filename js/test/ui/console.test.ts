@@ -163,6 +163,19 @@ describe("settings", () => {
     expect(q("settings-note").hidden).toBe(false);
   });
 
+  it("fold away while connected, showing what is in use, and unfold after", () => {
+    const panel = q<HTMLDetailsElement>("settings");
+    expect(panel.open).toBe(true);
+    controller.setStatus("connecting");
+    expect(panel.open).toBe(false);
+    expect(q("settings-summary").textContent).toBe("marin · Server VAD");
+    panel.open = true; // a person may still look
+    controller.setStatus("connected");
+    expect(panel.open).toBe(true);
+    controller.setStatus("closed");
+    expect(panel.open).toBe(true);
+  });
+
   it("follows changes made in Python", () => {
     model.kernelSets("settings", { voice: "sage", instructions: "Be brief.", turn_detection: "semantic_vad" });
     expect(q<HTMLSelectElement>("voice").value).toBe("sage");
