@@ -104,7 +104,7 @@ async def engine_events_per_second(seconds: float = 2.0) -> tuple[float, float]:
     from realtime_widget.server.events import EventChecker
     from realtime_widget.server.session_config import default_session
 
-    events: list[dict[str, Any]] = []
+    events: list[str] = []
     session = {**default_session(), "output_modalities": ["text"]}
     engine = SessionEngine(session, events.append, transport="websocket", checker=EventChecker(), deps=fallback_deps())
     engine.open()

@@ -30,6 +30,7 @@ class Conversation:
     """Items oldest first. Ids are unique; ``insert`` places an item after ``previous_item_id`` like the API."""
 
     def __init__(self) -> None:
+        self.id = new_id("conv")
         self.items: list[dict[str, Any]] = []
 
     def __contains__(self, item_id: object) -> bool:

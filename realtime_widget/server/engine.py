@@ -62,7 +62,7 @@ class SessionEngine:
     def __init__(
         self,
         session: dict[str, Any],
-        send: Callable[[dict[str, Any]], None],
+        send: Callable[[str], None],
         *,
         transport: TransportKind,
         checker: EventChecker | None = None,
@@ -81,7 +81,7 @@ class SessionEngine:
         self._responder = ScriptedResponder(self.deps.script, self.deps.responder, call_id=call_id)
         self._send = send
         #: Extra receivers of every server event (a sideband WebSocket on a WebRTC call).
-        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.listeners: list[Callable[[str], None]] = []
         self._checker = checker or EventChecker()
         self._max_session_s = max_session_s
         self._on_expired = on_expired
@@ -108,12 +108,14 @@ class SessionEngine:
 
     # ---- outgoing -------------------------------------------------------------------------------------------
     def emit(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Stamp, check and send one server event; returns it as sent."""
+        """Stamp, check and send one server event (as JSON text); returns it as sent."""
         stamped = self._checker.stamp(event)
         if not self.closed:
-            self._send(stamped)
+            # Serialised now: the engine keeps mutating items and responses after it reports them.
+            text = json.dumps(stamped)
+            self._send(text)
             for listener in list(self.listeners):
-                listener(stamped)
+                listener(text)
         return stamped
 
     def emit_error(
@@ -578,6 +580,7 @@ class SessionEngine:
             output_format=((params.get("audio") or {}).get("output") or {}).get("format") or output["format"],
             max_output_tokens=params.get("max_output_tokens", session["max_output_tokens"]),
             metadata=params.get("metadata"),
+            conversation_id=self.conversation.id,
         )
         context_items = self._context_items(params)
         if run.in_conversation:

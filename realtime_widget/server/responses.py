@@ -68,6 +68,7 @@ class ResponseRun:
     output_format: dict[str, Any]
     max_output_tokens: int | str
     metadata: dict[str, Any] | None
+    conversation_id: str | None = None
     input_tokens: tuple[int, int] = (0, 0)
     output: list[dict[str, Any]] = field(default_factory=list)
     cancel_reason: CancelReason | None = None
@@ -86,7 +87,7 @@ class ResponseRun:
             "status": status,
             "status_details": details,
             "output": self.output,
-            "conversation_id": "conv_default" if self.in_conversation else None,
+            "conversation_id": self.conversation_id if self.in_conversation else None,
             "output_modalities": self.modalities,
             "max_output_tokens": self.max_output_tokens,
             "audio": {"output": {"format": self.output_format, "voice": self.voice}},

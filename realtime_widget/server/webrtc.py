@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -86,9 +85,9 @@ class WebRtcCall:
     def channel_open(self) -> bool:
         return self.channel is not None and self.channel.readyState == "open"
 
-    def _send_event(self, event: dict[str, Any]) -> None:
+    def _send_event(self, text: str) -> None:
         if self.channel_open:
-            self.channel.send(json.dumps(event))
+            self.channel.send(text)
 
     def _on_datachannel(self, channel: Any) -> None:
         if channel.label != EVENTS_CHANNEL:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -41,7 +40,7 @@ class WebSocketCall:
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
         self.engine = SessionEngine(
             session,
-            lambda event: self._outbox.put_nowait(json.dumps(event)),
+            self._outbox.put_nowait,
             transport="websocket",
             checker=checker,
             deps=deps,
@@ -146,13 +145,11 @@ async def _sideband(request: web.Request, call_id: str) -> web.StreamResponse:
     await ws.prepare(request)
     outbox: asyncio.Queue[str | None] = asyncio.Queue()
 
-    def listener(event: dict[str, Any]) -> None:
-        outbox.put_nowait(json.dumps(event))
-
     async def pump() -> None:
         while (text := await outbox.get()) is not None:
             await ws.send_str(text)
 
+    listener = outbox.put_nowait
     call.engine.listeners.append(listener)
     pumping = asyncio.ensure_future(pump())
     try:

@@ -217,7 +217,7 @@ class EngineHarness:
         kwargs.setdefault("deps", fallback_deps())
         self.engine = SessionEngine(
             default_session(),
-            self.events.append,
+            lambda text: self.events.append(json.loads(text)),
             transport=transport,
             checker=self.checker,
             **kwargs,  # type: ignore[arg-type]
