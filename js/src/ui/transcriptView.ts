@@ -139,7 +139,8 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
   const { controller, scope } = ctx;
   const list = h("div", {
     class: "rtw-transcript-list",
-    attrs: { "data-testid": "transcript", tabindex: 0, "aria-label": "Conversation transcript" },
+    // Focusable so the keyboard can scroll it; finished lines are announced by the separate live region.
+    attrs: { "data-testid": "transcript", tabindex: 0, role: "region", "aria-label": "Conversation transcript" },
   });
   const empty = h("div", { class: "rtw-empty" }, [
     h("p", { class: "rtw-empty-title", text: "No conversation yet" }),
