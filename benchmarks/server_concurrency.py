@@ -17,6 +17,7 @@ import json
 import os
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -69,6 +70,14 @@ class Caller:
         await self.pc.close()
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User plus system CPU time of a process (Linux ``/proc``), in seconds."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(server: LocalServer, count: int, seconds: float) -> dict[str, Any]:
     callers = [Caller() for _ in range(count)]
     async with aiohttp.ClientSession() as http:
@@ -77,9 +86,11 @@ async def measure(server: LocalServer, count: int, seconds: float) -> dict[str, 
         for caller in callers:
             await asyncio.to_thread(server.say, caller.call_id, LONG_REPLY)
         heard_before = [c.frames_heard for c in callers]
+        cpu_before = cpu_seconds(server.pid)
         for caller in callers:
             await asyncio.to_thread(server.call_stats, caller.call_id, True)
         await asyncio.sleep(seconds)
+        cpu_used = cpu_seconds(server.pid) - cpu_before
         stats = [await asyncio.to_thread(server.call_stats, c.call_id) for c in callers]
         heard = [(c.frames_heard - b) / seconds for c, b in zip(callers, heard_before, strict=True)]
     await asyncio.gather(*(c.close() for c in callers))
@@ -93,6 +104,7 @@ async def measure(server: LocalServer, count: int, seconds: float) -> dict[str, 
         "max_gap_ms": max(worst),
         "late_frames": sum(late),
         "frames_heard_per_s": round(statistics.mean(heard), 1),
+        "server_cpu_%_per_call": round(100 * cpu_used / seconds / count, 1),
         "held": held,
     }
 
