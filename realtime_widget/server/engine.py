@@ -466,8 +466,28 @@ class SessionEngine:
             return
         if item["type"] == "function_call_output":
             self._pending_outputs.append(item)
+        audio = self._take_item_audio(item)
         self.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": item})
         self.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item})
+        if audio is not None:
+            self._spawn(self._after_commit(item, audio, respond=False))
+
+    def _take_item_audio(self, item: dict[str, Any]) -> Pcm16 | None:
+        """Decode (and drop, so it is not echoed back in every event) the audio of a user ``input_audio`` part
+        that came without a transcript; the engine then transcribes it like a committed turn."""
+        content = item.get("content") or []
+        if item.get("role") != "user" or not content or content[0].get("type") != "input_audio":
+            return None
+        encoded = content[0].pop("audio", None)
+        if not isinstance(encoded, str) or content[0].get("transcript"):
+            return None
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        audio = g711.decode(raw, (self.session["audio"]["input"].get("format") or {}).get("type", "audio/pcm"))
+        self._audio_ms[item["id"]] = audio.size * 1000 // 24_000
+        return audio
 
     def _find(
         self, item_id: str, operation: Literal["delete", "retrieve", "truncate"], event_id: str | None

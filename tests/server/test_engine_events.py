@@ -522,3 +522,29 @@ async def test_semantic_vad_waits_by_eagerness(harness: Make) -> None:
     assert not h.of_type("input_audio_buffer.speech_stopped")
     await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(1500))})
     assert h.of_type("input_audio_buffer.speech_stopped")
+
+
+async def test_item_create_with_audio_is_transcribed_and_not_echoed(harness: Make) -> None:
+    h = harness()
+    await h.send(
+        {
+            "type": "session.update",
+            "session": {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}},
+        }
+    )
+    out = await h.send(
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_audio", "audio": pcm_b64(tone(400))}],
+            },
+        }
+    )
+    assert h.types(out) == [
+        "conversation.item.added",
+        "conversation.item.done",
+        "conversation.item.input_audio_transcription.completed",
+    ]
+    assert "audio" not in out[0]["item"]["content"][0]
