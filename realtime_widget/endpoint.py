@@ -13,22 +13,31 @@ from .keys import KeyMinter, SecretKey, resolve_api_key
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
+# A local server started elsewhere (``python -m realtime_widget.server``; a test run's shared server).
+LOCAL_SERVER_URL_ENV = "REALTIME_WIDGET_LOCAL_SERVER_URL"
+LOCAL_SERVER_KEY_ENV = "REALTIME_WIDGET_LOCAL_SERVER_KEY"
+
 _local_server: Any = None
 _local_server_lock = threading.Lock()
 
 
 def shared_local_server() -> Any:
-    """The kernel's local server, started on first use as a child process and stopped when the kernel exits.
+    """The kernel's local server: the one named by ``REALTIME_WIDGET_LOCAL_SERVER_URL`` (and ``_KEY``) if set,
+    else a child process started on first use and stopped when the kernel exits.
 
     One per kernel: every widget without a key shares it, so a notebook with several widgets starts it once.
     """
     global _local_server  # noqa: PLW0603 - one child process per kernel, by design
+    from .server.launcher import LocalServer  # noqa: PLC0415 - aiortc loads only when needed
+
     with _local_server_lock:
         if _local_server is None or not _local_server.running:
-            from .server.launcher import LocalServer  # noqa: PLC0415 - aiortc loads only when needed
-
-            _local_server = LocalServer.start()
-            atexit.register(_local_server.stop)
+            url, key = os.environ.get(LOCAL_SERVER_URL_ENV), os.environ.get(LOCAL_SERVER_KEY_ENV)
+            if url and key:
+                _local_server = LocalServer.attach(url, key)
+            else:
+                _local_server = LocalServer.start()
+                atexit.register(_local_server.stop)
         return _local_server
 
 

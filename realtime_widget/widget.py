@@ -24,12 +24,17 @@ from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
 from .events import EventDispatcher
 from .protocol import validate_client_event
-from .record import SessionRecord
+from .record import SessionRecord, utterance
 from .tool_runner import ToolRunner
 from .tools import ToolLike, ToolRegistry
 from .wire import BatchInbox
 
 _STATIC = Path(__file__).parent / "static"
+
+# A source checkout without `npm run build` still imports (unit tests, docs); the widget then says what to do.
+_MISSING_BUNDLE = """export default { render({ el }) {
+  el.textContent = "realtime-widget: the front-end bundle is missing. Run scripts/setup (or npm run build in js/).";
+} };"""
 
 STATUSES = ("idle", "minting", "connecting", "connected", "reconnecting", "closed", "failed")
 
@@ -56,8 +61,8 @@ class RealtimeWidget(anywidget.AnyWidget):
     Unknown keyword arguments raise ``TypeError`` naming the closest option.
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
+    _esm = _STATIC / "widget.js" if (_STATIC / "widget.js").exists() else _MISSING_BUNDLE
+    _css = _STATIC / "widget.css" if (_STATIC / "widget.css").exists() else ""
 
     status = traitlets.Unicode("idle", help="Connection state, written by the browser.").tag(sync=True)
     error = traitlets.Dict(help="The current failure: {code, message, hint}, or empty.").tag(sync=True)
@@ -93,6 +98,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._tools = ToolRegistry(tools)
         self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)
         self._key_ttl_seconds = key_ttl_seconds
+        self._call_id: str | None = None
         self.record = SessionRecord()
         self._inbox = BatchInbox()
         self._dispatcher = EventDispatcher()
@@ -126,6 +132,11 @@ class RealtimeWidget(anywidget.AnyWidget):
     def local_server(self) -> Any:
         """The bundled local server when the widget uses it (for scripting it in tests), else ``None``."""
         return self._endpoint.local_server
+
+    @property
+    def call_id(self) -> str | None:
+        """The id of the latest call (``rtc_...``), e.g. for a server-side sideband connection."""
+        return self._call_id
 
     def connect(self) -> None:
         """Asks the browser to connect. Returns at once; ``await widget.wait_for("connected")`` to wait."""
@@ -258,9 +269,11 @@ class RealtimeWidget(anywidget.AnyWidget):
             kind = item.get("k")
             if kind == "stats":
                 self.last_stats = item
+            elif kind == "timeline" and item.get("what") == "answer_received":
+                self._call_id = str((item.get("detail") or {}).get("call_id") or "") or None
             elif kind == "event" and isinstance(item.get("event"), dict):
                 event = item["event"]
-                line = _finished_utterance(event)
+                line = utterance(item)
                 if line is not None:
                     finished.append(line)
                 if item.get("dir") == "server":
@@ -299,21 +312,3 @@ class RealtimeWidget(anywidget.AnyWidget):
     @command
     def clock(self, _msg: Any, _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         return {"t_kernel": time.time() * 1000.0}, []
-
-
-def _finished_utterance(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A transcript line when ``event`` finishes an utterance, else ``None``."""
-    kind = event.get("type")
-    if kind == "conversation.item.input_audio_transcription.completed":
-        return {"role": "user", "text": event.get("transcript", ""), "item_id": event.get("item_id")}
-    if kind == "response.output_audio_transcript.done":
-        return {"role": "assistant", "text": event.get("transcript", ""), "item_id": event.get("item_id")}
-    if kind == "response.output_text.done":
-        return {"role": "assistant", "text": event.get("text", ""), "item_id": event.get("item_id")}
-    if kind == "conversation.item.added":
-        item = event.get("item") or {}
-        if item.get("role") == "user":
-            texts = [c.get("text", "") for c in item.get("content", []) if c.get("type") == "input_text"]
-            if texts:
-                return {"role": "user", "text": " ".join(texts), "item_id": item.get("id")}
-    return None

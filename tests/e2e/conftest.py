@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
+from realtime_widget.endpoint import LOCAL_SERVER_KEY_ENV, LOCAL_SERVER_URL_ENV
+from realtime_widget.server.launcher import LocalServer
+
 from .harness import JupyterLab, chromium_context, only_loopback_interfaces, start_jupyterlab, stop_jupyterlab
 from .lab_page import LabPage
+from .speech import write_mic_wav
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -33,8 +37,21 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
+def local_server() -> Iterator[LocalServer]:
+    """The run's one local server, in strict mode: it checks every event it sends against the SDK's models."""
+    server = LocalServer.start(strict=True)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory, local_server: LocalServer) -> Iterator[JupyterLab]:
     env = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL"}}
+    # Every kernel's widgets use the run's shared local server instead of starting their own.
+    env[LOCAL_SERVER_URL_ENV] = local_server.base_url
+    env[LOCAL_SERVER_KEY_ENV] = local_server.api_key
     server = start_jupyterlab(tmp_path_factory.mktemp("jupyterlab"), REPO / "notebooks", env)
     try:
         yield server
@@ -44,7 +61,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
 
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with chromium_context(tmp_path_factory.mktemp("chromium-profile")) as context:
+    # A spoken phrase between silences instead of Chromium's default beeps, which the VAD would take for speech.
+    mic = write_mic_wav(tmp_path_factory.mktemp("mic") / "mic.wav")
+    args = [f"--use-file-for-fake-audio-capture={mic}"]
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile"), args) as context:
         yield context
 
 
@@ -75,3 +95,10 @@ def lab_page(request: pytest.FixtureRequest, browser: Any, lab: JupyterLab, arti
             print("\n".join(lab_page.console[-40:]))
             print(f"--- jupyterlab log (last 3000 chars) ---\n{lab.log_path.read_text()[-3000:]}")
         page.close()
+
+
+@pytest.fixture(autouse=True)
+def server_sent_only_valid_events(local_server: LocalServer) -> Iterator[None]:
+    """After each test: every event the shared server sent validated against ``openai.types.realtime``."""
+    yield
+    assert local_server.violations() == []

@@ -181,14 +181,18 @@ class KernelClient:
             raise RuntimeError("\n".join(content.get("traceback", [])) or content.get("evalue", "kernel error"))
 
     def value(self, expression: str, timeout: float = 30) -> Any:
-        """Evaluates ``expression`` in the kernel; its repr must be a Python literal."""
+        """Evaluates ``expression`` in the kernel and returns it through JSON (numpy scalars become numbers,
+        timestamps and other objects their ``str``)."""
+        as_json = (
+            f"__import__('json').dumps(({expression}), default=lambda o: o.item() if hasattr(o, 'item') else str(o))"
+        )
         reply = self._client.execute_interactive(
-            "", user_expressions={"r": expression}, timeout=timeout, output_hook=lambda _msg: None
+            "", user_expressions={"r": as_json}, timeout=timeout, output_hook=lambda _msg: None
         )
         result = reply["content"]["user_expressions"]["r"]
         if result["status"] != "ok":
             raise RuntimeError(f"{expression!r} failed: {result.get('ename')}: {result.get('evalue')}")
-        return ast.literal_eval(result["data"]["text/plain"])
+        return json.loads(ast.literal_eval(result["data"]["text/plain"]))
 
     def wait_until(self, expression: str, timeout: float = 30, interval: float = 0.25) -> Any:
         """Polls until ``expression`` evaluates truthy in the kernel, and returns its value."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .harness import JupyterLab
+from .harness import JupyterLab, KernelClient
 
 OPEN_TIMEOUT_MS = 60_000
 
@@ -26,22 +26,24 @@ class LabPage:
 
     def open_notebook(self, name: str) -> None:
         """Opens ``name`` and waits until its kernel is ready."""
-        self.page.goto(f"{self.lab.url}/lab/tree/{name}?token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
+        # ?reset: start from an empty workspace, not the notebooks earlier tests left open.
+        self.page.goto(f"{self.lab.url}/lab/tree/{name}?reset&token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
         self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=OPEN_TIMEOUT_MS)
         self.page.evaluate(
-            """async () => {
+            """async (name) => {
                 const app = window.jupyterapp;
                 await app.started; await app.restored;
                 for (let i = 0; i < 600; i++) {
                     const w = app.shell.currentWidget;
-                    if (w && w.sessionContext) {
+                    if (w && w.sessionContext && w.context && w.context.path.endsWith(name)) {
                         await w.context.ready; await w.sessionContext.ready;
                         if (w.sessionContext.session && w.sessionContext.session.kernel) return;
                     }
                     await new Promise(r => setTimeout(r, 100));
                 }
                 throw new Error('notebook kernel never became ready');
-            }"""
+            }""",
+            name,
         )
 
     def command(self, command_id: str, args: dict[str, Any] | None = None) -> None:
@@ -67,3 +69,21 @@ class LabPage:
 
     def save(self) -> None:
         self.command("docmanager:save")
+
+
+WIDGET = ".rtw-root"
+
+
+def open_widget_notebook(lab_page: LabPage, name: str) -> KernelClient:
+    """Opens ``name``, runs it, waits for the widget, and returns a second client of its kernel."""
+    lab_page.open_notebook(name)
+    lab_page.run_all_cells()
+    lab_page.page.wait_for_selector(f"{WIDGET} [data-testid=connect]", timeout=60_000)
+    lab_page.wait_kernel_idle()
+    return lab_page.lab.kernel_client(name)
+
+
+def click_connect(lab_page: LabPage, kernel: KernelClient, timeout_ms: int = 30_000) -> None:
+    lab_page.page.click(f"{WIDGET} [data-testid=connect]")
+    lab_page.page.wait_for_selector(f"{WIDGET} [data-testid=status][data-status=connected]", timeout=timeout_ms)
+    kernel.wait_until("widget.status == 'connected' and widget.call_id", timeout=10)
