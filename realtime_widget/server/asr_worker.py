@@ -14,8 +14,10 @@ one ``READY`` (id 0) once the model has loaded.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import queue
 import struct
 import subprocess
 import sys
@@ -150,10 +152,39 @@ class _Replies:
                 future.set_exception(RecognizerUnavailableError("the recognition worker has stopped"))
 
 
-def _stop(process: subprocess.Popen[bytes], stdin: IO[bytes], send_lock: threading.Lock) -> None:
-    with send_lock:
-        if not stdin.closed:
-            stdin.close()  # the worker exits when its input ends
+class _Outbox:
+    """Requests on their way to the worker, written by a thread of their own: a worker that falls behind fills
+    the pipe, and a blocked write must stall that thread, never the caller (the server's event loop)."""
+
+    def __init__(self, stdin: IO[bytes]) -> None:
+        self._stdin = stdin
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.broken = False
+        threading.Thread(target=self._drain, name="asr-worker-writer", daemon=True).start()
+
+    def put(self, frame: bytes) -> None:
+        if self.broken:
+            raise RecognizerUnavailableError("the recognition worker has stopped")
+        self._queue.put(frame)
+
+    def close(self) -> None:
+        self._queue.put(None)
+
+    def _drain(self) -> None:
+        while (frame := self._queue.get()) is not None:
+            try:
+                self._stdin.write(frame)
+                self._stdin.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                self.broken = True
+                break
+        self.broken = True
+        with contextlib.suppress(OSError, ValueError):
+            self._stdin.close()  # the worker exits when its input ends
+
+
+def _stop(process: subprocess.Popen[bytes], outbox: _Outbox) -> None:
+    outbox.close()
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -178,14 +209,13 @@ class WorkerRecognizer:
         )
         assert self._process.stdin is not None
         assert self._process.stdout is not None
-        self._stdin: IO[bytes] = self._process.stdin
-        self._send_lock = threading.Lock()
+        self._outbox = _Outbox(self._process.stdin)
         self._replies = _Replies()
         self._ids = itertools.count(1)
         threading.Thread(
             target=self._replies.read_from, args=(self._process.stdout,), name="asr-worker-reader", daemon=True
         ).start()
-        self._finalizer = weakref.finalize(self, _stop, self._process, self._stdin, self._send_lock)
+        self._finalizer = weakref.finalize(self, _stop, self._process, self._outbox)
         try:
             self._replies.ready.result(timeout=LOAD_TIMEOUT_S)
         except Exception as exc:
@@ -207,17 +237,14 @@ class WorkerRecognizer:
         return WorkerStream(self, next(self._ids))
 
     def close(self) -> None:
-        """End the worker: closing its stdin makes it exit; it is killed if it has not within five seconds."""
+        """End the worker once the requests already queued are written: closing its stdin makes it exit; it is
+        killed if it has not within five seconds."""
         self._finalizer()
 
     # ---- plumbing -------------------------------------------------------------------------------------------
     def send(self, op: int, ident: int, payload: bytes) -> None:
-        """Send one request (used by ``WorkerStream``)."""
-        with self._send_lock:
-            try:
-                _write(self._stdin, op, ident, payload)
-            except (BrokenPipeError, ValueError) as exc:  # ValueError: stdin already closed
-                raise RecognizerUnavailableError("the recognition worker has stopped") from exc
+        """Queue one request (used by ``WorkerStream``); never blocks on the worker."""
+        self._outbox.put(_HEADER.pack(op, ident, len(payload)) + payload)
 
     def request(self, op: int, ident: int, payload: bytes) -> str:
         """Send one request and wait for its reply."""
