@@ -16,7 +16,7 @@ function rowElement(row: LogRow): HTMLElement {
   const sent = row.item.dir === "client";
   const button = h("button", {
     class: "rtw-log-row",
-    attrs: { type: "button", "aria-expanded": "false", "data-type": row.type },
+    attrs: { type: "button", "aria-expanded": "false", "data-type": row.type, title: formatClock(row.item.t) },
   }, [
     h("span", { class: "rtw-log-time", text: formatClock(row.item.t) }),
     h("span", {
