@@ -50,7 +50,8 @@ class RealtimeServer:
         self.keys = KeyStore(api_key)
         self.checker = EventChecker(strict=strict)
         self._owns_deps = deps is None
-        self.deps = deps or load_deps()
+        self._deps = deps
+        self._deps_loading: asyncio.Future[EngineDeps] | None = None
         self.max_session_s = max_session_s
         self.record_timing = record_timing
         self.calls: dict[str, Call] = {}
@@ -58,12 +59,30 @@ class RealtimeServer:
         self._runner: web.AppRunner | None = None
 
     @property
+    def deps(self) -> EngineDeps:
+        """The voice model; only once loaded (``start()`` begins loading it; ``await get_deps()`` waits)."""
+        if self._deps is None:
+            raise RuntimeError("the voice model is still loading; await get_deps()")
+        return self._deps
+
+    async def get_deps(self) -> EngineDeps:
+        """The voice model, waiting for it to finish loading if need be."""
+        if self._deps is None:
+            if self._deps_loading is None:
+                self._deps_loading = asyncio.ensure_future(asyncio.to_thread(load_deps))
+            self._deps = await asyncio.shield(self._deps_loading)
+        return self._deps
+
+    @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/v1"
 
     async def start(self) -> int:
-        """Bind and serve; returns the bound port (a free one when ``port`` was 0)."""
+        """Bind and serve; returns the bound port (a free one when ``port`` was 0). The voice model loads in the
+        background meanwhile (a second or more with the speech engines); the first call waits for it."""
+        if self._deps is None and self._deps_loading is None:
+            self._deps_loading = asyncio.ensure_future(asyncio.to_thread(load_deps))
         self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -78,8 +97,9 @@ class RealtimeServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._owns_deps:
-            await asyncio.to_thread(self.deps.close)
+        if self._owns_deps and self._deps_loading is not None:
+            deps = await self._deps_loading
+            await asyncio.to_thread(deps.close)
 
     async def open_call(self, offer_sdp: str, session: dict[str, Any]) -> tuple[str, str]:
         """Create a WebRTC call for an offer; returns ``(call_id, answer_sdp)``."""
@@ -87,7 +107,7 @@ class RealtimeServer:
             new_id("rtc"),
             session,
             checker=self.checker,
-            deps=self.deps,
+            deps=await self.get_deps(),
             on_closed=self._forget_call,
             max_session_s=self.max_session_s,
             record_timing=self.record_timing,

@@ -87,7 +87,7 @@ async def script(request: web.Request) -> web.Response:
     if not all(isinstance(turn, dict) for turn in turns):
         return error_response(400, "Each turn must be an object.", code="invalid_type", param="turns")
     try:
-        queued = server.deps.script.push(*turns, call_id=call_id)
+        queued = (await server.get_deps()).script.push(*turns, call_id=call_id)
     except ValueError as exc:
         return error_response(400, str(exc), code="invalid_value", param="turns")
     return web.json_response({"queued": queued})

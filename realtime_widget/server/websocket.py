@@ -123,7 +123,7 @@ async def realtime_websocket(request: web.Request) -> web.StreamResponse:
         ws,
         session,
         checker=server.checker,
-        deps=server.deps,
+        deps=await server.get_deps(),
         max_session_s=server.max_session_s,
     )
     server.calls[call.call_id] = call
