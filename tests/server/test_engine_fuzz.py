@@ -83,7 +83,26 @@ def _is_json(text: str) -> bool:
     return True
 
 
-MALFORMED = st.one_of(wrongly_typed_event(), unknown_type_event, not_json, not_an_object)
+# Well-formed events the session state cannot honour: unknown items, an empty buffer, nothing to cancel.
+unknown_id = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=12).map(
+    lambda s: "item_zz" + s
+)
+impossible_event = st.one_of(
+    st.builds(lambda i: json.dumps({"type": "conversation.item.delete", "item_id": i}), unknown_id),
+    st.builds(lambda i: json.dumps({"type": "conversation.item.retrieve", "item_id": i}), unknown_id),
+    st.builds(
+        lambda i, ms: json.dumps(
+            {"type": "conversation.item.truncate", "item_id": i, "content_index": 0, "audio_end_ms": ms}
+        ),
+        unknown_id,
+        st.integers(min_value=0, max_value=10_000),
+    ),
+    st.just(json.dumps({"type": "input_audio_buffer.commit"})),
+    st.just(json.dumps({"type": "response.cancel"})),
+    st.builds(lambda i: json.dumps({"type": "response.cancel", "response_id": i}), unknown_id),
+)
+
+MALFORMED = st.one_of(wrongly_typed_event(), unknown_type_event, not_json, not_an_object, impossible_event)
 
 
 @pytest.fixture(scope="module")
