@@ -6,9 +6,10 @@ No language model: fixed rules, so the same context always gives the same reply 
 - ``tool_choice``: ``"none"`` never calls; ``"required"`` calls the best-matching tool (the first if none match);
   ``{"type": "function", "name": ...}`` calls that tool; ``"auto"`` calls a tool when the words name it
   (``tool_match.MATCH_SCORE``).
-- Instructions, where a quoted phrase makes them concrete: ``Always start with "Hi there!"`` (also "greet the
-  user with", "begin with", "start by saying") opens the first response; ``Always answer "Yes."`` (also "always
-  reply/respond/say") replaces every answer; ``Always end with "Over."`` (also "finish/close with") closes each.
+- Instructions, where a quoted phrase makes them concrete: ``Always start with "Hi there!"`` (also "always
+  say", "greet the user with", "begin with", "start by saying", or any quoted phrase opening with a greeting word
+  such as "Hello ...") opens the first response; ``Always answer "Yes."`` (also "always reply/respond with")
+  replaces every answer; ``Always end with "Over."`` (also "finish/close with") closes each.
 - Otherwise: greetings, thanks and goodbyes get the usual words; a question gets "You asked: ..."; anything else
   "You said: ..." (the words as heard); nothing heard gets "Sorry, I didn't catch that."
 """
@@ -25,10 +26,19 @@ from realtime_widget.server.tool_match import MATCH_SCORE, best_tool, fill_argum
 _QUOTE = r"[\"“']([^\"”']+)[\"”']"
 _GREETING_RULE = re.compile(
     r"(?:start|begin|open)(?:\s+(?:each|every|the|your|first|conversation|response|reply|by))*"
-    r"\s+(?:with|saying|by\s+saying)[:\s]+" + _QUOTE + r"|greet\s+(?:the\s+user|them|people)\s+with[:\s]+" + _QUOTE,
+    r"\s+(?:with|saying|by\s+saying)[:\s]+"
+    + _QUOTE
+    + r"|greet\s+(?:the\s+user|them|people)\s+with[:\s]+"
+    + _QUOTE
+    + r"|always\s+say[:\s]+"
+    + _QUOTE,
     re.IGNORECASE,
 )
-_FIXED_RULE = re.compile(r"always\s+(?:reply|respond|answer|say)(?:\s+only)?(?:\s+with)?[:\s]+" + _QUOTE, re.IGNORECASE)
+#: A quoted phrase that opens with a greeting word is taken as the greeting when no rule above names one.
+_QUOTED_GREETING = re.compile(
+    r"[\"“']((?:hello|hi|hey|welcome|greetings|good\s+(?:morning|afternoon|evening))\b[^\"”']*)[\"”']", re.IGNORECASE
+)
+_FIXED_RULE = re.compile(r"always\s+(?:reply|respond|answer)(?:\s+only)?(?:\s+with)?[:\s]+" + _QUOTE, re.IGNORECASE)
 _ENDING_RULE = re.compile(
     r"(?:end|finish|close)(?:\s+(?:each|every|all|your|replies|reply|responses|response|answers|answer))*"
     r"\s+(?:with|by\s+saying)[:\s]+" + _QUOTE,
@@ -48,7 +58,7 @@ MAX_VALUE_CHARS = 60
 
 def instructed_greeting(instructions: str) -> str | None:
     """The quoted phrase instructions ask the first response to start with, if any."""
-    match = _GREETING_RULE.search(instructions)
+    match = _GREETING_RULE.search(instructions) or _QUOTED_GREETING.search(instructions)
     return next((g for g in match.groups() if g), None) if match else None
 
 

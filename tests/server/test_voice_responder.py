@@ -114,6 +114,8 @@ def test_first_response_without_user_words_greets() -> None:
         "Begin every conversation by saying 'Welcome to the demo!' and be brief.",
         "Greet the user with “Welcome to the demo!”",
         'Start by saying: "Welcome to the demo!"',
+        "Always say 'Welcome to the demo!'",
+        'You are a guide. Say "Welcome to the demo!" when you meet someone.',
     ],
 )
 def test_instructed_greeting_opens_the_first_response_only(instructions: str) -> None:
