@@ -87,3 +87,47 @@ def click_connect(lab_page: LabPage, kernel: KernelClient, timeout_ms: int = 30_
     lab_page.page.click(f"{WIDGET} [data-testid=connect]")
     lab_page.page.wait_for_selector(f"{WIDGET} [data-testid=status][data-status=connected]", timeout=timeout_ms)
     kernel.wait_until("widget.status == 'connected' and widget.call_id", timeout=10)
+
+
+def status_selector(status: str) -> str:
+    """The widget's status badge showing ``status`` (``connected``, ``reconnecting``, ``failed``...)."""
+    return f"{WIDGET} [data-testid=status][data-status={status}]"
+
+
+def wait_for_status(lab_page: LabPage, status: str, timeout_ms: int = 30_000) -> None:
+    lab_page.page.wait_for_selector(status_selector(status), timeout=timeout_ms)
+
+
+def event_types(kernel: KernelClient, direction: str | None = None) -> list[str]:
+    """The types of the events in ``widget.record``, in order; only one direction (``client``/``server``) if given."""
+    frame = "widget.record.events"
+    if direction is not None:
+        frame += f".query('direction == {direction!r}')"
+    return list(kernel.value(f"list({frame}['type'])"))
+
+
+def run_from_cell(lab_page: LabPage, index: int) -> None:
+    """Runs the notebook's cell ``index`` and every cell below it."""
+    lab_page.page.evaluate("(i) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }", index)
+    lab_page.command("notebook:run-all-below")
+
+
+def error_outputs(lab_page: LabPage) -> list[str]:
+    """The error outputs in the open notebook (ename: evalue)."""
+    return list(
+        lab_page.page.evaluate(
+            """() => {
+                const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+                const errors = [];
+                for (let c = 0; c < cells.length; c++) {
+                    const outputs = cells.get(c).outputs;
+                    if (!outputs) continue;
+                    for (let o = 0; o < outputs.length; o++) {
+                        const out = outputs.get(o).toJSON();
+                        if (out.output_type === 'error') errors.push(`${out.ename}: ${out.evalue}`);
+                    }
+                }
+                return errors;
+            }"""
+        )
+    )
