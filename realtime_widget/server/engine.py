@@ -22,7 +22,7 @@ from realtime_widget.server.events import EventChecker, error_event
 from realtime_widget.server.ids import new_id
 from realtime_widget.server.input_buffer import InputAudioBuffer
 from realtime_widget.server.model import Pcm16, Reply, ResponseContext, Speech, VoiceActivityDetector
-from realtime_widget.server.responses import AudioPlayer, CancelReason, ResponseProducer, ResponseRun
+from realtime_widget.server.responses import AudioPlayer, CancelReason, ResponseProducer, ResponseRun, word_pieces
 from realtime_widget.server.script import ScriptedResponder
 from realtime_widget.server.session_config import SessionConfigError, apply_update
 from realtime_widget.server.usage import INPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens
@@ -301,13 +301,14 @@ class SessionEngine:
         transcript = await asyncio.to_thread(self.deps.recognizer.transcribe, audio) if audio.size else ""
         item["content"][0]["transcript"] = transcript
         if self.session["audio"]["input"].get("transcription"):
-            if transcript:
+            # A word per delta, as streaming transcription models send them; the deltas join to the transcript.
+            for piece in word_pieces(transcript):
                 self.emit(
                     {
                         "type": "conversation.item.input_audio_transcription.delta",
                         "item_id": item["id"],
                         "content_index": 0,
-                        "delta": transcript,
+                        "delta": piece,
                     }
                 )
             self.emit(

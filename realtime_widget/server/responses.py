@@ -239,7 +239,7 @@ class ResponseProducer:
         ids = {**self._ids(item["id"], output_index), "content_index": 0}
         self._emit({"type": "response.content_part.added", **ids, "part": {"type": "text", "text": ""}})
         sent = ""
-        for piece in _word_pieces(text):
+        for piece in word_pieces(text):
             if self.run.cancel_reason:
                 break
             sent += piece
@@ -304,7 +304,7 @@ class ResponseProducer:
         self._finish_item(item, output_index, self._item_status())
 
 
-def _word_pieces(text: str) -> list[str]:
+def word_pieces(text: str) -> list[str]:
     """``text`` cut before each space, so the pieces join back to it exactly."""
     pieces: list[str] = []
     start = 0
@@ -319,7 +319,7 @@ def _word_pieces(text: str) -> list[str]:
 
 def _words_with_spacing(text: str, word_starts_ms: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """Transcript pieces that join back to ``text``, each with the time its word starts in the audio."""
-    pieces = _word_pieces(text)
+    pieces = word_pieces(text)
     if not pieces:
         return []
     if len(word_starts_ms) == len(pieces):

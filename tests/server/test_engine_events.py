@@ -548,3 +548,40 @@ async def test_item_create_with_audio_is_transcribed_and_not_echoed(harness: Mak
         "conversation.item.input_audio_transcription.completed",
     ]
     assert "audio" not in out[0]["item"]["content"][0]
+
+
+class FixedRecognizer:
+    """Hears the same words in every turn (the engine's side of recognition is under test, not recognition)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def transcribe(self, samples: np.ndarray) -> str:  # type: ignore[type-arg]
+        return self.text
+
+
+async def test_transcription_streams_word_deltas_and_feeds_the_responder(harness: Make) -> None:
+    from dataclasses import replace
+
+    from realtime_widget.server.deps import fallback_deps
+
+    h = harness(deps=replace(fallback_deps(), recognizer=FixedRecognizer("what time is it")))
+    await h.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "output_modalities": ["text"],
+                "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}, "turn_detection": None}},
+            },
+        }
+    )
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(300))})
+    await h.send({"type": "input_audio_buffer.commit"})
+    deltas = [e["delta"] for e in h.of_type("conversation.item.input_audio_transcription.delta")]
+    assert deltas == ["what", " time", " is", " it"]
+    completed = h.of_type("conversation.item.input_audio_transcription.completed")[0]
+    assert completed["transcript"] == "what time is it"
+    assert completed["usage"] == {"type": "duration", "seconds": 0.3}
+    out = await h.send({"type": "response.create"})
+    assert "".join(e["delta"] for e in out if e["type"] == "response.output_text.delta") == "You said: what time is it"
