@@ -99,6 +99,7 @@ class SessionEngine:
         self.audio_output_done = False
         self._audio_ms: dict[str, int] = {}
         self._spoken: dict[str, list[tuple[str, int]]] = {}
+        self._truncated_ms: dict[str, int] = {}
         self._playing: tuple[str, str] | None = None  # (response_id, item_id) of the audio being heard
         self._started_for: str | None = None  # response whose output_audio_buffer.started was sent
         self._tasks: set[asyncio.Task[None]] = set()
@@ -415,6 +416,8 @@ class SessionEngine:
 
     def _truncate(self, item_id: str, audio_end_ms: int) -> None:
         # What was not heard is dropped from the transcript too, so the context holds only what the user heard.
+        # An item still being generated gets its content at the end: remember the cut and apply it again then.
+        self._truncated_ms[item_id] = audio_end_ms
         item = self.conversation.get(item_id)
         words = self._spoken.get(item_id, [])
         heard = " ".join(word for word, start in words if start < audio_end_ms)
@@ -672,6 +675,9 @@ class SessionEngine:
                 context_items, params.get("instructions") or self.session.get("instructions") or ""
             )
             await ResponseProducer(self, run, chosen).produce()
+            for item in run.output:
+                if item["id"] in self._truncated_ms and item["id"] in self.conversation:
+                    self._truncate(item["id"], self._truncated_ms[item["id"]])
         finally:
             if self.active is run:
                 self.active = None

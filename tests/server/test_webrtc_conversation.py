@@ -79,6 +79,11 @@ async def test_user_speech_interrupts_the_reply(server: RealtimeServer, rtc_clie
     assert done["response"]["status_details"]["reason"] == "turn_detected"
     assert cleared["response_id"] == done["response"]["id"]
     assert 300 <= truncated["audio_end_ms"] <= 2500
+    # The conversation keeps only what was heard.
+    client.send({"type": "conversation.item.retrieve", "item_id": truncated["item_id"]})
+    retrieved = await client.wait_for("conversation.item.retrieved")
+    heard = retrieved["item"]["content"][0]["transcript"].split()
+    assert 0 < len(heard) < 60
     # The user's turn then completes and gets its own response.
     await client.wait_for("input_audio_buffer.committed", within=5)
     second = [e for e in client.events if e["type"] == "response.created"]
