@@ -1,0 +1,318 @@
+"""Connect-time breakdown: our widget in JupyterLab beside a bare page and the Agents JS SDK, one local server.
+
+Three setups connect to the same local server (``LocalServer.start``) from Debian's Chromium over loopback WebRTC,
+``--runs`` times each after ``--warmup`` discarded runs, and the time from the start of each attempt to each step is
+printed as min / median / max in ms:
+
+a) ``widget``: ``RealtimeWidget`` in a real JupyterLab notebook. Connect and Disconnect are clicked in the widget;
+   the steps are the browser's timeline items as the kernel recorded them (``docs/wire.md``), so the ephemeral key is
+   minted by the kernel through the comm (``mint_key`` command). "first remote audio" is the remote track's
+   ``unmute`` (first RTP packet), seen by a hook in the page, because the widget's own ``first_audio`` waits for
+   audible speech and the idle server sends silence.
+b) ``bare``: ``benchmarks/pages/bare.js``, plain JS doing the minimum: fetch an ephemeral key from the server's
+   ``/v1/realtime/client_secrets`` directly, getUserMedia, RTCPeerConnection, data channel ``oai-events``, POST the
+   offer, ``session.update``, wait for ``session.updated`` and the first remote RTP.
+c) ``agents-sdk``: ``OpenAIRealtimeWebRTC`` from ``@openai/agents-realtime`` with ``baseUrl`` set to the local
+   server's calls URL (``benchmarks/pages/sdk-entry.js``, bundled with esbuild at run time). Needs
+   ``npm install`` in ``benchmarks/``; skipped with a note when the package is missing.
+
+Pages b) and c) are served by a small static server on 127.0.0.1. Must run inside a network namespace with only
+``lo`` (``scripts/in-loopback-netns``) so WebRTC cannot use any other interface. Never asserts timings.
+
+    scripts/in-loopback-netns .venv/bin/python benchmarks/connect_time.py [--runs 10] [--warmup 1] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from realtime_widget.endpoint import LOCAL_SERVER_KEY_ENV, LOCAL_SERVER_URL_ENV  # noqa: E402
+from realtime_widget.server.launcher import LocalServer  # noqa: E402
+from tests.e2e.harness import (  # noqa: E402
+    chromium_context,
+    only_loopback_interfaces,
+    start_jupyterlab,
+    stop_jupyterlab,
+)
+from tests.e2e.lab_page import WIDGET, LabPage  # noqa: E402
+from tests.e2e.notebooks import write_notebook  # noqa: E402
+
+PAGES = Path(__file__).resolve().parent / "pages"
+BENCH_DIR = Path(__file__).resolve().parent
+ESBUILD_CANDIDATES = [
+    BENCH_DIR / "node_modules" / ".bin" / "esbuild",
+    REPO / "js" / "node_modules" / ".bin" / "esbuild",
+]
+
+STEPS = [
+    ("mint_end", "key minted"),
+    ("mic_ready", "getUserMedia done"),
+    ("offer_created", "offer created"),
+    ("answer_received", "answer received"),
+    ("dc_open", "data channel open"),
+    ("session_updated", "session.updated"),
+    ("connected", "connected"),
+    ("first_audio", "first remote audio (RTP)"),
+]
+
+# Remote-track unmute times (ms since the Unix epoch, the wire's clock) for the widget, whose own timeline only
+# marks audible speech.
+UNMUTE_HOOK = """
+window.__benchUnmute = [];
+(() => {
+  const add = RTCPeerConnection.prototype.addEventListener;
+  const Original = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (...args) {
+    const pc = new Original(...args);
+    add.call(pc, "track", (e) => e.track.addEventListener(
+      "unmute", () => window.__benchUnmute.push(performance.timeOrigin + performance.now()), { once: true }));
+    return pc;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+  Object.setPrototypeOf(window.RTCPeerConnection, Original);
+})();
+"""
+
+
+def silent_wav(path: Path, seconds: float = 2.0, rate: int = 48_000) -> Path:
+    """A silent fake microphone: Chromium's default beeps would make the server's VAD start turns mid-benchmark."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\0\0" * int(seconds * rate))
+    return path
+
+
+@contextlib.contextmanager
+def static_server(folder: Path) -> Iterator[str]:
+    """Serves ``folder`` on 127.0.0.1 (a free port) from a thread; yields its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def bundle_sdk_page(out: Path) -> str | None:
+    """Bundles ``pages/sdk-entry.js`` into ``out/sdk.bundle.js``; returns why not when it cannot."""
+    if not (BENCH_DIR / "node_modules" / "@openai" / "agents-realtime").exists():
+        return "@openai/agents-realtime is not installed (run `npm install` in benchmarks/)"
+    esbuild = next((p for p in ESBUILD_CANDIDATES if p.exists()), None)
+    if esbuild is None:
+        return "esbuild not found (run `npm install` in js/)"
+    result = subprocess.run(
+        [
+            str(esbuild),
+            "pages/sdk-entry.js",
+            "--bundle",
+            "--format=iife",
+            "--platform=browser",
+            "--target=chrome120",
+            f"--outfile={out / 'sdk.bundle.js'}",
+            "--log-level=warning",
+        ],
+        cwd=BENCH_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return f"esbuild failed: {result.stderr.strip()[-500:]}"
+    return None
+
+
+def page_runs(context: Any, url: str, server: LocalServer, runs: int, warmup: int) -> list[dict[str, float]]:
+    """``runs`` calls (after ``warmup``) in one tab of a plain page exposing ``runCall``/``hangUp``."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    try:
+        page.goto(url)
+        page.wait_for_function("() => typeof window.runCall === 'function'")
+        config = {"base": server.base_url, "apiKey": server.api_key}
+        out: list[dict[str, float]] = []
+        for n in range(warmup + runs):
+            result = page.evaluate("(config) => window.runCall(config)", config)
+            page.evaluate("() => window.hangUp()")
+            if n >= warmup:
+                out.append(result["marks"])
+            page.wait_for_timeout(300)
+        return out
+    except Exception as exc:
+        raise RuntimeError(f"{url}: {exc}; page errors: {errors}") from exc
+    finally:
+        page.close()
+
+
+WIDGET_CELLS = (
+    "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget()",
+    "_bench_items = []\n"
+    "widget.record.on_append(lambda items: _bench_items.extend("
+    "i for i in items if i.get('k') in ('timeline', 'kernel_timeline')))",
+    "widget",
+)
+
+
+def widget_runs(context: Any, lab_dir: Path, server: LocalServer, runs: int, warmup: int) -> list[dict[str, float]]:
+    """``runs`` connect/disconnect cycles (after ``warmup``) of one widget in one JupyterLab notebook."""
+    notebooks = lab_dir / "notebooks"
+    notebooks.mkdir()
+    name = write_notebook(notebooks, "connect_time.ipynb", *WIDGET_CELLS)
+    env = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL"}}
+    env[LOCAL_SERVER_URL_ENV] = server.base_url
+    env[LOCAL_SERVER_KEY_ENV] = server.api_key
+    lab = start_jupyterlab(lab_dir / "lab", notebooks, env)
+    page = context.new_page()
+    page.add_init_script(UNMUTE_HOOK)
+    lab_page = LabPage(page, lab)
+    kernel = None
+    try:
+        lab_page.open_notebook(name)
+        lab_page.run_all_cells()
+        page.wait_for_selector(f"{WIDGET} [data-testid=connect]", timeout=60_000)
+        lab_page.wait_kernel_idle()
+        kernel = lab.kernel_client(name)
+        for _ in range(warmup + runs):
+            page.click(f"{WIDGET} [data-testid=connect]")
+            page.wait_for_selector(f"{WIDGET} [data-testid=disconnect]", timeout=30_000)
+            page.wait_for_function("() => window.__benchUnmute.length > 0", timeout=10_000)
+            kernel.wait_until("widget.status == 'connected'", timeout=10)
+            page.click(f"{WIDGET} [data-testid=disconnect]")
+            page.wait_for_selector(f"{WIDGET} [data-testid=connect]", timeout=30_000)
+            kernel.wait_until("widget.status == 'closed'", timeout=10)
+            unmute = page.evaluate("() => window.__benchUnmute.splice(0)")
+            kernel.run(f"_bench_items.append({{'k': 'bench_unmute', 't': {unmute[0]!r}}})")
+            page.wait_for_timeout(300)
+        items = kernel.value("_bench_items")
+    finally:
+        if kernel is not None:
+            kernel.close()
+        page.close()
+        stop_jupyterlab(lab)
+    return attempts_from_items(items)[warmup:]
+
+
+def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """Splits the recorded timeline at each ``connect_requested``; ms from it to each step's first occurrence."""
+    attempts: list[dict[str, float]] = []
+    start = 0.0
+    for item in items:
+        kind, what, t = item["k"], item.get("what"), float(item["t"])
+        if kind == "timeline" and what == "connect_requested":
+            start = t
+            attempts.append({})
+        elif not attempts:
+            continue
+        marks = attempts[-1]
+        if kind == "timeline" and what != "first_audio":  # audible speech; the idle server sends silence
+            marks.setdefault(what, t - start)
+        elif kind == "bench_unmute":
+            marks.setdefault("first_audio", t - start)
+        elif kind == "kernel_timeline" and what in ("mint_start", "mint_end"):
+            # Kernel clock: only the difference between the two is meaningful.
+            marks.setdefault(f"kernel_{what}", t)
+    for marks in attempts:
+        if "kernel_mint_start" in marks and "kernel_mint_end" in marks:
+            marks["kernel_mint_ms"] = marks.pop("kernel_mint_end") - marks.pop("kernel_mint_start")
+    return attempts
+
+
+def print_table(results: dict[str, list[dict[str, float]]]) -> None:
+    setups = list(results)
+    print()
+    print("ms from the start of the attempt; min / median / max over the runs")
+    header = f"| {'step':<26} | " + " | ".join(f"{s} (n={len(results[s])})" for s in setups) + " |"
+    print(header)
+    print("|" + "---|" * (len(setups) + 1))
+    rows = [*STEPS, ("kernel_mint_ms", "(kernel: mint HTTP call)")]
+    for key, label in rows:
+        cells = []
+        for setup in setups:
+            values = [m[key] for m in results[setup] if key in m]
+            if not values:
+                cells.append("-")
+            else:
+                cells.append(f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f}")
+        if all(c == "-" for c in cells):
+            continue
+        print(f"| {label:<26} | " + " | ".join(cells) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="measured connects per setup (default 10)")
+    parser.add_argument("--warmup", type=int, default=1, help="connects first made and discarded per setup")
+    parser.add_argument("--quick", action="store_true", help="3 runs per setup")
+    parser.add_argument("--setups", default="widget,bare,agents-sdk", help="comma-separated subset")
+    args = parser.parse_args()
+    runs = 3 if args.quick else args.runs
+    setups = [s.strip() for s in args.setups.split(",") if s.strip()]
+    if not only_loopback_interfaces():
+        sys.exit("Run inside a network namespace with only lo: scripts/in-loopback-netns python " + sys.argv[0])
+
+    results: dict[str, list[dict[str, float]]] = {}
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="connect-time-") as tmp_name:
+        tmp = Path(tmp_name)
+        site = tmp / "site"
+        shutil.copytree(PAGES, site)
+        mic = silent_wav(tmp / "silence.wav")
+        sdk_problem = bundle_sdk_page(site) if "agents-sdk" in setups else None
+        if sdk_problem is not None:
+            notes.append(f"agents-sdk skipped: {sdk_problem}")
+            setups.remove("agents-sdk")
+        server = LocalServer.start()
+        try:
+            with (
+                static_server(site) as site_url,
+                chromium_context(tmp / "profile", [f"--use-file-for-fake-audio-capture={mic}"]) as context,
+            ):
+                for setup in setups:
+                    started = time.monotonic()
+                    if setup == "widget":
+                        (tmp / "lab").mkdir()
+                        results[setup] = widget_runs(context, tmp / "lab", server, runs, args.warmup)
+                    elif setup == "bare":
+                        results[setup] = page_runs(context, f"{site_url}/bare.html", server, runs, args.warmup)
+                    elif setup == "agents-sdk":
+                        results[setup] = page_runs(context, f"{site_url}/sdk.html", server, runs, args.warmup)
+                    else:
+                        sys.exit(f"unknown setup {setup!r}")
+                    print(f"{setup}: {len(results[setup])} runs in {time.monotonic() - started:.0f} s", flush=True)
+        finally:
+            server.stop()
+    print_table(results)
+    for note in notes:
+        print(note)
+
+
+if __name__ == "__main__":
+    main()
