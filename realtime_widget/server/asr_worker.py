@@ -86,18 +86,23 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
 
 # ---- parent side -------------------------------------------------------------------------------------------------
 class WorkerStream:
-    """A ``RecognitionStream`` decoded in the worker: ``feed`` only queues audio, so it costs microseconds."""
+    """A ``RecognitionStream`` decoded in the worker: ``feed`` only queues audio, so it costs microseconds.
+    A stream dropped without ``finish`` or ``cancel`` is cancelled when garbage-collected, so the worker does not
+    keep its decoder."""
 
     def __init__(self, worker: WorkerRecognizer, ident: int) -> None:
         self._worker = worker
         self._ident = ident
         self._fed = False
         self._done = False
+        self._abandon: weakref.finalize[[WorkerRecognizer, int], WorkerStream] | None = None  # armed on first feed
 
     def feed(self, samples: Pcm16) -> None:
         """Queue more of the turn (24 kHz PCM16) for decoding."""
         if not self._done and samples.size:
-            self._fed = True
+            if not self._fed:
+                self._fed = True
+                self._abandon = weakref.finalize(self, _cancel_quietly, self._worker, self._ident)
             self._worker.send(FEED, self._ident, samples.astype("<i2").tobytes())
 
     def finish(self) -> str:
@@ -105,6 +110,8 @@ class WorkerStream:
         if self._done:
             return ""
         self._done = True
+        if self._abandon is not None:
+            self._abandon.detach()
         return self._worker.request(FINISH, self._ident, b"") if self._fed else ""
 
     def cancel(self) -> None:
@@ -112,6 +119,13 @@ class WorkerStream:
         if not self._done and self._fed:
             self._worker.send(CANCEL, self._ident, b"")
         self._done = True
+        if self._abandon is not None:
+            self._abandon.detach()
+
+
+def _cancel_quietly(worker: WorkerRecognizer, ident: int) -> None:
+    with contextlib.suppress(RecognizerUnavailableError):
+        worker.send(CANCEL, ident, b"")
 
 
 class _Replies:
