@@ -102,7 +102,7 @@ def event_types(kernel: KernelClient, direction: str | None = None) -> list[str]
     """The types of the events in ``widget.record``, in order; only one direction (``client``/``server``) if given."""
     frame = "widget.record.events"
     if direction is not None:
-        frame += f".query('direction == {direction!r}')"
+        frame = f"{frame}[{frame}.direction == {direction!r}]"
     return list(kernel.value(f"list({frame}['type'])"))
 
 
