@@ -1,7 +1,7 @@
 """The transport-agnostic session engine: session config, conversation, input audio, turns, responses, errors.
 
 A transport (WebRTC data channel, WebSocket) hands the engine client events as text and input audio as PCM16
-24 kHz; the engine answers through ``send`` with plain-dict server events. Nothing here knows about sockets.
+24 kHz; the engine answers through ``send`` with server events as JSON text. Nothing here knows about sockets.
 """
 
 from __future__ import annotations
@@ -675,6 +675,12 @@ class SessionEngine:
                 context_items, params.get("instructions") or self.session.get("instructions") or ""
             )
             await ResponseProducer(self, run, chosen).produce()
+        except Exception as exc:
+            # A voice-model failure fails this response, as a server error does on the API; the session goes on.
+            log.exception("response %s failed", run.id)
+            details = {"type": "failed", "error": {"type": "server_error", "code": None, "message": str(exc)}}
+            self.emit({"type": "response.done", "response": run.response_object("failed", None, details)})
+        else:
             for item in run.output:
                 if item["id"] in self._truncated_ms and item["id"] in self.conversation:
                     self._truncate(item["id"], self._truncated_ms[item["id"]])

@@ -585,3 +585,24 @@ async def test_transcription_streams_word_deltas_and_feeds_the_responder(harness
     assert completed["usage"] == {"type": "duration", "seconds": 0.3}
     out = await h.send({"type": "response.create"})
     assert "".join(e["delta"] for e in out if e["type"] == "response.output_text.delta") == "You said: what time is it"
+
+
+class BrokenResponder:
+    """A responder that fails, as a buggy voice model would."""
+
+    def respond(self, context: object) -> object:
+        raise RuntimeError("model exploded")
+
+
+async def test_a_failing_voice_model_fails_the_response_not_the_session(harness: Make) -> None:
+    from dataclasses import replace
+
+    from realtime_widget.server.deps import fallback_deps
+
+    h = harness(deps=replace(fallback_deps(), responder=BrokenResponder()))
+    out = await h.send({"type": "response.create"})
+    assert h.types(out) == ["response.created", "rate_limits.updated", "response.done"]
+    done = out[-1]["response"]
+    assert done["status"] == "failed"
+    assert done["status_details"]["error"]["message"] == "model exploded"
+    assert h.types(await h.send(user_text("still here"))) == ["conversation.item.added", "conversation.item.done"]
