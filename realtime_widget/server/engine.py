@@ -299,9 +299,26 @@ class SessionEngine:
         self._spawn(self._after_commit(item, audio, respond))
 
     async def _after_commit(self, item: dict[str, Any], audio: Pcm16, respond: bool) -> None:
-        transcript = await asyncio.to_thread(self.deps.recognizer.transcribe, audio) if audio.size else ""
+        transcribing = bool(self.session["audio"]["input"].get("transcription"))
+        try:
+            transcript = await asyncio.to_thread(self.deps.recognizer.transcribe, audio) if audio.size else ""
+        except Exception as exc:
+            # The turn still counts (the API answers audio it could not transcribe); only the transcript is lost.
+            log.exception("transcribing %s failed", item["id"])
+            if transcribing:
+                error = {"type": "server_error", "code": "transcription_failed", "message": str(exc), "param": None}
+                self.emit(
+                    {
+                        "type": "conversation.item.input_audio_transcription.failed",
+                        "item_id": item["id"],
+                        "content_index": 0,
+                        "error": error,
+                    }
+                )
+            transcribing = False
+            transcript = ""
         item["content"][0]["transcript"] = transcript
-        if self.session["audio"]["input"].get("transcription"):
+        if transcribing:
             # A word per delta, as streaming transcription models send them; the deltas join to the transcript.
             for piece in word_pieces(transcript):
                 self.emit(

@@ -606,3 +606,31 @@ async def test_a_failing_voice_model_fails_the_response_not_the_session(harness:
     assert done["status"] == "failed"
     assert done["status_details"]["error"]["message"] == "model exploded"
     assert h.types(await h.send(user_text("still here"))) == ["conversation.item.added", "conversation.item.done"]
+
+
+class BrokenRecognizer:
+    def transcribe(self, samples: np.ndarray) -> str:  # type: ignore[type-arg]
+        raise RuntimeError("recognizer exploded")
+
+
+async def test_a_failing_recognizer_reports_failed_transcription_and_still_answers(harness: Make) -> None:
+    from dataclasses import replace
+
+    from realtime_widget.server.deps import fallback_deps
+
+    h = harness(deps=replace(fallback_deps(), recognizer=BrokenRecognizer()))
+    await h.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "output_modalities": ["text"],
+                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
+            },
+        }
+    )
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(600))})
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(700))})
+    failed = h.of_type("conversation.item.input_audio_transcription.failed")
+    assert failed[0]["error"]["message"] == "recognizer exploded"
+    assert h.of_type("response.done")[0]["response"]["status"] == "completed"
