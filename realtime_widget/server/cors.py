@@ -24,6 +24,9 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
             "Access-Control-Request-Headers", "Authorization, Content-Type"
         )
         preflight.headers["Access-Control-Max-Age"] = "600"
+        # Chromium's Private Network Access asks before a page reaches a loopback server from elsewhere.
+        if request.headers.get("Access-Control-Request-Private-Network") == "true":
+            preflight.headers["Access-Control-Allow-Private-Network"] = "true"
         _add_cors_headers(request, preflight)
         return preflight
     try:

@@ -92,6 +92,14 @@ async def test_preflight_allows_requested_headers_and_exposes_location(server: R
         assert "POST" in r.headers["Access-Control-Allow-Methods"]
         assert r.headers["Access-Control-Allow-Headers"] == headers["Access-Control-Request-Headers"]
         assert r.headers["Access-Control-Allow-Origin"] == "http://localhost:8888"
+        assert "Access-Control-Allow-Private-Network" not in r.headers
+    async with (
+        aiohttp.ClientSession() as http,
+        http.options(
+            f"{server.base_url}/realtime/calls", headers={**headers, "Access-Control-Request-Private-Network": "true"}
+        ) as r,
+    ):
+        assert r.headers["Access-Control-Allow-Private-Network"] == "true"
     _status, response_headers, _ = await post(
         server, "/realtime/calls/rtc_nope/hangup", headers={**AUTH, "Origin": "http://localhost:8888"}
     )
