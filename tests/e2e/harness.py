@@ -210,8 +210,13 @@ class KernelClient:
 
 
 @contextlib.contextmanager
-def chromium_context(user_data_dir: Path, extra_args: list[str] | None = None) -> Iterator[Any]:
-    """A fresh persistent Chromium context (Debian's build) with fake media devices."""
+def chromium_context(
+    user_data_dir: Path, extra_args: list[str] | None = None, *, base_args: list[str] | None = None
+) -> Iterator[Any]:
+    """A fresh persistent Chromium context (Debian's build) with fake media devices.
+
+    ``base_args`` replaces :data:`CHROMIUM_ARGS` (e.g. without ``--use-fake-ui-for-media-stream``, so the
+    microphone is not granted by itself)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -220,7 +225,7 @@ def chromium_context(user_data_dir: Path, extra_args: list[str] | None = None) -
             executable_path=CHROMIUM,
             headless=True,
             chromium_sandbox=False,
-            args=[*CHROMIUM_ARGS, *(extra_args or [])],
+            args=[*(CHROMIUM_ARGS if base_args is None else base_args), *(extra_args or [])],
             viewport={"width": 1280, "height": 900},
         )
         try:

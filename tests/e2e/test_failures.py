@@ -1,0 +1,229 @@
+"""Each failure in real JupyterLab and Chromium: a clear message in the widget and a code in Python, and nothing
+already recorded is lost. Markup in error text is shown as text."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from realtime_widget.server.launcher import LocalServer
+
+from .harness import CHROMIUM_ARGS, JupyterLab, KernelClient, chromium_context
+from .lab_page import WIDGET, LabPage, click_connect, event_types, open_widget_notebook
+from .notebooks import write_notebook
+
+pytestmark = pytest.mark.e2e
+
+MARKUP = "<img src=x onerror=alert(1)>"
+
+
+def _nth_widget(n: int) -> str:
+    """The ``n``-th widget in the notebook (0-based), as a CSS selector."""
+    return f".jp-Cell:nth-child({n + 1} of .jp-CodeCell:has({WIDGET})) {WIDGET}"
+
+
+def _wait_failed(lab_page: LabPage, kernel: KernelClient, root: str, name: str, code: str) -> str:
+    """Waits for ``name`` (a widget variable) to fail with ``code``; returns the error text shown in the widget."""
+    lab_page.page.wait_for_selector(f"{root} [data-testid=status][data-status=failed]", timeout=30_000)
+    kernel.wait_until(f"{name}.status == 'failed' and {name}.error.get('code') == {code!r}")
+    error = lab_page.page.locator(f"{root} [data-testid=error]")
+    error.wait_for(state="visible", timeout=30_000)
+    text = error.inner_text()
+    assert code in text, text  # the code is shown beside the message
+    message = kernel.value(f"{name}.error['message']")
+    assert message[:40] in text, (message, text)  # the same words in Python and in the widget
+    return text
+
+
+def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
+    page = lab_page.page
+    name = write_notebook(
+        lab.root_dir,
+        "failures.ipynb",
+        "import secrets\n"
+        "from realtime_widget import RealtimeWidget\n"
+        "from realtime_widget.server.launcher import LocalServer\n"
+        f"base_url = {local_server.base_url!r}\n"
+        "gone = LocalServer.start()\n"
+        "gone.stop()",
+        # A key the shared server never issued, built here so no key-like text sits in the repository.
+        "bad = RealtimeWidget(api_key='sk-' + 'obviously-fake-' + secrets.token_hex(6), base_url=base_url)\nbad",
+        # The kernel cannot mint a key: the server it was given is down.
+        "down = RealtimeWidget(api_key=gone.api_key, base_url=gone.base_url)\ndown",
+        # The key is minted, but the browser posts its offer to a server that is down.
+        "unreachable = RealtimeWidget()\nunreachable.calls_url = gone.base_url + '/realtime/calls'\nunreachable",
+        # The key is minted, but the server answers the offer with a 4xx.
+        "rejected = RealtimeWidget()\nrejected.calls_url = base_url + '/realtime/no-such-endpoint'\nrejected",
+    )
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        page.wait_for_function(f"() => document.querySelectorAll('{WIDGET}').length === 4", timeout=60_000)
+        cases = [("bad", "bad_key", "401"), ("down", "network", "reach"), ("unreachable", "network", "reach")]
+        cases.append(("rejected", "sdp_rejected", "refused"))
+        for index, (var, code, words) in enumerate(cases):
+            root = _nth_widget(index)
+            page.click(f"{root} [data-testid=connect]")
+            text = _wait_failed(lab_page, kernel, root, var, code)
+            assert words in text, text
+            assert kernel.value(f"{var}.error['hint']"), "no hint on what to do next"
+            timeline = kernel.value(f"list({var}.record.timeline['what'])")
+            assert {"connect_requested", "failed"} <= set(timeline), timeline
+            assert page.is_visible(f"{root} [data-testid=retry]")
+        # The browser's fetch failed for `unreachable` (the kernel minted fine); for `down` the kernel could not mint.
+        assert "mint_failed" in kernel.value("list(down.record.timeline['what'])")
+        assert "mint_failed" not in kernel.value("list(unreachable.record.timeline['what'])")
+        assert "404" in kernel.value("rejected.error['message']") or "HTTP 4" in kernel.value(
+            "rejected.error['message']"
+        )
+        # A failed widget can be retried, and fails the same clear way (nothing piles up or goes blank).
+        page.click(f"{_nth_widget(0)} [data-testid=retry]")
+        _wait_failed(lab_page, kernel, _nth_widget(0), "bad", "bad_key")
+        # An error set from the kernel is shown as text: markup in it creates no element.
+        kernel.run(f"bad.error = {{'code': 'unknown', 'message': {MARKUP!r}, 'hint': 'hint ' + {MARKUP!r}}}")
+        page.wait_for_selector(f"{_nth_widget(0)} [data-testid=error-message] >> text={MARKUP}", timeout=30_000)
+        assert page.locator(f"{WIDGET} img").count() == 0
+        assert MARKUP in page.inner_text(f"{_nth_widget(0)} [data-testid=error-hint]")
+    finally:
+        kernel.close()
+
+
+def test_channel_closed_by_server_keeps_the_record(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
+) -> None:
+    page = lab_page.page
+    name = write_notebook(
+        lab.root_dir,
+        "channel.ipynb",
+        "from realtime_widget import ConnectionOptions, RealtimeWidget\n"
+        "widget = RealtimeWidget(turn_detection=None, connection=ConnectionOptions(reconnect_attempts=0))\nwidget",
+    )
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        click_connect(lab_page, kernel)
+        call_id = kernel.value("widget.call_id")
+        answer = "This answer came before the channel closed."
+        local_server.script([{"say": answer}], call_id=call_id)
+        kernel.run("widget.send_text('Say something first.')")
+        kernel.wait_until(f"(widget.record.transcript.text == {answer!r}).any()")
+
+        # A malformed event from Python is refused in Python, before anything is sent.
+        sent_before = len(event_types(kernel, "client"))
+        for bad in ("{'type': 'no.such.event'}", "{'type': 'response.create', 'response': {'output_modalities': 7}}"):
+            kernel.run(
+                f"try:\n    widget.send_event({bad})\nexcept ValueError as exc:\n    refused = str(exc)\n"
+                "else:\n    refused = None"
+            )
+            assert kernel.value("refused"), f"send_event({bad}) did not raise ValueError"
+        page.wait_for_timeout(500)
+        assert len(event_types(kernel, "client")) == sent_before
+        events_before = kernel.value("len(widget.record.events)")
+
+        local_server.close_channel(call_id)
+        text = _wait_failed(lab_page, kernel, WIDGET, "widget", "channel_closed")
+        assert "lost" in text, text
+        # Nothing recorded is lost: the events, the transcript in the kernel and in the widget.
+        assert kernel.value("len(widget.record.events)") >= events_before
+        assert kernel.value(f"(widget.record.transcript.text == {answer!r}).any()")
+        assert page.locator(f"{WIDGET} [data-testid=transcript]").get_by_text(answer).is_visible()
+        timeline = kernel.value("list(widget.record.timeline['what'])")
+        assert "disconnected" in timeline
+        assert "failed" in timeline
+        assert "reconnect_scheduled" not in timeline  # reconnects were turned off
+        assert kernel.value("len(widget.record.validate())") == 0
+    finally:
+        kernel.run("widget.disconnect()")
+        kernel.close()
+
+
+def test_microphone_denied(lab: JupyterLab, tmp_path: Path, artifacts: Path) -> None:
+    # A browser of its own that does not grant the microphone by itself (no --use-fake-ui-for-media-stream).
+    name = write_notebook(
+        lab.root_dir,
+        "mic_denied.ipynb",
+        "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget()\nwidget",
+    )
+    args = [arg for arg in CHROMIUM_ARGS if arg != "--use-fake-ui-for-media-stream"]
+
+    def in_second_browser() -> None:
+        with chromium_context(tmp_path / "profile", base_args=args) as context:
+            page = context.new_page()
+            lab_page = LabPage(page, lab)
+            kernel = open_widget_notebook(lab_page, name)
+            try:
+                page.click(f"{WIDGET} [data-testid=connect]")
+                text = _wait_failed(lab_page, kernel, WIDGET, "widget", "mic_denied")
+                assert "Microphone access was denied" in text
+                assert "mic_error" in kernel.value("list(widget.record.timeline['what'])")
+                assert page.is_visible(f"{WIDGET} [data-testid=retry]")
+            except Exception:
+                page.screenshot(path=str(artifacts / "failed-mic-denied.png"))
+                print("\n".join(lab_page.console[-40:]))
+                raise
+            finally:
+                kernel.close()
+                page.close()
+
+    # Playwright's sync API allows one instance per thread, and the run's shared browser holds this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(in_second_browser).result(timeout=180)
+
+
+def test_tool_that_raises(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
+    page = lab_page.page
+    name = write_notebook(
+        lab.root_dir,
+        "tool_error.ipynb",
+        "from realtime_widget import RealtimeWidget, tool\n"
+        "@tool\n"
+        "def lookup(region: str) -> str:\n"
+        '    """Looks a region up."""\n'
+        f"    raise ValueError({MARKUP!r})\n",
+        "widget = RealtimeWidget(tools=[lookup], turn_detection=None)\nwidget",
+    )
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        click_connect(lab_page, kernel)
+        call_id = kernel.value("widget.call_id")
+        after_tool = "That lookup failed, sorry."
+        later = "The conversation goes on."
+        local_server.script(
+            [{"call_tool": {"name": "lookup", "arguments": {"region": "north"}}}, {"say": after_tool}, {"say": later}],
+            call_id=call_id,
+        )
+        kernel.run("widget.send_text('Look up the north.')")
+
+        # In the transcript: the tool call, failed, with the error as literal text.
+        tool = page.locator(f"{WIDGET} [data-testid=transcript] .rtw-tool[data-state=error]")
+        tool.wait_for(timeout=30_000)
+        shown = tool.locator(".rtw-tool-result").inner_text()
+        assert MARKUP in shown, shown
+        assert page.locator(f"{WIDGET} img").count() == 0
+
+        # In the record: the error and its traceback.
+        kernel.wait_until("len(widget.record.tool_calls) == 1 and widget.record.tool_calls.error.notna().all()")
+        call = kernel.value("widget.record.tool_calls[['name', 'error', 'traceback']].iloc[0].to_dict()")
+        assert call["name"] == "lookup"
+        assert "ValueError" in call["error"]
+        assert MARKUP in call["error"]
+        assert "Traceback" in call["traceback"]
+        assert "raise ValueError" in call["traceback"]
+        outputs = [
+            json.loads(p)["item"]
+            for p in kernel.value(
+                "list(widget.record.events.query(\"type == 'conversation.item.create'\").payload)",
+            )
+        ]
+        assert any(item.get("type") == "function_call_output" for item in outputs), "the model was not told"
+
+        # The conversation goes on: the model answers after the failure, and the next question too.
+        kernel.wait_until(f"(widget.record.transcript.text == {after_tool!r}).any()")
+        kernel.run("widget.send_text('And now?')")
+        kernel.wait_until(f"(widget.record.transcript.text == {later!r}).any()")
+        page.locator(f"{WIDGET} [data-testid=transcript]").get_by_text(later).wait_for(timeout=30_000)
+        assert kernel.value("widget.status") == "connected"
+    finally:
+        kernel.run("widget.disconnect()")
+        kernel.close()
