@@ -8,7 +8,8 @@ a) ``widget``: ``RealtimeWidget`` in a real JupyterLab notebook. Connect and Dis
    the steps are the browser's timeline items as the kernel recorded them (``docs/wire.md``), so the ephemeral key is
    minted by the kernel through the comm (``mint_key`` command). "first remote audio" is the remote track's
    ``unmute`` (first RTP packet), seen by a hook in the page, because the widget's own ``first_audio`` waits for
-   audible speech and the idle server sends silence.
+   audible speech and the idle server sends silence. Then ``bare-in-lab``: the code of b) loaded into that same
+   JupyterLab tab and run as many times, to tell the cost of the JupyterLab page from the widget's own.
 b) ``bare``: ``benchmarks/pages/bare.js``, plain JS doing the minimum: fetch an ephemeral key from the server's
    ``/v1/realtime/client_secrets`` directly, getUserMedia, RTCPeerConnection, data channel ``oai-events``, POST the
    offer, ``session.update``, wait for ``session.updated`` and the first remote RTP.
@@ -156,20 +157,25 @@ def page_runs(context: Any, url: str, server: LocalServer, runs: int, warmup: in
     page.on("pageerror", lambda err: errors.append(str(err)))
     try:
         page.goto(url)
-        page.wait_for_function("() => typeof window.runCall === 'function'")
-        config = {"base": server.base_url, "apiKey": server.api_key}
-        out: list[dict[str, float]] = []
-        for n in range(warmup + runs):
-            result = page.evaluate("(config) => window.runCall(config)", config)
-            page.evaluate("() => window.hangUp()")
-            if n >= warmup:
-                out.append(result["marks"])
-            page.wait_for_timeout(300)
-        return out
+        return call_loop(page, server, runs, warmup)
     except Exception as exc:
         raise RuntimeError(f"{url}: {exc}; page errors: {errors}") from exc
     finally:
         page.close()
+
+
+def call_loop(page: Any, server: LocalServer, runs: int, warmup: int) -> list[dict[str, float]]:
+    """Calls the page's ``runCall`` ``warmup + runs`` times, hanging up after each; the marks of the last ``runs``."""
+    page.wait_for_function("() => typeof window.runCall === 'function'")
+    config = {"base": server.base_url, "apiKey": server.api_key}
+    out: list[dict[str, float]] = []
+    for n in range(warmup + runs):
+        result = page.evaluate("(config) => window.runCall(config)", config)
+        page.evaluate("() => window.hangUp()")
+        if n >= warmup:
+            out.append(result["marks"])
+        page.wait_for_timeout(300)
+    return out
 
 
 WIDGET_CELLS = (
@@ -181,8 +187,12 @@ WIDGET_CELLS = (
 )
 
 
-def widget_runs(context: Any, lab_dir: Path, server: LocalServer, runs: int, warmup: int) -> list[dict[str, float]]:
-    """``runs`` connect/disconnect cycles (after ``warmup``) of one widget in one JupyterLab notebook."""
+def widget_runs(
+    context: Any, lab_dir: Path, server: LocalServer, runs: int, warmup: int
+) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """``runs`` connect/disconnect cycles (after ``warmup``) of one widget in one JupyterLab notebook; then as
+    many calls of the bare page's code loaded into that same JupyterLab tab (``bare-in-lab``), which separates
+    what the JupyterLab page costs from what the widget's own steps cost."""
     notebooks = lab_dir / "notebooks"
     notebooks.mkdir()
     name = write_notebook(notebooks, "connect_time.ipynb", *WIDGET_CELLS)
@@ -212,12 +222,14 @@ def widget_runs(context: Any, lab_dir: Path, server: LocalServer, runs: int, war
             kernel.run(f"_bench_items.append({{'k': 'bench_unmute', 't': {unmute[0]!r}}})")
             page.wait_for_timeout(300)
         items = kernel.value("_bench_items")
+        page.add_script_tag(path=str(PAGES / "bare.js"))
+        in_lab = call_loop(page, server, runs, warmup)
     finally:
         if kernel is not None:
             kernel.close()
         page.close()
         stop_jupyterlab(lab)
-    return attempts_from_items(items)[warmup:]
+    return attempts_from_items(items)[warmup:], in_lab
 
 
 def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
@@ -299,7 +311,9 @@ def main() -> None:
                     started = time.monotonic()
                     if setup == "widget":
                         (tmp / "lab").mkdir()
-                        results[setup] = widget_runs(context, tmp / "lab", server, runs, args.warmup)
+                        results[setup], results["bare-in-lab"] = widget_runs(
+                            context, tmp / "lab", server, runs, args.warmup
+                        )
                     elif setup == "bare":
                         results[setup] = page_runs(context, f"{site_url}/bare.html", server, runs, args.warmup)
                     elif setup == "agents-sdk":

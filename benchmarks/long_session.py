@@ -172,7 +172,16 @@ class Probe:
     def browser(self) -> dict[str, float]:
         self.cdp.send("HeapProfiler.collectGarbage")
         metrics = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
-        return {"heap": metrics["JSHeapUsedSize"], "nodes": metrics["Nodes"]}
+        in_page = self.page.evaluate(
+            "(sel) => [document.getElementsByTagName('*').length, document.querySelectorAll(sel + ' *').length]",
+            WIDGET,
+        )
+        return {
+            "heap": metrics["JSHeapUsedSize"],
+            "nodes": metrics["Nodes"],
+            "elements": in_page[0],
+            "widget_elements": in_page[1],
+        }
 
     def kernel_side(self) -> dict[str, Any]:
         return dict(self.kernel.value(KERNEL_PROBE))
@@ -230,7 +239,7 @@ def print_pass(label: str, rows: list[dict[str, Any]], traced: bool) -> None:
     print(f"\n{label}")
     cols = "| simulated min | events sent | events/s (segment) | kernel RSS MB (+Δ) |"
     cols += " kernel traced MB |" if traced else ""
-    cols += " record events | JS heap MB | DOM nodes | ws bytes/event |"
+    cols += " record events | JS heap MB | DOM nodes (CDP) | elements in page / widget | ws bytes/event |"
     print(cols)
     print("|" + "---:|" * (cols.count("|") - 1))
     for row in rows[1:]:
@@ -239,6 +248,7 @@ def print_pass(label: str, rows: list[dict[str, Any]], traced: bool) -> None:
         if traced:
             line += f" {(row['traced'] or 0) / MB:.1f} |"
         line += f" {row['events']:,} | {row['heap'] / MB:.1f} | {row['nodes']:,.0f} |"
+        line += f" {row['elements']:,} / {row['widget_elements']:,} |"
         line += f" {row['ws'] / max(row['sent_events'], 1):.0f} |"
         print(line)
     last = rows[-1]
@@ -339,7 +349,13 @@ def main() -> None:
                     kernel.run("tracemalloc.stop()")
                     print_pass("Pass 2: tracemalloc tracing in the kernel (memory)", traced, traced=True)
 
-                print(f"\nrecord lengths: widget {kernel.value('len(widget.record)'):,}")
+                history = kernel.value(
+                    "(lambda h: (len(h), len(__import__('json').dumps(h))))(widget.record.history_items())"
+                )
+                print(
+                    f"\nwidget record: {kernel.value('len(widget.record)'):,} events; its `history` reply for a "
+                    f"reload: {history[0]:,} items, {history[1] / MB:.1f} MB of JSON"
+                )
                 ui_check(page, lab_page, probe)
         finally:
             if kernel is not None:
