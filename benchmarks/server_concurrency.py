@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 
@@ -30,27 +32,64 @@ from realtime_widget.server.loopback import restrict_ice_to_loopback
 LONG_REPLY = " ".join(["This sentence keeps the assistant talking for the whole measurement."] * 12)
 
 
+class ToneMic(AudioStreamTrack):  # type: ignore[misc]
+    """A microphone that sends silence, or a 220 Hz tone (speech to the VAD) while ``talking`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.talking = False
+        self._phase = 0
+
+    async def recv(self) -> Any:
+        frame = await super().recv()  # paced silence at 8 kHz
+        if self.talking:
+            n = frame.samples
+            t = (np.arange(n) + self._phase) / frame.sample_rate
+            self._phase += n
+            tone = (np.sin(2 * np.pi * 220 * t) * 0.3 * 32767).astype(np.int16)
+            frame.planes[0].update(tone.tobytes())
+        return frame
+
+
 class Caller:
-    """One benchmark call: silence-sending mic, the events channel, and a counter of frames heard."""
+    """One benchmark call: a mic, the events channel (arrival time of each event type's latest), and the frames
+    heard (with the time of the last loud one)."""
 
     def __init__(self) -> None:
         self.pc = RTCPeerConnection()
-        self.pc.addTrack(AudioStreamTrack())
+        self.mic = ToneMic()
+        self.pc.addTrack(self.mic)
         self.channel = self.pc.createDataChannel("oai-events")
         self.opened = asyncio.Event()
         self.channel.on("open", self.opened.set)
+        self.channel.on("message", self._on_message)
+        self.event_times: dict[str, float] = {}
+        self.reply_over = asyncio.Event()
         self.frames_heard = 0
+        self.first_loud_after: float | None = None
+        self.listen_from = float("inf")
         self.call_id = ""
         self._reader: asyncio.Task[None] | None = None
         self.pc.on("track", lambda track: setattr(self, "_reader", asyncio.ensure_future(self._read(track))))
 
+    def _on_message(self, message: str) -> None:
+        event_type = json.loads(message)["type"]
+        self.event_times[event_type] = time.perf_counter()
+        if event_type == "output_audio_buffer.stopped":
+            self.reply_over.set()
+
     async def _read(self, track: Any) -> None:
         while True:
             try:
-                await track.recv()
+                frame = await track.recv()
             except Exception:
                 return
             self.frames_heard += 1
+            now = time.perf_counter()
+            if self.first_loud_after is None and now >= self.listen_from:
+                samples = frame.to_ndarray().astype(np.float64)
+                if np.sqrt(np.mean(samples**2)) > 1000:
+                    self.first_loud_after = now
 
     async def connect(self, http: aiohttp.ClientSession, server: LocalServer) -> None:
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -109,6 +148,43 @@ async def measure(server: LocalServer, count: int, seconds: float) -> dict[str, 
     }
 
 
+async def turn_latency(server: LocalServer, turns: int) -> dict[str, Any]:
+    """One call: speak 600 ms, go quiet, and time the reply from the server's ``speech_stopped``."""
+    caller = Caller()
+    to_started: list[float] = []
+    to_sound: list[float] = []
+    async with aiohttp.ClientSession() as http:
+        await caller.connect(http, server)
+        caller.channel.send(json.dumps({"type": "session.update", "session": {"type": "realtime"}}))
+        await asyncio.sleep(1.0)
+        for _ in range(turns):
+            caller.event_times.clear()
+            caller.reply_over.clear()
+            caller.first_loud_after = None
+            caller.mic.talking = True
+            await asyncio.sleep(0.6)
+            caller.mic.talking = False
+            caller.listen_from = time.perf_counter()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(caller.reply_over.wait(), 10)
+            stopped = caller.event_times.get("input_audio_buffer.speech_stopped")
+            started = caller.event_times.get("output_audio_buffer.started")
+            if stopped is not None and started is not None and caller.first_loud_after is not None:
+                to_started.append((started - stopped) * 1000)
+                to_sound.append((caller.first_loud_after - stopped) * 1000)
+            await asyncio.sleep(0.5)
+    await caller.close()
+
+    def spread(values: list[float]) -> str:
+        return f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f}" if values else "n/a"
+
+    return {
+        "turns": f"{len(to_started)} of {turns}",
+        "speech_stopped→output_audio_buffer.started ms (min/median/max)": spread(to_started),
+        "speech_stopped→reply audible ms": spread(to_sound),
+    }
+
+
 async def engine_events_per_second(seconds: float = 2.0) -> tuple[float, float]:
     """Events/s and responses/s of one engine answering text turns back to back, no transport."""
     from realtime_widget.server.deps import fallback_deps
@@ -155,6 +231,8 @@ async def main(counts: list[int], seconds: float) -> None:
     restrict_ice_to_loopback()
     rows = []
     with LocalServer.start(extra_args=["--record-timing"], timeout=60) as server:
+        latency = await turn_latency(server, 5)
+        print("  measured turn latency", flush=True)
         for count in counts:
             rows.append(await measure(server, count, seconds))
             print(f"  measured {count} calls", flush=True)
@@ -162,6 +240,8 @@ async def main(counts: list[int], seconds: float) -> None:
     print("\nOutgoing audio pacing per concurrent WebRTC call count (server-side frame gaps, nominal 20 ms)")
     print(f"{os.cpu_count()} CPUs; load average (1, 5, 15 min) at the end: {load}")
     print(table(rows))
+    print("\nTurn latency, one call (the offline voice model; after the VAD's silence wait)")
+    print(table([latency]))
     events_s, responses_s = await engine_events_per_second()
     print("\nEngine alone (text responses, no transport, one call)")
     print(table([{"events_per_s": round(events_s), "responses_per_s": round(responses_s, 1)}]))

@@ -41,6 +41,11 @@ class InputAudioBuffer:
             self._chunks = [np.concatenate(self._chunks)]
         return self._chunks[0] if self._chunks else np.zeros(0, dtype=np.int16)
 
+    def peek_from(self, start_ms: int) -> Pcm16:
+        """A copy of the audio held from clock time ``start_ms`` (clamped) to the end; nothing is dropped."""
+        audio = self._joined()
+        return audio[max(0, start_ms * SAMPLES_PER_MS - self.start) :].copy()
+
     def take_all(self) -> Pcm16:
         """Everything held; the buffer is then empty."""
         audio = self._joined()

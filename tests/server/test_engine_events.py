@@ -634,3 +634,56 @@ async def test_a_failing_recognizer_reports_failed_transcription_and_still_answe
     failed = h.of_type("conversation.item.input_audio_transcription.failed")
     assert failed[0]["error"]["message"] == "recognizer exploded"
     assert h.of_type("response.done")[0]["response"]["status"] == "completed"
+
+
+class CountingStreamRecognizer:
+    """A streaming recognizer that reports how much audio it was fed while the turn was spoken."""
+
+    def __init__(self) -> None:
+        self.fed = 0
+        self.transcribed = 0
+
+    def transcribe(self, samples: np.ndarray) -> str:  # type: ignore[type-arg]
+        self.transcribed += 1
+        return "whole"
+
+    def start_stream(self) -> CountingStreamRecognizer:
+        return self
+
+    def feed(self, samples: np.ndarray) -> None:  # type: ignore[type-arg]
+        self.fed += samples.size
+
+    def finish(self) -> str:
+        return f"streamed {self.fed // 24} ms"
+
+    def cancel(self) -> None:
+        self.fed = -1
+
+
+async def test_vad_turns_are_recognised_while_spoken(harness: Make) -> None:
+    from dataclasses import replace
+
+    from realtime_widget.server.deps import fallback_deps
+
+    recognizer = CountingStreamRecognizer()
+    h = harness(deps=replace(fallback_deps(), recognizer=recognizer))
+    await h.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "output_modalities": ["text"],
+                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
+            },
+        }
+    )
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(500))})
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(800))})
+    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(600))})
+    transcript = h.of_type("conversation.item.input_audio_transcription.completed")[0]["transcript"]
+    assert transcript.startswith("streamed")
+    streamed_ms = int(transcript.split()[1])
+    # From the turn's start (speech minus 300 ms of prefix padding, at 200 ms) to the end of the audio appended when
+    # the VAD stopped it (1900 ms): the stream is fed as audio arrives, in the chunks it arrives in.
+    assert streamed_ms == 1700
+    assert recognizer.transcribed == 0
