@@ -84,28 +84,58 @@ def best_tool(tools: list[dict[str, Any]], text: str) -> tuple[dict[str, Any] | 
 
 
 # ---- numbers -----------------------------------------------------------------------------------------------------
+class _SpokenNumber:
+    """An English number being read word by word: ``total`` holds finished thousands, ``part`` the rest."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.total = 0
+        self.part = 0
+        self.last = ""
+
+    def takes(self, word: str) -> bool:
+        """Whether ``word`` continues this number ("five twenty" is two numbers, "twenty five" one)."""
+        if word in _SCALES:
+            return True
+        if word in _TENS:
+            return self.part % 100 == 0
+        return self.last in _TENS or self.last in _SCALES
+
+    def add(self, word: str) -> None:
+        if word == "thousand":
+            self.total += max(self.part, 1) * 1000
+            self.part = 0
+        elif word == "hundred":
+            self.part = max(self.part, 1) * 100
+        else:
+            self.part += _UNITS.get(word, 0) + _TENS.get(word, 0)
+        self.last = word
+
+    @property
+    def value(self) -> float:
+        return float(self.total + self.part)
+
+
 def numbers_in(text: str) -> list[float]:
-    """Numbers in ``text`` in order: digits ("21", "3.5") and English number words ("twenty one", "one hundred")."""
+    """Numbers in ``text`` in order: digits ("21", "3.5") and English number words ("twenty one", "one hundred",
+    "two thousand five hundred")."""
     found: list[tuple[int, float]] = [(m.start(), float(m.group())) for m in _NUMBER.finditer(text)]
-    value: int | None = None
-    start = 0
+    current: _SpokenNumber | None = None
     for match in _TOKEN.finditer(text.lower()):
         word = match.group()
-        if word in _UNITS or word in _TENS or (word in _SCALES and value is not None):
-            if value is None:
-                value, start = 0, match.start()
-            if word in _SCALES:
-                value = max(value, 1) * _SCALES[word]
-            elif word in _TENS and value % 100 != 0:
-                found.append((start, float(value)))  # "five twenty": two numbers
-                value, start = _TENS[word], match.start()
-            else:
-                value += _UNITS.get(word, 0) + _TENS.get(word, 0)
-        elif value is not None:
-            found.append((start, float(value)))
-            value = None
-    if value is not None:
-        found.append((start, float(value)))
+        if word not in _UNITS and word not in _TENS and (word not in _SCALES or current is None):
+            if current is not None:
+                found.append((current.start, current.value))
+                current = None
+            continue
+        if current is not None and not current.takes(word):
+            found.append((current.start, current.value))
+            current = None
+        if current is None:
+            current = _SpokenNumber(match.start())
+        current.add(word)
+    if current is not None:
+        found.append((current.start, current.value))
     return [number for _, number in sorted(found)]
 
 

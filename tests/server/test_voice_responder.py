@@ -259,6 +259,10 @@ def test_nested_object_arguments_are_filled() -> None:
         ("five twenty", [5.0, 20.0]),
         ("set it to 2 then to forty", [2.0, 40.0]),
         ("no numbers here", []),
+        ("two thousand five hundred and twelve", [2500.0, 12.0]),
+        ("three thousand forty two", [3042.0]),
+        ("one two three", [1.0, 2.0, 3.0]),
+        ("a hundred", []),
     ],
 )
 def test_numbers_in_words_and_digits(text: str, numbers: list[float]) -> None:
