@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import functools
 import http.server
+import json
 import os
 import shutil
 import statistics
@@ -64,7 +65,9 @@ ESBUILD_CANDIDATES = [
 ]
 
 STEPS = [
+    ("mint_start", "key requested"),
     ("mint_end", "key minted"),
+    ("mic_start", "getUserMedia called"),
     ("mic_ready", "getUserMedia done"),
     ("offer_created", "offer created"),
     ("answer_received", "answer received"),
@@ -284,6 +287,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1, help="connects first made and discarded per setup")
     parser.add_argument("--quick", action="store_true", help="3 runs per setup")
     parser.add_argument("--setups", default="widget,bare,agents-sdk", help="comma-separated subset")
+    parser.add_argument("--save", type=Path, help="also write every run's marks to this JSON file")
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
     setups = [s.strip() for s in args.setups.split(",") if s.strip()]
@@ -324,6 +328,8 @@ def main() -> None:
         finally:
             server.stop()
     print_table(results)
+    if args.save is not None:
+        args.save.write_text(json.dumps(results, indent=1))
     for note in notes:
         print(note)
 

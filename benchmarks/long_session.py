@@ -17,6 +17,10 @@ the record's length (through a kernel client), the browser's JS heap and DOM nod
 session to a second widget with ``tracemalloc`` tracing in the kernel, for the memory the kernel allocated (the
 record plus anything else left behind), which also shows tracemalloc's cost to throughput.
 
+The widget has no tools, so the kernel answers the sample's tool calls (one per synthetic session) with a "no tool
+named ..." error and the UI shows each as a tool card: the widget's DOM grows by those cards (the transcript keeps
+at most 500 entries).
+
 At the end the page is reloaded: the widget redraws from the kernel's ``history`` (the last 2,000 events), and
 the event log's DOM rows and the page's DOM nodes are counted, to check the UI stays bounded.
 
