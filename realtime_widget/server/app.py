@@ -98,8 +98,14 @@ class RealtimeServer:
             await self._runner.cleanup()
             self._runner = None
         if self._owns_deps and self._deps_loading is not None:
-            deps = await self._deps_loading
-            await asyncio.to_thread(deps.close)
+            if self._deps_loading.done():
+                if self._deps_loading.exception() is None:
+                    await asyncio.to_thread(self._deps_loading.result().close)
+            else:
+                # Still loading: close it when it lands rather than hold shutdown up (its worker also ends with us).
+                self._deps_loading.add_done_callback(
+                    lambda f: None if f.cancelled() or f.exception() else f.result().close()
+                )
 
     async def open_call(self, offer_sdp: str, session: dict[str, Any]) -> tuple[str, str]:
         """Create a WebRTC call for an offer; returns ``(call_id, answer_sdp)``."""
