@@ -17,7 +17,10 @@ KEY_ENV = "REALTIME_WIDGET_SERVER_KEY"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m realtime_widget.server", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m realtime_widget.server",
+        description="Run the local, offline, OpenAI Realtime-compatible server (WebRTC and WebSocket).",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free one (default 8765)")
     parser.add_argument(
