@@ -430,11 +430,13 @@ class SessionRecord:
         return [f"{row.role}: {row.text}" for row in self.transcript.itertuples()]
 
     def history_items(self, limit: int = 2000) -> list[dict[str, Any]]:
-        """Event items in wire form for redrawing a fresh view: the last ``limit`` events plus every older one a
-        transcript or tool list needs, in record order (the ``history`` command's ``items``)."""
+        """Event items in wire form for redrawing a fresh view: the last ``limit`` events plus, before them, up to
+        ``limit`` older ones a transcript or tool list needs, in record order (the ``history`` command's
+        ``items``). Bounded, so a page reloaded after an hour gets a reply of the same size as after ten minutes;
+        the UI keeps fewer transcript entries than that anyway."""
         store = self._events
         first_recent = max(len(store) - limit, 0)
-        older = [int(p) for p in store.positions_of(*_TRANSCRIPT_TYPES).tolist() if p < first_recent]
+        older = [int(p) for p in store.positions_of(*_TRANSCRIPT_TYPES).tolist() if p < first_recent][-limit:]
         return [store.wire_item(i) for i in (*older, *range(first_recent, len(store)))]
 
     def validate(self) -> pd.DataFrame:
