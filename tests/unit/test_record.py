@@ -310,14 +310,14 @@ def test_on_append_listeners_see_each_batch_and_failures_do_not_break_appending(
 
 
 def test_history_items_keep_recent_events_and_older_transcript_events(record: SessionRecord) -> None:
-    history = record.history_items(limit=20)
+    history = record.history_items(limit=60)
     events = record.events
     done_types = {"response.output_audio_transcript.done", "conversation.item.input_audio_transcription.completed"}
     assert sum(item["event"]["type"] in done_types for item in history) == int(events["type"].isin(done_types).sum())
     assert len(record.history_items(limit=3)) <= 6  # bounded: at most `limit` older transcript items
     assert history[-1]["event"] == record.event(len(events) - 1)
-    expected = [t.timestamp() * 1000 for t in events["time"].iloc[-20:]]
-    assert [item["t"] for item in history[-20:]] == pytest.approx(expected, abs=0.001)
+    expected = [t.timestamp() * 1000 for t in events["time"].iloc[-60:]]
+    assert [item["t"] for item in history[-60:]] == pytest.approx(expected, abs=0.001)
 
 
 def test_summary_and_reprs(record: SessionRecord) -> None:
