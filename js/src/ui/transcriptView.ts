@@ -24,8 +24,9 @@ const FOLLOW_SLACK_PX = 48;
 
 const TOOL_STATE_LABEL: Record<ToolState, string> = {
   calling: "calling…",
-  requested: "sent to Python",
-  waiting: "waiting for the kernel",
+  // Sent to Python but not yet picked up: a kernel busy with a running cell takes it when the cell ends.
+  requested: "waiting for the kernel…",
+  waiting: "waiting for the kernel…",
   running: "running…",
   done: "done",
   error: "failed",
