@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from realtime_widget.server.fallbacks import PlainResponder, SilentRecognizer, ToneSynthesizer
+from realtime_widget.server.fallbacks import PlainResponder, SilentRecognizer
 from realtime_widget.server.model import Responder, SpeechRecognizer, SpeechSynthesizer, VadFactory
 from realtime_widget.server.script import Script
+from realtime_widget.server.tts import ToneSynthesizer
 from realtime_widget.server.vad import energy_vad_factory
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class EngineDeps:
 
 
 def fallback_deps() -> EngineDeps:
-    """Energy VAD, no recognition, a tone for speech, and the plain responder: needs numpy only."""
+    """Energy VAD, no recognition, a tone for speech, and the plain responder: needs no ``speech`` extra."""
     return EngineDeps(energy_vad_factory, SilentRecognizer(), ToneSynthesizer(), PlainResponder())
 
 

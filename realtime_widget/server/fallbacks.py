@@ -1,22 +1,15 @@
 """The voice model used when the offline speech engines (the ``speech`` extra) are not installed.
 
-Honest stand-ins: no recognition (every turn is heard as ""), a tone for speech with the length the words would
-take, and a responder that acknowledges the user and reports tool results. The protocol behaves exactly as with
-the real engines; only what is said differs.
+Honest stand-ins: no recognition (every turn is heard as "") and a responder that acknowledges the user and
+reports tool results. The tone that stands in for speech is ``tts.ToneSynthesizer`` (also what the voice model
+falls back to without eSpeak NG). The protocol behaves exactly as with the real engines; only what is said differs.
 """
 
 from __future__ import annotations
 
 import json
 
-import numpy as np
-
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16, Reply, ResponseContext, Speech
-
-#: Tone length per character of text at speed 1.0 (about 150 words a minute).
-MS_PER_CHAR = 65
-TONE_HZ = 440.0
-TONE_LEVEL = 0.25
+from realtime_widget.server.model import Pcm16, Reply, ResponseContext
 
 
 class SilentRecognizer:
@@ -24,24 +17,6 @@ class SilentRecognizer:
 
     def transcribe(self, samples: Pcm16) -> str:
         return ""
-
-
-class ToneSynthesizer:
-    """A ``SpeechSynthesizer`` that "speaks" a 440 Hz tone lasting as long as the text would, with word timings."""
-
-    def synthesize(self, text: str, voice: str, speed: float = 1.0) -> Speech:
-        ms_per_char = MS_PER_CHAR / max(0.25, min(1.5, speed))
-        duration_ms = max(200, int(len(text) * ms_per_char))
-        t = np.arange(duration_ms * SAMPLE_RATE // 1000) / SAMPLE_RATE
-        envelope = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.01)  # 10 ms fades avoid clicks
-        samples = (np.sin(2 * np.pi * TONE_HZ * t) * envelope * TONE_LEVEL * 32767).astype(np.int16)
-        word_starts: list[tuple[str, int]] = []
-        offset = 0
-        for word in text.split(" "):
-            if word:
-                word_starts.append((word, int(text.index(word, offset) * ms_per_char)))
-            offset += len(word) + 1
-        return Speech(samples=samples, word_starts_ms=word_starts)
 
 
 class PlainResponder:
