@@ -103,16 +103,22 @@ export function errorFor(code: ErrorCode, detail?: string): WidgetError {
 export class ConnectFailure extends Error {
   readonly code: ErrorCode;
   readonly detail: string | undefined;
+  /** A complete message and hint written elsewhere (the kernel's failed key mint): shown as is, not appended to. */
+  readonly shown: { message: string; hint: string } | undefined;
 
-  constructor(code: ErrorCode, detail?: string) {
+  constructor(code: ErrorCode, detail?: string, shown?: { message: string; hint: string }) {
     const safe = detail === undefined ? undefined : redactSecrets(detail);
     super(safe === undefined ? code : `${code}: ${safe}`);
     this.name = "ConnectFailure";
     this.code = code;
     this.detail = safe;
+    this.shown = shown === undefined ? undefined : { message: redactSecrets(shown.message), hint: redactSecrets(shown.hint) };
   }
 
   toWidgetError(): WidgetError {
+    if (this.shown !== undefined && this.shown.message.trim() !== "") {
+      return { code: this.code, message: this.shown.message, hint: this.shown.hint || TEXT[this.code].hint };
+    }
     return errorFor(this.code, this.detail);
   }
 }

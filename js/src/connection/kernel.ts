@@ -33,7 +33,9 @@ export class KernelClient {
     const error = typeof d["error"] === "object" && d["error"] !== null ? (d["error"] as Record<string, unknown>) : {};
     const code: ErrorCode = isErrorCode(error["code"]) ? error["code"] : "unknown";
     const message = typeof error["message"] === "string" ? error["message"] : "The kernel could not mint a key.";
-    throw new ConnectFailure(code, message);
+    const hint = typeof error["hint"] === "string" ? error["hint"] : "";
+    // The kernel's message is already complete (docs/wire.md error shape): show it as is, with its hint.
+    throw new ConnectFailure(code, message, { message, hint });
   }
 
   async history(): Promise<History> {

@@ -187,7 +187,19 @@ describe("connecting", () => {
     });
     await settle(controller.connect());
     expect(controller.error?.code).toBe("bad_key");
-    expect(controller.error?.message).toContain("OPENAI_API_KEY is not valid.");
+    // As the kernel wrote it, not appended to the browser's own text for the code; its empty hint is filled in.
+    expect(controller.error?.message).toBe("OPENAI_API_KEY is not valid.");
+    expect(controller.error?.hint).not.toBe("");
+  });
+
+  it("shows the kernel's mint error message and hint unchanged", async () => {
+    installBrowser();
+    const error = { code: "network", message: "Could not reach http://127.0.0.1:9/v1: refused.", hint: "Start it." };
+    const { controller } = start({
+      kernel: async (name, msg) => (name === "mint_key" ? { ok: false, error } : kernelOk(name, msg, undefined)),
+    });
+    await settle(controller.connect());
+    expect(controller.error).toEqual(error);
   });
 
   it("fails with session_update_timeout when session.updated does not come within 5 s", async () => {
