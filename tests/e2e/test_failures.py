@@ -72,6 +72,17 @@ def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterL
             timeline = kernel.value(f"list({var}.record.timeline['what'])")
             assert {"connect_requested", "failed"} <= set(timeline), timeline
             assert page.is_visible(f"{root} [data-testid=retry]")
+        # When the kernel could not mint a key, the widget shows the kernel's own message and hint, once.
+        for var in ("bad", "down"):
+            kernel_said = kernel.value(
+                f"__import__('json').loads({var}.record.timeline.query(\"what == 'mint_failed'\").detail.iloc[-1])"
+            )
+            assert kernel.value(f"{var}.error['message']") == kernel_said["message"]
+            assert kernel.value(f"{var}.error['hint']") == kernel_said["hint"]
+        panel = page.locator(f"{_nth_widget(0)} [data-testid=error]")
+        # textContent: JupyterLab skips rendering cells out of view (content-visibility), which empties innerText.
+        shown = panel.text_content() or ""
+        assert shown.count("The API key was rejected") == 1, shown
         # The browser's fetch failed for `unreachable` (the kernel minted fine); for `down` the kernel could not mint.
         assert "mint_failed" in kernel.value("list(down.record.timeline['what'])")
         assert "mint_failed" not in kernel.value("list(unreachable.record.timeline['what'])")
@@ -85,7 +96,7 @@ def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterL
         kernel.run(f"bad.error = {{'code': 'unknown', 'message': {MARKUP!r}, 'hint': 'hint ' + {MARKUP!r}}}")
         page.wait_for_selector(f"{_nth_widget(0)} [data-testid=error-message] >> text={MARKUP}", timeout=30_000)
         assert page.locator(f"{WIDGET} img").count() == 0
-        assert MARKUP in page.inner_text(f"{_nth_widget(0)} [data-testid=error-hint]")
+        assert MARKUP in (page.text_content(f"{_nth_widget(0)} [data-testid=error-hint]") or "")
     finally:
         kernel.close()
 
