@@ -28,6 +28,32 @@ def upsample_to_track_rate(samples: Pcm16) -> Pcm16:
     return np.clip(np.rint(resampled), -32768, 32767).astype(np.int16)
 
 
+def take_frame(queue: deque[Pcm16], size: int) -> tuple[Pcm16, int]:
+    """Take up to ``size`` samples from the front of ``queue`` (consuming them); returns a frame of exactly
+    ``size`` samples, zero-padded, and how many came from the queue."""
+    out = np.zeros(size, dtype=np.int16)
+    filled = 0
+    while filled < size and queue:
+        head = queue[0]
+        take = min(size - filled, head.size)
+        out[filled : filled + take] = head[:take]
+        filled += take
+        if take == head.size:
+            queue.popleft()
+        else:
+            queue[0] = head[take:]
+    return out, filled
+
+
+def mono_frame(samples: Pcm16, pts: int, rate: int = TRACK_RATE) -> AudioFrame:
+    """Mono PCM16 ``samples`` as an ``AudioFrame`` at ``rate``, stamped ``pts`` (in samples)."""
+    frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate = rate
+    frame.pts = pts
+    frame.time_base = fractions.Fraction(1, rate)
+    return frame
+
+
 class PacedAudioTrack(MediaStreamTrack):
     """A 48 kHz mono track sending one 20 ms frame every 20 ms: queued audio first, silence when idle.
 
@@ -93,24 +119,10 @@ class PacedAudioTrack(MediaStreamTrack):
                 await asyncio.sleep(wait)
         if self.record_timing:
             self.send_times.append(time.monotonic())
-        frame = AudioFrame.from_ndarray(self._next_samples().reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = TRACK_RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, TRACK_RATE)
-        return frame
+        return mono_frame(self._next_samples(), self._pts)
 
     def _next_samples(self) -> Pcm16:
-        out = np.zeros(FRAME_SAMPLES, dtype=np.int16)
-        filled = 0
-        while filled < FRAME_SAMPLES and self._queue:
-            head = self._queue[0]
-            take = min(FRAME_SAMPLES - filled, head.size)
-            out[filled : filled + take] = head[:take]
-            filled += take
-            if take == head.size:
-                self._queue.popleft()
-            else:
-                self._queue[0] = head[take:]
+        out, filled = take_frame(self._queue, FRAME_SAMPLES)
         self._queued_samples -= filled
         if filled:
             if not self._playing:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import json
 import time
 from collections import deque
@@ -23,6 +22,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
 from realtime_widget.server.app import RealtimeServer
+from realtime_widget.server.audio_out import mono_frame, take_frame
 from realtime_widget.server.deps import fallback_deps
 
 API_KEY = "sk-test-local"
@@ -53,22 +53,8 @@ class MicTrack(MediaStreamTrack):  # type: ignore[misc]
         else:
             self._pts += MIC_FRAME
             await asyncio.sleep(max(0.0, self._start + self._pts / MIC_RATE - time.monotonic()))
-        out = np.zeros(MIC_FRAME, dtype=np.int16)
-        filled = 0
-        while filled < MIC_FRAME and self._queue:
-            head = self._queue[0]
-            take = min(MIC_FRAME - filled, head.size)
-            out[filled : filled + take] = head[:take]
-            filled += take
-            if take == head.size:
-                self._queue.popleft()
-            else:
-                self._queue[0] = head[take:]
-        frame = AudioFrame.from_ndarray(out.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = MIC_RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, MIC_RATE)
-        return frame
+        samples, _ = take_frame(self._queue, MIC_FRAME)
+        return mono_frame(samples, self._pts, MIC_RATE)
 
 
 class RtcClient:
