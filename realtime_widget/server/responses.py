@@ -226,7 +226,9 @@ class ResponseProducer:
         self._finish_item(item, output_index, "completed")
 
     # ---- text -------------------------------------------------------------------------------------------------
-    async def _text_message(self, text: str) -> None:
+    def _start_message(self, part: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, Any]]:
+        """Add an in-progress assistant message and announce its first content part (``part``, still empty).
+        Returns the item, its output index and the ids every later event of the part carries."""
         item: dict[str, Any] = {
             "id": new_id("item"),
             "object": "realtime.item",
@@ -237,7 +239,11 @@ class ResponseProducer:
         }
         output_index = self._add_item(item)
         ids = {**self._ids(item["id"], output_index), "content_index": 0}
-        self._emit({"type": "response.content_part.added", **ids, "part": {"type": "text", "text": ""}})
+        self._emit({"type": "response.content_part.added", **ids, "part": part})
+        return item, output_index, ids
+
+    async def _text_message(self, text: str) -> None:
+        item, output_index, ids = self._start_message({"type": "text", "text": ""})
         sent = ""
         for piece in word_pieces(text):
             if self.run.cancel_reason:
@@ -253,17 +259,7 @@ class ResponseProducer:
 
     # ---- audio ------------------------------------------------------------------------------------------------
     async def _audio_message(self, text: str) -> None:
-        item: dict[str, Any] = {
-            "id": new_id("item"),
-            "object": "realtime.item",
-            "type": "message",
-            "status": "in_progress",
-            "role": "assistant",
-            "content": [],
-        }
-        output_index = self._add_item(item)
-        ids = {**self._ids(item["id"], output_index), "content_index": 0}
-        self._emit({"type": "response.content_part.added", **ids, "part": {"type": "audio", "transcript": ""}})
+        item, output_index, ids = self._start_message({"type": "audio", "transcript": ""})
         speech = await asyncio.to_thread(self.host.deps.synthesizer.synthesize, text, self.run.voice, self.run.speed)
         words = _words_with_spacing(text, speech.word_starts_ms)
         self.host.audio_output_began(self.run, item["id"], speech)
