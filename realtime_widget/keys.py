@@ -240,14 +240,10 @@ class KeyMinter:
                 result = self._client.post(self.url, json=body, headers=self._headers())
             except httpx.HTTPError as exc:
                 result = exc
-            outcome = self._judge(result, session)
+            outcome = self._key_or_wait(result, session, attempt)
             if isinstance(outcome, EphemeralKey):
                 return outcome
-            wait = self._wait_before_retry(outcome, attempt)
-            if wait is None:
-                # No chained httpx exception: its frames hold the request headers, which verbose tracebacks print.
-                raise outcome.error from None
-            time.sleep(wait)
+            time.sleep(outcome)
             attempt += 1
 
     async def amint(self, session: dict[str, Any], ttl_seconds: int = 600) -> EphemeralKey:
@@ -263,14 +259,10 @@ class KeyMinter:
                 result = await client.post(self.url, json=body, headers=self._headers())
             except httpx.HTTPError as exc:
                 result = exc
-            outcome = self._judge(result, session)
+            outcome = self._key_or_wait(result, session, attempt)
             if isinstance(outcome, EphemeralKey):
                 return outcome
-            wait = self._wait_before_retry(outcome, attempt)
-            if wait is None:
-                # No chained httpx exception: its frames hold the request headers, which verbose tracebacks print.
-                raise outcome.error from None
-            await asyncio.sleep(wait)
+            await asyncio.sleep(outcome)
             attempt += 1
 
     def close(self) -> None:
@@ -327,6 +319,20 @@ class KeyMinter:
         if result.status_code == 200:
             return self._parse_key(result)
         return self._http_error(result, str(session.get("model") or "the requested model"))
+
+    def _key_or_wait(
+        self, result: httpx.Response | httpx.HTTPError, session: dict[str, Any], attempt: int
+    ) -> EphemeralKey | float:
+        """The key from attempt ``attempt``, or the seconds to wait before the next one; raises when it is time
+        to give up."""
+        outcome = self._judge(result, session)
+        if isinstance(outcome, EphemeralKey):
+            return outcome
+        wait = self._wait_before_retry(outcome, attempt)
+        if wait is None:
+            # No chained httpx exception: its frames hold the request headers, which verbose tracebacks print.
+            raise outcome.error from None
+        return wait
 
     def _wait_before_retry(self, outcome: _Failure, attempt: int) -> float | None:
         """Seconds to wait before the next attempt, or None when it is time to give up."""
