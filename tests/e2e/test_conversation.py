@@ -88,6 +88,13 @@ def test_model_calls_a_python_tool_over_a_dataframe(
         # The kernel's result goes back to the model, which speaks it.
         kernel.wait_until("widget.record.transcript.text.str.contains('1234').any()", timeout=30)
         lab_page.page.wait_for_selector(f"{WIDGET} [data-testid=transcript] >> text=total_sales")
+
+        # Tools can change while connected: the kernel sends a session.update with the new list.
+        kernel.run("def region_count() -> int:\n    return 2\n\nwidget.add_tool(region_count)")
+        updates = "widget.record.events.query('type == \"session.update\"').payload"
+        kernel.wait_until(f"{updates}.str.contains('region_count').any()", timeout=15)
+        kernel.run("widget.remove_tool('region_count')")
+        kernel.wait_until(f"not {updates}.iloc[-1].count('region_count')", timeout=15)
         assert kernel.value("len(widget.record.validate())") == 0
     finally:
         kernel.run("widget.disconnect()")
