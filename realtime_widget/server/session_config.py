@@ -107,13 +107,7 @@ def check_session(session: dict[str, Any]) -> None:
             "session.output_modalities",
         )
     output = (session.get("audio") or {}).get("output") or {}
-    speed = output.get("speed")
-    if speed is not None and not 0.25 <= float(speed) <= 1.5:
-        raise SessionConfigError(
-            f"Invalid 'session.audio.output.speed': {speed}. Expected a value between 0.25 and 1.5.",
-            "session.audio.output.speed",
-            "decimal_out_of_range",
-        )
+    _check_between(output.get("speed"), 0.25, 1.5, "session.audio.output.speed")
     voice = output.get("voice")
     if isinstance(voice, str) and voice not in VOICES:
         raise SessionConfigError(
@@ -122,28 +116,27 @@ def check_session(session: dict[str, Any]) -> None:
         )
     turn = (session.get("audio") or {}).get("input", {}).get("turn_detection")
     if isinstance(turn, dict):
-        threshold = turn.get("threshold")
-        if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
-            raise SessionConfigError(
-                f"Invalid 'session.audio.input.turn_detection.threshold': {threshold}. "
-                "Expected a value between 0 and 1.",
-                "session.audio.input.turn_detection.threshold",
-                "decimal_out_of_range",
-            )
-        idle = turn.get("idle_timeout_ms")
-        if idle is not None and not 5000 <= int(idle) <= 30000:
-            raise SessionConfigError(
-                f"Invalid 'session.audio.input.turn_detection.idle_timeout_ms': {idle}. "
-                "Expected a value between 5000 and 30000.",
-                "session.audio.input.turn_detection.idle_timeout_ms",
-                "integer_out_of_range",
-            )
+        _check_between(turn.get("threshold"), 0.0, 1.0, "session.audio.input.turn_detection.threshold")
+        _check_between(
+            turn.get("idle_timeout_ms"), 5000, 30000, "session.audio.input.turn_detection.idle_timeout_ms", integer=True
+        )
     max_tokens = session.get("max_output_tokens")
     if isinstance(max_tokens, int) and not 1 <= max_tokens <= 4096:
         raise SessionConfigError(
             f"Invalid 'max_output_tokens': {max_tokens}. Expected a value between 1 and 4096, or 'inf'.",
             "session.max_output_tokens",
             "integer_out_of_range",
+        )
+
+
+def _check_between(value: Any, low: float, high: float, param: str, *, integer: bool = False) -> None:
+    """Raise ``SessionConfigError`` when ``value`` (if set) is outside ``low``..``high``, compared as ``int(value)``
+    when ``integer`` (an ``integer_out_of_range`` error), else as ``float(value)`` (``decimal_out_of_range``)."""
+    if value is not None and not low <= (int(value) if integer else float(value)) <= high:
+        raise SessionConfigError(
+            f"Invalid '{param}': {value}. Expected a value between {low:g} and {high:g}.",
+            param,
+            "integer_out_of_range" if integer else "decimal_out_of_range",
         )
 
 
