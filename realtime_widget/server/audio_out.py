@@ -54,6 +54,27 @@ def mono_frame(samples: Pcm16, pts: int, rate: int = TRACK_RATE) -> AudioFrame:
     return frame
 
 
+class FramePacer:
+    """Real-time pacing for a track's ``recv``: the first frame goes at once, each later one when it is due."""
+
+    def __init__(self, frame_samples: int = FRAME_SAMPLES, rate: int = TRACK_RATE) -> None:
+        self.frame_samples = frame_samples
+        self.rate = rate
+        self._start: float | None = None
+        self._pts = 0
+
+    async def next_pts(self) -> int:
+        """Wait until the next frame is due; returns its timestamp (in samples from the first frame)."""
+        if self._start is None:
+            self._start = time.monotonic()
+        else:
+            self._pts += self.frame_samples
+            wait = self._start + self._pts / self.rate - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        return self._pts
+
+
 class PacedAudioTrack(MediaStreamTrack):
     """A 48 kHz mono track sending one 20 ms frame every 20 ms: queued audio first, silence when idle.
 
@@ -70,8 +91,7 @@ class PacedAudioTrack(MediaStreamTrack):
         self._queued_samples = 0
         self._played_samples = 0
         self._playing = False
-        self._start: float | None = None
-        self._pts = 0
+        self._pacer = FramePacer()
         self.on_start: Callable[[], None] | None = None
         self.on_drain: Callable[[], None] | None = None
         self.record_timing = record_timing
@@ -110,16 +130,10 @@ class PacedAudioTrack(MediaStreamTrack):
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            self._pts += FRAME_SAMPLES
-            wait = self._start + self._pts / TRACK_RATE - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+        pts = await self._pacer.next_pts()
         if self.record_timing:
             self.send_times.append(time.monotonic())
-        return mono_frame(self._next_samples(), self._pts)
+        return mono_frame(self._next_samples(), pts)
 
     def _next_samples(self) -> Pcm16:
         out, filled = take_frame(self._queue, FRAME_SAMPLES)

@@ -22,7 +22,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
 from realtime_widget.server.app import RealtimeServer
-from realtime_widget.server.audio_out import mono_frame, take_frame
+from realtime_widget.server.audio_out import FramePacer, mono_frame, take_frame
 from realtime_widget.server.deps import fallback_deps
 
 API_KEY = "sk-test-local"
@@ -38,8 +38,7 @@ class MicTrack(MediaStreamTrack):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__()
         self._queue: deque[np.ndarray[Any, np.dtype[np.int16]]] = deque()
-        self._start: float | None = None
-        self._pts = 0
+        self._pacer = FramePacer(MIC_FRAME, MIC_RATE)
 
     def play(self, samples_24k: np.ndarray[Any, np.dtype[np.int16]]) -> None:
         """Queue mono PCM16 24 kHz audio (each sample doubled to 48 kHz)."""
@@ -48,13 +47,9 @@ class MicTrack(MediaStreamTrack):  # type: ignore[misc]
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            self._pts += MIC_FRAME
-            await asyncio.sleep(max(0.0, self._start + self._pts / MIC_RATE - time.monotonic()))
+        pts = await self._pacer.next_pts()
         samples, _ = take_frame(self._queue, MIC_FRAME)
-        return mono_frame(samples, self._pts, MIC_RATE)
+        return mono_frame(samples, pts, MIC_RATE)
 
 
 class RtcClient:
