@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 WIDE = {"width": 1280, "height": 1400}
-NARROW = {"width": 420, "height": 1400}
+NARROW = {"width": 480, "height": 1400}  # the widget about 360 px wide
 
 
 def _output_area(lab_page: LabPage, index: int) -> Any:
@@ -86,7 +86,7 @@ def test_each_state_in_light_and_dark(
         _downscale(connected["light"], Path(__file__).resolve().parents[2] / "docs" / "screenshot-light.png")
         _downscale(connected["dark"], Path(__file__).resolve().parents[2] / "docs" / "screenshot-dark.png")
 
-        # The same, in a narrow notebook (the widget about 360 px wide).
+        # The same, in a narrow notebook.
         page.set_viewport_size(NARROW)
         page.wait_for_timeout(500)
         width = first.locator(WIDGET).bounding_box()["width"]
