@@ -4,6 +4,7 @@ mid-conversation, error, reconnecting, presentation mode, and a narrow notebook.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ pytestmark = pytest.mark.e2e
 
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 WIDE = {"width": 1280, "height": 1400}
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+# Set to 1 to refresh docs/screenshot-light.png and -dark.png from this run's "connected" shots.
+UPDATE_DOCS_ENV = "REALTIME_WIDGET_UPDATE_DOCS_SCREENSHOTS"
 NARROW = {"width": 480, "height": 1400}  # the widget about 360 px wide
 
 
@@ -83,8 +87,9 @@ def test_each_state_in_light_and_dark(
         kernel.wait_until("(widget.record.transcript.role == 'assistant').sum() >= 2", timeout=60)
         first.locator("[data-testid=transcript]").get_by_text(answers[1]).wait_for(timeout=30_000)
         connected = _shoot(lab_page, artifacts, "connected")
-        _downscale(connected["light"], Path(__file__).resolve().parents[2] / "docs" / "screenshot-light.png")
-        _downscale(connected["dark"], Path(__file__).resolve().parents[2] / "docs" / "screenshot-dark.png")
+        if os.environ.get(UPDATE_DOCS_ENV) == "1":
+            for theme, path in connected.items():
+                _downscale(path, DOCS / f"screenshot-{theme}.png")
 
         # The same, in a narrow notebook.
         page.set_viewport_size(NARROW)
