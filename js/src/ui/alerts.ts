@@ -1,11 +1,11 @@
-// Things the person must notice: the current error (with Retry / Dismiss), "waiting for the kernel",
+// Things the person must notice: the current error (with Dismiss; the main button tries again), a lost
+// connection being re-established, "waiting for the kernel",
 // the click-to-enable-audio prompt, and notices sent by the kernel. All text goes in as text.
 import type { NoticeMessage, WidgetError } from "../types";
 import type { ViewContext } from "./context";
 import { h, setAttrs, setText } from "./dom";
 import { icon } from "./icons";
-import { readBool, readErrorTrait, watch } from "./model";
-import { isActive } from "./status";
+import { readBool, readErrorTrait, readMaxReconnects, watch } from "./model";
 
 const MAX_NOTICES = 3;
 const INFO_NOTICE_MS = 10_000;
@@ -19,7 +19,6 @@ function createErrorPanel(ctx: ViewContext): HTMLElement {
   const message = h("p", { class: "rtw-error-message", attrs: { "data-testid": "error-message" } });
   const hint = h("p", { class: "rtw-error-hint", attrs: { "data-testid": "error-hint" } });
   const code = h("code", { class: "rtw-error-code" });
-  const retry = h("button", { class: "rtw-btn rtw-btn-small", attrs: { type: "button", "data-testid": "retry" }, text: "Retry" });
   const dismiss = h("button", {
     class: "rtw-btn rtw-btn-small rtw-btn-ghost",
     attrs: { type: "button", "data-testid": "dismiss", "aria-label": "Dismiss error" },
@@ -28,7 +27,7 @@ function createErrorPanel(ctx: ViewContext): HTMLElement {
   const panel = h("div", { class: "rtw-alert rtw-alert-error", attrs: { "data-testid": "error", role: "alert", hidden: true } }, [
     h("span", { class: "rtw-alert-icon", attrs: { "aria-hidden": "true" }, text: "!" }),
     h("div", { class: "rtw-alert-body" }, [message, hint, code]),
-    h("div", { class: "rtw-alert-actions" }, [retry, dismiss]),
+    h("div", { class: "rtw-alert-actions" }, [dismiss]),
   ]);
 
   // The controller reports connection failures; the kernel can also set the trait (e.g. a failed key mint).
@@ -47,7 +46,6 @@ function createErrorPanel(ctx: ViewContext): HTMLElement {
     setText(hint, primary.hint);
     setAttrs(hint, { hidden: primary.hint === "" });
     setText(code, primary.code);
-    setAttrs(retry, { hidden: isActive(controller.status) });
   }
 
   scope.add(
@@ -76,11 +74,57 @@ function createErrorPanel(ctx: ViewContext): HTMLElement {
     dismissed = true;
     render();
   });
-  scope.listen(retry, "click", () => {
-    void controller.connect().catch(() => undefined);
-  });
   render();
   return panel;
+}
+
+/** "Connection lost, reconnecting": which attempt of how many, and a countdown to the next one. */
+function createReconnecting(ctx: ViewContext): HTMLElement {
+  const { controller, model, scope } = ctx;
+  const detail = h("p", { class: "rtw-reconnect-detail", attrs: { "data-testid": "reconnect-detail" } });
+  const el = h("div", { class: "rtw-alert rtw-alert-wait", attrs: { "data-testid": "reconnecting", role: "status", hidden: true } }, [
+    h("span", { class: "rtw-spinner", attrs: { "aria-hidden": "true" } }),
+    h("div", { class: "rtw-alert-body" }, [h("p", { class: "rtw-alert-title", text: "Connection lost. Reconnecting…" }), detail]),
+  ]);
+  let attempt = 0;
+  let nextAt: number | null = null;
+
+  function render(): void {
+    const show = controller.status === "reconnecting";
+    setAttrs(el, { hidden: !show });
+    if (!show) {
+      attempt = 0;
+      nextAt = null;
+      return;
+    }
+    const max = readMaxReconnects(model);
+    const parts: string[] = [];
+    if (attempt > 0) parts.push(max !== null && max >= attempt ? `Attempt ${attempt} of ${max}` : `Attempt ${attempt}`);
+    if (nextAt !== null) {
+      const seconds = Math.ceil((nextAt - Date.now()) / 1000);
+      parts.push(seconds > 0 ? `next try in ${seconds} s` : "trying now");
+    }
+    const text = parts.join(" · ");
+    setText(detail, text === "" ? "Trying to reach the server again." : text.charAt(0).toUpperCase() + text.slice(1));
+  }
+
+  scope.add(
+    controller.on("timeline", (item) => {
+      if (item.what !== "reconnect_scheduled") return;
+      const n = item.detail["reconnect"];
+      const delay = item.detail["delay_ms"];
+      attempt = typeof n === "number" && Number.isFinite(n) ? n : attempt;
+      // The item's time is the browser's clock, as is Date.now().
+      nextAt = typeof delay === "number" && Number.isFinite(delay) ? item.t + delay : null;
+      render();
+    }),
+  );
+  scope.add(controller.on("status", render));
+  scope.interval(() => {
+    if (nextAt !== null) render();
+  }, 500);
+  render();
+  return el;
 }
 
 function createKernelWaiting(ctx: ViewContext): HTMLElement {
@@ -160,6 +204,7 @@ function createNotices(ctx: ViewContext): HTMLElement {
 export function createAlerts(ctx: ViewContext): HTMLElement {
   return h("div", { class: "rtw-alerts" }, [
     createErrorPanel(ctx),
+    createReconnecting(ctx),
     createAutoplayPrompt(ctx),
     createKernelWaiting(ctx),
     createNotices(ctx),

@@ -59,7 +59,7 @@ export function createControls(ctx: ViewContext): HTMLElement {
   const interrupt = h("button", {
     class: "rtw-btn",
     attrs: { type: "button", "data-testid": "interrupt", "aria-label": "Interrupt", title: "Stop the assistant speaking" },
-  }, [icon("stop"), h("span", { class: "rtw-btn-text", text: "Interrupt" })]);
+  }, [icon("hand"), h("span", { class: "rtw-btn-text", text: "Interrupt" })]);
 
   const micMeter = meter("Mic", "level-in");
   const outMeter = meter("Voice", "level-out");
@@ -67,7 +67,8 @@ export function createControls(ctx: ViewContext): HTMLElement {
   // --- primary button ---
   function renderStatus(status: Status): void {
     const { action, label } = primaryAction(status);
-    primary.dataset["testid"] = action;
+    // After a failure the main button is the one way to try again (the error panel only offers Dismiss).
+    primary.dataset["testid"] = status === "failed" ? "retry" : action;
     primary.dataset["action"] = action;
     primary.classList.toggle("rtw-btn-danger", action === "disconnect");
     setText(primary, label);

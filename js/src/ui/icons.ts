@@ -16,7 +16,13 @@ const SHAPES = {
     ["line", { x1: 12, y1: 17.5, x2: 12, y2: 21 }],
     ["line", { x1: 4, y1: 4, x2: 20, y2: 20 }],
   ],
-  stop: [["rect", { x: 6.5, y: 6.5, width: 11, height: 11, rx: 2, fill: "currentColor" }]],
+  // A raised hand: "stop talking", clearer than a media-stop square beside the mic.
+  hand: [
+    ["path", { d: "M18 11V6a2 2 0 0 0-4 0" }],
+    ["path", { d: "M14 10V4a2 2 0 0 0-4 0v2" }],
+    ["path", { d: "M10 10.5V6a2 2 0 0 0-4 0v8" }],
+    ["path", { d: "M18 8a2 2 0 1 1 4 0v6a8 8 0 0 1-8 8h-2c-2.8 0-4.5-.86-6-2.34l-3.6-3.6a2 2 0 0 1 2.83-2.83L7 15" }],
+  ],
   talk: [["circle", { cx: 12, cy: 12, r: 5, fill: "currentColor" }]],
   screen: [
     ["rect", { x: 3, y: 4, width: 18, height: 12, rx: 2 }],

@@ -74,6 +74,14 @@ export function writeDeviceId(model: WidgetModel, deviceId: string | null): void
   model.save_changes();
 }
 
+/** How many reconnect attempts the options allow, or null when the trait does not say. */
+export function readMaxReconnects(model: WidgetModel): number | null {
+  const options: unknown = model.get("options");
+  if (!isRecord(options) || !isRecord(options["reconnect"])) return null;
+  const n = options["reconnect"]["max_attempts"];
+  return typeof n === "number" && Number.isInteger(n) && n >= 0 ? n : null;
+}
+
 /** The `error` trait as a WidgetError, or null when it is empty or malformed. */
 export function readErrorTrait(model: WidgetModel): WidgetError | null {
   const raw: unknown = model.get("error");

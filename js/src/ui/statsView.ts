@@ -1,4 +1,5 @@
 // The compact stats strip: network quality, bitrates and the last voice-to-voice latency.
+// Only while connected: otherwise the last figures would read as current, so every cell shows "—".
 import type { StatsItem } from "../types";
 import type { ViewContext } from "./context";
 import { h, setAttrs, setText } from "./dom";
@@ -27,7 +28,9 @@ export function createStats(ctx: ViewContext): HTMLElement {
   );
 
   function render(): void {
-    const formatted = formatStats(current, previous, latency);
+    const live = controller.status === "connected";
+    strip.dataset["live"] = String(live);
+    const formatted = live ? formatStats(current, previous, latency) : formatStats(null);
     formatted.forEach((cell, i) => {
       const view = cells[i];
       if (!view) return;
@@ -46,6 +49,17 @@ export function createStats(ctx: ViewContext): HTMLElement {
   scope.add(
     controller.on("voiceLatency", (item) => {
       latency = item.ms;
+      render();
+    }),
+  );
+  scope.add(
+    controller.on("status", (status) => {
+      // A new connection starts its own figures (its counters restart too).
+      if (status === "connecting" || status === "minting") {
+        current = null;
+        previous = null;
+        latency = null;
+      }
       render();
     }),
   );

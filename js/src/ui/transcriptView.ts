@@ -148,6 +148,11 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
     h("p", { text: "Connect, then speak or type a message. The transcript appears here." }),
   ]);
   const announcer = h("div", { class: "rtw-visually-hidden", attrs: { "aria-live": "polite", "data-testid": "announcer" } });
+  const section = h("section", { class: "rtw-panel rtw-transcript", attrs: { "aria-label": "Conversation", "data-empty": "true" } }, [
+    h("div", { class: "rtw-panel-head" }, [h("h3", { class: "rtw-panel-title", text: "Conversation" })]),
+    h("div", { class: "rtw-transcript-body" }, [empty, list]),
+    announcer,
+  ]);
   const views = new Map<string, EntryView>();
   let shown: TranscriptState = EMPTY_TRANSCRIPT;
   let state: TranscriptState = EMPTY_TRANSCRIPT;
@@ -185,6 +190,7 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
     }
     shown = state;
     setAttrs(empty, { hidden: state.order.length > 0 });
+    section.dataset["empty"] = String(state.order.length === 0);
     if (following) scheduleScroll();
   }
 
@@ -202,6 +208,16 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
   scope.listen(list, "scroll", () => {
     following = list.scrollHeight - list.scrollTop - list.clientHeight <= FOLLOW_SLACK_PX;
   });
+
+  // The list changes size without a new line too (a narrower notebook, presentation mode): keep the newest line
+  // in view if the reader was following. (jsdom and old browsers have no ResizeObserver.)
+  if (typeof ResizeObserver === "function") {
+    const observer = new ResizeObserver(() => {
+      if (following) scheduleScroll();
+    });
+    observer.observe(list);
+    scope.add(() => observer.disconnect());
+  }
 
   // What happened before this view opened, without announcing it.
   state = buildTranscript([
@@ -223,9 +239,5 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
     }),
   );
 
-  return h("section", { class: "rtw-panel rtw-transcript", attrs: { "aria-label": "Conversation" } }, [
-    h("div", { class: "rtw-panel-head" }, [h("h3", { class: "rtw-panel-title", text: "Conversation" })]),
-    h("div", { class: "rtw-transcript-body" }, [empty, list]),
-    announcer,
-  ]);
+  return section;
 }

@@ -66,6 +66,24 @@ describe("connection controls", () => {
     expect(q("status").textContent).toContain("Connected");
   });
 
+  it("says the connection was lost, which attempt of how many, and when the next comes", () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(100_000);
+    unmount(); // mount again so the countdown's interval runs on the fake clock
+    unmount = mountConsole(el, model, controller);
+    model.kernelSets("options", { ...model.get("options"), reconnect: { max_attempts: 5, base_delay_ms: 500, max_delay_ms: 8000 } });
+    expect(q("reconnecting").hidden).toBe(true);
+    controller.setStatus("reconnecting");
+    controller.emit("timeline", { k: "timeline", t: 100_000, what: "reconnect_scheduled", attempt: 3, detail: { reconnect: 2, delay_ms: 2400 } });
+    expect(q("reconnecting").hidden).toBe(false);
+    expect(q("reconnecting").textContent).toContain("Connection lost");
+    expect(q("reconnect-detail").textContent).toBe("Attempt 2 of 5 · next try in 3 s");
+    vi.advanceTimersByTime(2500);
+    expect(q("reconnect-detail").textContent).toBe("Attempt 2 of 5 · trying now");
+    controller.setStatus("connected");
+    expect(q("reconnecting").hidden).toBe(true);
+  });
+
   it("mute toggles the controller and shows the pressed state", () => {
     q("mute").click();
     expect(controller.callsOf("setMuted")).toEqual([[true]]);
@@ -210,10 +228,15 @@ describe("errors", () => {
     expect(el.querySelector("img")).toBeNull();
   });
 
-  it("show the error trait set by the kernel, and can be dismissed or retried", () => {
+  it("show the error trait set by the kernel, and can be dismissed; the main button retries", () => {
     model.kernelSets("error", { code: "bad_key", message: "The API key was rejected (401).", hint: "Check OPENAI_API_KEY." });
+    controller.setStatus("failed");
     expect(q("error-message").textContent).toBe("The API key was rejected (401).");
     expect(q("error-hint").textContent).toBe("Check OPENAI_API_KEY.");
+    // One way to try again: the main button, not a second one in the alert.
+    expect(el.querySelectorAll('[data-testid="retry"]')).toHaveLength(1);
+    expect(q("error").contains(q("retry"))).toBe(false);
+    expect(q("retry").textContent).toBe("Try again");
     q("retry").click();
     expect(controller.callsOf("connect")).toHaveLength(1);
     q("dismiss").click();

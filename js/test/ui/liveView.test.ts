@@ -160,14 +160,32 @@ describe("event log view", () => {
 });
 
 describe("stats strip", () => {
-  it("shows the latest sample", () => {
+  const sample = () =>
     controller.emit("stats", {
       k: "stats", t: 0, rtt_ms: 41, jitter_ms: 3.1, packets_received: 100, packets_lost: 0, bytes_received: 0, bytes_sent: 0,
       bitrate_in_kbps: 32, bitrate_out_kbps: 28, audio_level_in: 0, audio_level_out: 0, codec: "opus",
     });
-    const stats = q("stats");
-    expect(stats.querySelector('[data-stat="rtt"] .rtw-stat-value')!.textContent).toBe("41 ms");
-    expect(stats.querySelector('[data-stat="in"] .rtw-stat-value')!.textContent).toBe("32 kbps");
-    expect(stats.querySelector<HTMLElement>('[data-stat="rtt"]')!.dataset["level"]).toBe("ok");
+  const value = (key: string) => q("stats").querySelector(`[data-stat="${key}"] .rtw-stat-value`)!.textContent;
+
+  it("shows the latest sample", () => {
+    controller.setStatus("connected");
+    sample();
+    expect(value("rtt")).toBe("41 ms");
+    expect(value("in")).toBe("32 kbps");
+    expect(q("stats").querySelector<HTMLElement>('[data-stat="rtt"]')!.dataset["level"]).toBe("ok");
+  });
+
+  it("shows dashes, not stale figures, while not connected", () => {
+    controller.setStatus("connected");
+    sample();
+    controller.emit("voiceLatency", { k: "voice_latency", t: 0, ms: 900, user_speech_end_t: 0, assistant_audio_start_t: 0 });
+    controller.setStatus("reconnecting");
+    expect(value("rtt")).toBe("—");
+    expect(value("latency")).toBe("—");
+    expect(q("stats").dataset["live"]).toBe("false");
+    controller.setStatus("connected");
+    expect(value("rtt")).toBe("41 ms");
+    controller.setStatus("closed");
+    expect(value("in")).toBe("—");
   });
 });
