@@ -8,6 +8,7 @@ The wire between kernel and browser is described in ``docs/wire.md``.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -94,6 +95,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     ) -> None:
         if config is not None and session_options:
             raise TypeError("pass session options either as config= or as keyword arguments, not both")
+        _reject_unknown_options(session_options)
         self._config = config if config is not None else SessionConfig(**session_options)
         self._tools = ToolRegistry(tools)
         self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)
@@ -239,7 +241,9 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Closes the widget; the local server (if any) stays for other widgets and ends with the kernel."""
-        self._endpoint.close()
+        endpoint = getattr(self, "_endpoint", None)  # absent when __init__ failed on a bad option
+        if endpoint is not None:
+            endpoint.close()
         super().close()
 
     def __repr__(self) -> str:
@@ -312,3 +316,16 @@ class RealtimeWidget(anywidget.AnyWidget):
     @command
     def clock(self, _msg: Any, _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         return {"t_kernel": time.time() * 1000.0}, []
+
+
+_WIDGET_OPTIONS = ("tools", "api_key", "base_url", "config", "connection", "key_ttl_seconds")
+
+
+def _reject_unknown_options(options: dict[str, Any]) -> None:
+    """A misspelt option raises ``TypeError`` naming the closest widget or session option, never silently ignored."""
+    known = [*_WIDGET_OPTIONS, *(name for name in SessionConfig.model_fields)]
+    for name in options:
+        if name not in SessionConfig.model_fields:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"RealtimeWidget() got an unknown option {name!r}{hint}")

@@ -1,0 +1,114 @@
+"""RealtimeWidget's kernel side without a browser: options, batch intake, tool calls, secrets in reprs."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from realtime_widget import RealtimeWidget, tool
+
+# Never contacted: these tests exercise what happens before and after the browser talks to a server.
+UNUSED_BASE_URL = "http://127.0.0.1:9/v1"
+
+
+def fake_key() -> str:
+    return "sk-" + "test" * 6
+
+
+@pytest.fixture
+def widget() -> Any:
+    @tool
+    def add(a: int, b: int) -> int:
+        """Adds two numbers."""
+        return a + b
+
+    w = RealtimeWidget(tools=[add], api_key=fake_key(), base_url=UNUSED_BASE_URL)
+    w.sent = []  # what the kernel sent to the browser, in order
+    w.send = w.sent.append
+    yield w
+    w.close()
+
+
+def batch(seq: int, *events: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    items = [{"k": "event", "t": time.time() * 1000, "dir": d, "event": e} for d, e in events]
+    return {"type": "rtw:batch", "client": "c1", "seq": seq, "items": items}
+
+
+def client_events(widget: Any) -> list[dict[str, Any]]:
+    return [m["command"]["event"] for m in widget.sent if m.get("type") == "rtw:cmd" and m["command"]["name"] == "send"]
+
+
+def test_misspelt_options_name_the_closest_one() -> None:
+    with pytest.raises(TypeError, match="did you mean 'api_key'"):
+        RealtimeWidget(api_keys=fake_key())
+    with pytest.raises(TypeError, match="did you mean 'voice'"):
+        RealtimeWidget(api_key=fake_key(), base_url=UNUSED_BASE_URL, voise="marin")
+
+
+def test_batches_are_recorded_once_and_acknowledged(widget: Any) -> None:
+    done = {
+        "type": "response.output_audio_transcript.done",
+        "event_id": "event_1",
+        "response_id": "resp_1",
+        "item_id": "item_1",
+        "output_index": 0,
+        "content_index": 0,
+        "transcript": "Hello there.",
+    }
+    message = batch(1, ("server", done))
+    widget._on_custom_message(widget, message, [])
+    widget._on_custom_message(widget, message, [])  # resent after a lost ack
+    assert [m for m in widget.sent if m.get("type") == "rtw:ack"] == [{"type": "rtw:ack", "client": "c1", "seq": 1}] * 2
+    assert len(widget.record) == 1
+    assert widget.transcript == [
+        {"role": "assistant", "text": "Hello there.", "item_id": "item_1", "response_id": "resp_1"}
+    ]
+
+
+def test_a_function_call_runs_the_tool_and_answers_once_the_response_is_done(widget: Any) -> None:
+    call = {
+        "type": "response.function_call_arguments.done",
+        "event_id": "event_2",
+        "response_id": "resp_2",
+        "item_id": "item_2",
+        "output_index": 0,
+        "call_id": "call_1",
+        "name": "add",
+        "arguments": '{"a": 2, "b": 3}',
+    }
+    widget._on_custom_message(widget, batch(1, ("server", call)), [])
+    deadline = time.monotonic() + 10
+    while not client_events(widget) and time.monotonic() < deadline:
+        time.sleep(0.02)  # no event loop here, so the tool runs on a thread of its own
+    assert client_events(widget) == [
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "function_call_output", "call_id": "call_1", "output": "5"},
+        }
+    ]
+    widget._on_custom_message(
+        widget,
+        batch(
+            2,
+            (
+                "server",
+                {"type": "response.done", "event_id": "event_3", "response": {"id": "resp_2", "status": "completed"}},
+            ),
+        ),
+        [],
+    )
+    assert client_events(widget)[-1] == {"type": "response.create"}
+    assert list(widget.record.tool_calls.name) == ["add"]
+
+
+def test_bad_client_events_are_refused_before_sending(widget: Any) -> None:
+    with pytest.raises(ValueError, match="not a valid Realtime client event"):
+        widget.send_event({"type": "response.creat"})
+    assert client_events(widget) == []
+
+
+def test_the_key_is_in_no_repr(widget: Any) -> None:
+    shown = repr(widget) + repr(widget.config) + repr(widget.record) + str(widget.get_state())
+    assert fake_key() not in shown
