@@ -141,8 +141,16 @@ class RealtimeWidget(anywidget.AnyWidget):
         return self._call_id
 
     def connect(self) -> None:
-        """Asks the browser to connect. Returns at once; ``await widget.wait_for("connected")`` to wait."""
-        self._send_command({"name": "connect"})
+        """Connects. Returns at once; ``await widget.wait_for("connected")`` in a later cell waits for it.
+
+        The kernel mints the first ephemeral key right here and sends it with the request, so the browser need not
+        ask a kernel that is busy running this cell. A key that cannot be minted raises
+        :class:`RealtimeWidgetError` (bad key, no access, network down) and shows in the widget.
+        """
+        reply = self._mint(attempt=1)
+        if not reply["ok"]:
+            raise RealtimeWidgetError(ErrorInfo.from_dict(reply["error"]))
+        self._send_command({"name": "connect", "key": reply["value"]})
 
     def disconnect(self) -> None:
         """Asks the browser to hang up. Nothing recorded is lost."""
@@ -211,31 +219,26 @@ class RealtimeWidget(anywidget.AnyWidget):
     def wait_for(self, status: str, timeout: float | None = 30.0) -> Awaitable[str]:
         """An awaitable that resolves when ``status`` is reached (``"connected"``, ``"closed"``, ...).
 
-        ``await widget.wait_for("connected")`` works inside a cell (ipykernel ≥ 7 handles widget messages while
-        an async cell awaits). It raises :class:`RealtimeWidgetError` if the connection fails first, and
-        ``TimeoutError`` after ``timeout`` seconds.
+        The kernel learns the browser's state from widget messages, which it handles between cells: await this in
+        a cell *after* the one that called :meth:`connect` (the browser connects meanwhile, even while a cell runs,
+        since the key travels with the request). Within one running cell the status does not move; use
+        ``widget.observe(callback, names="status")`` to react there instead. Raises :class:`RealtimeWidgetError`
+        if the connection fails first, and ``TimeoutError`` after ``timeout`` seconds.
         """
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
-        loop = asyncio.get_event_loop()
-        future: asyncio.Future[str] = loop.create_future()
-
-        def check(_change: Any = None) -> None:
-            if future.done():
-                return
-            if self.status == status:
-                future.set_result(status)
-            elif self.status == "failed" and status != "failed":
-                future.set_exception(RealtimeWidgetError(ErrorInfo.from_dict(self.error or {"code": "unknown"})))
-
-        self.observe(check, names=["status"])
-        check()
 
         async def waited() -> str:
-            try:
-                return await asyncio.wait_for(future, timeout)
-            finally:
-                self.unobserve(check, names=["status"])
+            # Polled rather than observed: trait changes from the browser may be applied on another thread
+            # than the cell's event loop, which an asyncio future would not notice.
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while self.status != status:
+                if self.status == "failed" and status != "failed":
+                    raise RealtimeWidgetError(ErrorInfo.from_dict(self.error or {"code": "unknown"}))
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"the widget did not reach {status!r} within {timeout} s (now {self.status!r})")
+                await asyncio.sleep(0.05)
+            return status
 
         return waited()
 
@@ -299,15 +302,19 @@ class RealtimeWidget(anywidget.AnyWidget):
     @command
     def mint_key(self, msg: dict[str, Any], _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
         attempt = int(msg.get("attempt", 1)) if isinstance(msg, dict) else 1
+        return self._mint(attempt), []
+
+    def _mint(self, attempt: int) -> dict[str, Any]:
+        """The ``mint_key`` reply (docs/wire.md): a fresh ephemeral key for the current config, or the error."""
         self.record.add_kernel_timeline("mint_start", {"attempt": attempt})
         try:
             key = self._endpoint.minter().mint(self.config.to_session(), ttl_seconds=self._key_ttl_seconds)
         except RealtimeWidgetError as exc:
             self.record.add_kernel_timeline("mint_failed", {"attempt": attempt, **exc.info.to_dict()})
             self.error = exc.info.to_dict()
-            return {"ok": False, "error": exc.info.to_dict()}, []
+            return {"ok": False, "error": exc.info.to_dict()}
         self.record.add_kernel_timeline("mint_end", {"attempt": attempt})
-        return key.to_reply(), []
+        return key.to_reply()
 
     @command
     def history(self, _msg: Any, _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:

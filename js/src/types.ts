@@ -159,7 +159,8 @@ export interface NoticeMessage {
 }
 
 export type KernelCommand =
-  | { name: "connect" }
+  /** `key`: an ephemeral key the kernel minted with the request (a Python `connect()`), used for this attempt. */
+  | { name: "connect"; key?: string }
   | { name: "disconnect" }
   | { name: "send"; event: RealtimeEvent }
   | { name: "interrupt" }

@@ -99,3 +99,24 @@ def test_model_calls_a_python_tool_over_a_dataframe(
     finally:
         kernel.run("widget.disconnect()")
         kernel.close()
+
+
+def test_python_connects_with_a_key_minted_in_the_kernel(lab_page: LabPage, lab: JupyterLab) -> None:
+    # connect() from Python mints the key in the kernel and sends it along: the browser connects even while the
+    # kernel is busy running the cell that asked, and a later cell can await the state.
+    name = write_notebook(
+        lab.root_dir, "await.ipynb", "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget()\nwidget"
+    )
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        kernel.run("import time\nwidget.connect()\ntime.sleep(8)  # a busy kernel: it cannot answer the browser")
+        assert lab_page.page.locator(f"{WIDGET} [data-testid=status][data-status=connected]").count() == 1
+        kernel.run("reached = await widget.wait_for('connected', timeout=30)", timeout=60)
+        assert kernel.value("reached") == "connected"
+        kernel.run("widget.disconnect()")
+        kernel.run("reached = await widget.wait_for('closed', timeout=30)", timeout=60)
+        assert kernel.value("reached") == "closed"
+        minted = kernel.value("list(widget.record.timeline.query('what == \"mint_start\"').source)")
+        assert minted.count("kernel") == 1, "the browser asked the kernel for a second key"
+    finally:
+        kernel.close()

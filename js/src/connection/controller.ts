@@ -80,6 +80,8 @@ export class RealtimeController implements Controller {
   private readonly tools = new Map<string, ToolStatusMessage>();
   private connection: Connection | null = null;
   private attemptCount = 0;
+  /** A key the kernel sent with its connect command: used once, by the next attempt, instead of asking. */
+  private keyFromKernel: string | null = null;
   private reconnects = 0;
   private lossCause: ConnectFailure | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
@@ -240,7 +242,7 @@ export class RealtimeController implements Controller {
         settings: parseSettings(this.model.get("settings")),
         options: parseOptions(this.model.get("options")),
         muted: this._muted,
-        mintKey: (n, signal) => this.kernel.mintKey(n, signal),
+        mintKey: (n, signal) => this.takeKey(n, signal),
       },
       this.hooksFor(attempt, isReconnect),
     );
@@ -411,9 +413,17 @@ export class RealtimeController implements Controller {
     if (command !== null) this.runCommand(command);
   }
 
+  private takeKey(attempt: number, signal: AbortSignal): Promise<string> {
+    const key = this.keyFromKernel;
+    this.keyFromKernel = null;
+    return key !== null ? Promise.resolve(key) : this.kernel.mintKey(attempt, signal);
+  }
+
   private runCommand(command: KernelCommand): void {
     switch (command.name) {
       case "connect":
+        // A kernel busy running the cell that asked cannot answer a key request, so the key comes along.
+        this.keyFromKernel = command.key ?? null;
         void this.connect();
         break;
       case "disconnect":

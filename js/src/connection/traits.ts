@@ -126,7 +126,7 @@ function parseNotice(d: Dict): NoticeMessage | null {
 function parseCommandBody(d: Dict): KernelCommand | null {
   switch (d["name"]) {
     case "connect":
-      return { name: "connect" };
+      return typeof d["key"] === "string" && d["key"] !== "" ? { name: "connect", key: d["key"] } : { name: "connect" };
     case "disconnect":
       return { name: "disconnect" };
     case "interrupt":

@@ -494,6 +494,19 @@ describe("talking to the model", () => {
 });
 
 describe("the kernel side", () => {
+  it("uses a key sent with the kernel's connect command once, without asking the kernel", async () => {
+    const { fetches } = installBrowser();
+    const { model, controller, calls } = start();
+    model.emit("msg:custom", { type: "rtw:cmd", command: { name: "connect", key: "ek_from_the_kernel" } });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(controller.status).toBe("connected");
+    expect(calls.some((c) => c.name === "mint_key")).toBe(false);
+    expect(JSON.stringify(fetches[0]?.init.headers)).toContain("ek_from_the_kernel");
+    await controller.disconnect();
+    await settle(controller.connect()); // the next attempt asks the kernel again
+    expect(calls.filter((c) => c.name === "mint_key")).toHaveLength(1);
+  });
+
   it("runs commands from the kernel in both envelope shapes and ignores anything else", async () => {
     installBrowser();
     const { model, controller } = start();
