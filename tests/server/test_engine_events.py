@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,24 @@ def tone(ms: int, level: float = 0.3) -> np.ndarray:  # type: ignore[type-arg]
 
 def silence(ms: int) -> np.ndarray:  # type: ignore[type-arg]
     return np.zeros(24 * ms, dtype=np.int16)
+
+
+def session_update(**session: object) -> dict[str, object]:
+    """A ``session.update`` of a realtime session with these fields."""
+    return {"type": "session.update", "session": {"type": "realtime", **session}}
+
+
+TEXT_WITH_WHISPER = session_update(
+    output_modalities=["text"], audio={"input": {"transcription": {"model": "whisper-1"}}}
+)
+
+
+async def append(h: EngineHarness, *chunks: np.ndarray) -> list[dict[str, Any]]:  # type: ignore[type-arg]
+    """Append each chunk of samples to the input buffer in turn; return the events the last one caused."""
+    out: list[dict[str, Any]] = []
+    for samples in chunks:
+        out = await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(samples)})
+    return out
 
 
 async def test_session_created_first(harness: Make) -> None:
@@ -380,19 +399,8 @@ async def test_malformed_events_are_errors_and_the_session_goes_on(harness: Make
 
 async def test_server_vad_turn_commits_and_responds(harness: Make) -> None:
     h = harness()
-    await h.send(
-        {
-            "type": "session.update",
-            "session": {
-                "type": "realtime",
-                "output_modalities": ["text"],
-                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
-            },
-        }
-    )
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(500))})
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(800))})
-    out = await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(600))})
+    await h.send(TEXT_WITH_WHISPER)
+    out = await append(h, silence(500), tone(800), silence(600))
     kinds = h.types()
     for expected in (
         "input_audio_buffer.speech_started",
@@ -414,14 +422,10 @@ async def test_server_vad_turn_commits_and_responds(harness: Make) -> None:
 async def test_idle_timeout_triggers(harness: Make) -> None:
     h = harness()
     await h.send(
-        {
-            "type": "session.update",
-            "session": {
-                "type": "realtime",
-                "output_modalities": ["text"],
-                "audio": {"input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": 5000}}},
-            },
-        }
+        session_update(
+            output_modalities=["text"],
+            audio={"input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": 5000}}},
+        )
     )
     for _ in range(6):
         await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(1000))})
@@ -458,16 +462,12 @@ async def test_g711_formats_in_and_out(harness: Make) -> None:
 
     h = harness()
     await h.send(
-        {
-            "type": "session.update",
-            "session": {
-                "type": "realtime",
-                "audio": {
-                    "input": {"format": {"type": "audio/pcmu"}, "turn_detection": None},
-                    "output": {"format": {"type": "audio/pcma"}},
-                },
-            },
-        }
+        session_update(
+            audio={
+                "input": {"format": {"type": "audio/pcmu"}, "turn_detection": None},
+                "output": {"format": {"type": "audio/pcma"}},
+            }
+        )
     )
     ulaw = g711.encode(tone(300), "audio/pcmu")
     await h.send({"type": "input_audio_buffer.append", "audio": base64.b64encode(ulaw).decode()})
@@ -484,21 +484,15 @@ async def test_vad_times_stay_on_the_session_clock_after_reconfiguring(harness: 
     await h.send(TEXT_ONLY)
     await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(2000))})
     await h.send(
-        {
-            "type": "session.update",
-            "session": {
-                "type": "realtime",
-                "audio": {
-                    "input": {
-                        "turn_detection": {"type": "server_vad", "silence_duration_ms": 300, "prefix_padding_ms": 100}
-                    }
-                },
-            },
-        }
+        session_update(
+            audio={
+                "input": {
+                    "turn_detection": {"type": "server_vad", "silence_duration_ms": 300, "prefix_padding_ms": 100}
+                }
+            }
+        )
     )
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(500))})
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(600))})
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(500))})
+    await append(h, silence(500), tone(600), silence(500))
     started = h.of_type("input_audio_buffer.speech_started")[0]["audio_start_ms"]
     stopped = h.of_type("input_audio_buffer.speech_stopped")[0]["audio_end_ms"]
     assert 2350 <= started <= 2500  # speech at 2500 ms, minus 100 ms of prefix padding
@@ -508,17 +502,12 @@ async def test_vad_times_stay_on_the_session_clock_after_reconfiguring(harness: 
 async def test_semantic_vad_waits_by_eagerness(harness: Make) -> None:
     h = harness()
     await h.send(
-        {
-            "type": "session.update",
-            "session": {
-                "type": "realtime",
-                "output_modalities": ["text"],
-                "audio": {"input": {"turn_detection": {"type": "semantic_vad", "eagerness": "high"}}},
-            },
-        }
+        session_update(
+            output_modalities=["text"],
+            audio={"input": {"turn_detection": {"type": "semantic_vad", "eagerness": "high"}}},
+        )
     )
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(600))})
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(300))})
+    await append(h, tone(600), silence(300))
     assert not h.of_type("input_audio_buffer.speech_stopped")
     await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(1500))})
     assert h.of_type("input_audio_buffer.speech_stopped")
@@ -526,12 +515,7 @@ async def test_semantic_vad_waits_by_eagerness(harness: Make) -> None:
 
 async def test_item_create_with_audio_is_transcribed_and_not_echoed(harness: Make) -> None:
     h = harness()
-    await h.send(
-        {
-            "type": "session.update",
-            "session": {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}},
-        }
-    )
+    await h.send(session_update(audio={"input": {"transcription": {"model": "whisper-1"}}}))
     out = await h.send(
         {
             "type": "conversation.item.create",
@@ -567,14 +551,10 @@ async def test_transcription_streams_word_deltas_and_feeds_the_responder(harness
 
     h = harness(deps=replace(fallback_deps(), recognizer=FixedRecognizer("what time is it")))
     await h.send(
-        {
-            "type": "session.update",
-            "session": {
-                "type": "realtime",
-                "output_modalities": ["text"],
-                "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}, "turn_detection": None}},
-            },
-        }
+        session_update(
+            output_modalities=["text"],
+            audio={"input": {"transcription": {"model": "gpt-4o-transcribe"}, "turn_detection": None}},
+        )
     )
     await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(300))})
     await h.send({"type": "input_audio_buffer.commit"})
@@ -619,18 +599,8 @@ async def test_a_failing_recognizer_reports_failed_transcription_and_still_answe
     from realtime_widget.server.deps import fallback_deps
 
     h = harness(deps=replace(fallback_deps(), recognizer=BrokenRecognizer()))
-    await h.send(
-        {
-            "type": "session.update",
-            "session": {
-                "type": "realtime",
-                "output_modalities": ["text"],
-                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
-            },
-        }
-    )
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(600))})
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(700))})
+    await h.send(TEXT_WITH_WHISPER)
+    await append(h, tone(600), silence(700))
     failed = h.of_type("conversation.item.input_audio_transcription.failed")
     assert failed[0]["error"]["message"] == "recognizer exploded"
     assert h.of_type("response.done")[0]["response"]["status"] == "completed"
@@ -667,19 +637,8 @@ async def test_vad_turns_are_recognised_while_spoken(harness: Make) -> None:
 
     recognizer = CountingStreamRecognizer()
     h = harness(deps=replace(fallback_deps(), recognizer=recognizer))
-    await h.send(
-        {
-            "type": "session.update",
-            "session": {
-                "type": "realtime",
-                "output_modalities": ["text"],
-                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
-            },
-        }
-    )
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(500))})
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(tone(800))})
-    await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(silence(600))})
+    await h.send(TEXT_WITH_WHISPER)
+    await append(h, silence(500), tone(800), silence(600))
     transcript = h.of_type("conversation.item.input_audio_transcription.completed")[0]["transcript"]
     assert transcript.startswith("streamed")
     streamed_ms = int(transcript.split()[1])
