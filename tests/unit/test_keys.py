@@ -127,6 +127,26 @@ def mint_error(minter: KeyMinter, session: dict[str, Any] = SESSION) -> Realtime
     return exc
 
 
+def refused(
+    server: KeyServer,
+    minter: KeyMinter,
+    reply: Reply,
+    code: str,
+    *,
+    says: tuple[str, ...] = (),
+    tries: int = 1,
+    session: dict[str, Any] = SESSION,
+) -> RealtimeWidgetError:
+    """Script ``reply``, mint, and check the error: its code, texts in its message, how many requests were made."""
+    server.script(reply)
+    exc = mint_error(minter, session)
+    assert exc.code == code
+    for text in says:
+        assert text in exc.info.message
+    assert len(server.requests) == tries
+    return exc
+
+
 # ---- SecretKey and EphemeralKey ------------------------------------------------------------------------------------
 
 
@@ -222,39 +242,38 @@ def test_minter_repr_hides_the_key(minter: KeyMinter) -> None:
 
 def test_401_is_bad_key_without_retry_and_without_the_echoed_key(server: KeyServer, minter: KeyMinter) -> None:
     # OpenAI's real 401 names the key it was given; that must not reach the user.
-    server.script(error(401, f"Incorrect API key provided: {FAKE_KEY}.", "invalid_api_key"))
-    exc = mint_error(minter)
-    assert exc.code == "bad_key"
-    assert "The API key was rejected (401). Check OPENAI_API_KEY or the api_key argument." in exc.info.message
-    assert "Incorrect API key provided" in exc.info.message
-    assert len(server.requests) == 1
+    refused(
+        server,
+        minter,
+        error(401, f"Incorrect API key provided: {FAKE_KEY}.", "invalid_api_key"),
+        "bad_key",
+        says=(
+            "The API key was rejected (401). Check OPENAI_API_KEY or the api_key argument.",
+            "Incorrect API key provided",
+        ),
+    )
 
 
 def test_403_is_no_access_and_names_the_model(server: KeyServer, minter: KeyMinter) -> None:
-    server.script(error(403, "Project does not have access to model."))
-    exc = mint_error(minter, {"type": "realtime", "model": "gpt-realtime-2"})
-    assert exc.code == "no_access"
-    assert "'gpt-realtime-2'" in exc.info.message
-    assert "Project does not have access" in exc.info.message
-    assert len(server.requests) == 1
+    refused(
+        server,
+        minter,
+        error(403, "Project does not have access to model."),
+        "no_access",
+        says=("'gpt-realtime-2'", "Project does not have access"),
+        session={"type": "realtime", "model": "gpt-realtime-2"},
+    )
 
 
 def test_400_is_reported_with_the_servers_message(server: KeyServer, minter: KeyMinter) -> None:
-    server.script(error(400, "Invalid value: 'loud'. Supported values are: 'near_field' and 'far_field'."))
-    exc = mint_error(minter)
-    assert exc.code == "unknown"
-    assert "(400)" in exc.info.message
-    assert "near_field" in exc.info.message
-    assert len(server.requests) == 1
+    reply = error(400, "Invalid value: 'loud'. Supported values are: 'near_field' and 'far_field'.")
+    refused(server, minter, reply, "unknown", says=("(400)", "near_field"))
 
 
 def test_insufficient_quota_is_not_retried(server: KeyServer, minter: KeyMinter) -> None:
-    server.script(error(429, "You exceeded your current quota.", "insufficient_quota"))
-    exc = mint_error(minter)
-    assert exc.code == "rate_limited"
-    assert "quota" in exc.info.message
+    reply = error(429, "You exceeded your current quota.", "insufficient_quota")
+    exc = refused(server, minter, reply, "rate_limited", says=("quota",))
     assert "Billing" in exc.info.hint
-    assert len(server.requests) == 1
 
 
 # ---- minting: retries ----------------------------------------------------------------------------------------------
@@ -277,28 +296,19 @@ def test_retry_after_ms_is_honoured(server: KeyServer, minter: KeyMinter) -> Non
 
 
 def test_a_long_retry_after_gives_up_at_once(server: KeyServer, minter: KeyMinter) -> None:
-    server.script(error(429, "Try again in 2 minutes.", **{"Retry-After": "120"}))
-    exc = mint_error(minter)
-    assert exc.code == "rate_limited"
-    assert "Try again in 2 minutes." in exc.info.message
-    assert len(server.requests) == 1
+    reply = error(429, "Try again in 2 minutes.", **{"Retry-After": "120"})
+    refused(server, minter, reply, "rate_limited", says=("Try again in 2 minutes.",))
 
 
 def test_persistent_429_gives_up_with_the_servers_message(server: KeyServer, minter: KeyMinter) -> None:
-    server.script(error(429, "Rate limit reached for requests.", "rate_limit_exceeded"))
-    exc = mint_error(minter)
-    assert exc.code == "rate_limited"
-    assert "Rate limit reached for requests." in exc.info.message
-    assert len(server.requests) == 4  # the first try and max_retries=3 more
+    reply = error(429, "Rate limit reached for requests.", "rate_limit_exceeded")
+    # four tries: the first and max_retries=3 more
+    refused(server, minter, reply, "rate_limited", says=("Rate limit reached for requests.",), tries=4)
 
 
 def test_500s_give_up_after_max_retries_with_server_error(server: KeyServer, minter: KeyMinter) -> None:
-    server.script(error(500, "The server had an error while processing your request."))
-    exc = mint_error(minter)
-    assert exc.code == "server_error"
-    assert "(500)" in exc.info.message
-    assert "The server had an error" in exc.info.message
-    assert len(server.requests) == 4
+    reply = error(500, "The server had an error while processing your request.")
+    refused(server, minter, reply, "server_error", says=("(500)", "The server had an error"), tries=4)
     gaps = [b["t"] - a["t"] for a, b in zip(server.requests, server.requests[1:], strict=False)]
     assert all(gap >= 0.004 for gap in gaps)  # backoff happened (10 ms base, half of it at least)
 
@@ -330,11 +340,7 @@ def test_a_local_server_error_suggests_a_restart(server: KeyServer, minter: KeyM
     ],
 )
 def test_malformed_answers_are_server_errors(server: KeyServer, minter: KeyMinter, body: str) -> None:
-    server.script(Reply(200, body))
-    exc = mint_error(minter)
-    assert exc.code == "server_error"
-    assert "not a client secret" in exc.info.message
-    assert len(server.requests) == 1
+    refused(server, minter, Reply(200, body), "server_error", says=("not a client secret",))
 
 
 # ---- minting: the network ------------------------------------------------------------------------------------------
