@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { mountConsole } from "../../src/ui/console";
-import { FakeController, FakeModel } from "./fakes";
+import { FakeController, FakeModel, mountFakeConsole } from "./fakes";
 
 let el: HTMLElement;
 let controller: FakeController;
@@ -15,11 +15,7 @@ function q<T extends HTMLElement = HTMLElement>(testId: string): T {
 }
 
 beforeEach(() => {
-  el = document.createElement("div");
-  document.body.append(el);
-  controller = new FakeController();
-  model = new FakeModel();
-  unmount = mountConsole(el, model, controller);
+  ({ el, controller, model, unmount } = mountFakeConsole());
 });
 
 afterEach(() => {

@@ -10,6 +10,7 @@ import type {
   ToolStatusMessage,
   WidgetError,
 } from "../../src/types";
+import { mountConsole } from "../../src/ui/console";
 import type { WidgetModel, WidgetTraits } from "../../src/ui/model";
 
 type Listeners = { [K in keyof ControllerEvents]: Set<ControllerEvents[K]> };
@@ -148,4 +149,21 @@ export function serverEvent(event: RealtimeEvent, t = 0): EventItem {
 
 export function clientEvent(event: RealtimeEvent, t = 0): EventItem {
   return { k: "event", t, dir: "client", event };
+}
+
+export interface MountedConsole {
+  el: HTMLElement;
+  controller: FakeController;
+  model: FakeModel;
+  unmount: () => void;
+}
+
+/** The console mounted on a new element in the document, driven by a FakeController and a FakeModel. */
+export function mountFakeConsole(): MountedConsole {
+  const el = document.createElement("div");
+  document.body.append(el);
+  const controller = new FakeController();
+  const model = new FakeModel();
+  const unmount = mountConsole(el, model, controller);
+  return { el, controller, model, unmount };
 }

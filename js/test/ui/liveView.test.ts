@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RealtimeEvent } from "../../src/types";
 import { mountConsole } from "../../src/ui/console";
 import { MAX_DOM_ROWS } from "../../src/ui/eventLogView";
-import { FakeController, FakeModel, clientEvent, serverEvent } from "./fakes";
+import { FakeController, FakeModel, clientEvent, mountFakeConsole, serverEvent } from "./fakes";
 
 let el: HTMLElement;
 let controller: FakeController;
@@ -22,11 +22,7 @@ const client = (event: RealtimeEvent) => controller.emit("event", clientEvent(ev
 const bubbles = () => [...q("transcript").querySelectorAll<HTMLElement>(".rtw-turn")];
 
 beforeEach(() => {
-  el = document.createElement("div");
-  document.body.append(el);
-  controller = new FakeController();
-  model = new FakeModel();
-  unmount = mountConsole(el, model, controller);
+  ({ el, controller, model, unmount } = mountFakeConsole());
 });
 
 afterEach(() => {
