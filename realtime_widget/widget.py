@@ -37,6 +37,14 @@ _MISSING_BUNDLE = """export default { render({ el }) {
   el.textContent = "realtime-widget: the front-end bundle is missing. Run scripts/setup (or npm run build in js/).";
 } };"""
 
+# Timeline milestones (docs/wire.md) that settle the connection's status.
+_STATUS_AFTER = {
+    "connected": "connected",
+    "reconnect_scheduled": "reconnecting",
+    "closed": "closed",
+    "failed": "failed",
+}
+
 STATUSES = ("idle", "minting", "connecting", "connected", "reconnecting", "closed", "failed")
 
 
@@ -141,7 +149,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         return self._call_id
 
     def connect(self) -> None:
-        """Connects. Returns at once; ``await widget.wait_for("connected")`` in a later cell waits for it.
+        """Connects. Returns at once; ``await widget.wait_for("connected")`` waits for it.
 
         The kernel mints the first ephemeral key right here and sends it with the request, so the browser need not
         ask a kernel that is busy running this cell. A key that cannot be minted raises
@@ -219,18 +227,17 @@ class RealtimeWidget(anywidget.AnyWidget):
     def wait_for(self, status: str, timeout: float | None = 30.0) -> Awaitable[str]:
         """An awaitable that resolves when ``status`` is reached (``"connected"``, ``"closed"``, ...).
 
-        The kernel learns the browser's state from widget messages, which it handles between cells: await this in
-        a cell *after* the one that called :meth:`connect` (the browser connects meanwhile, even while a cell runs,
-        since the key travels with the request). Within one running cell the status does not move; use
-        ``widget.observe(callback, names="status")`` to react there instead. Raises :class:`RealtimeWidgetError`
-        if the connection fails first, and ``TimeoutError`` after ``timeout`` seconds.
+        ``widget.connect()`` then ``await widget.wait_for("connected")`` works in one cell: the key travels with
+        the connect request, and the browser's batches (which carry the connection's milestones) reach the kernel
+        while an async cell awaits. A cell that blocks without awaiting (``time.sleep``) holds everything until
+        it ends. Raises :class:`RealtimeWidgetError` if the connection fails first, and ``TimeoutError`` after
+        ``timeout`` seconds.
         """
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
 
         async def waited() -> str:
-            # Polled rather than observed: trait changes from the browser may be applied on another thread
-            # than the cell's event loop, which an asyncio future would not notice.
+            # Polled rather than observed: cheap, and indifferent to which message moved the status.
             deadline = None if timeout is None else time.monotonic() + timeout
             while self.status != status:
                 if self.status == "failed" and status != "failed":
@@ -276,8 +283,8 @@ class RealtimeWidget(anywidget.AnyWidget):
             kind = item.get("k")
             if kind == "stats":
                 self.last_stats = item
-            elif kind == "timeline" and item.get("what") == "answer_received":
-                self._call_id = str((item.get("detail") or {}).get("call_id") or "") or None
+            elif kind == "timeline":
+                self._follow_timeline(item)
             elif kind == "event" and isinstance(item.get("event"), dict):
                 event = item["event"]
                 line = utterance(item)
@@ -288,6 +295,21 @@ class RealtimeWidget(anywidget.AnyWidget):
                 self._dispatcher.dispatch(event)
         if finished:
             self.transcript = [*self.transcript, *finished]
+
+    def _follow_timeline(self, item: dict[str, Any]) -> None:
+        detail = item.get("detail") or {}
+        what = item.get("what")
+        if what == "answer_received":
+            self._call_id = str(detail.get("call_id") or "") or None
+        status = _STATUS_AFTER.get(str(what))
+        if status is None or status == self.status:
+            return
+        # The browser also writes `status`, but ipywidgets holds a model's trait updates back while the kernel has
+        # not reported idle for the previous one, which an async cell delays; batches are not held, so the
+        # connection's milestones from the timeline keep the kernel's view current.
+        if status == "failed" and not self.error and detail.get("code"):
+            self.error = ErrorInfo.from_dict(detail).to_dict()
+        self.status = status
 
     def _on_settings_edited(self, change: dict[str, Any]) -> None:
         # The UI edits voice/instructions/turn detection; the config follows so the next key carries them.

@@ -101,7 +101,7 @@ def test_model_calls_a_python_tool_over_a_dataframe(
         kernel.close()
 
 
-def test_python_connects_with_a_key_minted_in_the_kernel(lab_page: LabPage, lab: JupyterLab) -> None:
+def test_python_connects_and_awaits_the_state(lab_page: LabPage, lab: JupyterLab) -> None:
     # connect() from Python mints the key in the kernel and sends it along: the browser connects even while the
     # kernel is busy running the cell that asked, and a later cell can await the state.
     name = write_notebook(
@@ -113,10 +113,14 @@ def test_python_connects_with_a_key_minted_in_the_kernel(lab_page: LabPage, lab:
         assert lab_page.page.locator(f"{WIDGET} [data-testid=status][data-status=connected]").count() == 1
         kernel.run("reached = await widget.wait_for('connected', timeout=30)", timeout=60)
         assert kernel.value("reached") == "connected"
-        kernel.run("widget.disconnect()")
-        kernel.run("reached = await widget.wait_for('closed', timeout=30)", timeout=60)
+        kernel.run("widget.disconnect()\nreached = await widget.wait_for('closed', timeout=30)", timeout=60)
+        assert kernel.value("reached") == "closed"
+        # And in one cell, as a person writes it:
+        kernel.run("widget.connect()\nreached = await widget.wait_for('connected', timeout=30)", timeout=60)
+        assert kernel.value("reached") == "connected"
+        kernel.run("widget.disconnect()\nreached = await widget.wait_for('closed', timeout=30)", timeout=60)
         assert kernel.value("reached") == "closed"
         minted = kernel.value("list(widget.record.timeline.query('what == \"mint_start\"').source)")
-        assert minted.count("kernel") == 1, "the browser asked the kernel for a second key"
+        assert minted.count("kernel") == 2, "one key per connect() from Python; the browser never had to ask"
     finally:
         kernel.close()

@@ -338,7 +338,7 @@ export class RealtimeController implements Controller {
     this.clearReconnect();
     this._connectedSince = null;
     const error = failure.toWidgetError();
-    this.timeline("failed", attempt, { code: error.code, message: error.message });
+    this.timeline("failed", attempt, { code: error.code, message: error.message, hint: error.hint });
     this.setError(error);
     this.setStatus("failed");
     this.batch.flush();
