@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from realtime_widget.server.launcher import LocalServer
 
 from .harness import JupyterLab, KernelClient
 
@@ -131,3 +135,25 @@ def error_outputs(lab_page: LabPage) -> list[str]:
             }"""
         )
     )
+
+
+def connect_scripted(
+    lab_page: LabPage, kernel: KernelClient, local_server: LocalServer, turns: list[dict[str, Any]]
+) -> str:
+    """Connects from the page, then queues the local server's scripted ``turns`` for the new call; returns its id."""
+    click_connect(lab_page, kernel)
+    call_id: str = kernel.value("widget.call_id")
+    local_server.script(turns, call_id=call_id)
+    return call_id
+
+
+@contextmanager
+def opened_widget(lab_page: LabPage, name: str) -> Iterator[KernelClient]:
+    """``open_widget_notebook``, then on the way out, however the block ends: ``widget.disconnect()`` and the kernel
+    client closed."""
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        yield kernel
+    finally:
+        kernel.run("widget.disconnect()")
+        kernel.close()

@@ -13,3 +13,14 @@ def write_notebook(folder: Path, name: str, *cells: str) -> str:
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, folder / name)
     return name
+
+
+def write_connection_notebook(folder: Path, name: str, options: str) -> str:
+    """A notebook showing a ``RealtimeWidget`` without turn detection, made with ``ConnectionOptions(options)``."""
+    return write_notebook(
+        folder,
+        name,
+        "from realtime_widget import ConnectionOptions, RealtimeWidget\n"
+        f"options = ConnectionOptions({options})\n"
+        "widget = RealtimeWidget(turn_detection=None, connection=options)\nwidget",
+    )

@@ -14,8 +14,10 @@ from .lab_page import (
     WIDGET,
     LabPage,
     click_connect,
+    connect_scripted,
     event_types,
     open_widget_notebook,
+    opened_widget,
     status_selector,
     wait_for_status,
 )
@@ -51,8 +53,7 @@ def _response_status(kernel: KernelClient, response_id: str) -> str | None:
 
 def test_mute_text_box_and_interrupt(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
     page = lab_page.page
-    kernel = open_widget_notebook(lab_page, _ptt_notebook(lab, "controls.ipynb"))
-    try:
+    with opened_widget(lab_page, _ptt_notebook(lab, "controls.ipynb")) as kernel:
         click_connect(lab_page, kernel)
         call_id = kernel.value("widget.call_id")
 
@@ -103,21 +104,15 @@ def test_mute_text_box_and_interrupt(lab_page: LabPage, lab: JupyterLab, local_s
         assert kernel.value("len(widget.record.validate())") == 0, kernel.value(
             "widget.record.validate().to_dict('records')"
         )
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()
 
 
 def test_push_to_talk(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
     page = lab_page.page
-    kernel = open_widget_notebook(lab_page, _ptt_notebook(lab, "ptt.ipynb"))
-    try:
+    with opened_widget(lab_page, _ptt_notebook(lab, "ptt.ipynb")) as kernel:
         ptt = page.locator(f"{WIDGET} [data-testid=ptt]")
         assert ptt.is_visible()  # turn detection off: the button is offered
-        click_connect(lab_page, kernel)
-        call_id = kernel.value("widget.call_id")
         answer = "I heard you through push to talk."
-        local_server.script([{"say": answer}], call_id=call_id)
+        connect_scripted(lab_page, kernel, local_server, [{"say": answer}])
 
         # Hold the button for a full cycle of the fake microphone (it speaks a phrase every ~10 s).
         ptt.hover()
@@ -134,9 +129,6 @@ def test_push_to_talk(lab_page: LabPage, lab: JupyterLab, local_server: LocalSer
         assert sent.index("input_audio_buffer.commit") < sent.index("response.create")
         assert "input_audio_buffer.committed" in event_types(kernel, "server")
         page.locator(f"{WIDGET} [data-testid=transcript]").get_by_text(answer).wait_for(timeout=30_000)
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()
 
 
 def test_settings_presentation_and_event_log(lab_page: LabPage, lab: JupyterLab) -> None:
@@ -146,8 +138,7 @@ def test_settings_presentation_and_event_log(lab_page: LabPage, lab: JupyterLab)
         "settings.ipynb",
         "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(voice='marin')\nwidget",
     )
-    kernel = open_widget_notebook(lab_page, name)
-    try:
+    with opened_widget(lab_page, name) as kernel:
         # Settings edited in the UI before connecting reach the kernel, and the session.update sent on connect.
         page.select_option(f"{WIDGET} [data-testid=voice]", "coral")
         instructions = "Answer like a ship's captain."
@@ -199,19 +190,14 @@ def test_settings_presentation_and_event_log(lab_page: LabPage, lab: JupyterLab)
         page.wait_for_selector(f"{WIDGET} .rtw-log-empty >> text=No events match the filter.", timeout=30_000)
         page.fill(f"{WIDGET} [data-testid=event-filter]", "")
         assert log.locator(".rtw-log-row").count() >= 3
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()
 
 
 def test_python_commands_reach_the_browser(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
     page = lab_page.page
     kernel = open_widget_notebook(lab_page, _ptt_notebook(lab, "commands.ipynb"))
     try:
-        click_connect(lab_page, kernel)
-        call_id = kernel.value("widget.call_id")
         answer = "Python asked, the browser sent it."
-        local_server.script([{"say": answer}], call_id=call_id)
+        call_id = connect_scripted(lab_page, kernel, local_server, [{"say": answer}])
 
         # send_text: the browser sends the item and response.create, and records them as its own events.
         kernel.run("widget.send_text('Sent from a cell.')")

@@ -12,8 +12,8 @@ import pytest
 from realtime_widget.server.launcher import LocalServer
 
 from .harness import CHROMIUM_ARGS, JupyterLab, KernelClient, chromium_context
-from .lab_page import WIDGET, LabPage, click_connect, event_types, open_widget_notebook
-from .notebooks import write_notebook
+from .lab_page import WIDGET, LabPage, connect_scripted, event_types, open_widget_notebook, opened_widget
+from .notebooks import write_connection_notebook, write_notebook
 
 pytestmark = pytest.mark.e2e
 
@@ -105,18 +105,10 @@ def test_channel_closed_by_server_keeps_the_record(
     lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
 ) -> None:
     page = lab_page.page
-    name = write_notebook(
-        lab.root_dir,
-        "channel.ipynb",
-        "from realtime_widget import ConnectionOptions, RealtimeWidget\n"
-        "widget = RealtimeWidget(turn_detection=None, connection=ConnectionOptions(reconnect_attempts=0))\nwidget",
-    )
-    kernel = open_widget_notebook(lab_page, name)
-    try:
-        click_connect(lab_page, kernel)
-        call_id = kernel.value("widget.call_id")
+    name = write_connection_notebook(lab.root_dir, "channel.ipynb", "reconnect_attempts=0")
+    with opened_widget(lab_page, name) as kernel:
         answer = "This answer came before the channel closed."
-        local_server.script([{"say": answer}], call_id=call_id)
+        call_id = connect_scripted(lab_page, kernel, local_server, [{"say": answer}])
         kernel.run("widget.send_text('Say something first.')")
         kernel.wait_until(f"(widget.record.transcript.text == {answer!r}).any()")
 
@@ -144,9 +136,6 @@ def test_channel_closed_by_server_keeps_the_record(
         assert "failed" in timeline
         assert "reconnect_scheduled" not in timeline  # reconnects were turned off
         assert kernel.value("len(widget.record.validate())") == 0
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()
 
 
 def test_microphone_denied(lab: JupyterLab, tmp_path: Path, artifacts: Path) -> None:
@@ -194,15 +183,14 @@ def test_tool_that_raises(lab_page: LabPage, lab: JupyterLab, local_server: Loca
         f"    raise ValueError({MARKUP!r})\n",
         "widget = RealtimeWidget(tools=[lookup], turn_detection=None)\nwidget",
     )
-    kernel = open_widget_notebook(lab_page, name)
-    try:
-        click_connect(lab_page, kernel)
-        call_id = kernel.value("widget.call_id")
+    with opened_widget(lab_page, name) as kernel:
         after_tool = "That lookup failed, sorry."
         later = "The conversation goes on."
-        local_server.script(
+        connect_scripted(
+            lab_page,
+            kernel,
+            local_server,
             [{"call_tool": {"name": "lookup", "arguments": {"region": "north"}}}, {"say": after_tool}, {"say": later}],
-            call_id=call_id,
         )
         kernel.run("widget.send_text('Look up the north.')")
 
@@ -235,6 +223,3 @@ def test_tool_that_raises(lab_page: LabPage, lab: JupyterLab, local_server: Loca
         kernel.wait_until(f"(widget.record.transcript.text == {later!r}).any()")
         page.locator(f"{WIDGET} [data-testid=transcript]").get_by_text(later).wait_for(timeout=30_000)
         assert kernel.value("widget.status") == "connected"
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()

@@ -10,8 +10,8 @@ import pytest
 from realtime_widget.server.launcher import LocalServer
 
 from .harness import JupyterLab
-from .lab_page import WIDGET, LabPage, click_connect, open_widget_notebook, wait_for_status
-from .notebooks import write_notebook
+from .lab_page import WIDGET, LabPage, connect_scripted, opened_widget, wait_for_status
+from .notebooks import write_connection_notebook
 
 pytestmark = pytest.mark.e2e
 
@@ -20,21 +20,13 @@ def test_reconnects_after_the_server_drops_the_peer(
     lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
 ) -> None:
     page = lab_page.page
-    name = write_notebook(
-        lab.root_dir,
-        "reconnect.ipynb",
-        "from realtime_widget import ConnectionOptions, RealtimeWidget\n"
-        # A backoff long enough for the reconnecting state to be seen in the page.
-        "options = ConnectionOptions(reconnect_attempts=3, reconnect_base_delay_ms=1500)\n"
-        "widget = RealtimeWidget(turn_detection=None, connection=options)\nwidget",
-    )
-    kernel = open_widget_notebook(lab_page, name)
+    # A backoff long enough for the reconnecting state to be seen in the page.
+    options = "reconnect_attempts=3, reconnect_base_delay_ms=1500"
+    name = write_connection_notebook(lab.root_dir, "reconnect.ipynb", options)
     transcript = page.locator(f"{WIDGET} [data-testid=transcript]")
-    try:
-        click_connect(lab_page, kernel)
-        first_call = kernel.value("widget.call_id")
+    with opened_widget(lab_page, name) as kernel:
         before = "Answered before the drop."
-        local_server.script([{"say": before}], call_id=first_call)
+        first_call = connect_scripted(lab_page, kernel, local_server, [{"say": before}])
         kernel.run("widget.send_text('First question.')")
         kernel.wait_until(f"(widget.record.transcript.text == {before!r}).any()")
 
@@ -97,6 +89,3 @@ def test_reconnects_after_the_server_drops_the_peer(
         assert kernel.value("len(widget.record.validate())") == 0, kernel.value(
             "widget.record.validate().to_dict('records')"
         )
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()
