@@ -121,7 +121,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             calls_url=self._endpoint.calls_url,
             server_label=self._endpoint.label,
             options=connection.to_trait(),
-            settings=self._config.replace(tools=self._tools.definitions()).ui_settings(),
+            settings=self._config.ui_settings(),
         )
         self.on_msg(self._on_custom_message)
         self.observe(self._on_settings_edited, names=["settings"])
@@ -131,7 +131,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     @property
     def config(self) -> SessionConfig:
         """The session configuration used for the next key and ``session.update`` (tools included)."""
-        return self._config.with_ui_settings(self.settings).replace(tools=self._tools.definitions())
+        return self._config.replace(tools=self._tools.definitions())
 
     @property
     def tools(self) -> ToolRegistry:
