@@ -27,7 +27,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 
 from realtime_widget.server.launcher import LocalServer
-from realtime_widget.server.loopback import restrict_ice_to_loopback
+from realtime_widget.server.transports.loopback_ice import restrict_ice_to_loopback
 
 LONG_REPLY = " ".join(["This sentence keeps the assistant talking for the whole measurement."] * 12)
 
@@ -187,14 +187,16 @@ async def turn_latency(server: LocalServer, turns: int) -> dict[str, Any]:
 
 async def engine_events_per_second(seconds: float = 2.0) -> tuple[float, float]:
     """Events/s and responses/s of one engine answering text turns back to back, no transport."""
-    from realtime_widget.server.deps import fallback_deps
-    from realtime_widget.server.engine import SessionEngine
-    from realtime_widget.server.events import EventChecker
-    from realtime_widget.server.session_config import default_session
+    from realtime_widget.server.session.config import default_session
+    from realtime_widget.server.session.engine import SessionEngine
+    from realtime_widget.server.session.server_events import EventChecker
+    from realtime_widget.server.voice.loader import fallback_voice_model
 
     events: list[str] = []
     session = {**default_session(), "output_modalities": ["text"]}
-    engine = SessionEngine(session, events.append, transport="websocket", checker=EventChecker(), deps=fallback_deps())
+    engine = SessionEngine(
+        session, events.append, transport="websocket", checker=EventChecker(), deps=fallback_voice_model()
+    )
     engine.open()
     item = json.dumps(
         {

@@ -35,11 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget.server.model import SAMPLE_RATE, ResponseContext, Speech, StreamingSpeechRecognizer
-from realtime_widget.server.responder import RuleResponder
-from realtime_widget.server.tts import EspeakSynthesizer
-from realtime_widget.server.vad import energy_vad_factory
-from realtime_widget.server.voice import load_voice_model
+from realtime_widget.server.pcm import SAMPLE_RATE
+from realtime_widget.server.voice.interfaces import ResponseContext, Speech, StreamingSpeechRecognizer
+from realtime_widget.server.voice.loader import load_voice_model
+from realtime_widget.server.voice.responder import RuleResponder
+from realtime_widget.server.voice.tts import EspeakSynthesizer
+from realtime_widget.server.voice.vad import energy_vad_factory
 
 SENTENCES = [
     "What time is it?",
@@ -160,8 +161,8 @@ async def run_webrtc(turns: int) -> None:
     import sys
 
     sys.path.insert(0, REPO_ROOT)
-    from realtime_widget.server.app import RealtimeServer
-    from realtime_widget.server.deps import load_deps
+    from realtime_widget.server.http.app import RealtimeServer
+    from realtime_widget.server.voice.loader import load_voice_model
     from tests.server.conftest import RtcClient  # the test suite's aiortc client stands in for the browser
 
     class TimedClient(RtcClient):
@@ -187,7 +188,7 @@ async def run_webrtc(turns: int) -> None:
         def first(self, kind: str, after: float) -> float | None:
             return next((t for t, e in self.arrivals if t > after and e.get("type") == kind), None)
 
-    deps = load_deps()
+    deps = load_voice_model()
     server = RealtimeServer("sk-bench", deps=deps)
     await server.start()
     client = TimedClient(server.base_url, "sk-bench")

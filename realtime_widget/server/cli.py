@@ -11,9 +11,8 @@ import signal
 import sys
 import threading
 
-from realtime_widget.server.app import RealtimeServer
-
-KEY_ENV = "REALTIME_WIDGET_SERVER_KEY"
+from realtime_widget.server import KEY_ENV
+from realtime_widget.server.http.app import RealtimeServer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

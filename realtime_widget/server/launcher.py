@@ -21,7 +21,7 @@ import urllib.request
 from types import TracebackType
 from typing import IO, Any
 
-from realtime_widget.server.cli import KEY_ENV
+from realtime_widget.server import KEY_ENV
 
 READY_PREFIX = "Realtime server ready at "
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime_widget.server.model import SAMPLE_RATE
-from realtime_widget.server.tts import EspeakSynthesizer
+from realtime_widget.server.pcm import SAMPLE_RATE
+from realtime_widget.server.voice.tts import EspeakSynthesizer
 
 MIC_PHRASE = "what are the total sales in the north"
 

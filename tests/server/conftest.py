@@ -21,9 +21,9 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
-from realtime_widget.server.app import RealtimeServer
-from realtime_widget.server.audio_out import FramePacer, mono_frame, take_frame
-from realtime_widget.server.deps import fallback_deps
+from realtime_widget.server.http.app import RealtimeServer
+from realtime_widget.server.transports.paced_audio import FramePacer, mono_frame, take_frame
+from realtime_widget.server.voice.loader import fallback_voice_model
 
 API_KEY = "sk-test-local"
 MIC_RATE = 48_000
@@ -140,13 +140,13 @@ class RtcClient:
 
 @pytest.fixture
 async def make_server() -> AsyncIterator[Callable[..., Awaitable[RealtimeServer]]]:
-    """A factory of started in-process strict servers: ``await make_server(deps=load_deps())`` for the offline
+    """A factory of started in-process strict servers: ``await make_server(deps=load_voice_model())`` for the offline
     voice model; the default is the fast fallback model (tone, no recognition, the plain responder). Each is
     stopped after the test, which then fails if any event a server sent did not validate."""
     servers: list[RealtimeServer] = []
 
     async def make(**kwargs: Any) -> RealtimeServer:
-        kwargs.setdefault("deps", fallback_deps())
+        kwargs.setdefault("deps", fallback_voice_model())
         srv = RealtimeServer(API_KEY, strict=True, **kwargs)
         servers.append(srv)
         await srv.start()
@@ -189,13 +189,13 @@ class EngineHarness:
     """An engine with no transport: events it sends land in ``events``; every one is validated (strict)."""
 
     def __init__(self, transport: str = "websocket", **kwargs: Any) -> None:
-        from realtime_widget.server.engine import SessionEngine
-        from realtime_widget.server.events import EventChecker
-        from realtime_widget.server.session_config import default_session
+        from realtime_widget.server.session.config import default_session
+        from realtime_widget.server.session.engine import SessionEngine
+        from realtime_widget.server.session.server_events import EventChecker
 
         self.checker = EventChecker(strict=True)
         self.events: list[dict[str, Any]] = []
-        kwargs.setdefault("deps", fallback_deps())
+        kwargs.setdefault("deps", fallback_voice_model())
         self.engine = SessionEngine(
             default_session(),
             lambda text: self.events.append(json.loads(text)),

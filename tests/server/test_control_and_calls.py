@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from realtime_widget.server.app import RealtimeServer
+from realtime_widget.server.http.app import RealtimeServer
 
 from .conftest import API_KEY, RtcClient
 

@@ -458,7 +458,7 @@ async def test_max_output_tokens_makes_an_incomplete_response(harness: Make) -> 
 
 
 async def test_g711_formats_in_and_out(harness: Make) -> None:
-    from realtime_widget.server import g711
+    from realtime_widget.server.session import codecs as g711
 
     h = harness()
     await h.send(
@@ -547,9 +547,9 @@ class FixedRecognizer:
 async def test_transcription_streams_word_deltas_and_feeds_the_responder(harness: Make) -> None:
     from dataclasses import replace
 
-    from realtime_widget.server.deps import fallback_deps
+    from realtime_widget.server.voice.loader import fallback_voice_model
 
-    h = harness(deps=replace(fallback_deps(), recognizer=FixedRecognizer("what time is it")))
+    h = harness(deps=replace(fallback_voice_model(), recognizer=FixedRecognizer("what time is it")))
     await h.send(
         session_update(
             output_modalities=["text"],
@@ -577,9 +577,9 @@ class BrokenResponder:
 async def test_a_failing_voice_model_fails_the_response_not_the_session(harness: Make) -> None:
     from dataclasses import replace
 
-    from realtime_widget.server.deps import fallback_deps
+    from realtime_widget.server.voice.loader import fallback_voice_model
 
-    h = harness(deps=replace(fallback_deps(), responder=BrokenResponder()))
+    h = harness(deps=replace(fallback_voice_model(), responder=BrokenResponder()))
     out = await h.send({"type": "response.create"})
     assert h.types(out) == ["response.created", "rate_limits.updated", "response.done"]
     done = out[-1]["response"]
@@ -596,9 +596,9 @@ class BrokenRecognizer:
 async def test_a_failing_recognizer_reports_failed_transcription_and_still_answers(harness: Make) -> None:
     from dataclasses import replace
 
-    from realtime_widget.server.deps import fallback_deps
+    from realtime_widget.server.voice.loader import fallback_voice_model
 
-    h = harness(deps=replace(fallback_deps(), recognizer=BrokenRecognizer()))
+    h = harness(deps=replace(fallback_voice_model(), recognizer=BrokenRecognizer()))
     await h.send(TEXT_WITH_WHISPER)
     await append(h, tone(600), silence(700))
     failed = h.of_type("conversation.item.input_audio_transcription.failed")
@@ -633,10 +633,10 @@ class CountingStreamRecognizer:
 async def test_vad_turns_are_recognised_while_spoken(harness: Make) -> None:
     from dataclasses import replace
 
-    from realtime_widget.server.deps import fallback_deps
+    from realtime_widget.server.voice.loader import fallback_voice_model
 
     recognizer = CountingStreamRecognizer()
-    h = harness(deps=replace(fallback_deps(), recognizer=recognizer))
+    h = harness(deps=replace(fallback_voice_model(), recognizer=recognizer))
     await h.send(TEXT_WITH_WHISPER)
     await append(h, silence(500), tone(800), silence(600))
     transcript = h.of_type("conversation.item.input_audio_transcription.completed")[0]["transcript"]

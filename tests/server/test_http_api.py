@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 from openai.types.realtime import ClientSecretCreateResponse
 
-from realtime_widget.server.app import RealtimeServer
+from realtime_widget.server.http.app import RealtimeServer
 
 from .conftest import API_KEY
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from realtime_widget.server.auth import KeyStore
+from realtime_widget.server.http.auth import KeyStore
 
 
 def test_ephemeral_key_works_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from realtime_widget.server.asr import PocketsphinxRecognizer, RecognizerUnavailableError
-from realtime_widget.server.asr_worker import WorkerRecognizer
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16
-from realtime_widget.server.tts import EspeakSynthesizer
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.voice.asr import PocketsphinxRecognizer, RecognizerUnavailableError
+from realtime_widget.server.voice.asr_worker import WorkerRecognizer
+from realtime_widget.server.voice.tts import EspeakSynthesizer
 
 # The user's voice in these tests: eSpeak's "f2" variant a little slower than normal, which PocketSphinx hears best.
 USER_VOICE = "alloy"

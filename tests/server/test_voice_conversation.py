@@ -16,10 +16,11 @@ import numpy as np
 import openai
 import pytest
 
-from realtime_widget.server.app import RealtimeServer
-from realtime_widget.server.deps import EngineDeps, load_deps
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16
-from realtime_widget.server.tts import EspeakSynthesizer
+from realtime_widget.server.http.app import RealtimeServer
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.voice.loader import load_voice_model
+from realtime_widget.server.voice.model import VoiceModel
+from realtime_widget.server.voice.tts import EspeakSynthesizer
 
 from .conftest import API_KEY, RtcClient
 
@@ -51,15 +52,15 @@ def say(voice: EspeakSynthesizer, text: str, trailing_ms: int = 900) -> Pcm16:
 
 
 @pytest.fixture(scope="module")
-def voice_deps() -> Iterator[EngineDeps]:
+def voice_deps() -> Iterator[VoiceModel]:
     """One offline voice model (with its recognition worker) for the whole module."""
-    deps = load_deps()
+    deps = load_voice_model()
     yield deps
     deps.close()
 
 
 @pytest.fixture
-async def voice_server(make_server: MakeServer, voice_deps: EngineDeps) -> RealtimeServer:
+async def voice_server(make_server: MakeServer, voice_deps: VoiceModel) -> RealtimeServer:
     return await make_server(deps=voice_deps)
 
 

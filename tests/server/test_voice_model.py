@@ -5,12 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from realtime_widget.server.asr_worker import WorkerRecognizer
-from realtime_widget.server.fallbacks import SilentRecognizer
-from realtime_widget.server.model import ResponseContext, StreamingSpeechRecognizer, StreamingSpeechSynthesizer
-from realtime_widget.server.tts import ToneSynthesizer
-from realtime_widget.server.vad import EnergyVad
-from realtime_widget.server.voice import load_voice_model
+from realtime_widget.server.voice.asr_worker import WorkerRecognizer
+from realtime_widget.server.voice.fallbacks import SilentRecognizer
+from realtime_widget.server.voice.interfaces import (
+    ResponseContext,
+    StreamingSpeechRecognizer,
+    StreamingSpeechSynthesizer,
+)
+from realtime_widget.server.voice.loader import load_voice_model
+from realtime_widget.server.voice.tts import ToneSynthesizer
+from realtime_widget.server.voice.vad import EnergyVad
 
 
 def test_without_speech_the_model_uses_a_tone_and_hears_nothing() -> None:
@@ -43,8 +47,8 @@ def test_the_responder_follows_the_models_script_first() -> None:
     model = load_voice_model(speech=False)
     model.script.push({"say": "Scripted."})
     context = ResponseContext("", [], "auto", [], "hello", [], False)
-    assert model.responder.respond(context).text == "Scripted."
-    assert model.responder.respond(context).text == "Hello! How can I help you today?"
+    assert model.responder_for(None).respond(context).text == "Scripted."
+    assert model.responder_for(None).respond(context).text == "Hello! How can I help you today?"
 
 
 def test_missing_engines_fall_back_part_by_part(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,8 +62,8 @@ def test_missing_engines_fall_back_part_by_part(monkeypatch: pytest.MonkeyPatch)
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(builtins, "__import__", no_speech)
-    monkeypatch.setattr("realtime_widget.server.voice.pocketsphinx_installed", lambda: False)
-    monkeypatch.setattr("realtime_widget.server.tts._ENGINE", None)
+    monkeypatch.setattr("realtime_widget.server.voice.loader.pocketsphinx_installed", lambda: False)
+    monkeypatch.setattr("realtime_widget.server.voice.tts._ENGINE", None)
     model = load_voice_model()
     assert set(model.fallbacks) == {"recognizer", "synthesizer"}
     assert "pip install 'realtime-widget[speech]'" in model.describe()

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime_widget.server.model import FunctionCall, Reply, ResponseContext
-from realtime_widget.server.responder import (
+from realtime_widget.server.voice.interfaces import FunctionCall, Reply, ResponseContext
+from realtime_widget.server.voice.responder import (
     RuleResponder,
     answer_to,
     instructed_answer,
@@ -18,7 +18,7 @@ from realtime_widget.server.responder import (
     instructed_greeting,
     summarize_output,
 )
-from realtime_widget.server.tool_match import best_tool, fill_arguments, name_tokens, numbers_in
+from realtime_widget.server.voice.tool_match import best_tool, fill_arguments, name_tokens, numbers_in
 
 WEATHER: dict[str, Any] = {
     "type": "function",

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from realtime_widget.server.model import FunctionCall, Reply, ResponseContext
-from realtime_widget.server.script import Script, ScriptedResponder, step_to_reply
+from realtime_widget.server.voice.interfaces import FunctionCall, Reply, ResponseContext
+from realtime_widget.server.voice.script import Script, ScriptedResponder, step_to_reply
 
 
 class Echo:

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16
-from realtime_widget.server.tts import (
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.voice.tts import (
     DEFAULT_VOICE,
     VOICE_STYLES,
     EspeakSynthesizer,

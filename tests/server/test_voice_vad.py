@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16, VadEvent
-from realtime_widget.server.vad import (
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.voice.interfaces import VadEvent
+from realtime_widget.server.voice.vad import (
     EnergyVad,
     energy_vad_factory,
     frame_levels_dbfs,

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from openai.types.realtime import ClientSecretCreateResponse
 
-from realtime_widget.server.app import RealtimeServer
+from realtime_widget.server.http.app import RealtimeServer
 
 from .conftest import API_KEY, RtcClient
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import numpy as np
 
-from realtime_widget.server.app import RealtimeServer
+from realtime_widget.server.http.app import RealtimeServer
 
 from .conftest import RtcClient
 

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from realtime_widget.server.app import RealtimeServer
-from realtime_widget.server.deps import EngineDeps, load_deps
+from realtime_widget.server.http.app import RealtimeServer
+from realtime_widget.server.voice.loader import load_voice_model
+from realtime_widget.server.voice.model import VoiceModel
 
 from .conftest import API_KEY, RtcClient
 
@@ -21,14 +22,14 @@ pytest.importorskip("espeakng_loader")
 
 @pytest.fixture(scope="module")
 def voice_deps() -> Any:
-    deps = load_deps()
+    deps = load_voice_model()
     yield deps
     deps.close()
 
 
 @pytest.fixture
 async def voice_client(
-    make_server: Callable[..., Awaitable[RealtimeServer]], voice_deps: EngineDeps
+    make_server: Callable[..., Awaitable[RealtimeServer]], voice_deps: VoiceModel
 ) -> AsyncIterator[RtcClient]:
     server = await make_server(deps=voice_deps)
     client = RtcClient(server.base_url, API_KEY)
@@ -40,7 +41,7 @@ async def voice_client(
     await client.close()
 
 
-async def test_a_spoken_question_gets_a_spoken_answer(voice_client: RtcClient, voice_deps: EngineDeps) -> None:
+async def test_a_spoken_question_gets_a_spoken_answer(voice_client: RtcClient, voice_deps: VoiceModel) -> None:
     client = voice_client
     client.send(
         {

@@ -9,7 +9,7 @@ import numpy as np
 import openai
 import pytest
 
-from realtime_widget.server.app import RealtimeServer
+from realtime_widget.server.http.app import RealtimeServer
 
 from .conftest import API_KEY
 

@@ -8,21 +8,23 @@ from typing import Any
 
 from aiohttp import web
 
-from realtime_widget.server import http_api
-from realtime_widget.server.auth import KeyStore
-from realtime_widget.server.control import control_app
-from realtime_widget.server.cors import cors_middleware
-from realtime_widget.server.deps import EngineDeps, load_deps
-from realtime_widget.server.engine import DEFAULT_MAX_SESSION_S
-from realtime_widget.server.events import EventChecker
-from realtime_widget.server.http_errors import json_errors_middleware
-from realtime_widget.server.ids import new_id
-from realtime_widget.server.webrtc import WebRtcCall
-from realtime_widget.server.websocket import WebSocketCall, realtime_websocket
+from realtime_widget.server.http import realtime_routes
+from realtime_widget.server.http.auth import KeyStore
+from realtime_widget.server.http.control_routes import control_app
+from realtime_widget.server.http.cors import cors_middleware
+from realtime_widget.server.http.errors import json_errors_middleware
+from realtime_widget.server.http.state import SERVER_KEY
+from realtime_widget.server.http.websocket_routes import realtime_websocket
+from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S
+from realtime_widget.server.session.ids import new_id
+from realtime_widget.server.session.server_events import EventChecker
+from realtime_widget.server.transports.call import Call
+from realtime_widget.server.transports.loopback_ice import restrict_ice_to_loopback
+from realtime_widget.server.transports.webrtc import WebRtcCall
+from realtime_widget.server.voice.loader import load_voice_model
+from realtime_widget.server.voice.model import VoiceModel
 
 log = logging.getLogger(__name__)
-
-Call = WebRtcCall | WebSocketCall
 
 
 class RealtimeServer:
@@ -41,7 +43,7 @@ class RealtimeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         strict: bool = False,
-        deps: EngineDeps | None = None,
+        deps: VoiceModel | None = None,
         max_session_s: float = DEFAULT_MAX_SESSION_S,
         record_timing: bool = False,
     ) -> None:
@@ -51,7 +53,7 @@ class RealtimeServer:
         self.checker = EventChecker(strict=strict)
         self._owns_deps = deps is None
         self._deps = deps
-        self._deps_loading: asyncio.Future[EngineDeps] | None = None
+        self._deps_loading: asyncio.Future[VoiceModel] | None = None
         self.max_session_s = max_session_s
         self.record_timing = record_timing
         self.calls: dict[str, Call] = {}
@@ -59,17 +61,17 @@ class RealtimeServer:
         self._runner: web.AppRunner | None = None
 
     @property
-    def deps(self) -> EngineDeps:
+    def deps(self) -> VoiceModel:
         """The voice model; only once loaded (``start()`` begins loading it; ``await get_deps()`` waits)."""
         if self._deps is None:
             raise RuntimeError("the voice model is still loading; await get_deps()")
         return self._deps
 
-    async def get_deps(self) -> EngineDeps:
+    async def get_deps(self) -> VoiceModel:
         """The voice model, waiting for it to finish loading if need be."""
         if self._deps is None:
             if self._deps_loading is None:
-                self._deps_loading = asyncio.ensure_future(asyncio.to_thread(load_deps))
+                self._deps_loading = asyncio.ensure_future(asyncio.to_thread(load_voice_model))
             self._deps = await asyncio.shield(self._deps_loading)
         return self._deps
 
@@ -81,8 +83,11 @@ class RealtimeServer:
     async def start(self) -> int:
         """Bind and serve; returns the bound port (a free one when ``port`` was 0). The voice model loads in the
         background meanwhile (a second or more with the speech engines); the first call waits for it."""
+        # Applied now rather than on import, so that merely importing the server (as the kernel's launcher does)
+        # patches nothing.
+        restrict_ice_to_loopback()
         if self._deps is None and self._deps_loading is None:
-            self._deps_loading = asyncio.ensure_future(asyncio.to_thread(load_deps))
+            self._deps_loading = asyncio.ensure_future(asyncio.to_thread(load_voice_model))
         self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -141,10 +146,10 @@ class RealtimeServer:
 def create_app(server: RealtimeServer) -> web.Application:
     """The aiohttp application serving ``server``'s endpoints (and its control API under ``/_local/``)."""
     app = web.Application(middlewares=[cors_middleware, json_errors_middleware], client_max_size=32 * 1024 * 1024)
-    app[http_api.SERVER_KEY] = server
-    http_api.add_routes(app)
+    app[SERVER_KEY] = server
+    realtime_routes.add_routes(app)
     app.router.add_get("/v1/realtime", realtime_websocket)
     control = control_app()
-    control[http_api.SERVER_KEY] = server
+    control[SERVER_KEY] = server
     app.add_subapp("/_local/", control)
     return app

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from realtime_widget.server.ids import new_id
+from realtime_widget.server.session.ids import new_id
 
 MIN_TTL_S = 10
 MAX_TTL_S = 7200

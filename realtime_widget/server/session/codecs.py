@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from realtime_widget.server.model import Pcm16
+from realtime_widget.server.pcm import Pcm16
 
 _BIAS = 0x84
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16
-from realtime_widget.server.resample import StreamResampler, resample
-from realtime_widget.server.vad import frame_levels_dbfs
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.voice.resample import StreamResampler, resample
+from realtime_widget.server.voice.vad import frame_levels_dbfs
 
 DECODER_RATE = 16_000
 #: Audio must have at least ``MIN_VOICED_MS`` above ``SPEECH_DBFS`` to be decoded: PocketSphinx "hears" words in

@@ -7,33 +7,25 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from realtime_widget.server.http_errors import error_response, invalid_api_key
-
-if TYPE_CHECKING:
-    from realtime_widget.server.app import RealtimeServer
-
-from realtime_widget.server.http_api import SERVER_KEY
+from realtime_widget.server.http.errors import error_response, invalid_api_key
+from realtime_widget.server.http.state import server_of
+from realtime_widget.server.transports.call import Call
 
 
 @web.middleware
 async def _require_standard_key(request: web.Request, handler: Any) -> web.StreamResponse:
-    server = request.app[SERVER_KEY]
-    if server.keys.check(request.headers.get("Authorization"), allow_ephemeral=False) is None:
+    if server_of(request).keys.check(request.headers.get("Authorization"), allow_ephemeral=False) is None:
         return invalid_api_key()
     response: web.StreamResponse = await handler(request)
     return response
 
 
-def _server(request: web.Request) -> RealtimeServer:
-    return request.app[SERVER_KEY]
-
-
-def _call(request: web.Request) -> Any:
-    call = _server(request).calls.get(request.match_info["call_id"])
+def _call(request: web.Request) -> Call:
+    call = server_of(request).calls.get(request.match_info["call_id"])
     if call is None:
         raise web.HTTPNotFound(
             text=json.dumps(
@@ -64,13 +56,13 @@ async def _json(request: web.Request) -> dict[str, Any]:
 async def list_calls(request: web.Request) -> web.Response:
     """``GET /_local/calls``: ``{"calls": [{"call_id", "transport", "connection_state", "channel_open",
     "session_id"}]}``."""
-    return web.json_response({"calls": [call.describe() for call in _server(request).calls.values()]})
+    return web.json_response({"calls": [call.describe() for call in server_of(request).calls.values()]})
 
 
 async def violations(request: web.Request) -> web.Response:
     """``GET /_local/violations``: ``{"strict": bool, "violations": [str]}``, the server events that failed
     validation (checked only in strict mode)."""
-    checker = _server(request).checker
+    checker = server_of(request).checker
     return web.json_response({"strict": checker.strict, "violations": checker.violations})
 
 
@@ -81,7 +73,7 @@ async def script(request: web.Request) -> web.Response:
     if not isinstance(turns, list):
         return error_response(400, "'turns' must be a list.", code="invalid_type", param="turns")
     call_id = body.get("call_id")
-    server = _server(request)
+    server = server_of(request)
     if call_id is not None and call_id not in server.calls:
         return error_response(404, f"No call with id '{call_id}'.", code="call_id_not_found", param="call_id")
     if not all(isinstance(turn, dict) for turn in turns):
@@ -123,7 +115,7 @@ async def call_stats(request: web.Request) -> web.Response:
     ``{"frames", "interval_ms": {"mean", "p50", "p99", "max"}, "late_frames"}``; a late frame left more than
     30 ms after the one before it (the nominal gap is 20 ms). ``?reset=1`` starts a new measurement afterwards."""
     call = _call(request)
-    recorded: list[float] = getattr(getattr(call, "track", None), "send_times", [])
+    recorded = call.frame_send_times
     times = list(recorded)
     if request.query.get("reset") == "1":
         recorded.clear()
@@ -144,7 +136,7 @@ async def call_stats(request: web.Request) -> web.Response:
 
 
 def control_app() -> web.Application:
-    """A sub-application mounted at ``/_local``; the parent app's ``SERVER_KEY`` is copied in by ``app.py``."""
+    """A sub-application mounted at ``/_local``; the parent app's ``state.SERVER_KEY`` is copied in by ``app.py``."""
     app = web.Application(middlewares=[_require_standard_key])
     app.router.add_get("/calls", list_calls)
     app.router.add_post("/script", script)

@@ -13,16 +13,14 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from realtime_widget.server.audio_out import PacedAudioTrack
-from realtime_widget.server.deps import EngineDeps
-from realtime_widget.server.engine import DEFAULT_MAX_SESSION_S, SessionEngine
-from realtime_widget.server.events import EventChecker
-from realtime_widget.server.loopback import restrict_ice_to_loopback
-from realtime_widget.server.model import SAMPLE_RATE
+from realtime_widget.server.pcm import SAMPLE_RATE
+from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S, SessionEngine
+from realtime_widget.server.session.server_events import EventChecker
+from realtime_widget.server.transports.call import CallSummary
+from realtime_widget.server.transports.paced_audio import PacedAudioTrack
+from realtime_widget.server.voice.model import VoiceModel
 
 log = logging.getLogger(__name__)
-
-restrict_ice_to_loopback()
 
 EVENTS_CHANNEL = "oai-events"
 
@@ -39,7 +37,7 @@ class WebRtcCall:
         session: dict[str, Any],
         *,
         checker: EventChecker,
-        deps: EngineDeps,
+        deps: VoiceModel,
         on_closed: Callable[[WebRtcCall], None],
         max_session_s: float = DEFAULT_MAX_SESSION_S,
         record_timing: bool = False,
@@ -121,7 +119,11 @@ class WebRtcCall:
         if self.pc.connectionState in ("failed", "closed"):
             await self.close()
 
-    def describe(self) -> dict[str, Any]:
+    @property
+    def frame_send_times(self) -> list[float]:
+        return self.track.send_times
+
+    def describe(self) -> CallSummary:
         """A summary for the control API's call list."""
         return {
             "call_id": self.call_id,

@@ -2,7 +2,7 @@
 
 PocketSphinx holds Python's GIL while it decodes: in-process, recognising a two-second turn froze the server (its
 WebRTC audio pacing, every other call) for up to half a second at a time. ``WorkerRecognizer`` keeps the same
-API as ``PocketsphinxRecognizer`` but sends audio to ``python -m realtime_widget.server.asr_worker`` over its
+API as ``PocketsphinxRecognizer`` but sends audio to ``python -m realtime_widget.server.voice.asr_worker`` over its
 stdin and reads transcripts from its stdout. The child exits when its stdin closes, so it never outlives the
 server.
 
@@ -28,8 +28,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from realtime_widget.server.asr import PocketsphinxRecognizer, PocketsphinxStream, RecognizerUnavailableError
-from realtime_widget.server.model import Pcm16
+from realtime_widget.server.pcm import Pcm16
+from realtime_widget.server.voice.asr import PocketsphinxRecognizer, PocketsphinxStream, RecognizerUnavailableError
 
 _HEADER = struct.Struct("<BII")
 FEED, FINISH, CANCEL, TRANSCRIBE = 1, 2, 3, 4
@@ -217,7 +217,7 @@ class WorkerRecognizer:
 
     def __init__(self) -> None:
         self._process = subprocess.Popen(  # our own module, run by this interpreter
-            [sys.executable, "-m", "realtime_widget.server.asr_worker"],
+            [sys.executable, "-m", "realtime_widget.server.voice.asr_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

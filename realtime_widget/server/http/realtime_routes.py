@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from realtime_widget.server.auth import DEFAULT_TTL_S, MAX_TTL_S, MIN_TTL_S
-from realtime_widget.server.http_errors import error_response, invalid_api_key
-from realtime_widget.server.session_config import SessionConfigError, apply_update, default_session
-
-if TYPE_CHECKING:
-    from realtime_widget.server.app import RealtimeServer
-
-SERVER_KEY: web.AppKey[RealtimeServer] = web.AppKey("realtime_server")
-
-
-def _server(request: web.Request) -> RealtimeServer:
-    return request.app[SERVER_KEY]
+from realtime_widget.server.http.auth import DEFAULT_TTL_S, MAX_TTL_S, MIN_TTL_S
+from realtime_widget.server.http.errors import error_response, invalid_api_key
+from realtime_widget.server.http.state import server_of
+from realtime_widget.server.session.config import SessionConfigError, apply_update, default_session
 
 
 def _new_session(update: dict[str, Any] | None) -> dict[str, Any]:
@@ -51,7 +43,7 @@ def _ttl_seconds(expires_after: Any) -> int:
 
 async def create_client_secret(request: web.Request) -> web.Response:
     """``POST /v1/realtime/client_secrets``: mint an ephemeral key carrying a session configuration."""
-    server = _server(request)
+    server = server_of(request)
     if server.keys.check(request.headers.get("Authorization"), allow_ephemeral=False) is None:
         return invalid_api_key()
     try:
@@ -106,7 +98,7 @@ async def _read_offer(request: web.Request) -> tuple[str, dict[str, Any] | None]
 
 async def create_call(request: web.Request) -> web.Response:
     """``POST /v1/realtime/calls``: answer a WebRTC offer; 201 with the SDP answer and the call in ``Location``."""
-    server = _server(request)
+    server = server_of(request)
     credential = server.keys.check(request.headers.get("Authorization"), allow_ephemeral=True)
     if credential is None:
         return invalid_api_key()
@@ -143,7 +135,7 @@ async def create_call(request: web.Request) -> web.Response:
 
 async def hangup_call(request: web.Request) -> web.Response:
     """``POST /v1/realtime/calls/{call_id}/hangup``: end the call."""
-    server = _server(request)
+    server = server_of(request)
     if server.keys.check(request.headers.get("Authorization"), allow_ephemeral=True) is None:
         return invalid_api_key()
     call_id = request.match_info["call_id"]

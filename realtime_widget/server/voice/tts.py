@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16, Speech
-from realtime_widget.server.resample import resample
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.voice.interfaces import Speech
+from realtime_widget.server.voice.resample import resample
 
 #: eSpeak's words per minute at speed 1.0 (its own default) and the range it accepts.
 BASE_WPM = 175

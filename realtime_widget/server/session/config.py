@@ -9,7 +9,7 @@ from typing import Any
 from openai.types.realtime import RealtimeSessionCreateRequest
 from pydantic import ValidationError
 
-from realtime_widget.server.ids import new_id
+from realtime_widget.server.session.ids import new_id
 
 DEFAULT_MODEL = "gpt-realtime"
 

@@ -20,8 +20,8 @@ import json
 import re
 from typing import Any
 
-from realtime_widget.server.model import FunctionCall, Reply, ResponseContext
-from realtime_widget.server.tool_match import MATCH_SCORE, best_tool, fill_arguments, function_tools, tokens
+from realtime_widget.server.voice.interfaces import FunctionCall, Reply, ResponseContext
+from realtime_widget.server.voice.tool_match import MATCH_SCORE, best_tool, fill_arguments, function_tools, tokens
 
 _QUOTE = r"[\"“']([^\"”']+)[\"”']"
 _GREETING_RULE = re.compile(

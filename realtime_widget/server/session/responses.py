@@ -8,12 +8,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from realtime_widget.server import g711
-from realtime_widget.server.conversation import Conversation
-from realtime_widget.server.deps import EngineDeps
-from realtime_widget.server.ids import new_id
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16, Reply, Speech
-from realtime_widget.server.usage import OUTPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens, usage
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.session import codecs as g711
+from realtime_widget.server.session.conversation import Conversation
+from realtime_widget.server.session.ids import new_id
+from realtime_widget.server.session.usage import OUTPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens, usage
+from realtime_widget.server.voice.interfaces import Reply, Speech
+from realtime_widget.server.voice.model import VoiceModel
 
 #: WebRTC: how far generated audio may run ahead of playback. Keeps the response "in progress" while it is heard,
 #: so an interruption cancels it, as with the API.
@@ -47,7 +48,7 @@ class AudioPlayer(Protocol):
 class ResponseHost(Protocol):
     """What a response needs from its engine."""
 
-    deps: EngineDeps
+    deps: VoiceModel
     conversation: Conversation
     player: AudioPlayer | None
 

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from realtime_widget.server.model import FunctionCall, Reply, Responder, ResponseContext
+from realtime_widget.server.voice.interfaces import FunctionCall, Reply, Responder, ResponseContext
 
 
 def step_to_reply(step: Mapping[str, Any]) -> Reply:

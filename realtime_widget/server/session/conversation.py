@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from realtime_widget.server.ids import new_id
+from realtime_widget.server.session.ids import new_id
 
 
 class ItemNotFoundError(KeyError):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from realtime_widget.protocol import ValidationError, validate_server_event
-from realtime_widget.server.ids import new_id
+from realtime_widget.server.session.ids import new_id
 
 log = logging.getLogger(__name__)
 

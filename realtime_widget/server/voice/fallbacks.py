@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from realtime_widget.server.model import Pcm16, Reply, ResponseContext
+from realtime_widget.server.pcm import Pcm16
+from realtime_widget.server.voice.interfaces import Reply, ResponseContext
 
 
 class SilentRecognizer:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16, VadEvent
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.voice.interfaces import VadEvent
 
 FRAME_MS = 10
 FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000

@@ -1,11 +1,10 @@
 """The seams between the session engine and the local voice model.
 
-The engine (``engine.py``) owns the protocol: items, turns, responses, events. What a turn *sounds like* and what
-the assistant *says* come from the parts defined here, so the offline voice model (VAD, recognition, speech,
-responder) can be swapped, scripted or left out without touching the protocol code.
+The engine (``session/engine.py``) owns the protocol: items, turns, responses, events. What a turn *sounds like*
+and what the assistant *says* come from the parts defined here, so the offline voice model (VAD, recognition,
+speech, responder) can be swapped, scripted or left out without touching the protocol code.
 
-All audio crossing these seams is mono PCM16 at 24 kHz as a 1-D ``numpy.int16`` array: the Realtime API's own
-``audio/pcm`` format. Transports convert to and from it (WebRTC: 48 kHz Opus; WebSocket: base64 PCM16).
+All audio crossing these seams is ``pcm.Pcm16``: mono PCM16 at 24 kHz, the Realtime API's own ``audio/pcm``.
 """
 
 from __future__ import annotations
@@ -14,11 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-import numpy as np
-import numpy.typing as npt
-
-SAMPLE_RATE = 24_000
-Pcm16 = npt.NDArray[np.int16]
+from realtime_widget.server.pcm import Pcm16
 
 
 @dataclass(frozen=True)

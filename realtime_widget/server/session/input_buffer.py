@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
 
 SAMPLES_PER_MS = SAMPLE_RATE // 1000
 

@@ -15,15 +15,23 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
-from realtime_widget.server import g711
-from realtime_widget.server.client_events import Rejection, check_client_event, parse_client_event
-from realtime_widget.server.conversation import Conversation, ItemNotFoundError, complete_item
-from realtime_widget.server.deps import EngineDeps, fallback_deps
-from realtime_widget.server.events import EventChecker, error_event
-from realtime_widget.server.ids import new_id
-from realtime_widget.server.input_buffer import InputAudioBuffer
-from realtime_widget.server.model import (
-    Pcm16,
+from realtime_widget.server.pcm import Pcm16
+from realtime_widget.server.session import codecs as g711
+from realtime_widget.server.session.client_events import Rejection, check_client_event, parse_client_event
+from realtime_widget.server.session.config import SessionConfigError, apply_update
+from realtime_widget.server.session.conversation import Conversation, ItemNotFoundError, complete_item
+from realtime_widget.server.session.ids import new_id
+from realtime_widget.server.session.input_buffer import InputAudioBuffer
+from realtime_widget.server.session.responses import (
+    AudioPlayer,
+    CancelReason,
+    ResponseProducer,
+    ResponseRun,
+    word_pieces,
+)
+from realtime_widget.server.session.server_events import EventChecker, error_event
+from realtime_widget.server.session.usage import INPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens
+from realtime_widget.server.voice.interfaces import (
     RecognitionStream,
     Reply,
     ResponseContext,
@@ -31,11 +39,9 @@ from realtime_widget.server.model import (
     StreamingSpeechRecognizer,
     VoiceActivityDetector,
 )
-from realtime_widget.server.responses import AudioPlayer, CancelReason, ResponseProducer, ResponseRun, word_pieces
-from realtime_widget.server.script import ScriptedResponder
-from realtime_widget.server.session_config import SessionConfigError, apply_update
-from realtime_widget.server.usage import INPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens
-from realtime_widget.server.vad import semantic_vad_silence_ms
+from realtime_widget.server.voice.loader import fallback_voice_model
+from realtime_widget.server.voice.model import VoiceModel
+from realtime_widget.server.voice.vad import semantic_vad_silence_ms
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ class SessionEngine:
         *,
         transport: TransportKind,
         checker: EventChecker | None = None,
-        deps: EngineDeps | None = None,
+        deps: VoiceModel | None = None,
         player: AudioPlayer | None = None,
         call_id: str | None = None,
         max_session_s: float = DEFAULT_MAX_SESSION_S,
@@ -83,11 +89,11 @@ class SessionEngine:
     ) -> None:
         self.session = session
         self.transport: TransportKind = transport
-        self.deps = deps or fallback_deps()
+        self.deps = deps or fallback_voice_model()
         self.player = player
         self.conversation = Conversation()
         self.call_id = call_id
-        self._responder = ScriptedResponder(self.deps.script, self.deps.responder, call_id=call_id)
+        self._responder = self.deps.responder_for(call_id)
         self._send = send
         #: Extra receivers of every server event (a sideband WebSocket on a WebRTC call).
         self.listeners: list[Callable[[str], None]] = []

@@ -12,7 +12,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
-from realtime_widget.server.model import SAMPLE_RATE, Pcm16
+from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
 
 TRACK_RATE = 48_000
 FRAME_MS = 20

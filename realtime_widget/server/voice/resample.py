@@ -6,7 +6,7 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from realtime_widget.server.model import Pcm16
+from realtime_widget.server.pcm import Pcm16
 
 
 class StreamResampler:
