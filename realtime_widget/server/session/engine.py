@@ -1,7 +1,9 @@
-"""The transport-agnostic session engine: session config, conversation, input audio, turns, responses, errors.
+"""The transport-agnostic session engine: client events in, server events out, for one Realtime session.
 
 A transport (WebRTC data channel, WebSocket) hands the engine client events as text and input audio as PCM16
 24 kHz; the engine answers through ``send`` with server events as JSON text. Nothing here knows about sockets.
+Turn-taking (``turns.TurnTaker``) and the output buffer (``playback.Playback``) are objects of their own; the
+engine routes each client event through an explicit table of handlers and runs responses.
 """
 
 from __future__ import annotations
@@ -9,50 +11,36 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import json
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal
 
 from realtime_widget.server.pcm import Pcm16
-from realtime_widget.server.session import codecs as g711
-from realtime_widget.server.session.client_events import Rejection, check_client_event, parse_client_event
-from realtime_widget.server.session.config import SessionConfigError, apply_update
+from realtime_widget.server.session import codecs
+from realtime_widget.server.session.client_events import Rejection, parse_client_event
+from realtime_widget.server.session.config import SessionConfigError
 from realtime_widget.server.session.conversation import Conversation, ItemNotFoundError, complete_item
 from realtime_widget.server.session.ids import new_id
-from realtime_widget.server.session.input_buffer import InputAudioBuffer
-from realtime_widget.server.session.responses import (
-    AudioPlayer,
-    CancelReason,
-    ResponseProducer,
-    ResponseRun,
-    word_pieces,
-)
+from realtime_widget.server.session.playback import AudioPlayer, Playback
+from realtime_widget.server.session.responses import ResponseProducer, ResponseRun, word_pieces
 from realtime_widget.server.session.server_events import EventChecker, error_event
+from realtime_widget.server.session.state import SessionState
+from realtime_widget.server.session.turns import TurnTaker
 from realtime_widget.server.session.usage import INPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens
-from realtime_widget.server.voice.interfaces import (
-    RecognitionStream,
-    Reply,
-    ResponseContext,
-    Speech,
-    StreamingSpeechRecognizer,
-    VoiceActivityDetector,
-)
+from realtime_widget.server.voice.interfaces import RecognitionStream, Reply, ResponseContext, Speech
 from realtime_widget.server.voice.loader import fallback_voice_model
 from realtime_widget.server.voice.model import VoiceModel
-from realtime_widget.server.voice.vad import semantic_vad_silence_ms
 
 log = logging.getLogger(__name__)
 
 TransportKind = Literal["webrtc", "websocket"]
+Handler = Callable[[dict[str, Any], str | None], Awaitable[None]]
 
 #: ``input_audio_buffer.append`` may carry at most 15 MiB of base64 audio.
 MAX_APPEND_BYTES = 15 * 1024 * 1024
 #: A commit needs at least this much audio.
 MIN_COMMIT_MS = 100
-#: With server VAD on and no speech, older buffered audio can no longer become part of a turn.
-VAD_HISTORY_MS = 2000
 DEFAULT_MAX_SESSION_S = 60 * 60
 
 
@@ -87,10 +75,9 @@ class SessionEngine:
         max_session_s: float = DEFAULT_MAX_SESSION_S,
         on_expired: Callable[[], None] | None = None,
     ) -> None:
-        self.session = session
+        self.state = SessionState(session)
         self.transport: TransportKind = transport
         self.deps = deps or fallback_voice_model()
-        self.player = player
         self.conversation = Conversation()
         self.call_id = call_id
         self._responder = self.deps.responder_for(call_id)
@@ -100,28 +87,55 @@ class SessionEngine:
         self._checker = checker or EventChecker()
         self._max_session_s = max_session_s
         self._on_expired = on_expired
-        self._buffer = InputAudioBuffer()
-        self._vad: VoiceActivityDetector | None = None
-        self._vad_config: Any = None
-        self._vad_offset_ms = 0
-        self._turn_item_id: str | None = None
-        self._stream: RecognitionStream | None = None  # recognising the turn in progress
-        self._turn_start_ms = 0
-        self._idle_since_ms: int | None = 0
+        self.playback = Playback(self.conversation, self.emit, player)
+        self.turns = TurnTaker(
+            vad_factory=self.deps.vad_factory,
+            recognizer=self.deps.recognizer,
+            emit=self.emit,
+            commit=self._commit,
+            interrupt=self._interrupt,
+            busy=lambda: self.active is not None or self.playback.playing_response is not None,
+        )
+        self.turns.configure(self.state.turn_detection)
         self.active: ResponseRun | None = None
         self._out_of_band: set[ResponseRun] = set()
         self._pending_outputs: list[dict[str, Any]] = []
         self._responses = 0
-        self.audio_output_done = False
-        self._audio_ms: dict[str, int] = {}
-        self._spoken: dict[str, list[tuple[str, int]]] = {}
-        self._truncated_ms: dict[str, int] = {}
-        self._playing: tuple[str, str] | None = None  # (response_id, item_id) of the audio being heard
-        self._started_for: str | None = None  # response whose output_audio_buffer.started was sent
         self._tasks: set[asyncio.Task[None]] = set()
         self._expiry: asyncio.Future[None] | None = None
         self.closed = False
-        self._configure_vad()
+        # Every client event the API defines, and the method that answers it.
+        self._handlers: dict[str, Handler] = {
+            "session.update": self._on_session_update,
+            "input_audio_buffer.append": self._on_input_audio_buffer_append,
+            "input_audio_buffer.commit": self._on_input_audio_buffer_commit,
+            "input_audio_buffer.clear": self._on_input_audio_buffer_clear,
+            "output_audio_buffer.clear": self._on_output_audio_buffer_clear,
+            "conversation.item.create": self._on_conversation_item_create,
+            "conversation.item.delete": self._on_conversation_item_delete,
+            "conversation.item.retrieve": self._on_conversation_item_retrieve,
+            "conversation.item.truncate": self._on_conversation_item_truncate,
+            "response.create": self._on_response_create,
+            "response.cancel": self._on_response_cancel,
+        }
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """The GA session object, as ``session.created``/``session.updated`` send it."""
+        return self.state.value
+
+    @property
+    def player(self) -> AudioPlayer | None:
+        return self.playback.player
+
+    @player.setter
+    def player(self, player: AudioPlayer | None) -> None:
+        self.playback.player = player
+
+    @property
+    def handled_event_types(self) -> frozenset[str]:
+        """The client event types this engine answers."""
+        return frozenset(self._handlers)
 
     # ---- outgoing -------------------------------------------------------------------------------------------
     def emit(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +170,7 @@ class SessionEngine:
     async def close(self) -> None:
         """Stop every response and background task; nothing is sent afterwards."""
         self.closed = True
-        self._cancel_stream()
+        self.turns.cancel_recognition()
         if self._expiry is not None:
             self._expiry.cancel()
         current = asyncio.current_task()
@@ -184,154 +198,37 @@ class SessionEngine:
     # ---- incoming events ------------------------------------------------------------------------------------
     async def receive(self, raw: str | bytes) -> None:
         """Handle one client event given as JSON text. Bad input is answered with an ``error`` event."""
-        await self._dispatch(parse_client_event(raw))
-
-    async def receive_event(self, data: dict[str, Any]) -> None:
-        """Handle one client event already parsed from JSON."""
-        await self._dispatch(check_client_event(data))
-
-    async def _dispatch(self, checked: dict[str, Any] | Rejection) -> None:
+        checked = parse_client_event(raw)
         if isinstance(checked, Rejection):
             self.emit_error(checked.message, code=checked.code, param=checked.param, event_id=checked.event_id)
             return
-        event_id = checked.get("event_id")
-        handler = getattr(self, "_on_" + str(checked["type"]).replace(".", "_"))
-        await handler(checked, event_id)
+        await self._handlers[checked["type"]](checked, checked.get("event_id"))
 
     # ---- session --------------------------------------------------------------------------------------------
     async def _on_session_update(self, data: dict[str, Any], event_id: str | None) -> None:
         update = data["session"]
         try:
             new_voice = ((update.get("audio") or {}).get("output") or {}).get("voice")
-            current_voice = self.session["audio"]["output"]["voice"]
-            if new_voice is not None and new_voice != current_voice and self.audio_output_done:
+            if new_voice is not None and new_voice != self.state.voice and self.playback.audio_output_done:
                 raise SessionConfigError(
                     "Cannot update a conversation's voice if assistant audio is present.",
                     "session.audio.output.voice",
                     "cannot_update_voice",
                 )
-            self.session = apply_update(self.session, update)
+            self.state.apply(update)
         except SessionConfigError as exc:
             self.emit_error(exc.message, code=exc.code, param=exc.param, event_id=event_id)
             return
-        self._configure_vad()
+        self.turns.configure(self.state.turn_detection)
         self.emit({"type": "session.updated", "session": self.session})
-
-    def _turn_detection(self) -> dict[str, Any] | None:
-        turn = self.session.get("audio", {}).get("input", {}).get("turn_detection")
-        return turn if isinstance(turn, dict) else None
-
-    def _configure_vad(self) -> None:
-        turn = self._turn_detection()
-        if turn == self._vad_config:
-            return
-        self._vad_config = turn
-        if turn is None:
-            self._vad = None
-            return
-        if turn["type"] == "semantic_vad":
-            silence = semantic_vad_silence_ms(str(turn.get("eagerness", "auto")))
-            self._vad = self.deps.vad_factory(threshold=0.5, prefix_padding_ms=300, silence_duration_ms=silence)
-        else:
-            self._vad = self.deps.vad_factory(
-                threshold=float(turn.get("threshold", 0.5)),
-                prefix_padding_ms=int(turn.get("prefix_padding_ms", 300)),
-                silence_duration_ms=int(turn.get("silence_duration_ms", 500)),
-            )
-        # A new detector counts from zero; its times are shifted onto the session's input clock.
-        self._vad_offset_ms = self._buffer.clock_ms
 
     # ---- input audio ----------------------------------------------------------------------------------------
     def feed_audio(self, samples: Pcm16) -> None:
         """Input audio from the transport (mono PCM16 24 kHz): buffered and run through the VAD."""
-        if self.closed:
-            return
-        self._buffer.write(samples)
-        if self._stream is not None:
-            self._feed_stream(samples)
-        if self._vad is None:
-            return
-        for vad_event in self._vad.feed(samples):
-            if vad_event.kind == "speech_started":
-                self._speech_started(vad_event.audio_ms + self._vad_offset_ms)
-            else:
-                self._speech_stopped(vad_event.audio_ms + self._vad_offset_ms)
-        if self._turn_item_id is None:
-            self._buffer.keep_last(VAD_HISTORY_MS)
-            self._check_idle()
+        if not self.closed:
+            self.turns.feed(samples)
 
-    def _start_stream(self, audio_ms: int) -> None:
-        # Recognising while the user speaks leaves little to decode when the turn ends (lower turn latency).
-        self._cancel_stream()
-        if isinstance(self.deps.recognizer, StreamingSpeechRecognizer):
-            try:
-                self._stream = self.deps.recognizer.start_stream()
-            except Exception:
-                log.exception("could not start a recognition stream; the turn is transcribed when committed")
-                return
-            self._feed_stream(self._buffer.peek_from(audio_ms))
-
-    def _feed_stream(self, samples: Pcm16) -> None:
-        assert self._stream is not None
-        try:
-            self._stream.feed(samples)
-        except Exception:
-            log.exception("recognition stream failed; the turn is transcribed when committed")
-            self._cancel_stream()
-
-    def _take_stream(self) -> RecognitionStream | None:
-        stream, self._stream = self._stream, None
-        return stream
-
-    def _cancel_stream(self) -> None:
-        stream = self._take_stream()
-        if stream is not None:
-            with contextlib.suppress(Exception):
-                stream.cancel()
-
-    def _speech_started(self, audio_ms: int) -> None:
-        self._turn_item_id = new_id("item")
-        self._turn_start_ms = audio_ms
-        self._start_stream(audio_ms)
-        self._idle_since_ms = None
-        self.emit(
-            {"type": "input_audio_buffer.speech_started", "audio_start_ms": audio_ms, "item_id": self._turn_item_id}
-        )
-        turn = self._turn_detection()
-        if turn is not None and turn.get("interrupt_response", True):
-            self._interrupt()
-
-    def _speech_stopped(self, audio_ms: int) -> None:
-        item_id = self._turn_item_id or new_id("item")
-        self._turn_item_id = None
-        self.emit({"type": "input_audio_buffer.speech_stopped", "audio_end_ms": audio_ms, "item_id": item_id})
-        audio = self._buffer.take_until(self._turn_start_ms, audio_ms)
-        turn = self._turn_detection() or {}
-        self._commit(audio, item_id, respond=bool(turn.get("create_response", True)), stream=self._take_stream())
-
-    def _check_idle(self) -> None:
-        turn = self._turn_detection()
-        timeout = turn.get("idle_timeout_ms") if turn and turn["type"] == "server_vad" else None
-        if not timeout or self._idle_since_ms is None or self.active is not None or self._playing is not None:
-            return
-        now_ms = self._buffer.clock_ms
-        if now_ms - self._idle_since_ms < timeout:
-            return
-        item_id = new_id("item")
-        self.emit(
-            {
-                "type": "input_audio_buffer.timeout_triggered",
-                "audio_start_ms": self._idle_since_ms,
-                "audio_end_ms": now_ms,
-                "item_id": item_id,
-            }
-        )
-        self._idle_since_ms = None
-        self._commit(self._buffer.take_all(), item_id, respond=bool(turn and turn.get("create_response", True)))
-
-    def _commit(self, audio: Pcm16, item_id: str, *, respond: bool, stream: RecognitionStream | None = None) -> None:
-        if self._vad is not None:
-            self._vad.reset()
+    def _commit(self, audio: Pcm16, item_id: str, *, respond: bool, stream: RecognitionStream | None) -> None:
         item = {
             "id": item_id,
             "object": "realtime.item",
@@ -341,7 +238,7 @@ class SessionEngine:
             "content": [{"type": "input_audio", "transcript": None}],
         }
         previous = self.conversation.insert(item)
-        self._audio_ms[item_id] = audio.size * 1000 // 24_000
+        self.playback.note_input_audio(item_id, audio)
         self.emit({"type": "input_audio_buffer.committed", "previous_item_id": previous, "item_id": item_id})
         self.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": item})
         self.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item})
@@ -350,7 +247,7 @@ class SessionEngine:
     async def _after_commit(
         self, item: dict[str, Any], audio: Pcm16, respond: bool, stream: RecognitionStream | None = None
     ) -> None:
-        transcribing = bool(self.session["audio"]["input"].get("transcription"))
+        transcribing = self.state.transcribes_input
         try:
             if stream is not None:
                 transcript = await asyncio.to_thread(stream.finish)
@@ -373,27 +270,23 @@ class SessionEngine:
             transcript = ""
         item["content"][0]["transcript"] = transcript
         if transcribing:
-            # A word per delta, as streaming transcription models send them; the deltas join to the transcript.
-            for piece in word_pieces(transcript):
-                self.emit(
-                    {
-                        "type": "conversation.item.input_audio_transcription.delta",
-                        "item_id": item["id"],
-                        "content_index": 0,
-                        "delta": piece,
-                    }
-                )
-            self.emit(
-                {
-                    "type": "conversation.item.input_audio_transcription.completed",
-                    "item_id": item["id"],
-                    "content_index": 0,
-                    "transcript": transcript,
-                    "usage": {"type": "duration", "seconds": round(audio.size / 24_000, 3)},
-                }
-            )
+            self._emit_transcription(item["id"], transcript, audio)
         if respond and self.active is None and not self.closed:
             self.start_response({})
+
+    def _emit_transcription(self, item_id: str, transcript: str, audio: Pcm16) -> None:
+        # A word per delta, as streaming transcription models send them; the deltas join to the transcript.
+        ids = {"item_id": item_id, "content_index": 0}
+        for piece in word_pieces(transcript):
+            self.emit({"type": "conversation.item.input_audio_transcription.delta", **ids, "delta": piece})
+        self.emit(
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                **ids,
+                "transcript": transcript,
+                "usage": {"type": "duration", "seconds": round(audio.size / 24_000, 3)},
+            }
+        )
 
     async def _on_input_audio_buffer_append(self, data: dict[str, Any], event_id: str | None) -> None:
         encoded = data["audio"]
@@ -415,91 +308,40 @@ class SessionEngine:
                 event_id=event_id,
             )
             return
-        input_format = (self.session["audio"]["input"].get("format") or {}).get("type", "audio/pcm")
-        self.feed_audio(g711.decode(raw, input_format))
+        self.feed_audio(codecs.decode(raw, self.state.input_format_type))
 
     async def _on_input_audio_buffer_commit(self, data: dict[str, Any], event_id: str | None) -> None:
-        if self._buffer.duration_ms < MIN_COMMIT_MS:
+        buffered_ms = self.turns.buffer.duration_ms
+        if buffered_ms < MIN_COMMIT_MS:
             self.emit_error(
                 "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but "
-                f"buffer only has {self._buffer.duration_ms:.2f}ms of audio.",
+                f"buffer only has {buffered_ms:.2f}ms of audio.",
                 code="input_audio_buffer_commit_empty",
                 event_id=event_id,
             )
             return
-        item_id = self._turn_item_id or new_id("item")
-        self._turn_item_id = None
-        # A manual commit never starts a response by itself, whatever the turn detection.
-        self._commit(self._buffer.take_all(), item_id, respond=False, stream=self._take_stream())
+        self.turns.commit_all()
 
     async def _on_input_audio_buffer_clear(self, data: dict[str, Any], event_id: str | None) -> None:
-        self._buffer.clear()
-        self._turn_item_id = None
-        self._cancel_stream()
-        if self._vad is not None:
-            self._vad.reset()
+        self.turns.clear()
         self.emit({"type": "input_audio_buffer.cleared"})
 
     # ---- output audio (WebRTC) ------------------------------------------------------------------------------
     def audio_output_began(self, run: ResponseRun, item_id: str, speech: Speech) -> None:
         """Called by a response as its audio starts: locks the voice, remembers timings for truncation."""
-        self.audio_output_done = True
-        self._audio_ms[item_id] = speech.samples.size * 1000 // 24_000
-        self._spoken[item_id] = speech.word_starts_ms
-        if self.player is not None:
-            self._playing = (run.id, item_id)
+        self.playback.began(run.id, item_id, speech)
 
     def playback_started(self) -> None:
         """The WebRTC track began sending response audio."""
-        # The track may run dry and restart within one response when generation lags (a loaded machine);
-        # the client still hears one stretch of audio per response.
-        if self._playing is not None and self._started_for != self._playing[0]:
-            self._started_for = self._playing[0]
-            self.emit({"type": "output_audio_buffer.started", "response_id": self._playing[0]})
+        self.playback.track_started()
 
     def playback_drained(self) -> None:
         """The WebRTC track ran out of queued audio; if the response is finished, playback has stopped."""
-        if self._playing is None:
-            return
-        response_id = self._playing[0]
-        if self.active is not None and self.active.id == response_id:
-            return  # generation is still under way and will queue more
-        self._playing = None
-        self.emit({"type": "output_audio_buffer.stopped", "response_id": response_id})
-        self._idle_since_ms = self._buffer.clock_ms
-
-    def _clear_playback(self, *, truncate: bool) -> None:
-        if self.player is None or self._playing is None:
-            return
-        response_id, item_id = self._playing
-        played_ms = self.player.clear()
-        self._playing = None
-        self.emit({"type": "output_audio_buffer.cleared", "response_id": response_id})
-        if truncate and item_id in self.conversation:
-            self._truncate(item_id, played_ms)
-            self.emit(
-                {
-                    "type": "conversation.item.truncated",
-                    "item_id": item_id,
-                    "content_index": 0,
-                    "audio_end_ms": played_ms,
-                }
-            )
-
-    def _truncate(self, item_id: str, audio_end_ms: int) -> None:
-        # What was not heard is dropped from the transcript too, so the context holds only what the user heard.
-        # An item still being generated gets its content at the end: remember the cut and apply it again then.
-        self._truncated_ms[item_id] = audio_end_ms
-        item = self.conversation.get(item_id)
-        words = self._spoken.get(item_id, [])
-        heard = " ".join(word for word, start in words if start < audio_end_ms)
-        for part in item.get("content") or []:
-            if part.get("type") == "output_audio":
-                part["transcript"] = heard
-        self._audio_ms[item_id] = min(self._audio_ms.get(item_id, audio_end_ms), audio_end_ms)
+        if self.playback.track_drained(self.active.id if self.active is not None else None):
+            self.turns.mark_idle()
 
     def _interrupt(self) -> None:
-        self._clear_playback(truncate=True)
+        self.playback.clear(truncate=True)
         if self.active is not None:
             self.active.cancel("turn_detected")
 
@@ -511,12 +353,11 @@ class SessionEngine:
                 event_id=event_id,
             )
             return
-        if self._playing is None:
-            response_id = self.active.id if self.active else None
-            if response_id is not None:
-                self.emit({"type": "output_audio_buffer.cleared", "response_id": response_id})
+        if self.playback.playing_response is None:
+            if self.active is not None:
+                self.emit({"type": "output_audio_buffer.cleared", "response_id": self.active.id})
             return
-        self._clear_playback(truncate=False)
+        self.playback.clear(truncate=False)
 
     # ---- conversation items ---------------------------------------------------------------------------------
     async def _on_conversation_item_create(self, data: dict[str, Any], event_id: str | None) -> None:
@@ -561,8 +402,8 @@ class SessionEngine:
             raw = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             return None
-        audio = g711.decode(raw, (self.session["audio"]["input"].get("format") or {}).get("type", "audio/pcm"))
-        self._audio_ms[item["id"]] = audio.size * 1000 // 24_000
+        audio = codecs.decode(raw, self.state.input_format_type)
+        self.playback.note_input_audio(item["id"], audio)
         return audio
 
     def _find(
@@ -610,7 +451,7 @@ class SessionEngine:
                 event_id=event_id,
             )
             return
-        duration = self._audio_ms.get(item_id, 0)
+        duration = self.playback.audio_ms(item_id) or 0
         if audio_end_ms > duration:
             self.emit_error(
                 f"Audio content of {duration}ms is already shorter than {audio_end_ms}ms.",
@@ -619,7 +460,7 @@ class SessionEngine:
                 event_id=event_id,
             )
             return
-        self._truncate(item_id, audio_end_ms)
+        self.playback.truncate(item_id, audio_end_ms)
         self.emit(
             {
                 "type": "conversation.item.truncated",
@@ -664,17 +505,15 @@ class SessionEngine:
 
     def start_response(self, params: dict[str, Any], reply: Reply | None = None) -> ResponseRun:
         """Start a response with ``response.create`` parameters; ``reply`` fixes what is said (``say``)."""
-        session = self.session
-        output = session["audio"]["output"]
-        voice_override = ((params.get("audio") or {}).get("output") or {}).get("voice")
+        output_override = (params.get("audio") or {}).get("output") or {}
         run = ResponseRun(
             id=new_id("resp"),
             in_conversation=params.get("conversation", "auto") != "none",
-            modalities=list(params.get("output_modalities") or session["output_modalities"]),
-            voice=voice_override or output["voice"],
-            speed=float(output.get("speed", 1.0)),
-            output_format=((params.get("audio") or {}).get("output") or {}).get("format") or output["format"],
-            max_output_tokens=params.get("max_output_tokens", session["max_output_tokens"]),
+            modalities=list(params.get("output_modalities") or self.state.output_modalities),
+            voice=output_override.get("voice") or self.state.voice,
+            speed=self.state.speed,
+            output_format=output_override.get("format") or self.state.output_format,
+            max_output_tokens=params.get("max_output_tokens", self.state.max_output_tokens),
             metadata=params.get("metadata"),
             conversation_id=self.conversation.id,
         )
@@ -683,7 +522,7 @@ class SessionEngine:
             self.active = run
         else:
             self._out_of_band.add(run)
-        self._idle_since_ms = None
+        self.turns.mark_busy()
         run.task = self._spawn(self._run_response(run, params, context_items, reply))
         return run
 
@@ -703,9 +542,9 @@ class SessionEngine:
         user_texts = [_message_text(i) for i in context_items if i.get("type") == "message" and i.get("role") == "user"]
         pending = [i for i in context_items if i.get("type") == "function_call_output" and i in self._pending_outputs]
         context = ResponseContext(
-            instructions=params.get("instructions") or self.session.get("instructions") or "",
-            tools=list(params["tools"] if params.get("tools") is not None else self.session.get("tools") or []),
-            tool_choice=params.get("tool_choice") or self.session.get("tool_choice") or "auto",
+            instructions=params.get("instructions") or self.state.instructions,
+            tools=list(params["tools"]) if params.get("tools") is not None else self.state.tools,
+            tool_choice=params.get("tool_choice") or self.state.tool_choice,
             conversation=context_items,
             last_user_text=user_texts[-1] if user_texts else None,
             pending_function_outputs=pending,
@@ -719,8 +558,9 @@ class SessionEngine:
         for item in context_items:
             if item.get("type") == "message":
                 text += text_tokens(_message_text(item))
-                if item.get("role") == "user" and item["id"] in self._audio_ms:
-                    audio += audio_tokens(self._audio_ms[item["id"]], INPUT_AUDIO_TOKENS_PER_S)
+                heard_ms = self.playback.audio_ms(item["id"]) if item.get("role") == "user" else None
+                if heard_ms is not None:
+                    audio += audio_tokens(heard_ms, INPUT_AUDIO_TOKENS_PER_S)
             else:
                 text += text_tokens(json.dumps(item.get("arguments") or item.get("output") or ""))
         return text, audio
@@ -743,9 +583,7 @@ class SessionEngine:
             self._responses += 1
             if run.in_conversation:
                 self._pending_outputs.clear()
-            run.input_tokens = self._input_tokens(
-                context_items, params.get("instructions") or self.session.get("instructions") or ""
-            )
+            run.input_tokens = self._input_tokens(context_items, params.get("instructions") or self.state.instructions)
             await ResponseProducer(self, run, chosen).produce()
         except Exception as exc:
             # A voice-model failure fails this response, as a server error does on the API; the session goes on.
@@ -753,17 +591,13 @@ class SessionEngine:
             details = {"type": "failed", "error": {"type": "server_error", "code": None, "message": str(exc)}}
             self.emit({"type": "response.done", "response": run.response_object("failed", None, details)})
         else:
-            for item in run.output:
-                if item["id"] in self._truncated_ms and item["id"] in self.conversation:
-                    self._truncate(item["id"], self._truncated_ms[item["id"]])
+            self.playback.reapply_truncations(run.output)
         finally:
             if self.active is run:
                 self.active = None
             self._out_of_band.discard(run)
-            if self._playing is None or self._playing[0] != run.id:
-                self._idle_since_ms = self._buffer.clock_ms
-            elif self.player is not None and not self.player.playing and self.player.queued_ms == 0:
-                self.playback_drained()
+            if self.playback.finished_generating(run.id):
+                self.turns.mark_idle()
 
     # ---- control (scripted mode) ----------------------------------------------------------------------------
     def say(self, text: str) -> ResponseRun:
@@ -771,7 +605,3 @@ class SessionEngine:
         if self.active is not None:
             raise RuntimeError(f"a response is in progress ({self.active.id})")
         return self.start_response({}, Reply(text=text))
-
-    def cancel(self, reason: CancelReason) -> None:
-        if self.active is not None:
-            self.active.cancel(reason)

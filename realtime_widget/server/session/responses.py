@@ -8,10 +8,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.pcm import SAMPLE_RATE
 from realtime_widget.server.session import codecs as g711
 from realtime_widget.server.session.conversation import Conversation
 from realtime_widget.server.session.ids import new_id
+from realtime_widget.server.session.playback import AudioPlayer
 from realtime_widget.server.session.usage import OUTPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens, usage
 from realtime_widget.server.voice.interfaces import Reply, Speech
 from realtime_widget.server.voice.model import VoiceModel
@@ -26,23 +27,6 @@ CHUNK_MS = 100
 AUDIO_TOKENS_PER_CHAR = 0.25 + 0.065 * OUTPUT_AUDIO_TOKENS_PER_S
 
 CancelReason = Literal["turn_detected", "client_cancelled"]
-
-
-class AudioPlayer(Protocol):
-    """The WebRTC outgoing track as the engine sees it."""
-
-    def enqueue(self, samples_24k: Pcm16) -> None: ...
-
-    def clear(self) -> int: ...
-
-    @property
-    def played_ms(self) -> int: ...
-
-    @property
-    def queued_ms(self) -> int: ...
-
-    @property
-    def playing(self) -> bool: ...
 
 
 class ResponseHost(Protocol):

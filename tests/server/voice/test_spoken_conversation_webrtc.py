@@ -13,8 +13,7 @@ import pytest
 from realtime_widget.server.http.app import RealtimeServer
 from realtime_widget.server.voice.loader import load_voice_model
 from realtime_widget.server.voice.model import VoiceModel
-
-from .conftest import API_KEY, RtcClient
+from tests.server.clients import API_KEY, RtcClient
 
 pytest.importorskip("pocketsphinx")
 pytest.importorskip("espeakng_loader")

@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 
 from realtime_widget.server.http.app import RealtimeServer
-
-from .conftest import RtcClient
+from tests.server.clients import RtcClient
 
 Connect = Callable[..., Awaitable[RtcClient]]
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .conftest import EngineHarness
+from realtime_widget.protocol import CLIENT_EVENT_TYPES
+from tests.server.clients import EngineHarness
 
 Make = Callable[..., EngineHarness]
 
@@ -52,6 +53,11 @@ async def append(h: EngineHarness, *chunks: np.ndarray) -> list[dict[str, Any]]:
     for samples in chunks:
         out = await h.send({"type": "input_audio_buffer.append", "audio": pcm_b64(samples)})
     return out
+
+
+async def test_every_client_event_of_the_api_has_a_handler(harness: Make) -> None:
+    # The engine routes through an explicit table; an event type the SDK defines but the table lacks would fail.
+    assert harness().engine.handled_event_types == CLIENT_EVENT_TYPES
 
 
 async def test_session_created_first(harness: Make) -> None:

@@ -10,8 +10,7 @@ import openai
 import pytest
 
 from realtime_widget.server.http.app import RealtimeServer
-
-from .conftest import API_KEY
+from tests.server.clients import API_KEY
 
 
 async def collect_until(connection: Any, event_type: str) -> list[Any]:

@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable
 import openai
 
 from realtime_widget.server.http.app import RealtimeServer
-
-from .conftest import API_KEY, RtcClient
+from tests.server.clients import API_KEY, RtcClient
 
 
 async def test_webrtc_call_ends_at_the_limit(make_server: Callable[..., Awaitable[RealtimeServer]]) -> None:

@@ -9,8 +9,7 @@ import aiohttp
 from openai.types.realtime import ClientSecretCreateResponse
 
 from realtime_widget.server.http.app import RealtimeServer
-
-from .conftest import API_KEY, RtcClient
+from tests.server.clients import API_KEY, RtcClient
 
 Connect = Callable[..., Awaitable[RtcClient]]
 

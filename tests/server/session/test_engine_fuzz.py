@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from realtime_widget.protocol import CLIENT_EVENT_TYPES
-
-from .conftest import EngineHarness
+from tests.server.clients import EngineHarness
 
 # Values of a JSON type other than the one a field needs (pydantic's lax mode turns "5" into 5, so numeric strings
 # are left out of the wrong values for integer fields).

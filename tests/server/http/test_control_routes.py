@@ -9,8 +9,7 @@ from typing import Any
 import aiohttp
 
 from realtime_widget.server.http.app import RealtimeServer
-
-from .conftest import API_KEY, RtcClient
+from tests.server.clients import API_KEY, RtcClient
 
 Connect = Callable[..., Awaitable[RtcClient]]
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

@@ -21,8 +21,7 @@ from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
 from realtime_widget.server.voice.loader import load_voice_model
 from realtime_widget.server.voice.model import VoiceModel
 from realtime_widget.server.voice.tts import EspeakSynthesizer
-
-from .conftest import API_KEY, RtcClient
+from tests.server.clients import API_KEY, RtcClient
 
 pytest.importorskip("pocketsphinx", reason="the offline voice model needs the speech extra")
 pytest.importorskip("espeakng_loader", reason="the offline voice model needs the speech extra")

@@ -6,8 +6,7 @@ import aiohttp
 from openai.types.realtime import ClientSecretCreateResponse
 
 from realtime_widget.server.http.app import RealtimeServer
-
-from .conftest import API_KEY
+from tests.server.clients import API_KEY
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 

@@ -1,0 +1,141 @@
+"""The assistant's audio as the client hears it: what is playing, how long each item's audio is, which words
+were said when, and truncation to what was heard.
+
+Over WebRTC the server owns the output buffer (the outgoing track), so it reports ``output_audio_buffer.started``
+and ``.stopped`` and clears the buffer on a barge-in. Over WebSocket the client plays the audio; only item lengths
+and word timings are kept here, for ``conversation.item.truncate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from realtime_widget.server.pcm import Pcm16, duration_ms
+from realtime_widget.server.session.conversation import Conversation
+from realtime_widget.server.voice.interfaces import Speech
+
+
+class AudioPlayer(Protocol):
+    """The WebRTC outgoing track as the engine sees it."""
+
+    def enqueue(self, samples_24k: Pcm16) -> None: ...
+
+    def clear(self) -> int: ...
+
+    @property
+    def played_ms(self) -> int: ...
+
+    @property
+    def queued_ms(self) -> int: ...
+
+    @property
+    def playing(self) -> bool: ...
+
+
+class Playback:
+    """Output audio bookkeeping for one session. ``emit`` sends a server event; ``player`` is the WebRTC track
+    (``None`` over WebSocket, or over WebRTC when the client offered no audio)."""
+
+    def __init__(
+        self, conversation: Conversation, emit: Callable[[dict[str, Any]], object], player: AudioPlayer | None
+    ) -> None:
+        self.player = player
+        self._conversation = conversation
+        self._emit = emit
+        #: Whether the assistant has produced audio yet (after which the voice cannot change).
+        self.audio_output_done = False
+        self._audio_ms: dict[str, int] = {}
+        self._spoken: dict[str, list[tuple[str, int]]] = {}
+        self._truncated_ms: dict[str, int] = {}
+        self._playing: tuple[str, str] | None = None  # (response_id, item_id) of the audio being heard
+        self._started_for: str | None = None  # response whose output_audio_buffer.started was sent
+
+    @property
+    def playing_response(self) -> str | None:
+        """The response whose audio is in the output buffer (WebRTC only)."""
+        return self._playing[0] if self._playing is not None else None
+
+    def audio_ms(self, item_id: str) -> int | None:
+        """How long an item's audio is (after any truncation), if it has audio."""
+        return self._audio_ms.get(item_id)
+
+    def note_input_audio(self, item_id: str, samples: Pcm16) -> None:
+        """Remember how long a user item's audio is (for input token counts)."""
+        self._audio_ms[item_id] = duration_ms(samples)
+
+    def began(self, response_id: str, item_id: str, speech: Speech) -> None:
+        """A response's audio starts: the voice is locked and its timings are kept for truncation."""
+        self.audio_output_done = True
+        self._audio_ms[item_id] = duration_ms(speech.samples)
+        self._spoken[item_id] = speech.word_starts_ms
+        if self.player is not None:
+            self._playing = (response_id, item_id)
+
+    def track_started(self) -> None:
+        """The WebRTC track began sending response audio."""
+        # The track may run dry and restart within one response when generation lags (a loaded machine);
+        # the client still hears one stretch of audio per response.
+        if self._playing is not None and self._started_for != self._playing[0]:
+            self._started_for = self._playing[0]
+            self._emit({"type": "output_audio_buffer.started", "response_id": self._playing[0]})
+
+    def track_drained(self, generating: str | None) -> bool:
+        """The WebRTC track ran out of queued audio. Unless ``generating`` (the active response's id) will queue
+        more, playback has stopped: says so and returns ``True``."""
+        if self._playing is None:
+            return False
+        response_id = self._playing[0]
+        if generating == response_id:
+            return False
+        self._playing = None
+        self._emit({"type": "output_audio_buffer.stopped", "response_id": response_id})
+        return True
+
+    def finished_generating(self, response_id: str) -> bool:
+        """A response's generation ended; returns ``True`` when its audio has already finished playing (or there
+        was none to play), so the session is idle again."""
+        if self._playing is None or self._playing[0] != response_id:
+            return True
+        if self.player is not None and not self.player.playing and self.player.queued_ms == 0:
+            return self.track_drained(None)
+        return False
+
+    def clear(self, *, truncate: bool) -> None:
+        """Clear the output buffer (``output_audio_buffer.cleared``); with ``truncate``, cut the item at what was
+        played (``conversation.item.truncated``), as the API does on a barge-in."""
+        if self.player is None or self._playing is None:
+            return
+        response_id, item_id = self._playing
+        played_ms = self.player.clear()
+        self._playing = None
+        self._emit({"type": "output_audio_buffer.cleared", "response_id": response_id})
+        if truncate and item_id in self._conversation:
+            self.truncate(item_id, played_ms)
+            self._emit(
+                {
+                    "type": "conversation.item.truncated",
+                    "item_id": item_id,
+                    "content_index": 0,
+                    "audio_end_ms": played_ms,
+                }
+            )
+
+    def truncate(self, item_id: str, audio_end_ms: int) -> None:
+        """Cut an item's audio and transcript at ``audio_end_ms``."""
+        # What was not heard is dropped from the transcript too, so the context holds only what the user heard.
+        # An item still being generated gets its content at the end: remember the cut and apply it again then.
+        self._truncated_ms[item_id] = audio_end_ms
+        item = self._conversation.get(item_id)
+        words = self._spoken.get(item_id, [])
+        heard = " ".join(word for word, start in words if start < audio_end_ms)
+        for part in item.get("content") or []:
+            if part.get("type") == "output_audio":
+                part["transcript"] = heard
+        self._audio_ms[item_id] = min(self._audio_ms.get(item_id, audio_end_ms), audio_end_ms)
+
+    def reapply_truncations(self, items: list[dict[str, Any]]) -> None:
+        """Apply cuts made while these items were still being generated (their content was written afterwards)."""
+        for item in items:
+            if item["id"] in self._truncated_ms and item["id"] in self._conversation:
+                self.truncate(item["id"], self._truncated_ms[item["id"]])
