@@ -36,6 +36,44 @@ def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
+def _spawn_server(args: list[str], key: str) -> subprocess.Popen[str]:
+    """The server as a child process; the key travels in its environment, never on its command line."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "realtime_widget.server", *args],
+        stdin=subprocess.PIPE,  # --exit-with-parent: the child exits when this pipe closes with us
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, KEY_ENV: key},
+    )
+
+
+def _wait_for_ready_line(process: subprocess.Popen[str], timeout: float) -> str:
+    """The base URL from the child's ready line; kills it and raises with its stderr if it exits or is not ready
+    within ``timeout`` seconds."""
+    assert process.stdout is not None
+    assert process.stderr is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    errors: list[str] = []
+    threading.Thread(target=lambda: errors.extend(process.stderr or []), daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            line = lines.get(timeout=max(remaining, 0.01))
+        except queue.Empty:
+            line = ""
+        if line and line.startswith(READY_PREFIX):
+            return line[len(READY_PREFIX) :].strip()
+        if line is None or remaining <= 0:
+            LocalServer._kill(process)
+            reason = "exited" if line is None else f"was not ready after {timeout:.0f} s"
+            time.sleep(0.05)  # let the stderr reader take the last lines
+            stderr = "".join(errors)[-4000:]
+            raise LocalServerError(f"The local Realtime server {reason}.\n{stderr}".strip())
+
+
 class LocalServer:
     """A running local server process. Use ``LocalServer.start()``; stop with ``stop()`` or a ``with`` block.
 
@@ -66,48 +104,11 @@ class LocalServer:
     ) -> LocalServer:
         """Start ``python -m realtime_widget.server`` and wait (up to ``timeout`` s) for it to be ready."""
         key = api_key or "sk-local-" + secrets.token_urlsafe(24)
-        args = [
-            sys.executable,
-            "-m",
-            "realtime_widget.server",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--exit-with-parent",
-        ]
+        args = ["--host", host, "--port", str(port), "--exit-with-parent"]
         if strict:
             args.append("--strict")
-        args += extra_args or []
-        process = subprocess.Popen(
-            args,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, KEY_ENV: key},
-        )
-        assert process.stdout is not None
-        assert process.stderr is not None
-        lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
-        errors: list[str] = []
-        threading.Thread(target=lambda: errors.extend(process.stderr or []), daemon=True).start()
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                line = lines.get(timeout=max(remaining, 0.01))
-            except queue.Empty:
-                line = ""
-            if line and line.startswith(READY_PREFIX):
-                return cls(process, line[len(READY_PREFIX) :].strip(), key)
-            if line is None or remaining <= 0:
-                cls._kill(process)
-                reason = "exited" if line is None else f"was not ready after {timeout:.0f} s"
-                time.sleep(0.05)
-                stderr = "".join(errors)[-4000:]
-                raise LocalServerError(f"The local Realtime server {reason}.\n{stderr}".strip())
+        process = _spawn_server([*args, *(extra_args or [])], key)
+        return cls(process, _wait_for_ready_line(process, timeout), key)
 
     @property
     def pid(self) -> int | None:
