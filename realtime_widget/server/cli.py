@@ -13,6 +13,14 @@ import threading
 
 from realtime_widget.server import KEY_ENV
 from realtime_widget.server.http.app import RealtimeServer
+from realtime_widget.server.session.responses import DEFAULT_GENERATION_SPEED, GenerationTiming
+
+
+def _speed(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be above 0 (1 is real time)")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,6 +44,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--max-session-s", type=float, default=3600.0, help="end sessions after this many seconds (API: 60 min)"
+    )
+    parser.add_argument(
+        "--generation-speed",
+        type=_speed,
+        default=DEFAULT_GENERATION_SPEED,
+        help=f"seconds of reply audio generated per second (default {DEFAULT_GENERATION_SPEED:g}; the real API "
+        "generates faster than real time, so response.done comes before the audio has been heard)",
+    )
+    parser.add_argument(
+        "--pace-generation",
+        action="store_true",
+        help="generate replies only as fast as WebRTC plays them (response.done as the audio ends)",
     )
     parser.add_argument("--log-level", default="WARNING", help="Python logging level (default WARNING)")
     return parser.parse_args(argv)
@@ -64,6 +84,7 @@ async def serve(args: argparse.Namespace) -> None:
         strict=args.strict,
         max_session_s=args.max_session_s,
         record_timing=args.record_timing,
+        timing=GenerationTiming(args.generation_speed, paced_to_playback=args.pace_generation),
     )
     await server.start()
     stop = asyncio.Event()

@@ -57,6 +57,8 @@ class RtcClient:
         self.mic = MicTrack()
         self.pc.addTrack(self.mic)
         self.channel = self.pc.createDataChannel("oai-events")
+        #: The type of every client event sent, in order.
+        self.sent_types: list[str] = []
         self.events: list[dict[str, Any]] = []
         self.audio_rms: list[float] = []
         self.call_id: str | None = None
@@ -104,6 +106,7 @@ class RtcClient:
         return response
 
     def send(self, event: dict[str, Any]) -> None:
+        self.sent_types.append(str(event["type"]))
         self.channel.send(json.dumps(event))
 
     async def wait_for(self, event_type: str, within: float = 5.0, after: int = 0) -> dict[str, Any]:

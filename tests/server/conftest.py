@@ -40,9 +40,17 @@ async def make_server() -> AsyncIterator[Callable[..., Awaitable[RealtimeServer]
 
 
 @pytest.fixture
-async def server(make_server: Callable[..., Awaitable[RealtimeServer]]) -> RealtimeServer:
+def server_options() -> dict[str, Any]:
+    """Keyword arguments of the ``server`` fixture's ``RealtimeServer``; parametrize it to vary them."""
+    return {}
+
+
+@pytest.fixture
+async def server(
+    make_server: Callable[..., Awaitable[RealtimeServer]], server_options: dict[str, Any]
+) -> RealtimeServer:
     """An in-process strict server with the fallback voice model on a free loopback port."""
-    return await make_server()
+    return await make_server(**server_options)
 
 
 @pytest.fixture

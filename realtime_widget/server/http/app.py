@@ -17,6 +17,7 @@ from realtime_widget.server.http.state import SERVER_KEY
 from realtime_widget.server.http.websocket_routes import realtime_websocket
 from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S
 from realtime_widget.server.session.ids import new_id
+from realtime_widget.server.session.responses import GenerationTiming
 from realtime_widget.server.session.server_events import EventChecker
 from realtime_widget.server.transports.call import Call
 from realtime_widget.server.transports.loopback_ice import restrict_ice_to_loopback
@@ -33,7 +34,8 @@ class RealtimeServer:
     ``strict`` validates every server event against ``openai.types.realtime`` and records failures in
     ``checker.violations``. ``deps`` is the voice model (default: the offline one when installed, else the
     fallbacks). ``max_session_s`` ends sessions like the API's 60-minute limit. ``record_timing`` keeps the send
-    time of every outgoing WebRTC audio frame (for the concurrency benchmark).
+    time of every outgoing WebRTC audio frame (for the concurrency benchmark). ``timing`` says how fast replies are
+    generated: faster than real time by default, as the real API does.
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class RealtimeServer:
         deps: VoiceModel | None = None,
         max_session_s: float = DEFAULT_MAX_SESSION_S,
         record_timing: bool = False,
+        timing: GenerationTiming | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -56,6 +59,7 @@ class RealtimeServer:
         self._deps_loading: asyncio.Future[VoiceModel] | None = None
         self.max_session_s = max_session_s
         self.record_timing = record_timing
+        self.timing = timing or GenerationTiming()
         self.calls: dict[str, Call] = {}
         self.app = create_app(self)
         self._runner: web.AppRunner | None = None
@@ -122,6 +126,7 @@ class RealtimeServer:
             on_closed=self._forget_call,
             max_session_s=self.max_session_s,
             record_timing=self.record_timing,
+            timing=self.timing,
         )
         self.calls[call.call_id] = call
         try:

@@ -52,6 +52,7 @@ async def realtime_websocket(request: web.Request) -> web.StreamResponse:
         checker=server.checker,
         deps=await server.get_deps(),
         max_session_s=server.max_session_s,
+        timing=server.timing,
     )
     server.calls[call.call_id] = call
     try:

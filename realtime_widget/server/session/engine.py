@@ -23,7 +23,7 @@ from realtime_widget.server.session.config import SessionConfigError
 from realtime_widget.server.session.conversation import Conversation, ItemNotFoundError, complete_item
 from realtime_widget.server.session.ids import new_id
 from realtime_widget.server.session.playback import AudioPlayer, Playback
-from realtime_widget.server.session.responses import ResponseProducer, ResponseRun, word_pieces
+from realtime_widget.server.session.responses import GenerationTiming, ResponseProducer, ResponseRun, word_pieces
 from realtime_widget.server.session.server_events import EventChecker, error_event
 from realtime_widget.server.session.state import SessionState
 from realtime_widget.server.session.turns import TurnTaker
@@ -59,7 +59,8 @@ class SessionEngine:
 
     ``player`` is the WebRTC outgoing audio (``None`` over WebSocket, where audio goes out as events).
     Replies come from ``deps.script`` (this ``call_id``'s queue, then the shared one), then ``deps.responder``.
-    ``on_expired`` is called when the session reaches ``max_session_s``.
+    ``on_expired`` is called when the session reaches ``max_session_s``. ``timing`` says how fast replies are
+    generated (faster than real time by default, as the API does).
     """
 
     def __init__(
@@ -74,8 +75,10 @@ class SessionEngine:
         call_id: str | None = None,
         max_session_s: float = DEFAULT_MAX_SESSION_S,
         on_expired: Callable[[], None] | None = None,
+        timing: GenerationTiming | None = None,
     ) -> None:
         self.state = SessionState(session)
+        self.timing = timing or GenerationTiming()
         self.transport: TransportKind = transport
         self.deps = deps or fallback_voice_model()
         self.conversation = Conversation()

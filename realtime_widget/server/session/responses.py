@@ -17,11 +17,33 @@ from realtime_widget.server.session.usage import OUTPUT_AUDIO_TOKENS_PER_S, audi
 from realtime_widget.server.voice.interfaces import Reply, Speech
 from realtime_widget.server.voice.model import VoiceModel
 
-#: WebRTC: how far generated audio may run ahead of playback. Keeps the response "in progress" while it is heard,
-#: so an interruption cancels it, as with the API.
-PLAYBACK_LEAD_MS = 300
 #: Audio is generated (and, over WebSocket, sent as ``response.output_audio.delta``) in chunks of this length.
 CHUNK_MS = 100
+#: Paced generation: how far generated audio may run ahead of WebRTC playback.
+PLAYBACK_LEAD_MS = 300
+#: Seconds of reply audio generated per second by default. The API "will produce audio faster than realtime"
+#: (``openai/types/realtime/conversation_item_truncate_event.py``), so ``response.done`` arrives long before the
+#: audio has been heard; the SDK states no rate, so this factor is ours, not a measured figure of the API.
+DEFAULT_GENERATION_SPEED = 4.0
+
+
+@dataclass(frozen=True)
+class GenerationTiming:
+    """How fast a reply's audio is generated.
+
+    By default, ``speed`` times faster than real time, as the real API does: ``response.done`` comes when generation
+    ends, and over WebRTC the output buffer keeps playing after it (``output_audio_buffer.stopped`` follows what is
+    heard). ``paced_to_playback`` ties generation to WebRTC playback instead (``response.done`` as the audio ends,
+    so an interruption cancels the response): the local server's earlier behaviour, kept for whoever needs it.
+    """
+
+    speed: float = DEFAULT_GENERATION_SPEED
+    paced_to_playback: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.speed > 0:
+            raise ValueError("the generation speed must be above 0 (1 is real time)")
+
 
 #: Output tokens per character of a spoken reply: its text plus about 65 ms of audio at 20 audio tokens a second.
 AUDIO_TOKENS_PER_CHAR = 0.25 + 0.065 * OUTPUT_AUDIO_TOKENS_PER_S
@@ -35,6 +57,7 @@ class ResponseHost(Protocol):
     deps: VoiceModel
     conversation: Conversation
     player: AudioPlayer | None
+    timing: GenerationTiming
 
     def emit(self, event: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -254,9 +277,9 @@ class ResponseProducer:
         next_word = 0
         transcript = ""
         player = self.host.player
+        pace = _GenerationClock(self.host.timing)
         while position < total and not self.run.cancel_reason:
-            if player is not None and player.queued_ms >= PLAYBACK_LEAD_MS:
-                await asyncio.sleep(0.02)
+            if not await pace.ready_for_more(position * 1000 // SAMPLE_RATE, player):
                 continue
             samples = speech.samples[position : position + chunk]
             position += samples.size
@@ -283,6 +306,32 @@ class ResponseProducer:
         self._emit({"type": "response.content_part.done", **ids, "part": {"type": "audio", "transcript": transcript}})
         item["content"] = [{"type": "output_audio", "transcript": transcript}]
         self._finish_item(item, output_index, self._item_status())
+
+
+class _GenerationClock:
+    """Holds generation back to its timing: ``speed`` times real time from the first chunk, or (paced) no more
+    than ``PLAYBACK_LEAD_MS`` ahead of WebRTC playback."""
+
+    def __init__(self, timing: GenerationTiming) -> None:
+        self._timing = timing
+        self._started: float | None = None
+
+    async def ready_for_more(self, generated_ms: int, player: AudioPlayer | None) -> bool:
+        """Waits until the next chunk may be generated; ``False`` asks the caller to check again (and to see
+        whether the response was cancelled meanwhile)."""
+        loop = asyncio.get_running_loop()
+        if self._timing.paced_to_playback and player is not None:
+            if player.queued_ms >= PLAYBACK_LEAD_MS:
+                await asyncio.sleep(0.02)
+                return False
+            return True
+        if self._started is None:
+            self._started = loop.time()
+        # Measured from the start, so the sleeps' own overshoot does not add up over a long reply.
+        due = self._started + generated_ms / 1000 / self._timing.speed
+        if due > loop.time():
+            await asyncio.sleep(due - loop.time())
+        return True
 
 
 def word_pieces(text: str) -> list[str]:

@@ -15,6 +15,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from realtime_widget.server.pcm import SAMPLE_RATE
 from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S, SessionEngine
+from realtime_widget.server.session.responses import GenerationTiming
 from realtime_widget.server.session.server_events import EventChecker
 from realtime_widget.server.transports.call import CallSummary
 from realtime_widget.server.transports.paced_audio import PacedAudioTrack
@@ -41,6 +42,7 @@ class WebRtcCall:
         on_closed: Callable[[WebRtcCall], None],
         max_session_s: float = DEFAULT_MAX_SESSION_S,
         record_timing: bool = False,
+        timing: GenerationTiming | None = None,
     ) -> None:
         self.call_id = call_id
         self.pc = RTCPeerConnection()
@@ -56,6 +58,7 @@ class WebRtcCall:
             call_id=call_id,
             max_session_s=max_session_s,
             on_expired=lambda: self._spawn(self.close()),
+            timing=timing,
         )
         self.track.on_start = self.engine.playback_started
         self.track.on_drain = self.engine.playback_drained

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S, SessionEngine
+from realtime_widget.server.session.responses import GenerationTiming
 from realtime_widget.server.session.server_events import EventChecker
 from realtime_widget.server.transports.call import CallSummary
 from realtime_widget.server.voice.model import VoiceModel
@@ -29,6 +30,7 @@ class WebSocketCall:
         checker: EventChecker,
         deps: VoiceModel,
         max_session_s: float = DEFAULT_MAX_SESSION_S,
+        timing: GenerationTiming | None = None,
     ) -> None:
         self.call_id = call_id
         self.ws = ws
@@ -41,6 +43,7 @@ class WebSocketCall:
             deps=deps,
             call_id=call_id,
             max_session_s=max_session_s,
+            timing=timing,
             on_expired=lambda: self._outbox.put_nowait(None),
         )
 

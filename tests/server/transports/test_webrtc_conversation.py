@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import numpy as np
+import pytest
 
 from realtime_widget.server.http.app import RealtimeServer
+from realtime_widget.server.session.responses import GenerationTiming
 from tests.server.clients import RtcClient
 
 Connect = Callable[..., Awaitable[RtcClient]]
@@ -62,10 +64,51 @@ def speech_like(ms: int) -> np.ndarray:  # type: ignore[type-arg]
     return (np.sin(2 * np.pi * 220 * t) * 0.3 * 32767).astype(np.int16)
 
 
-async def test_user_speech_interrupts_the_reply(server: RealtimeServer, rtc_client: Connect) -> None:
+async def test_replies_are_generated_faster_than_heard_and_barge_in_truncates_what_was_heard(
+    server: RealtimeServer, rtc_client: Connect
+) -> None:
+    # As the real API: response.done when generation ends, long before the audio has been heard; the server's
+    # output buffer goes on playing, and a barge-in then clears it and truncates the item itself (the
+    # docstrings of OutputAudioBufferStopped and OutputAudioBufferCleared in openai/types/realtime).
     client = await rtc_client()
     assert client.call_id is not None
     server.deps.script.push({"say": "word " * 60}, call_id=client.call_id)
+    client.send({"type": "response.create"})
+    done = await client.wait_for("response.done", within=20)
+    assert done["response"]["status"] == "completed"
+    assert "output_audio_buffer.stopped" not in client.types()  # still playing: stopped comes only once drained
+    item_id = done["response"]["output"][0]["id"]
+    await client.wait_for("output_audio_buffer.started")
+    client.mic.play(speech_like(600))
+    await client.wait_for("input_audio_buffer.speech_started")
+    cleared = await client.wait_for("output_audio_buffer.cleared")
+    truncated = await client.wait_for("conversation.item.truncated")
+    assert cleared["response_id"] == done["response"]["id"]
+    assert truncated["item_id"] == item_id
+    assert "response.cancel" not in client.sent_types  # the client asked for nothing: the server truncated
+    client.send({"type": "conversation.item.retrieve", "item_id": item_id})
+    heard = (await client.wait_for("conversation.item.retrieved"))["item"]["content"][0]["transcript"].split()
+    assert 0 < len(heard) < 60
+    # The user's turn then completes and gets its own response.
+    await client.wait_for("input_audio_buffer.committed", within=5)
+
+
+async def test_user_speech_while_generating_cancels_the_reply(server: RealtimeServer, rtc_client: Connect) -> None:
+    await _speech_cancels_a_reply_being_generated(server, rtc_client, "word " * 200)
+
+
+@pytest.mark.parametrize("server_options", [{"timing": GenerationTiming(paced_to_playback=True)}])
+async def test_paced_generation_keeps_the_response_in_progress_while_heard(
+    server: RealtimeServer, rtc_client: Connect
+) -> None:
+    # --pace-generation: the earlier behaviour, where a reply is generated only as fast as it plays.
+    await _speech_cancels_a_reply_being_generated(server, rtc_client, "word " * 60)
+
+
+async def _speech_cancels_a_reply_being_generated(server: RealtimeServer, rtc_client: Connect, reply: str) -> None:
+    client = await rtc_client()
+    assert client.call_id is not None
+    server.deps.script.push({"say": reply}, call_id=client.call_id)
     client.send({"type": "response.create"})
     await client.wait_for("output_audio_buffer.started")
     await asyncio.sleep(0.5)
