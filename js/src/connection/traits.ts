@@ -4,7 +4,6 @@ import type {
   ConnectionOptions,
   KernelCommand,
   NoticeMessage,
-  RealtimeEvent,
   Settings,
   ToolStatusMessage,
   TurnDetectionChoice,
@@ -43,6 +42,11 @@ export function parseSettings(value: unknown): Settings {
     instructions: str(d["instructions"], DEFAULT_SETTINGS.instructions),
     turn_detection: TURN_DETECTION.find((t) => t === td) ?? DEFAULT_SETTINGS.turn_detection,
   };
+}
+
+/** Where to POST the SDP offer; empty when the kernel has not set it (Connection then fails clearly). */
+export function parseCallsUrl(value: unknown): string {
+  return str(value, "");
 }
 
 export const DEFAULT_OPTIONS: ConnectionOptions = {
@@ -133,7 +137,7 @@ function parseCommandBody(d: Dict): KernelCommand | null {
       return { name: "interrupt" };
     case "send": {
       const event: unknown = d["event"];
-      return isRealtimeEvent(event) ? { name: "send", event: event as RealtimeEvent } : null;
+      return isRealtimeEvent(event) ? { name: "send", event } : null;
     }
     case "tool_status":
       return parseToolStatus(d);

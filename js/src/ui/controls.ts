@@ -113,7 +113,7 @@ export function createControls(ctx: ViewContext): HTMLElement {
   scope.listen(ptt, "pointerdown", (e) => {
     if (e.button !== 0) return;
     e.preventDefault();
-    ptt.setPointerCapture?.(e.pointerId);
+    ptt.setPointerCapture(e.pointerId);
     press(true);
   });
   for (const type of ["pointerup", "pointercancel", "lostpointercapture"] as const) {

@@ -27,7 +27,7 @@ function field(label: string, control: HTMLElement, wide = false): HTMLElement {
 function setOptions(select: HTMLSelectElement, options: ReadonlyArray<{ value: string; label: string }>, value: string): void {
   const same =
     select.options.length === options.length &&
-    options.every((o, i) => select.options[i]?.value === o.value && select.options[i]?.text === o.label);
+    options.every((o, i) => select.options.item(i)?.value === o.value && select.options.item(i)?.text === o.label);
   if (!same) {
     select.replaceChildren(...options.map((o) => h("option", { attrs: { value: o.value }, text: o.label })));
   }
@@ -42,13 +42,16 @@ function createMicSelect(ctx: ViewContext): HTMLElement {
     alive = false;
   });
 
-  async function refresh(): Promise<void> {
-    let devices: MediaDeviceInfo[] = [];
+  async function listMicrophones(): Promise<MediaDeviceInfo[]> {
     try {
-      devices = (await controller.listMicrophones()).filter((d) => d.kind === "audioinput" || d.kind === undefined);
+      return (await controller.listMicrophones()).filter((d) => d.kind === "audioinput");
     } catch {
-      devices = [];
+      return [];
     }
+  }
+
+  async function refresh(): Promise<void> {
+    const devices = await listMicrophones();
     if (!alive) return;
     // Browsers hide device labels until the page has had microphone access.
     const options = [
