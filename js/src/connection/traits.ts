@@ -10,7 +10,6 @@ import type {
   WireItem,
 } from "../types";
 import { isRealtimeEvent } from "./events";
-import { DEFAULT_RECONNECT } from "./reconnect";
 
 type Dict = Record<string, unknown>;
 
@@ -49,11 +48,14 @@ export function parseCallsUrl(value: unknown): string {
   return str(value, "");
 }
 
+// The kernel's ConnectionOptions (connection_options.py) is the one home of these values, and it always sets the
+// whole `options` trait. They are repeated here only as the fallback for a field that is missing or malformed,
+// so they must stay equal to the kernel's defaults.
 export const DEFAULT_OPTIONS: ConnectionOptions = {
   audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, deviceId: null },
   ice_servers: [],
   max_bitrate_kbps: null,
-  reconnect: DEFAULT_RECONNECT,
+  reconnect: { max_attempts: 3, base_delay_ms: 500, max_delay_ms: 8000 },
   disconnect_grace_ms: 5000,
   stats_interval_ms: 1000,
 };
