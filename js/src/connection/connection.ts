@@ -43,12 +43,17 @@ interface Waiter {
   reject: (failure: ConnectFailure) => void;
 }
 
-function sleepReject(ms: number, failure: () => ConnectFailure): { promise: Promise<never>; cancel: () => void } {
+/** Waits for `promise`, but fails with `failure()` once `ms` have passed. */
+async function within<T>(promise: Promise<T>, ms: number, failure: () => ConnectFailure): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const promise = new Promise<never>((_, reject) => {
+  const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(failure()), ms);
   });
-  return { promise, cancel: () => clearTimeout(timer) };
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function micFailure(error: unknown): ConnectFailure {
@@ -119,33 +124,43 @@ export class Connection {
     if (this.abort.signal.aborted || this.state === "closed") throw new Aborted();
   }
 
+  /** The connect sequence, stage by stage; each stage reports itself on the timeline, so a stuck one is visible. */
   private async run(): Promise<void> {
-    const { attempt, options, settings } = this.config;
-    const signal = this.abort.signal;
     this.hooks.timeline("connect_requested");
     if (this.config.callsUrl === "") {
       throw new ConnectFailure("unknown", "The kernel has not set calls_url, so there is nowhere to connect.");
     }
+    const key = await this.mintKey();
+    const { stream, track } = await this.openMic();
+    this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
+    this.levels.setMic(stream);
+    const pc = this.createPeerConnection();
+    const sender = pc.addTrack(track, stream);
+    const channelOpen = this.createChannel(pc);
+    await this.negotiate(pc, key);
+    const bitrateApplied = await this.applyMaxBitrate(sender);
+    await this.waitForChannel(channelOpen);
+    await this.updateSession();
 
+    this.stats = new StatsSampler(() => pc.getStats(), (item) => this.hooks.stats(item), now);
+    this.stats.start(this.config.options.stats_interval_ms);
+    this.hooks.timeline("connected", { call_id: this.callId, max_bitrate_applied: bitrateApplied });
+  }
+
+  /** A fresh ephemeral key per attempt: a key is good for one call only. */
+  private async mintKey(): Promise<string> {
     this.hooks.phase("minting");
     this.hooks.timeline("mint_start");
-    const key = await this.config.mintKey(attempt, signal);
+    const key = await this.config.mintKey(this.config.attempt, this.abort.signal);
     this.checkAborted();
     this.hooks.timeline("mint_end");
     this.hooks.phase("connecting");
+    return key;
+  }
 
+  private async openMic(): Promise<{ stream: MediaStream; track: MediaStreamTrack }> {
     this.hooks.timeline("mic_start");
-    const { deviceId, ...audio } = options.audio;
-    let stream: MediaStream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: deviceId === null ? audio : { ...audio, deviceId: { exact: deviceId } },
-      });
-    } catch (error) {
-      const failure = micFailure(error);
-      this.hooks.timeline("mic_error", { code: failure.code, message: failure.detail ?? "" });
-      throw failure;
-    }
+    const stream = await this.requestMic();
     if (this.state === "closed") {
       // Closed while the permission prompt was open: nobody else will stop this stream.
       for (const t of stream.getTracks()) t.stop();
@@ -156,17 +171,33 @@ export class Connection {
     if (track === undefined) throw new ConnectFailure("mic_missing", "The stream has no audio track.");
     this.applyTrackEnabled();
     this.hooks.timeline("mic_ready", { label: track.label });
+    return { stream, track };
+  }
 
-    this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
-    this.levels.setMic(stream);
+  private async requestMic(): Promise<MediaStream> {
+    const { deviceId, ...audio } = this.config.options.audio;
+    try {
+      return await navigator.mediaDevices.getUserMedia({
+        audio: deviceId === null ? audio : { ...audio, deviceId: { exact: deviceId } },
+      });
+    } catch (error) {
+      const failure = micFailure(error);
+      this.hooks.timeline("mic_error", { code: failure.code, message: failure.detail ?? "" });
+      throw failure;
+    }
+  }
 
-    const pc = new RTCPeerConnection({ iceServers: options.ice_servers });
+  private createPeerConnection(): RTCPeerConnection {
+    const pc = new RTCPeerConnection({ iceServers: this.config.options.ice_servers });
     this.pc = pc;
     pc.ontrack = (e) => this.onTrack(e);
     pc.oniceconnectionstatechange = () => this.hooks.timeline("ice_state", { state: pc.iceConnectionState });
     pc.onconnectionstatechange = () => this.onConnectionState(pc.connectionState);
-    const sender = pc.addTrack(track, stream);
+    return pc;
+  }
 
+  /** Creates the "oai-events" channel before the offer, so that the offer negotiates it; resolves once it opens. */
+  private createChannel(pc: RTCPeerConnection): Promise<void> {
     const dc = pc.createDataChannel("oai-events");
     this.dc = dc;
     const channelOpen = new Promise<void>((resolve) => {
@@ -180,7 +211,11 @@ export class Connection {
       const detail = rtc === null ? "error" : `${rtc.errorDetail} ${rtc.message}`;
       this.fail(new ConnectFailure("channel_closed", `Data channel error: ${detail}`));
     };
+    return channelOpen;
+  }
 
+  /** The SDP offer/answer exchange with the calls endpoint. */
+  private async negotiate(pc: RTCPeerConnection, key: string): Promise<void> {
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     this.checkAborted();
@@ -188,48 +223,43 @@ export class Connection {
     this.hooks.timeline("offer_created", { sdp_bytes: offerSdp.length });
 
     // No waiting for ICE gathering: the offer goes out at once (the answer side learns us via prflx candidates).
-    const answer = await postOffer(this.config.callsUrl, offerSdp, key, signal);
+    const answer = await postOffer(this.config.callsUrl, offerSdp, key, this.abort.signal);
     this.checkAborted();
     this.callId = answer.callId;
     this.hooks.timeline("answer_received", { call_id: answer.callId, status: answer.status });
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
     this.checkAborted();
-    const bitrateApplied = await this.applyMaxBitrate(sender);
+  }
 
-    const openTimeout = sleepReject(
+  private async waitForChannel(channelOpen: Promise<void>): Promise<void> {
+    await within(
+      channelOpen,
       CHANNEL_OPEN_TIMEOUT_MS,
       () => new ConnectFailure("ice_failed", `No connection within ${CHANNEL_OPEN_TIMEOUT_MS / 1000} s.`),
     );
-    try {
-      await Promise.race([channelOpen, openTimeout.promise]);
-    } finally {
-      openTimeout.cancel();
-    }
     this.checkAborted();
     this.hooks.timeline("dc_open");
+  }
 
+  /** Sends the settings; the connection counts as up only once the server has accepted them. */
+  private async updateSession(): Promise<void> {
     const sessionUpdated = new Promise<void>((resolve, reject) => {
       this.sessionWaiter = { resolve, reject };
     });
-    const sent = this.send(sessionUpdate(settings));
+    const sent = this.send(sessionUpdate(this.config.settings));
     this.sessionUpdateId = sent?.event_id ?? null;
     this.hooks.timeline("session_update_sent", { event_id: this.sessionUpdateId });
-    const updateTimeout = sleepReject(
-      SESSION_UPDATE_TIMEOUT_MS,
-      () => new ConnectFailure("session_update_timeout", `No session.updated within ${SESSION_UPDATE_TIMEOUT_MS / 1000} s.`),
-    );
     try {
-      await Promise.race([sessionUpdated, updateTimeout.promise]);
+      await within(
+        sessionUpdated,
+        SESSION_UPDATE_TIMEOUT_MS,
+        () => new ConnectFailure("session_update_timeout", `No session.updated within ${SESSION_UPDATE_TIMEOUT_MS / 1000} s.`),
+      );
     } finally {
-      updateTimeout.cancel();
       this.sessionWaiter = null;
     }
     this.checkAborted();
     this.hooks.timeline("session_updated");
-
-    this.stats = new StatsSampler(() => pc.getStats(), (item) => this.hooks.stats(item), now);
-    this.stats.start(options.stats_interval_ms);
-    this.hooks.timeline("connected", { call_id: this.callId, max_bitrate_applied: bitrateApplied });
   }
 
   private async applyMaxBitrate(sender: RTCRtpSender): Promise<boolean> {

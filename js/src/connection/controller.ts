@@ -35,7 +35,7 @@ import { userText, type Parsed } from "./events";
 import { KernelClient } from "./kernel";
 import { VoiceLatencyDetector } from "./latency";
 import { reconnectDelay } from "./reconnect";
-import { parseAck, parseCommand, parseOptions, parseSettings } from "./traits";
+import { parseAck, parseCallsUrl, parseCommand, parseOptions, parseSettings } from "./traits";
 import { BatchSender } from "./wire";
 
 /** The parts of an anywidget model the controller uses (an `AnyModel` fits; so does a test fake). */
@@ -55,6 +55,9 @@ export interface ControllerExtraEvents {
 }
 
 type AllEvents = ControllerEvents & ControllerExtraEvents;
+
+// The unit tests run in Node, whose globalThis is not a Window and has no page events.
+const page: Partial<Pick<Window, "addEventListener" | "removeEventListener">> = globalThis;
 
 export const RECENT_EVENTS_LIMIT = 2000;
 export const RECENT_STATS_LIMIT = 600;
@@ -112,7 +115,7 @@ export class RealtimeController implements Controller {
     this._muted = model.get("muted") === true;
     model.on("msg:custom", this.onCustom);
     model.on("change:muted", this.onMutedChange);
-    globalThis.addEventListener?.("pagehide", this.onPageHide);
+    page.addEventListener?.("pagehide", this.onPageHide);
     // This page has no connection yet, whatever the trait says from an earlier page.
     const previous = model.get("status");
     if (typeof previous === "string" && LIVE.has(previous as Status)) this.setStatus("closed");
@@ -225,7 +228,7 @@ export class RealtimeController implements Controller {
     this.batch.dispose();
     this.model.off("msg:custom", this.onCustom);
     this.model.off("change:muted", this.onMutedChange);
-    globalThis.removeEventListener?.("pagehide", this.onPageHide);
+    page.removeEventListener?.("pagehide", this.onPageHide);
     this.emitter.clear();
   }
 
@@ -238,7 +241,7 @@ export class RealtimeController implements Controller {
     const connection = new Connection(
       {
         attempt,
-        callsUrl: String(this.model.get("calls_url") ?? ""),
+        callsUrl: parseCallsUrl(this.model.get("calls_url")),
         settings: parseSettings(this.model.get("settings")),
         options: parseOptions(this.model.get("options")),
         muted: this._muted,

@@ -6,8 +6,6 @@ export interface ReconnectPolicy {
   max_delay_ms: number;
 }
 
-export const DEFAULT_RECONNECT: ReconnectPolicy = { max_attempts: 5, base_delay_ms: 500, max_delay_ms: 10_000 };
-
 /**
  * Delay before reconnect attempt `n` (1-based), or null once `max_attempts` are used up.
  * "Equal jitter": half the exponential step is fixed, half random, so clients spread out but never retry at once.

@@ -25,9 +25,12 @@ async function errorDetail(response: Response): Promise<string> {
   return text.slice(0, 300);
 }
 
+// The unit tests run in Node, whose globalThis is not a Window and has no location.
+const page: Partial<Pick<Window, "location">> = globalThis;
+
 function originOf(url: string): string {
   try {
-    return new URL(url, globalThis.location?.href).origin;
+    return new URL(url, page.location?.href).origin;
   } catch {
     return url;
   }

@@ -4,14 +4,12 @@ import type {
   ConnectionOptions,
   KernelCommand,
   NoticeMessage,
-  RealtimeEvent,
   Settings,
   ToolStatusMessage,
   TurnDetectionChoice,
   WireItem,
 } from "../types";
 import { isRealtimeEvent } from "./events";
-import { DEFAULT_RECONNECT } from "./reconnect";
 
 type Dict = Record<string, unknown>;
 
@@ -45,11 +43,19 @@ export function parseSettings(value: unknown): Settings {
   };
 }
 
+/** Where to POST the SDP offer; empty when the kernel has not set it (Connection then fails clearly). */
+export function parseCallsUrl(value: unknown): string {
+  return str(value, "");
+}
+
+// The kernel's ConnectionOptions (connection_options.py) is the one home of these values, and it always sets the
+// whole `options` trait. They are repeated here only as the fallback for a field that is missing or malformed,
+// so they must stay equal to the kernel's defaults.
 export const DEFAULT_OPTIONS: ConnectionOptions = {
   audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, deviceId: null },
   ice_servers: [],
   max_bitrate_kbps: null,
-  reconnect: DEFAULT_RECONNECT,
+  reconnect: { max_attempts: 3, base_delay_ms: 500, max_delay_ms: 8000 },
   disconnect_grace_ms: 5000,
   stats_interval_ms: 1000,
 };
@@ -133,7 +139,7 @@ function parseCommandBody(d: Dict): KernelCommand | null {
       return { name: "interrupt" };
     case "send": {
       const event: unknown = d["event"];
-      return isRealtimeEvent(event) ? { name: "send", event: event as RealtimeEvent } : null;
+      return isRealtimeEvent(event) ? { name: "send", event } : null;
     }
     case "tool_status":
       return parseToolStatus(d);

@@ -183,7 +183,7 @@ function createNotices(ctx: ViewContext): HTMLElement {
       text: "×",
     });
     const item = h("div", { class: `rtw-alert rtw-alert-${level}`, attrs: { "data-testid": "notice", "data-level": level } }, [
-      h("div", { class: "rtw-alert-body" }, [h("p", { text: String(notice.text) })]),
+      h("div", { class: "rtw-alert-body" }, [h("p", { text: notice.text })]),
       h("div", { class: "rtw-alert-actions" }, [close]),
     ]);
     close.addEventListener("click", () => item.remove());

@@ -31,15 +31,56 @@ function meter(name: string, testId: string): { el: HTMLElement; set: (level: nu
   };
 }
 
-export function createControls(ctx: ViewContext): HTMLElement {
-  const { controller, model, scope, root } = ctx;
+interface PushToTalk {
+  el: HTMLButtonElement;
+  readonly holding: boolean;
+  press(down: boolean): void;
+}
 
+function createPrimaryButton(ctx: ViewContext): { el: HTMLButtonElement; render: (status: Status) => void } {
+  const { controller, scope } = ctx;
   const primary = h("button", { class: "rtw-btn rtw-btn-primary", attrs: { type: "button" } });
+  function render(status: Status): void {
+    const { action, label } = primaryAction(status);
+    // After a failure the main button is the one way to try again (the error panel only offers Dismiss).
+    primary.dataset["testid"] = status === "failed" ? "retry" : action;
+    primary.dataset["action"] = action;
+    primary.classList.toggle("rtw-btn-danger", action === "disconnect");
+    setText(primary, label);
+  }
+  scope.listen(primary, "click", () => {
+    // Rejections surface through the controller's error event; keep them off the console here.
+    if (primary.dataset["action"] === "disconnect") void controller.disconnect().catch(() => undefined);
+    else void controller.connect().catch(() => undefined);
+  });
+  return { el: primary, render };
+}
+
+function createMuteButton(ctx: ViewContext, micMeter: HTMLElement): { el: HTMLButtonElement; render: () => void } {
+  const { controller, model, scope } = ctx;
   // A toggle keeps one name; aria-pressed carries the state.
   const mute = h("button", {
     class: "rtw-btn rtw-btn-toggle",
     attrs: { type: "button", "data-testid": "mute", "aria-label": "Mute microphone", "aria-pressed": "false" },
   }, [icon("mic"), h("span", { class: "rtw-btn-text", text: "Mute" })]);
+  function render(): void {
+    const muted = controller.muted;
+    mute.firstElementChild?.replaceWith(icon(muted ? "micOff" : "mic"));
+    setAttrs(mute, { "aria-pressed": String(muted), title: muted ? "Microphone is muted" : "Mute the microphone" });
+    mute.classList.toggle("rtw-on", muted);
+    micMeter.dataset["muted"] = String(muted);
+  }
+  scope.listen(mute, "click", () => {
+    controller.setMuted(!controller.muted);
+    render();
+  });
+  scope.add(watch(model, "muted", render));
+  return { el: mute, render };
+}
+
+/** The push-to-talk button: held with the pointer, or with Space or Enter while it has focus. */
+function createPushToTalk(ctx: ViewContext): PushToTalk {
+  const { controller, scope } = ctx;
   const ptt = h("button", {
     class: "rtw-btn rtw-ptt",
     attrs: {
@@ -51,54 +92,6 @@ export function createControls(ctx: ViewContext): HTMLElement {
       title: "Hold to talk (or hold Space)",
     },
   }, [icon("talk"), h("span", { class: "rtw-btn-text", text: "Hold to talk" }), h("kbd", { class: "rtw-kbd", text: "Space" })]);
-  const usePtt = h("button", {
-    class: "rtw-btn rtw-btn-link",
-    attrs: { type: "button", "data-testid": "use-ptt", title: "Turn off automatic turn detection" },
-    text: "Use push-to-talk",
-  });
-  const interrupt = h("button", {
-    class: "rtw-btn",
-    attrs: { type: "button", "data-testid": "interrupt", "aria-label": "Interrupt", title: "Stop the assistant speaking" },
-  }, [icon("hand"), h("span", { class: "rtw-btn-text", text: "Interrupt" })]);
-
-  const micMeter = meter("Mic", "level-in");
-  const outMeter = meter("Voice", "level-out");
-
-  // --- primary button ---
-  function renderStatus(status: Status): void {
-    const { action, label } = primaryAction(status);
-    // After a failure the main button is the one way to try again (the error panel only offers Dismiss).
-    primary.dataset["testid"] = status === "failed" ? "retry" : action;
-    primary.dataset["action"] = action;
-    primary.classList.toggle("rtw-btn-danger", action === "disconnect");
-    setText(primary, label);
-    setAttrs(interrupt, { disabled: status !== "connected" });
-    setAttrs(ptt, { disabled: status !== "connected" });
-    if (status !== "connected") press(false); // a dropped call must not leave the mic open on reconnect
-    renderTurnDetection();
-    renderMute(); // the controller also signals mute changes from Python this way
-  }
-  scope.listen(primary, "click", () => {
-    // Rejections surface through the controller's error event; keep them off the console here.
-    if (primary.dataset["action"] === "disconnect") void controller.disconnect().catch(() => undefined);
-    else void controller.connect().catch(() => undefined);
-  });
-
-  // --- mute ---
-  function renderMute(): void {
-    const muted = controller.muted;
-    mute.firstElementChild?.replaceWith(icon(muted ? "micOff" : "mic"));
-    setAttrs(mute, { "aria-pressed": String(muted), title: muted ? "Microphone is muted" : "Mute the microphone" });
-    mute.classList.toggle("rtw-on", muted);
-    micMeter.el.dataset["muted"] = String(muted);
-  }
-  scope.listen(mute, "click", () => {
-    controller.setMuted(!controller.muted);
-    renderMute();
-  });
-  scope.add(watch(model, "muted", renderMute));
-
-  // --- push-to-talk: hold the button, or hold Space while focus is in the widget ---
   let holding = false;
   function press(down: boolean): void {
     if (down === holding) return;
@@ -113,7 +106,7 @@ export function createControls(ctx: ViewContext): HTMLElement {
   scope.listen(ptt, "pointerdown", (e) => {
     if (e.button !== 0) return;
     e.preventDefault();
-    ptt.setPointerCapture?.(e.pointerId);
+    ptt.setPointerCapture(e.pointerId);
     press(true);
   });
   for (const type of ["pointerup", "pointercancel", "lostpointercapture"] as const) {
@@ -130,52 +123,98 @@ export function createControls(ctx: ViewContext): HTMLElement {
       press(false);
     }
   });
+  return {
+    el: ptt,
+    press,
+    get holding() {
+      return holding;
+    },
+  };
+}
+
+/** Holding Space anywhere in the widget (outside text fields) talks too. */
+function holdSpaceToTalk(ctx: ViewContext, talk: PushToTalk): void {
+  const { controller, scope, root } = ctx;
   scope.listen(root, "keydown", (e) => {
-    if (e.key !== " " || e.target === ptt || isTypingTarget(e.target)) return;
-    if (ptt.hidden || ptt.disabled) return;
+    if (e.key !== " " || e.target === talk.el || isTypingTarget(e.target)) return;
+    if (talk.el.hidden || talk.el.disabled) return;
     e.preventDefault(); // keep the notebook from scrolling
-    if (!e.repeat) press(true);
+    if (!e.repeat) talk.press(true);
   });
   scope.listen(root, "keyup", (e) => {
-    if (e.key === " " && e.target !== ptt && holding) press(false);
+    if (e.key === " " && e.target !== talk.el && talk.holding) talk.press(false);
   });
   // Focus leaving the widget while Space is held would otherwise leave the mic open.
   scope.listen(root, "focusout", (e) => {
-    if (holding && !root.contains(e.relatedTarget as Node | null) && e.target !== ptt) press(false);
+    if (talk.holding && !root.contains(e.relatedTarget as Node | null) && e.target !== talk.el) talk.press(false);
   });
   scope.add(() => {
-    if (holding) controller.pushToTalk(false);
+    if (talk.holding) controller.pushToTalk(false);
   });
+}
 
-  function renderTurnDetection(): void {
+/** Shows push-to-talk when turn detection is off, and otherwise a link that turns it off. */
+function createTurnDetectionSwitch(ctx: ViewContext, talk: PushToTalk): { el: HTMLButtonElement; render: () => void } {
+  const { controller, model, scope } = ctx;
+  const usePtt = h("button", {
+    class: "rtw-btn rtw-btn-link",
+    attrs: { type: "button", "data-testid": "use-ptt", title: "Turn off automatic turn detection" },
+    text: "Use push-to-talk",
+  });
+  function render(): void {
     const manual = readSettings(model).turn_detection === "none";
-    setAttrs(ptt, { hidden: !manual });
+    setAttrs(talk.el, { hidden: !manual });
     setAttrs(usePtt, { hidden: manual || isActive(controller.status) });
-    if (!manual) press(false);
+    if (!manual) talk.press(false);
   }
   scope.listen(usePtt, "click", () => writeSettings(model, { turn_detection: "none" }));
-  scope.add(watch(model, "settings", renderTurnDetection));
+  scope.add(watch(model, "settings", render));
+  return { el: usePtt, render };
+}
 
-  // --- interrupt ---
-  scope.listen(interrupt, "click", () => controller.interrupt());
+function createInterruptButton(ctx: ViewContext): HTMLButtonElement {
+  const interrupt = h("button", {
+    class: "rtw-btn",
+    attrs: { type: "button", "data-testid": "interrupt", "aria-label": "Interrupt", title: "Stop the assistant speaking" },
+  }, [icon("hand"), h("span", { class: "rtw-btn-text", text: "Interrupt" })]);
+  ctx.scope.listen(interrupt, "click", () => ctx.controller.interrupt());
+  return interrupt;
+}
 
-  // --- meters ---
+export function createControls(ctx: ViewContext): HTMLElement {
+  const { controller, scope } = ctx;
+  const micMeter = meter("Mic", "level-in");
+  const outMeter = meter("Voice", "level-out");
+  const primary = createPrimaryButton(ctx);
+  const mute = createMuteButton(ctx, micMeter.el);
+  const talk = createPushToTalk(ctx);
+  holdSpaceToTalk(ctx, talk);
+  const turnDetection = createTurnDetectionSwitch(ctx, talk);
+  const interrupt = createInterruptButton(ctx);
+
+  function renderStatus(status: Status): void {
+    primary.render(status);
+    setAttrs(interrupt, { disabled: status !== "connected" });
+    setAttrs(talk.el, { disabled: status !== "connected" });
+    if (status !== "connected") talk.press(false); // a dropped call must not leave the mic open on reconnect
+    turnDetection.render();
+    mute.render(); // the controller also signals mute changes from Python this way
+  }
   scope.add(
     controller.on("levels", (levels: Levels) => {
       micMeter.set(levels.input);
       outMeter.set(levels.output);
     }),
   );
-
   scope.add(controller.on("status", renderStatus));
   renderStatus(controller.status);
-  renderMute();
+  mute.render();
 
   return h("div", { class: "rtw-controls", attrs: { role: "toolbar", "aria-label": "Voice controls" } }, [
-    primary,
-    mute,
-    ptt,
-    usePtt,
+    primary.el,
+    mute.el,
+    talk.el,
+    turnDetection.el,
     interrupt,
     h("span", { class: "rtw-spacer" }),
     h("div", { class: "rtw-meters" }, [micMeter.el, outMeter.el]),

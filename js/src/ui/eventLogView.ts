@@ -2,7 +2,7 @@
 // At most MAX_DOM_ROWS rows are in the page however long the session runs.
 import type { EventItem } from "../types";
 import type { ViewContext } from "./context";
-import { h, setAttrs, setText } from "./dom";
+import { h, setAttrs, setText, type Scope } from "./dom";
 import { CHIPS, DEFAULT_FILTER, EventLogModel, type LogFilter, type LogRow, formatClock, matches, summary } from "./eventLog";
 
 export const MAX_DOM_ROWS = 500;
@@ -45,16 +45,17 @@ function rowElement(row: LogRow): HTMLElement {
   return li;
 }
 
-export function createEventLog(ctx: ViewContext): HTMLElement {
-  const { controller, scope } = ctx;
-  const log = new EventLogModel();
-  let filter: LogFilter = { ...DEFAULT_FILTER };
+interface FilterBar {
+  el: HTMLElement;
+  showChip(chip: LogFilter["chip"]): void;
+}
 
-  const count = h("span", { class: "rtw-log-count", attrs: { "data-testid": "event-count", "aria-live": "off" } });
+/** The chips, the type filter and the delta switch; each change is handed to `onChange` as a patch. */
+function createFilterBar(scope: Scope, initial: LogFilter, onChange: (patch: Partial<LogFilter>) => void): FilterBar {
   const chips = CHIPS.map((chip) =>
     h("button", {
       class: "rtw-chip",
-      attrs: { type: "button", "data-chip": chip.value, "aria-pressed": String(chip.value === filter.chip) },
+      attrs: { type: "button", "data-chip": chip.value, "aria-pressed": String(chip.value === initial.chip) },
       text: chip.label,
     }),
   );
@@ -63,6 +64,36 @@ export function createEventLog(ctx: ViewContext): HTMLElement {
     attrs: { type: "search", placeholder: "Filter by type…", "aria-label": "Filter events by type", "data-testid": "event-filter" },
   });
   const hideDeltas = h("input", { attrs: { type: "checkbox", "data-testid": "hide-deltas" } });
+
+  for (const chip of chips) {
+    scope.listen(chip, "click", () => onChange({ chip: (chip.dataset["chip"] as LogFilter["chip"] | undefined) ?? "all" }));
+  }
+  scope.listen(search, "input", () => onChange({ text: search.value }));
+  scope.listen(hideDeltas, "change", () => onChange({ hideDeltas: hideDeltas.checked }));
+
+  const el = h("div", { class: "rtw-log-toolbar" }, [
+    h("div", { class: "rtw-chips", attrs: { role: "group", "aria-label": "Show events of kind" } }, chips),
+    h("div", { class: "rtw-log-options" }, [
+      search,
+      h("label", { class: "rtw-check" }, [hideDeltas, h("span", { text: "Hide deltas" })]),
+    ]),
+  ]);
+  function showChip(current: LogFilter["chip"]): void {
+    chips.forEach((chip) => setAttrs(chip, { "aria-pressed": String(chip.dataset["chip"] === current) }));
+  }
+  return { el, showChip };
+}
+
+export function createEventLog(ctx: ViewContext): HTMLElement {
+  const { controller, scope } = ctx;
+  const log = new EventLogModel();
+  let filter: LogFilter = { ...DEFAULT_FILTER };
+
+  const count = h("span", { class: "rtw-log-count", attrs: { "data-testid": "event-count", "aria-live": "off" } });
+  const bar = createFilterBar(scope, filter, (patch) => {
+    filter = { ...filter, ...patch };
+    rebuild();
+  });
   const list = h("ol", { class: "rtw-log-list", attrs: { "data-testid": "event-log", reversed: true, "aria-label": "Events, newest first" } });
   const none = h("p", { class: "rtw-log-empty", text: "No events yet.", attrs: { hidden: true } });
 
@@ -79,7 +110,7 @@ export function createEventLog(ctx: ViewContext): HTMLElement {
 
   function rebuild(): void {
     list.replaceChildren(...log.visible(filter, MAX_DOM_ROWS).map(rowElement));
-    chips.forEach((chip) => setAttrs(chip, { "aria-pressed": String(chip.dataset["chip"] === filter.chip) }));
+    bar.showChip(filter.chip);
     renderEmpty();
   }
 
@@ -92,21 +123,6 @@ export function createEventLog(ctx: ViewContext): HTMLElement {
     if (list.childElementCount === 1) renderEmpty(); // the first row replaces the "no events" line
   }
 
-  for (const chip of chips) {
-    scope.listen(chip, "click", () => {
-      filter = { ...filter, chip: (chip.dataset["chip"] as LogFilter["chip"] | undefined) ?? "all" };
-      rebuild();
-    });
-  }
-  scope.listen(search, "input", () => {
-    filter = { ...filter, text: search.value };
-    rebuild();
-  });
-  scope.listen(hideDeltas, "change", () => {
-    filter = { ...filter, hideDeltas: hideDeltas.checked };
-    rebuild();
-  });
-
   for (const item of controller.recentEvents) log.push(item);
   scope.add(controller.on("event", add));
   renderCount();
@@ -114,13 +130,7 @@ export function createEventLog(ctx: ViewContext): HTMLElement {
 
   return h("section", { class: "rtw-panel rtw-log", attrs: { "aria-label": "Event log" } }, [
     h("div", { class: "rtw-panel-head" }, [h("h3", { class: "rtw-panel-title", text: "Events" }), h("span", { class: "rtw-spacer" }), count]),
-    h("div", { class: "rtw-log-toolbar" }, [
-      h("div", { class: "rtw-chips", attrs: { role: "group", "aria-label": "Show events of kind" } }, chips),
-      h("div", { class: "rtw-log-options" }, [
-        search,
-        h("label", { class: "rtw-check" }, [hideDeltas, h("span", { text: "Hide deltas" })]),
-      ]),
-    ]),
+    bar.el,
     none,
     list,
   ]);

@@ -6,6 +6,32 @@ import { icon } from "./icons";
 import { readBool, readString, watch } from "./model";
 import { formatDuration, statusLabel } from "./status";
 
+/** Writes the synced trait rather than keeping its own state, so every view of the widget, and the kernel, follow it. */
+function createPresentationToggle(ctx: ViewContext): HTMLButtonElement {
+  const { model, scope } = ctx;
+  const present = h("button", {
+    class: "rtw-btn rtw-btn-ghost rtw-present",
+    attrs: {
+      type: "button",
+      "data-testid": "presentation",
+      "aria-pressed": "false",
+      "aria-label": "Presentation mode",
+      title: "Presentation mode: large text for projectors",
+    },
+  }, [icon("screen"), h("span", { class: "rtw-btn-text", text: "Present" })]);
+  function render(): void {
+    setAttrs(present, { "aria-pressed": String(readBool(model, "presentation")) });
+  }
+  scope.listen(present, "click", () => {
+    model.set("presentation", !readBool(model, "presentation"));
+    model.save_changes();
+    render();
+  });
+  scope.add(watch(model, "presentation", render));
+  render();
+  return present;
+}
+
 export function createHeader(ctx: ViewContext): HTMLElement {
   const { controller, model, scope } = ctx;
 
@@ -18,17 +44,6 @@ export function createHeader(ctx: ViewContext): HTMLElement {
     clock,
   ]);
   const server = h("span", { class: "rtw-server", attrs: { "data-testid": "server-label" } });
-
-  const present = h("button", {
-    class: "rtw-btn rtw-btn-ghost rtw-present",
-    attrs: {
-      type: "button",
-      "data-testid": "presentation",
-      "aria-pressed": "false",
-      "aria-label": "Presentation mode",
-      title: "Presentation mode: large text for projectors",
-    },
-  }, [icon("screen"), h("span", { class: "rtw-btn-text", text: "Present" })]);
 
   // Which reconnect attempt is under way, from the controller's timeline, so a flaky network is visible.
   let reconnect = 0;
@@ -60,23 +75,12 @@ export function createHeader(ctx: ViewContext): HTMLElement {
     setAttrs(server, { hidden: text === "" });
   }
 
-  function renderPresentation(): void {
-    setAttrs(present, { "aria-pressed": String(readBool(model, "presentation")) });
-  }
-
-  scope.listen(present, "click", () => {
-    model.set("presentation", !readBool(model, "presentation"));
-    model.save_changes();
-    renderPresentation();
-  });
   scope.add(controller.on("status", renderStatus));
   scope.add(watch(model, "server_label", renderServer));
-  scope.add(watch(model, "presentation", renderPresentation));
   scope.interval(tick, 1000);
 
   renderStatus(controller.status);
   renderServer();
-  renderPresentation();
 
-  return h("header", { class: "rtw-header" }, [badge, server, h("span", { class: "rtw-spacer" }), present]);
+  return h("header", { class: "rtw-header" }, [badge, server, h("span", { class: "rtw-spacer" }), createPresentationToggle(ctx)]);
 }

@@ -55,7 +55,7 @@ export function readSettings(model: WidgetModel): Settings {
 export function writeSettings(model: WidgetModel, patch: Partial<Settings>): void {
   const raw: unknown = model.get("settings");
   const current = isRecord(raw) ? raw : {};
-  model.set("settings", { ...current, ...readSettings(model), ...patch } as Settings);
+  model.set("settings", { ...current, ...readSettings(model), ...patch });
   model.save_changes();
 }
 
@@ -94,7 +94,8 @@ export function readErrorTrait(model: WidgetModel): WidgetError | null {
 }
 
 export function readBool(model: WidgetModel, key: "presentation" | "muted" | "kernel_busy_hint"): boolean {
-  return model.get(key) === true;
+  const value: unknown = model.get(key);
+  return value === true;
 }
 
 export function readString(model: WidgetModel, key: "server_label" | "calls_url"): string {

@@ -27,7 +27,7 @@ function field(label: string, control: HTMLElement, wide = false): HTMLElement {
 function setOptions(select: HTMLSelectElement, options: ReadonlyArray<{ value: string; label: string }>, value: string): void {
   const same =
     select.options.length === options.length &&
-    options.every((o, i) => select.options[i]?.value === o.value && select.options[i]?.text === o.label);
+    options.every((o, i) => select.options.item(i)?.value === o.value && select.options.item(i)?.text === o.label);
   if (!same) {
     select.replaceChildren(...options.map((o) => h("option", { attrs: { value: o.value }, text: o.label })));
   }
@@ -42,13 +42,16 @@ function createMicSelect(ctx: ViewContext): HTMLElement {
     alive = false;
   });
 
-  async function refresh(): Promise<void> {
-    let devices: MediaDeviceInfo[] = [];
+  async function listMicrophones(): Promise<MediaDeviceInfo[]> {
     try {
-      devices = (await controller.listMicrophones()).filter((d) => d.kind === "audioinput" || d.kind === undefined);
+      return (await controller.listMicrophones()).filter((d) => d.kind === "audioinput");
     } catch {
-      devices = [];
+      return [];
     }
+  }
+
+  async function refresh(): Promise<void> {
+    const devices = await listMicrophones();
     if (!alive) return;
     // Browsers hide device labels until the page has had microphone access.
     const options = [
@@ -81,49 +84,13 @@ function createMicSelect(ctx: ViewContext): HTMLElement {
   return field("Microphone", select, true);
 }
 
-export function createSettings(ctx: ViewContext): HTMLElement {
-  const { controller, model, scope } = ctx;
-
-  const voice = h("select", { class: "rtw-select", attrs: { "data-testid": "voice" } });
-  const turn = h("select", { class: "rtw-select", attrs: { "data-testid": "turn-detection" } });
+/** Writes the instructions a pause after typing stops (not on every key), and at once when the box is left. */
+function createInstructions(ctx: ViewContext): HTMLTextAreaElement {
+  const { model, scope } = ctx;
   const instructions = h("textarea", {
     class: "rtw-textarea",
     attrs: { "data-testid": "instructions", rows: 3, placeholder: "How the assistant should behave (optional)" },
   });
-  const note = h("p", { class: "rtw-note", attrs: { "data-testid": "settings-note", hidden: true } });
-
-  function render(): void {
-    const settings = readSettings(model);
-    const voices: Array<{ value: string; label: string }> = VOICES.map((v) => ({ value: v, label: v }));
-    if (settings.voice === "") voices.unshift({ value: "", label: "Default" });
-    else if (!voices.some((v) => v.value === settings.voice)) voices.push({ value: settings.voice, label: settings.voice });
-    setOptions(voice, voices, settings.voice);
-    setOptions(turn, TURN_DETECTION, settings.turn_detection);
-    // Do not overwrite what the person is typing.
-    if (document.activeElement !== instructions && instructions.value !== settings.instructions) {
-      instructions.value = settings.instructions;
-    }
-  }
-
-  const summary = h("span", { class: "rtw-settings-summary", attrs: { "data-testid": "settings-summary" } });
-  function renderSummary(): void {
-    const settings = readSettings(model);
-    const turnLabel = TURN_DETECTION.find((t) => t.value === settings.turn_detection)?.label ?? settings.turn_detection;
-    setText(summary, `${settings.voice || "Default voice"} · ${turnLabel}`);
-  }
-
-  // Locked settings fold away while connected (one line says what is in use) and unfold after;
-  // only on those transitions, so a person can still open or close the panel as they like.
-  let wasLocked: boolean | null = null;
-  function renderLock(status: Status): void {
-    const locked = isActive(status);
-    for (const control of [voice, turn, instructions]) setAttrs(control, { disabled: locked });
-    setAttrs(note, { hidden: !locked });
-    setText(note, "These apply when you connect. Disconnect to change them.");
-    if (locked !== wasLocked) panel.open = !locked;
-    wasLocked = locked;
-  }
-
   let pending: ReturnType<typeof setTimeout> | null = null;
   function flushInstructions(): void {
     if (pending !== null) clearTimeout(pending);
@@ -138,13 +105,61 @@ export function createSettings(ctx: ViewContext): HTMLElement {
   scope.add(() => {
     if (pending !== null) flushInstructions();
   });
+  return instructions;
+}
+
+/** The one line in the panel's head that says which voice and turn detection are in use. */
+function createSummary(ctx: ViewContext): { el: HTMLElement; render: () => void } {
+  const summary = h("span", { class: "rtw-settings-summary", attrs: { "data-testid": "settings-summary" } });
+  function render(): void {
+    const settings = readSettings(ctx.model);
+    const turnLabel = TURN_DETECTION.find((t) => t.value === settings.turn_detection)?.label ?? settings.turn_detection;
+    setText(summary, `${settings.voice || "Default voice"} · ${turnLabel}`);
+  }
+  return { el: summary, render };
+}
+
+export function createSettings(ctx: ViewContext): HTMLElement {
+  const { controller, model, scope } = ctx;
+
+  const voice = h("select", { class: "rtw-select", attrs: { "data-testid": "voice" } });
+  const turn = h("select", { class: "rtw-select", attrs: { "data-testid": "turn-detection" } });
+  const instructions = createInstructions(ctx);
+  const note = h("p", { class: "rtw-note", attrs: { "data-testid": "settings-note", hidden: true } });
+  const summary = createSummary(ctx);
+
+  function render(): void {
+    const settings = readSettings(model);
+    const voices: Array<{ value: string; label: string }> = VOICES.map((v) => ({ value: v, label: v }));
+    if (settings.voice === "") voices.unshift({ value: "", label: "Default" });
+    else if (!voices.some((v) => v.value === settings.voice)) voices.push({ value: settings.voice, label: settings.voice });
+    setOptions(voice, voices, settings.voice);
+    setOptions(turn, TURN_DETECTION, settings.turn_detection);
+    // Do not overwrite what the person is typing.
+    if (document.activeElement !== instructions && instructions.value !== settings.instructions) {
+      instructions.value = settings.instructions;
+    }
+  }
+
+  // Locked settings fold away while connected (one line says what is in use) and unfold after;
+  // only on those transitions, so a person can still open or close the panel as they like.
+  let wasLocked: boolean | null = null;
+  function renderLock(status: Status): void {
+    const locked = isActive(status);
+    for (const control of [voice, turn, instructions]) setAttrs(control, { disabled: locked });
+    setAttrs(note, { hidden: !locked });
+    setText(note, "These apply when you connect. Disconnect to change them.");
+    if (locked !== wasLocked) panel.open = !locked;
+    wasLocked = locked;
+  }
+
   scope.listen(voice, "change", () => writeSettings(model, { voice: voice.value }));
   scope.listen(turn, "change", () => {
     const value = TURN_DETECTION.find((t) => t.value === turn.value)?.value;
     if (value) writeSettings(model, { turn_detection: value });
   });
   const panel = h("details", { class: "rtw-panel rtw-settings-panel", attrs: { "data-testid": "settings" } }, [
-    h("summary", { class: "rtw-settings-head" }, [h("span", { class: "rtw-panel-title", text: "Session" }), summary]),
+    h("summary", { class: "rtw-settings-head" }, [h("span", { class: "rtw-panel-title", text: "Session" }), summary.el]),
     h("div", { class: "rtw-settings" }, [
       field("Voice", voice),
       field("Turn detection", turn),
@@ -157,12 +172,12 @@ export function createSettings(ctx: ViewContext): HTMLElement {
   scope.add(
     watch(model, "settings", () => {
       render();
-      renderSummary();
+      summary.render();
     }),
   );
   scope.add(controller.on("status", renderLock));
   render();
-  renderSummary();
+  summary.render();
   renderLock(controller.status);
   return panel;
 }

@@ -12,7 +12,7 @@ const LABELS: Record<Status, string> = {
 };
 
 export function statusLabel(status: Status): string {
-  return LABELS[status] ?? status;
+  return LABELS[status];
 }
 
 /** Statuses in which a connection attempt is under way or up: the primary button disconnects/cancels. */

@@ -226,55 +226,82 @@ const TOOL_ORDER: Record<ToolState, number> = { calling: 0, requested: 1, waitin
 // ---------------------------------------------------------------------------------------------
 // Conversation items (from conversation.item.* and response.output_item.*)
 
-function applyConversationItem(
-  state: TranscriptState,
-  item: Dict,
-  t: number,
-  context: { previousId: string | null; responseId: string | null; done: boolean },
-): TranscriptState {
+interface ItemContext {
+  previousId: string | null;
+  responseId: string | null;
+  done: boolean;
+}
+
+function applyConversationItem(state: TranscriptState, item: Dict, t: number, context: ItemContext): TranscriptState {
+  switch (item["type"]) {
+    case "function_call":
+      return applyFunctionCallItem(state, item, t, context);
+    case "function_call_output":
+      return applyFunctionCallOutput(state, item);
+    case "message":
+      return applyMessageItem(state, item, t, context);
+    default:
+      return state;
+  }
+}
+
+function applyFunctionCallItem(state: TranscriptState, item: Dict, t: number, context: ItemContext): TranscriptState {
   const id = str(item["id"]);
-  const type = item["type"];
-  if (type === "function_call") {
-    if (id === null) return state;
-    const callId = str(item["call_id"]);
-    let next = ensureTool(state, id, t, { callId, responseId: context.responseId });
-    const entry = next.entries.get(id);
-    if (entry?.kind !== "tool") return next;
-    const args = str(item["arguments"]);
-    const patch: Partial<ToolEntry> = {};
-    if (callId !== null) patch.callId = callId;
-    const name = str(item["name"]);
-    if (name) patch.name = name;
-    if (args) patch.arguments = args;
-    if (context.responseId) patch.responseId = context.responseId;
-    if (context.done && TOOL_ORDER[entry.state] < TOOL_ORDER.requested) patch.state = "requested";
-    next = updateTool(next, id, patch);
-    return placeAfter(next, id, context.previousId);
-  }
-  if (type === "function_call_output") {
-    const callId = str(item["call_id"]);
-    const output = str(item["output"]);
-    const tool = callId === null ? null : findToolByCallId(state, callId);
-    if (!tool || output === null || tool.state === "error") return state;
-    return updateTool(state, tool.id, { output, state: "done" });
-  }
-  if (type !== "message") return state;
+  if (id === null) return state;
+  const callId = str(item["call_id"]);
+  let next = ensureTool(state, id, t, { callId, responseId: context.responseId });
+  const entry = next.entries.get(id);
+  if (entry?.kind !== "tool") return next;
+  const args = str(item["arguments"]);
+  const patch: Partial<ToolEntry> = {};
+  if (callId !== null) patch.callId = callId;
+  const name = str(item["name"]);
+  if (name) patch.name = name;
+  if (args) patch.arguments = args;
+  if (context.responseId) patch.responseId = context.responseId;
+  if (context.done && TOOL_ORDER[entry.state] < TOOL_ORDER.requested) patch.state = "requested";
+  next = updateTool(next, id, patch);
+  return placeAfter(next, id, context.previousId);
+}
+
+function applyFunctionCallOutput(state: TranscriptState, item: Dict): TranscriptState {
+  const callId = str(item["call_id"]);
+  const output = str(item["output"]);
+  const tool = callId === null ? null : findToolByCallId(state, callId);
+  if (!tool || output === null || tool.state === "error") return state;
+  return updateTool(state, tool.id, { output, state: "done" });
+}
+
+/** A message item with what is read from it once: its role, its text, and whether it was typed. */
+interface MessageItem {
+  item: Dict;
+  role: Role;
+  text: string | null;
+  typed: boolean;
+}
+
+function applyMessageItem(state: TranscriptState, item: Dict, t: number, context: ItemContext): TranscriptState {
   const role = item["role"];
   if (role !== "user" && role !== "assistant") return state; // system messages are instructions, not conversation
+  const id = str(item["id"]);
   if (id === null) return state;
-  const text = contentText(item);
-  const typed = role === "user" && isTypedText(item);
+  const message: MessageItem = { item, role, text: contentText(item), typed: role === "user" && isTypedText(item) };
 
   let next = state;
-  if (!next.entries.has(id) && typed && text !== null) {
+  if (!next.entries.has(id) && message.typed && message.text !== null) {
     // Our own typed message, already shown from the client event: adopt the server's id.
-    const local = findLocalMessage(next, text);
+    const local = findLocalMessage(next, message.text);
     if (local) next = rename(next, local.id, id);
   }
-  next = ensureMessage(next, id, role, t, { via: typed ? "text" : "voice", responseId: context.responseId });
+  next = ensureMessage(next, id, role, t, { via: message.typed ? "text" : "voice", responseId: context.responseId });
   const entry = next.entries.get(id);
   if (entry?.kind !== "message") return next;
+  next = updateMessage(next, id, messageItemPatch(entry, message, context));
+  return placeAfter(next, id, context.previousId);
+}
 
+function messageItemPatch(entry: MessageEntry, message: MessageItem, context: ItemContext): Partial<MessageEntry> {
+  const { item, role, text, typed } = message;
   const patch: Partial<MessageEntry> = {};
   if (context.responseId && !entry.responseId) patch.responseId = context.responseId;
   if (typed) {
@@ -293,8 +320,7 @@ function applyConversationItem(
   } else if (role === "assistant" && context.done && status === "completed") {
     patch.final = true;
   }
-  next = updateMessage(next, id, patch);
-  return placeAfter(next, id, context.previousId);
+  return patch;
 }
 
 function findLocalMessage(state: TranscriptState, text: string): MessageEntry | null {
@@ -325,118 +351,172 @@ function finishResponse(state: TranscriptState, responseId: string, interrupted:
 }
 
 // ---------------------------------------------------------------------------------------------
+// Server events: one function per event (or family of events) that changes the transcript, routed by SERVER_EVENTS
+
+type ServerEventHandler = (state: TranscriptState, event: RealtimeEvent, t: number) => TranscriptState;
+
+/** Shows the user's bubble as soon as they start speaking; the words follow. */
+function speechStarted(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  const itemId = str(event["item_id"]);
+  return itemId === null ? state : ensureMessage(state, itemId, "user", t);
+}
+
+function speechCommitted(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  const itemId = str(event["item_id"]);
+  if (itemId === null) return state;
+  const next = ensureMessage(state, itemId, "user", t);
+  return placeAfter(next, itemId, str(event["previous_item_id"]));
+}
+
+function conversationItemEvent(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  const item = event["item"];
+  if (!isDict(item)) return state;
+  return applyConversationItem(state, item, t, {
+    previousId: str(event["previous_item_id"]),
+    responseId: null,
+    done: event.type === "conversation.item.done" || event.type === "conversation.item.retrieved",
+  });
+}
+
+function outputItemEvent(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  const item = event["item"];
+  if (!isDict(item)) return state;
+  return applyConversationItem(state, item, t, {
+    previousId: null,
+    responseId: str(event["response_id"]),
+    done: event.type === "response.output_item.done",
+  });
+}
+
+function itemDeleted(state: TranscriptState, event: RealtimeEvent): TranscriptState {
+  const itemId = str(event["item_id"]);
+  return itemId === null ? state : remove(state, itemId);
+}
+
+/** The assistant's audio was cut where the user started talking. */
+function itemTruncated(state: TranscriptState, event: RealtimeEvent): TranscriptState {
+  const itemId = str(event["item_id"]);
+  return itemId === null ? state : updateMessage(state, itemId, { interrupted: true, final: true });
+}
+
+/** Streams text into a message; once it is final, late deltas are ignored. */
+function appendDelta(
+  state: TranscriptState,
+  event: RealtimeEvent,
+  t: number,
+  role: Role,
+  fields: Partial<MessageEntry>,
+): TranscriptState {
+  const itemId = str(event["item_id"]);
+  const delta = str(event["delta"]);
+  if (itemId === null || !delta) return state;
+  const next = ensureMessage(state, itemId, role, t, fields);
+  const entry = next.entries.get(itemId);
+  if (entry?.kind !== "message" || entry.final) return next;
+  return updateMessage(next, itemId, { text: entry.text + delta });
+}
+
+function userTranscriptDelta(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  return appendDelta(state, event, t, "user", {});
+}
+
+function userTranscriptCompleted(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  const itemId = str(event["item_id"]);
+  if (itemId === null) return state;
+  const next = ensureMessage(state, itemId, "user", t);
+  return updateMessage(next, itemId, { text: str(event["transcript"]) ?? "", final: true });
+}
+
+function userTranscriptFailed(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  const itemId = str(event["item_id"]);
+  if (itemId === null) return state;
+  const next = ensureMessage(state, itemId, "user", t);
+  return updateMessage(next, itemId, { final: true, failed: true });
+}
+
+function assistantTextDelta(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  return appendDelta(state, event, t, "assistant", { responseId: str(event["response_id"]) });
+}
+
+function assistantTextDone(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  const itemId = str(event["item_id"]);
+  if (itemId === null) return state;
+  const text = str(event["transcript"]) ?? str(event["text"]);
+  const next = ensureMessage(state, itemId, "assistant", t, { responseId: str(event["response_id"]) });
+  const entry = next.entries.get(itemId);
+  if (entry?.kind !== "message") return next;
+  return updateMessage(next, itemId, { text: text ?? entry.text, final: true });
+}
+
+function callArgumentsDelta(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  const itemId = str(event["item_id"]);
+  const delta = str(event["delta"]);
+  if (itemId === null || !delta) return state;
+  const callId = str(event["call_id"]);
+  const next = ensureTool(state, itemId, t, { callId, responseId: str(event["response_id"]) });
+  const entry = next.entries.get(itemId);
+  if (entry?.kind !== "tool" || entry.state !== "calling") return next;
+  return updateTool(next, itemId, { arguments: entry.arguments + delta });
+}
+
+function callArgumentsDone(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
+  const itemId = str(event["item_id"]);
+  if (itemId === null) return state;
+  const callId = str(event["call_id"]);
+  const next = ensureTool(state, itemId, t, { callId, responseId: str(event["response_id"]) });
+  const entry = next.entries.get(itemId);
+  if (entry?.kind !== "tool") return next;
+  const patch: Partial<ToolEntry> = { arguments: str(event["arguments"]) ?? entry.arguments };
+  const name = str(event["name"]);
+  if (name) patch.name = name;
+  if (callId) patch.callId = callId;
+  if (TOOL_ORDER[entry.state] < TOOL_ORDER.requested) patch.state = "requested";
+  return updateTool(next, itemId, patch);
+}
+
+function responseDone(state: TranscriptState, event: RealtimeEvent): TranscriptState {
+  const response = event["response"];
+  if (!isDict(response)) return state;
+  const id = str(response["id"]);
+  if (id === null) return state;
+  const status = response["status"];
+  return finishResponse(state, id, status === "cancelled" || status === "incomplete" || status === "failed");
+}
+
+/** Audio was dropped before it was heard (Interrupt or barge-in). */
+function audioCleared(state: TranscriptState, event: RealtimeEvent): TranscriptState {
+  const responseId = str(event["response_id"]);
+  return responseId === null ? state : markInterrupted(state, responseId);
+}
+
+/** The server events that change the transcript; any other event leaves it as it is. */
+const SERVER_EVENTS: ReadonlyMap<string, ServerEventHandler> = new Map([
+  ["input_audio_buffer.speech_started", speechStarted],
+  ["input_audio_buffer.committed", speechCommitted],
+  ["conversation.item.added", conversationItemEvent],
+  ["conversation.item.created", conversationItemEvent],
+  ["conversation.item.done", conversationItemEvent],
+  ["conversation.item.retrieved", conversationItemEvent],
+  ["response.output_item.added", outputItemEvent],
+  ["response.output_item.done", outputItemEvent],
+  ["conversation.item.deleted", itemDeleted],
+  ["conversation.item.truncated", itemTruncated],
+  ["conversation.item.input_audio_transcription.delta", userTranscriptDelta],
+  ["conversation.item.input_audio_transcription.completed", userTranscriptCompleted],
+  ["conversation.item.input_audio_transcription.failed", userTranscriptFailed],
+  ["response.output_audio_transcript.delta", assistantTextDelta],
+  ["response.output_text.delta", assistantTextDelta],
+  ["response.output_audio_transcript.done", assistantTextDone],
+  ["response.output_text.done", assistantTextDone],
+  ["response.function_call_arguments.delta", callArgumentsDelta],
+  ["response.function_call_arguments.done", callArgumentsDone],
+  ["response.done", responseDone],
+  ["output_audio_buffer.cleared", audioCleared],
+]);
 
 function applyServerEvent(state: TranscriptState, event: RealtimeEvent, t: number): TranscriptState {
-  const itemId = str(event["item_id"]);
-  const responseId = str(event["response_id"]);
-  switch (event.type) {
-    case "input_audio_buffer.speech_started":
-      // Show the user's bubble as soon as they start speaking; the words follow.
-      return itemId === null ? state : ensureMessage(state, itemId, "user", t);
-    case "input_audio_buffer.committed": {
-      if (itemId === null) return state;
-      const next = ensureMessage(state, itemId, "user", t);
-      return placeAfter(next, itemId, str(event["previous_item_id"]));
-    }
-    case "conversation.item.added":
-    case "conversation.item.created":
-    case "conversation.item.done":
-    case "conversation.item.retrieved": {
-      const item = event["item"];
-      if (!isDict(item)) return state;
-      return applyConversationItem(state, item, t, {
-        previousId: str(event["previous_item_id"]),
-        responseId: null,
-        done: event.type === "conversation.item.done" || event.type === "conversation.item.retrieved",
-      });
-    }
-    case "response.output_item.added":
-    case "response.output_item.done": {
-      const item = event["item"];
-      if (!isDict(item)) return state;
-      return applyConversationItem(state, item, t, {
-        previousId: null,
-        responseId,
-        done: event.type === "response.output_item.done",
-      });
-    }
-    case "conversation.item.deleted":
-      return itemId === null ? state : remove(state, itemId);
-    case "conversation.item.truncated":
-      // The assistant's audio was cut where the user started talking.
-      return itemId === null ? state : updateMessage(state, itemId, { interrupted: true, final: true });
-    case "conversation.item.input_audio_transcription.delta": {
-      const delta = str(event["delta"]);
-      if (itemId === null || !delta) return state;
-      const next = ensureMessage(state, itemId, "user", t);
-      const entry = next.entries.get(itemId);
-      if (entry?.kind !== "message" || entry.final) return next;
-      return updateMessage(next, itemId, { text: entry.text + delta });
-    }
-    case "conversation.item.input_audio_transcription.completed": {
-      if (itemId === null) return state;
-      const next = ensureMessage(state, itemId, "user", t);
-      return updateMessage(next, itemId, { text: str(event["transcript"]) ?? "", final: true });
-    }
-    case "conversation.item.input_audio_transcription.failed": {
-      if (itemId === null) return state;
-      const next = ensureMessage(state, itemId, "user", t);
-      return updateMessage(next, itemId, { final: true, failed: true });
-    }
-    case "response.output_audio_transcript.delta":
-    case "response.output_text.delta": {
-      const delta = str(event["delta"]);
-      if (itemId === null || !delta) return state;
-      const next = ensureMessage(state, itemId, "assistant", t, { responseId });
-      const entry = next.entries.get(itemId);
-      if (entry?.kind !== "message" || entry.final) return next;
-      return updateMessage(next, itemId, { text: entry.text + delta });
-    }
-    case "response.output_audio_transcript.done":
-    case "response.output_text.done": {
-      if (itemId === null) return state;
-      const text = str(event["transcript"]) ?? str(event["text"]);
-      const next = ensureMessage(state, itemId, "assistant", t, { responseId });
-      const entry = next.entries.get(itemId);
-      if (entry?.kind !== "message") return next;
-      return updateMessage(next, itemId, { text: text ?? entry.text, final: true });
-    }
-    case "response.function_call_arguments.delta": {
-      const delta = str(event["delta"]);
-      if (itemId === null || !delta) return state;
-      const callId = str(event["call_id"]);
-      const next = ensureTool(state, itemId, t, { callId, responseId });
-      const entry = next.entries.get(itemId);
-      if (entry?.kind !== "tool" || entry.state !== "calling") return next;
-      return updateTool(next, itemId, { arguments: entry.arguments + delta });
-    }
-    case "response.function_call_arguments.done": {
-      if (itemId === null) return state;
-      const callId = str(event["call_id"]);
-      const next = ensureTool(state, itemId, t, { callId, responseId });
-      const entry = next.entries.get(itemId);
-      if (entry?.kind !== "tool") return next;
-      const patch: Partial<ToolEntry> = { arguments: str(event["arguments"]) ?? entry.arguments };
-      const name = str(event["name"]);
-      if (name) patch.name = name;
-      if (callId) patch.callId = callId;
-      if (TOOL_ORDER[entry.state] < TOOL_ORDER.requested) patch.state = "requested";
-      return updateTool(next, itemId, patch);
-    }
-    case "response.done": {
-      const response = event["response"];
-      if (!isDict(response)) return state;
-      const id = str(response["id"]);
-      if (id === null) return state;
-      const status = response["status"];
-      return finishResponse(state, id, status === "cancelled" || status === "incomplete" || status === "failed");
-    }
-    case "output_audio_buffer.cleared":
-      // Audio was dropped before it was heard (Interrupt or barge-in).
-      return responseId === null ? state : markInterrupted(state, responseId);
-    default:
-      return state;
-  }
+  const handler = SERVER_EVENTS.get(event.type);
+  return handler === undefined ? state : handler(state, event, t);
 }
 
 function markInterrupted(state: TranscriptState, responseId: string): TranscriptState {

@@ -3,7 +3,7 @@
 // reader has scrolled up.
 import type { ToolStatusMessage } from "../types";
 import type { ViewContext } from "./context";
-import { h, setAttrs, setText } from "./dom";
+import { h, setAttrs, setText, type Scope } from "./dom";
 import {
   EMPTY_TRANSCRIPT,
   type Entry,
@@ -136,6 +136,70 @@ function finishedNow(before: Entry | undefined, after: Entry): boolean {
   return ended && !endedBefore;
 }
 
+/**
+ * Makes the list show `state`'s entries in order. A view is touched only when its entry object changed (the reducer
+ * replaces only what changed), and moved only when it is out of place, so a long transcript stays cheap to redraw.
+ */
+function drawEntries(
+  list: HTMLElement,
+  views: Map<string, EntryView>,
+  state: TranscriptState,
+  onDrawn: (id: string, entry: Entry) => void,
+): void {
+  for (const [id, view] of views) {
+    if (!state.entries.has(id)) {
+      view.el.remove();
+      views.delete(id);
+    }
+  }
+  let previous: Element | null = null;
+  for (const id of state.order) {
+    const entry = state.entries.get(id);
+    if (!entry) continue;
+    let view = views.get(id);
+    if (!view) {
+      view = createEntryView(entry);
+      views.set(id, view);
+    } else if (view.entry !== entry) {
+      view.update(entry);
+    }
+    onDrawn(id, entry);
+    const expected: ChildNode | null = previous ? previous.nextSibling : list.firstChild;
+    if (expected !== view.el) list.insertBefore(view.el, expected);
+    previous = view.el;
+  }
+}
+
+/** Keeps the newest line in view while the reader is at the bottom; scrolling up stops that until they come back. */
+function followNewest(scope: Scope, list: HTMLElement): { scrollIfFollowing: () => void } {
+  let following = true;
+  let frame: number | null = null;
+
+  function scrollIfFollowing(): void {
+    if (!following || frame !== null || typeof requestAnimationFrame !== "function") return;
+    frame = requestAnimationFrame(() => {
+      frame = null;
+      list.scrollTop = list.scrollHeight;
+    });
+  }
+  scope.add(() => {
+    if (frame !== null) cancelAnimationFrame(frame);
+  });
+
+  scope.listen(list, "scroll", () => {
+    following = list.scrollHeight - list.scrollTop - list.clientHeight <= FOLLOW_SLACK_PX;
+  });
+
+  // The list changes size without a new line too (a narrower notebook, presentation mode): keep the newest line
+  // in view if the reader was following. (jsdom and old browsers have no ResizeObserver.)
+  if (typeof ResizeObserver === "function") {
+    const observer = new ResizeObserver(() => scrollIfFollowing());
+    observer.observe(list);
+    scope.add(() => observer.disconnect());
+  }
+  return { scrollIfFollowing };
+}
+
 export function createTranscript(ctx: ViewContext): HTMLElement {
   const { controller, scope } = ctx;
   const list = h("div", {
@@ -156,8 +220,7 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
   const views = new Map<string, EntryView>();
   let shown: TranscriptState = EMPTY_TRANSCRIPT;
   let state: TranscriptState = EMPTY_TRANSCRIPT;
-  let following = true;
-  let frame: number | null = null;
+  const follower = followNewest(scope, list);
 
   function announce(entry: Entry): void {
     announcer.append(h("p", { text: announcement(entry) }));
@@ -166,57 +229,14 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
 
   function render(announceChanges: boolean): void {
     if (state === shown) return;
-    for (const [id, view] of views) {
-      if (!state.entries.has(id)) {
-        view.el.remove();
-        views.delete(id);
-      }
-    }
-    let previous: Element | null = null;
-    for (const id of state.order) {
-      const entry = state.entries.get(id);
-      if (!entry) continue;
-      let view = views.get(id);
-      if (!view) {
-        view = createEntryView(entry);
-        views.set(id, view);
-      } else if (view.entry !== entry) {
-        view.update(entry);
-      }
-      if (announceChanges && finishedNow(shown.entries.get(id), entry)) announce(entry);
-      const expected: ChildNode | null = previous ? previous.nextSibling : list.firstChild;
-      if (expected !== view.el) list.insertBefore(view.el, expected);
-      previous = view.el;
-    }
+    const before = shown;
+    drawEntries(list, views, state, (id, entry) => {
+      if (announceChanges && finishedNow(before.entries.get(id), entry)) announce(entry);
+    });
     shown = state;
     setAttrs(empty, { hidden: state.order.length > 0 });
     section.dataset["empty"] = String(state.order.length === 0);
-    if (following) scheduleScroll();
-  }
-
-  function scheduleScroll(): void {
-    if (frame !== null || typeof requestAnimationFrame !== "function") return;
-    frame = requestAnimationFrame(() => {
-      frame = null;
-      list.scrollTop = list.scrollHeight;
-    });
-  }
-  scope.add(() => {
-    if (frame !== null) cancelAnimationFrame(frame);
-  });
-
-  scope.listen(list, "scroll", () => {
-    following = list.scrollHeight - list.scrollTop - list.clientHeight <= FOLLOW_SLACK_PX;
-  });
-
-  // The list changes size without a new line too (a narrower notebook, presentation mode): keep the newest line
-  // in view if the reader was following. (jsdom and old browsers have no ResizeObserver.)
-  if (typeof ResizeObserver === "function") {
-    const observer = new ResizeObserver(() => {
-      if (following) scheduleScroll();
-    });
-    observer.observe(list);
-    scope.add(() => observer.disconnect());
+    follower.scrollIfFollowing();
   }
 
   // What happened before this view opened, without announcing it.

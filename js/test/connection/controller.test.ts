@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createController, type RealtimeController } from "../../src/connection/controller";
-import type { Experimental } from "@anywidget/types";
 import type { Status } from "../../src/types";
 import {
   FakeModel,
@@ -18,7 +17,7 @@ let controllers: RealtimeController[] = [];
 function start(opts: { model?: FakeModel; kernel?: InvokeHandler } = {}) {
   const model = opts.model ?? new FakeModel();
   const { experimental, calls } = fakeExperimental(opts.kernel ?? kernelOk);
-  const controller = createController(model, experimental as Experimental);
+  const controller = createController(model, experimental);
   controllers.push(controller);
   const statuses: Status[] = [];
   controller.on("status", (s) => statuses.push(s));
@@ -27,21 +26,24 @@ function start(opts: { model?: FakeModel; kernel?: InvokeHandler } = {}) {
 
 /** Runs fake timers in small steps until `promise` settles (the fakes open the channel on a timer). */
 async function settle<T>(promise: Promise<T>): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let i = 0; i < 200 && !done; i++) await vi.advanceTimersByTimeAsync(1);
+  // A property, not a local: the callbacks set it, which a local's narrowing to `false` would hide.
+  const progress = { settled: false };
+  const markSettled = () => {
+    progress.settled = true;
+  };
+  promise.then(markSettled, markSettled);
+  for (let i = 0; i < 200 && !progress.settled; i++) await vi.advanceTimersByTimeAsync(1);
   return promise;
 }
 
 function jsonError(status: number, message: string): FetchHandler {
-  return async () =>
-    new Response(JSON.stringify({ error: { message, type: "invalid_request_error" } }), {
-      status,
-      headers: { "Content-Type": "application/json" },
-    });
+  return () =>
+    Promise.resolve(
+      new Response(JSON.stringify({ error: { message, type: "invalid_request_error" } }), {
+        status,
+        headers: { "Content-Type": "application/json" },
+      }),
+    );
 }
 
 beforeEach(() => {
@@ -135,9 +137,7 @@ describe("connecting", () => {
 
   it("reports an unreachable server as network, naming the origin", async () => {
     installBrowser({
-      fetch: async () => {
-        throw new TypeError("Failed to fetch");
-      },
+      fetch: () => Promise.reject(new TypeError("Failed to fetch")),
     });
     const { controller } = start();
     await settle(controller.connect());
@@ -153,9 +153,7 @@ describe("connecting", () => {
     ["OverconstrainedError", "mic_missing"],
   ])("maps getUserMedia %s to %s, with a mic_error timeline entry", async (name, code) => {
     installBrowser({
-      getUserMedia: async () => {
-        throw new DOMException("no", name);
-      },
+      getUserMedia: () => Promise.reject(new DOMException("no", name)),
     });
     const { model, controller } = start();
     await settle(controller.connect());
@@ -205,12 +203,7 @@ describe("connecting", () => {
   it("fails with session_update_timeout when session.updated does not come within 5 s", async () => {
     installBrowser();
     const { controller } = start();
-    const realCreate = FakePeerConnection.prototype.createDataChannel;
-    vi.spyOn(FakePeerConnection.prototype, "createDataChannel").mockImplementation(function (this: FakePeerConnection, label) {
-      const dc = realCreate.call(this, label);
-      dc.autoSessionUpdated = false;
-      return dc;
-    });
+    FakePeerConnection.autoSessionUpdated = false;
     const done = controller.connect();
     await vi.advanceTimersByTimeAsync(4990);
     expect(controller.status).toBe("connecting");

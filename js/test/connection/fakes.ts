@@ -84,11 +84,13 @@ export function fakeExperimental(handler: InvokeHandler) {
 }
 
 /** mint_key answers with a fresh key per attempt; history is empty; clock answers. */
-export const kernelOk: InvokeHandler = async (name, msg) => {
-  if (name === "mint_key") return { ok: true, value: `ek_test_${(msg as { attempt: number }).attempt}`, expires_at: 0 };
-  if (name === "history") return { items: [], last_seq: {} };
-  if (name === "clock") return { t_kernel: Date.now() };
-  throw new Error(`unexpected command ${name}`);
+export const kernelOk: InvokeHandler = (name, msg) => {
+  if (name === "mint_key") {
+    return Promise.resolve({ ok: true, value: `ek_test_${(msg as { attempt: number }).attempt}`, expires_at: 0 });
+  }
+  if (name === "history") return Promise.resolve({ items: [], last_seq: {} });
+  if (name === "clock") return Promise.resolve({ t_kernel: Date.now() });
+  return Promise.reject(new Error(`unexpected command ${name}`));
 };
 
 export class FakeTrack {
@@ -155,6 +157,8 @@ export class FakePeerConnection {
   static instances: FakePeerConnection[] = [];
   /** When false, the channel never opens (ICE blocked). */
   static autoOpen = true;
+  /** When false, the channel never answers `session.update` (a server that does not confirm the session). */
+  static autoSessionUpdated = true;
   connectionState: RTCPeerConnectionState = "new";
   iceConnectionState: RTCIceConnectionState = "new";
   closed = false;
@@ -172,29 +176,33 @@ export class FakePeerConnection {
     this.tracks.push(track);
     return {
       getParameters: () => this.parameters,
-      setParameters: async (p: typeof this.parameters) => {
+      setParameters: (p: typeof this.parameters) => {
         this.parameters.encodings = p.encodings;
+        return Promise.resolve();
       },
     };
   }
   createDataChannel(label: string): FakeDataChannel {
     this.dc = new FakeDataChannel(label);
+    this.dc.autoSessionUpdated = FakePeerConnection.autoSessionUpdated;
     return this.dc;
   }
-  async createOffer() {
-    return { type: "offer", sdp: "v=0\r\nfake-offer\r\n" };
+  createOffer() {
+    return Promise.resolve({ type: "offer", sdp: "v=0\r\nfake-offer\r\n" });
   }
   async setLocalDescription(): Promise<void> {}
-  async setRemoteDescription(): Promise<void> {
-    if (!FakePeerConnection.autoOpen) return;
-    setTimeout(() => {
-      if (this.closed) return;
-      this.setState("connected");
-      this.dc?.open();
-    }, 0);
+  setRemoteDescription(): Promise<void> {
+    if (FakePeerConnection.autoOpen) {
+      setTimeout(() => {
+        if (this.closed) return;
+        this.setState("connected");
+        this.dc?.open();
+      }, 0);
+    }
+    return Promise.resolve();
   }
-  async getStats() {
-    return new Map();
+  getStats() {
+    return Promise.resolve(new Map());
   }
   setState(state: RTCPeerConnectionState): void {
     this.connectionState = state;
@@ -218,16 +226,19 @@ export interface FetchCall {
 
 export type FetchHandler = (call: FetchCall) => Promise<Response>;
 
-export const answer201: FetchHandler = async () =>
-  new Response("v=0\r\nfake-answer\r\n", {
-    status: 201,
-    headers: { "Content-Type": "application/sdp", Location: "/v1/realtime/calls/rtc_abc123" },
-  });
+export const answer201: FetchHandler = () =>
+  Promise.resolve(
+    new Response("v=0\r\nfake-answer\r\n", {
+      status: 201,
+      headers: { "Content-Type": "application/sdp", Location: "/v1/realtime/calls/rtc_abc123" },
+    }),
+  );
 
 /** Installs the browser globals; returns the recorded fetch calls and the media streams handed out. */
 export function installBrowser(options: { fetch?: FetchHandler; getUserMedia?: () => Promise<FakeStream> } = {}) {
   FakePeerConnection.instances = [];
   FakePeerConnection.autoOpen = true;
+  FakePeerConnection.autoSessionUpdated = true;
   const fetches: FetchCall[] = [];
   const streams: FakeStream[] = [];
   const handler = options.fetch ?? answer201;
@@ -240,15 +251,16 @@ export function installBrowser(options: { fetch?: FetchHandler; getUserMedia?: (
     mediaDevices: {
       getUserMedia:
         options.getUserMedia ??
-        (async () => {
+        (() => {
           const s = new FakeStream();
           streams.push(s);
-          return s;
+          return Promise.resolve(s);
         }),
-      enumerateDevices: async () => [
-        { kind: "audioinput", deviceId: "a", label: "Mic A" },
-        { kind: "audiooutput", deviceId: "b", label: "Speakers" },
-      ],
+      enumerateDevices: () =>
+        Promise.resolve([
+          { kind: "audioinput", deviceId: "a", label: "Mic A" },
+          { kind: "audiooutput", deviceId: "b", label: "Speakers" },
+        ]),
     },
   });
   return { fetches, streams };

@@ -128,10 +128,9 @@ describe("StatsSampler", () => {
     let i = 0;
     const items: Array<number | null> = [];
     const sampler = new StatsSampler(
-      async () => {
+      () => {
         const r = reports[i++];
-        if (r === null || r === undefined) throw new Error("closed");
-        return r;
+        return r === null || r === undefined ? Promise.reject(new Error("closed")) : Promise.resolve(r);
       },
       (item) => items.push(item.bitrate_in_kbps),
       () => 0,

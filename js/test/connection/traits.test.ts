@@ -25,8 +25,11 @@ describe("parseSettings", () => {
 });
 
 describe("parseOptions", () => {
-  it("gives the documented defaults for an empty trait", () => {
+  it("falls back to the kernel's defaults (ConnectionOptions) for an empty trait", () => {
     expect(parseOptions({})).toEqual(DEFAULT_OPTIONS);
+    expect(DEFAULT_OPTIONS.reconnect).toEqual({ max_attempts: 3, base_delay_ms: 500, max_delay_ms: 8000 });
+    expect(DEFAULT_OPTIONS.max_bitrate_kbps).toBeNull();
+    expect(DEFAULT_OPTIONS.ice_servers).toEqual([]);
     expect(DEFAULT_OPTIONS.disconnect_grace_ms).toBe(5000);
     expect(DEFAULT_OPTIONS.stats_interval_ms).toBe(1000);
     expect(DEFAULT_OPTIONS.audio).toEqual({

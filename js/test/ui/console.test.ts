@@ -8,9 +8,12 @@ let controller: FakeController;
 let model: FakeModel;
 let unmount: () => void;
 
-function q<T extends HTMLElement = HTMLElement>(testId: string): T {
-  const found = el.querySelector<T>(`[data-testid="${testId}"]`);
-  if (!found) throw new Error(`no [data-testid="${testId}"]`);
+/** The element with this data-testid; given an element class, also checks that it is one. */
+function q(testId: string): HTMLElement;
+function q<T extends HTMLElement>(testId: string, type: abstract new () => T): T;
+function q(testId: string, type: abstract new () => HTMLElement = HTMLElement): HTMLElement {
+  const found = el.querySelector(`[data-testid="${testId}"]`);
+  if (!(found instanceof type)) throw new Error(`no ${type.name} [data-testid="${testId}"]`);
   return found;
 }
 
@@ -89,7 +92,7 @@ describe("connection controls", () => {
   });
 
   it("interrupt is enabled only while connected and calls the controller", () => {
-    expect(q<HTMLButtonElement>("interrupt").disabled).toBe(true);
+    expect(q("interrupt", HTMLButtonElement).disabled).toBe(true);
     controller.setStatus("connected");
     q("interrupt").click();
     expect(controller.callsOf("interrupt")).toHaveLength(1);
@@ -97,7 +100,7 @@ describe("connection controls", () => {
 
   it("Enter in the text box sends the message and clears the box", () => {
     controller.setStatus("connected");
-    const input = q<HTMLInputElement>("text-input");
+    const input = q("text-input", HTMLInputElement);
     input.value = "  hello there ";
     const enter = new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true });
     input.dispatchEvent(enter);
@@ -107,9 +110,9 @@ describe("connection controls", () => {
   });
 
   it("the Send button submits too; nothing is sent while disconnected", () => {
-    const input = q<HTMLInputElement>("text-input");
+    const input = q("text-input", HTMLInputElement);
     input.value = "hi";
-    expect(q<HTMLButtonElement>("send").disabled).toBe(true);
+    expect(q("send", HTMLButtonElement).disabled).toBe(true);
     controller.setStatus("connected");
     input.closest("form")!.dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
     expect(controller.callsOf("sendText")).toEqual([["hi"]]);
@@ -163,7 +166,7 @@ describe("push-to-talk", () => {
 
 describe("settings", () => {
   it("edits write the settings trait and are locked while connected", () => {
-    const voice = q<HTMLSelectElement>("voice");
+    const voice = q("voice", HTMLSelectElement);
     expect([...voice.options].map((o) => o.value)).toContain("cedar");
     voice.value = "cedar";
     voice.dispatchEvent(new Event("change"));
@@ -172,13 +175,13 @@ describe("settings", () => {
 
     controller.setStatus("connected");
     expect(voice.disabled).toBe(true);
-    expect(q<HTMLSelectElement>("turn-detection").disabled).toBe(true);
-    expect(q<HTMLTextAreaElement>("instructions").disabled).toBe(true);
+    expect(q("turn-detection", HTMLSelectElement).disabled).toBe(true);
+    expect(q("instructions", HTMLTextAreaElement).disabled).toBe(true);
     expect(q("settings-note").hidden).toBe(false);
   });
 
   it("fold away while connected, showing what is in use, and unfold after", () => {
-    const panel = q<HTMLDetailsElement>("settings");
+    const panel = q("settings", HTMLDetailsElement);
     expect(panel.open).toBe(true);
     controller.setStatus("connecting");
     expect(panel.open).toBe(false);
@@ -192,9 +195,9 @@ describe("settings", () => {
 
   it("follows changes made in Python", () => {
     model.kernelSets("settings", { voice: "sage", instructions: "Be brief.", turn_detection: "semantic_vad" });
-    expect(q<HTMLSelectElement>("voice").value).toBe("sage");
-    expect(q<HTMLTextAreaElement>("instructions").value).toBe("Be brief.");
-    expect(q<HTMLSelectElement>("turn-detection").value).toBe("semantic_vad");
+    expect(q("voice", HTMLSelectElement).value).toBe("sage");
+    expect(q("instructions", HTMLTextAreaElement).value).toBe("Be brief.");
+    expect(q("turn-detection", HTMLSelectElement).value).toBe("semantic_vad");
   });
 
   it("lists microphones and writes the chosen device id", async () => {
@@ -202,10 +205,10 @@ describe("settings", () => {
       { deviceId: "mic-a", kind: "audioinput", label: "Desk mic", groupId: "g" } as MediaDeviceInfo,
     ];
     controller.setStatus("connected"); // refreshes the list
-    await vi.waitFor(() => expect(q<HTMLSelectElement>("mic-select").options.length).toBe(2));
-    expect(q<HTMLSelectElement>("mic-select").disabled).toBe(true);
+    await vi.waitFor(() => expect(q("mic-select", HTMLSelectElement).options.length).toBe(2));
+    expect(q("mic-select", HTMLSelectElement).disabled).toBe(true);
     controller.setStatus("closed");
-    const select = q<HTMLSelectElement>("mic-select");
+    const select = q("mic-select", HTMLSelectElement);
     select.value = "mic-a";
     select.dispatchEvent(new Event("change"));
     expect(model.state["options"]).toMatchObject({ audio: { deviceId: "mic-a", echoCancellation: true } });

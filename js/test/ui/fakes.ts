@@ -40,11 +40,13 @@ export class FakeController implements Controller {
     autoplayBlocked: new Set(),
   };
 
-  async connect(): Promise<void> {
+  connect(): Promise<void> {
     this.calls.push(["connect"]);
+    return Promise.resolve();
   }
-  async disconnect(): Promise<void> {
+  disconnect(): Promise<void> {
     this.calls.push(["disconnect"]);
+    return Promise.resolve();
   }
   setMuted(muted: boolean): void {
     this.calls.push(["setMuted", muted]);
@@ -65,12 +67,13 @@ export class FakeController implements Controller {
     this.calls.push(["pushToTalk", pressed]);
     this.talking = pressed;
   }
-  async listMicrophones(): Promise<MediaDeviceInfo[]> {
+  listMicrophones(): Promise<MediaDeviceInfo[]> {
     this.calls.push(["listMicrophones"]);
-    return this.microphones;
+    return Promise.resolve(this.microphones);
   }
-  async enableAudio(): Promise<void> {
+  enableAudio(): Promise<void> {
     this.calls.push(["enableAudio"]);
+    return Promise.resolve();
   }
   on<K extends keyof ControllerEvents>(name: K, listener: ControllerEvents[K]): () => void {
     const set = this.listeners[name] as Set<ControllerEvents[K]>;
@@ -130,9 +133,9 @@ export class FakeModel implements WidgetModel {
     set.add(callback);
   }
   off(eventName?: string | null, callback?: ((...args: unknown[]) => void) | null): void {
-    if (!eventName) return this.handlers.clear();
-    if (!callback) return void this.handlers.delete(eventName);
-    this.handlers.get(eventName)?.delete(callback);
+    if (!eventName) this.handlers.clear();
+    else if (!callback) this.handlers.delete(eventName);
+    else this.handlers.get(eventName)?.delete(callback);
   }
   /** A change made by the kernel. */
   kernelSets(key: keyof WidgetTraits, value: unknown): void {

@@ -12,8 +12,8 @@ let unmount: () => void;
 
 const hostile = '<img src=x onerror="window.__pwned=1">';
 
-function q<T extends HTMLElement = HTMLElement>(testId: string, root: ParentNode = el): T {
-  const found = root.querySelector<T>(`[data-testid="${testId}"]`);
+function q(testId: string, root: ParentNode = el): HTMLElement {
+  const found = root.querySelector<HTMLElement>(`[data-testid="${testId}"]`);
   if (!found) throw new Error(`no [data-testid="${testId}"]`);
   return found;
 }
@@ -123,7 +123,7 @@ describe("event log view", () => {
     const row = q("event-log").querySelector<HTMLButtonElement>(".rtw-log-row")!;
     row.click();
     const payload = q("event-payload");
-    expect(JSON.parse(payload.textContent!)).toEqual({ type: "error", error: { message: hostile } });
+    expect(JSON.parse(payload.textContent)).toEqual({ type: "error", error: { message: hostile } });
     expect(row.getAttribute("aria-expanded")).toBe("true");
     expect(el.querySelector("img")).toBeNull();
     row.click();
@@ -142,7 +142,7 @@ describe("event log view", () => {
     server({ type: "session.updated", session: {} }); // does not match: not added
     expect(types()).toEqual(["error"]);
     el.querySelector<HTMLButtonElement>('[data-chip="all"]')!.click();
-    const search = q<HTMLInputElement>("event-filter");
+    const search = el.querySelector<HTMLInputElement>('[data-testid="event-filter"]')!;
     search.value = "response";
     search.dispatchEvent(new Event("input"));
     expect(types()).toEqual(["response.done"]);
