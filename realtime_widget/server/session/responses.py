@@ -14,7 +14,7 @@ from realtime_widget.server.session.conversation import Conversation
 from realtime_widget.server.session.ids import new_id
 from realtime_widget.server.session.playback import AudioPlayer
 from realtime_widget.server.session.usage import OUTPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens, usage
-from realtime_widget.server.voice.interfaces import Reply, Speech
+from realtime_widget.server.voice.interfaces import Failure, Reply, Speech
 from realtime_widget.server.voice.model import VoiceModel
 
 #: Audio is generated (and, over WebSocket, sent as ``response.output_audio.delta``) in chunks of this length.
@@ -49,6 +49,27 @@ class GenerationTiming:
 AUDIO_TOKENS_PER_CHAR = 0.25 + 0.065 * OUTPUT_AUDIO_TOKENS_PER_S
 
 CancelReason = Literal["turn_detected", "client_cancelled"]
+
+#: ``status_details.error`` of a failed response, for each way a scripted reply can fail. The shape is the SDK's
+#: ``RealtimeResponseStatus.Error`` (type, code, message); the codes and messages are those the API's HTTP errors use
+#: for the same conditions (429 ``insufficient_quota`` and ``rate_limit_exceeded``, 500 ``server_error``).
+FAILURE_ERRORS: dict[Failure, dict[str, str | None]] = {
+    "insufficient_quota": {
+        "type": "insufficient_quota",
+        "code": "insufficient_quota",
+        "message": "You exceeded your current quota, please check your plan and billing details.",
+    },
+    "rate_limit_exceeded": {
+        "type": "tokens",
+        "code": "rate_limit_exceeded",
+        "message": "Rate limit reached for tokens per min (TPM). Please try again in 1.5s.",
+    },
+    "server_error": {
+        "type": "server_error",
+        "code": None,
+        "message": "The server had an error while processing your request. Sorry about that!",
+    },
+}
 
 
 class ResponseHost(Protocol):
@@ -114,6 +135,7 @@ class ResponseProducer:
         self._output_text_tokens = 0
         self._output_audio_tokens = 0
         self._hit_token_limit = False
+        self._filtered = False
 
     def _emit(self, event: dict[str, Any]) -> None:
         self.host.emit(event)
@@ -153,11 +175,17 @@ class ResponseProducer:
             self._emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item})
 
     async def produce(self) -> None:
+        failure = self.reply.failure
+        if failure is not None and failure != "content_filter":
+            self._failed(FAILURE_ERRORS[failure])
+            return
         if self.reply.function_call is not None:
             await self._function_call()
         elif self.reply.text is not None:
             audio = "audio" in self.run.modalities
             text = self._within_token_limit(self.reply.text, AUDIO_TOKENS_PER_CHAR if audio else 0.25)
+            if failure == "content_filter":
+                text = self._filtered_text(text)
             if audio:
                 await self._audio_message(text)
             else:
@@ -165,7 +193,20 @@ class ResponseProducer:
         self._done()
 
     def _item_status(self) -> str:
-        return "incomplete" if self.run.cancel_reason or self._hit_token_limit else "completed"
+        return "incomplete" if self.run.cancel_reason or self._hit_token_limit or self._filtered else "completed"
+
+    def _filtered_text(self, text: str) -> str:
+        """The first half of ``text`` (whole words): the safety filter stopped the rest."""
+        self._filtered = True
+        words = text.split(" ")
+        return " ".join(words[: max(1, len(words) // 2)])
+
+    def _failed(self, error: dict[str, str | None]) -> None:
+        """A response that failed before producing anything, as the API reports it: ``response.done`` with status
+        ``failed`` and the error in ``status_details``."""
+        details = {"type": "failed", "error": dict(error)}
+        usage_obj = usage(self.run.input_tokens[0], self.run.input_tokens[1], 0, 0)
+        self._emit({"type": "response.done", "response": self.run.response_object("failed", usage_obj, details)})
 
     def _within_token_limit(self, text: str, tokens_per_char: float) -> str:
         """``text`` cut at a word boundary to fit ``max_output_tokens`` (marking the response incomplete)."""
@@ -183,6 +224,8 @@ class ResponseProducer:
             status, details = "cancelled", {"type": "cancelled", "reason": run.cancel_reason}
         elif self._hit_token_limit:
             status, details = "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
+        elif self._filtered:
+            status, details = "incomplete", {"type": "incomplete", "reason": "content_filter"}
         else:
             status, details = "completed", None
         usage_obj = usage(run.input_tokens[0], run.input_tokens[1], self._output_text_tokens, self._output_audio_tokens)

@@ -99,12 +99,20 @@ class FunctionCall:
     arguments: dict[str, Any]
 
 
+#: How a response can fail the way the real API's do: failed for quota, rate limit or a server error, or cut short
+#: by the safety filter (``incomplete``, reason ``content_filter``). Only scripted replies fail.
+Failure = Literal["insufficient_quota", "rate_limit_exceeded", "server_error", "content_filter"]
+FAILURES: tuple[Failure, ...] = ("insufficient_quota", "rate_limit_exceeded", "server_error", "content_filter")
+
+
 @dataclass(frozen=True)
 class Reply:
-    """What the assistant does in one response: say ``text``, or call a function (then speak after its output)."""
+    """What the assistant does in one response: say ``text``, or call a function (then speak after its output).
+    With ``failure`` the response fails as the API's do (``content_filter`` cuts ``text`` short instead)."""
 
     text: str | None = None
     function_call: FunctionCall | None = None
+    failure: Failure | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Scripted mode: tests queue exactly what the assistant does next, and the voice model follows the queue.
 
-A step is ``{"say": text}`` or ``{"call_tool": {"name": ..., "arguments": {...}}}``. Steps can be queued for one
+A step is ``{"say": text}``, ``{"call_tool": {"name": ..., "arguments": {...}}}`` or ``{"fail": kind}`` (the
+response fails as the real API's do: ``insufficient_quota``, ``rate_limit_exceeded`` or ``server_error``; or
+``{"fail": "content_filter", "say": text}``, cut short by the safety filter). Steps can be queued for one
 call (by call id) or for whichever call responds first. ``ScriptedResponder`` pops one step for each response to
 a user turn and asks its fallback responder when the queue is empty. After a scripted tool call, the response
 that follows the function's output speaks the result through the fallback, unless a ``say`` step is queued next.
@@ -13,11 +15,17 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from realtime_widget.server.voice.interfaces import FunctionCall, Reply, Responder, ResponseContext
+from realtime_widget.server.voice.interfaces import FAILURES, FunctionCall, Reply, Responder, ResponseContext
 
 
 def step_to_reply(step: Mapping[str, Any]) -> Reply:
     """A script step as a ``Reply``; raises ``ValueError`` for anything else."""
+    if "fail" in step:
+        failure = next((kind for kind in FAILURES if kind == step["fail"]), None)
+        if failure is None:
+            raise ValueError(f"'fail' is one of {', '.join(FAILURES)}, not {step['fail']!r}")
+        text = step.get("say")
+        return Reply(text=text if isinstance(text, str) else None, failure=failure)
     if isinstance(step.get("say"), str):
         return Reply(text=step["say"])
     call = step.get("call_tool")
@@ -25,7 +33,9 @@ def step_to_reply(step: Mapping[str, Any]) -> Reply:
         arguments = call.get("arguments", {})
         if isinstance(arguments, Mapping):
             return Reply(function_call=FunctionCall(call["name"], dict(arguments)))
-    raise ValueError(f"A script step is {{'say': text}} or {{'call_tool': {{'name', 'arguments'}}}}, not {step!r}")
+    raise ValueError(
+        f"A script step is {{'say': text}}, {{'call_tool': {{'name', 'arguments'}}}} or {{'fail': kind}}, not {step!r}"
+    )
 
 
 class Script:
@@ -52,10 +62,11 @@ class Script:
 
     def pop(self, call_id: str | None = None, *, only_say: bool = False) -> Reply | None:
         """The next step for ``call_id`` (its own queue first, then the shared one), or ``None``. With
-        ``only_say``, a step is taken only if it is a ``say`` (checked and taken atomically)."""
+        ``only_say``, a step is taken only if it is not a tool call (a ``say`` or a ``fail``; checked and taken
+        atomically)."""
         with self._lock:
             queue = self._queue_for(call_id)
-            if not queue or (only_say and queue[0].text is None):
+            if not queue or (only_say and queue[0].function_call is not None):
                 return None
             return queue.popleft()
 
