@@ -6,6 +6,7 @@ import { Aborted, ConnectFailure } from "./errors";
 import { postOffer } from "./signaling";
 import { parseMessage, sessionUpdate, withEventId, type Parsed } from "./events";
 import { LevelMonitor } from "./levels";
+import { ResponseSequencer } from "./responses";
 import { StatsSampler } from "./stats";
 
 export const SESSION_UPDATE_TIMEOUT_MS = 5000;
@@ -83,6 +84,9 @@ export class Connection {
   private channelOpened: (() => void) | null = null;
   private firstAudio = false;
   private responseActive = false;
+  private readonly responses = new ResponseSequencer((event) => {
+    this.sendNow(event);
+  });
   private talking = false;
   private muted: boolean;
   callId: string | null = null;
@@ -337,6 +341,7 @@ export class Connection {
     this.hooks.message("server", parsed);
     if (!parsed.ok) return;
     const event = parsed.event;
+    this.responses.onServerEvent(event);
     switch (event.type) {
       case "session.updated":
         this.sessionWaiter?.resolve();
@@ -358,14 +363,26 @@ export class Connection {
     }
   }
 
-  /** Sends a client event (adding an event_id) and reports it; null when the channel is not open. */
+  /** Sends a client event (adding an event_id) and reports it; null when the channel is not open. A
+   * `response.create` waits while another response is in progress (see ResponseSequencer); it is reported when
+   * it actually goes out. */
   send(event: RealtimeEvent): RealtimeEvent | null {
-    const dc = this.dc;
-    if (dc === null || dc.readyState !== "open" || this.state === "closed") return null;
+    if (!this.channelIsOpen()) return null;
     const withId = withEventId(event);
-    dc.send(JSON.stringify(withId));
-    this.hooks.message("client", { ok: true, event: withId });
+    if (withId.type === "response.create") this.responses.request(withId);
+    else this.sendNow(withId);
     return withId;
+  }
+
+  private sendNow(event: RealtimeEvent): void {
+    const dc = this.dc;
+    if (dc === null || !this.channelIsOpen()) return;
+    dc.send(JSON.stringify(event));
+    this.hooks.message("client", { ok: true, event });
+  }
+
+  private channelIsOpen(): boolean {
+    return this.dc !== null && this.dc.readyState === "open" && this.state !== "closed";
   }
 
   /** Stops the assistant: cancel the response if one is running, then drop the audio already buffered. */
@@ -434,6 +451,7 @@ export class Connection {
     if (wasOpening) this.rejectOpening?.(new ConnectFailure("unknown", "closed"));
     this.rejectOpening = null;
     this.sessionWaiter = null;
+    this.responses.reset();
 
     this.stats?.stop();
     this.stats = null;
