@@ -22,6 +22,9 @@ from realtime_widget.record.store import SERVER, EventStore
 __all__ = ["transcript", "turns", "usage", "utterance"]
 
 _INTERRUPT_REASONS = frozenset({"turn_detected", "client_cancelled"})
+#: Speaking rate used to place a cut in a reply's text when the session has no fully heard reply to measure it
+#: from: about 150 words a minute, an ordinary speaking rate (the API sends no word timings).
+DEFAULT_CHARS_PER_S = 14.0
 
 
 def _server_events(store: EventStore, *types: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -124,22 +127,72 @@ def transcript(store: EventStore) -> pd.DataFrame:
     first_delta = _first_time_by_id(
         store, "item_code", "response.output_audio_transcript.delta", "response.output_text.delta"
     )
+    cuts = _truncations(store)
+    chars_per_ms = _speaking_rate(store)
     for t, event in _server_events(store, "response.output_audio_transcript.done", "response.output_text.done"):
         text = (
             event.get("transcript") if event["type"] == "response.output_audio_transcript.done" else event.get("text")
         )
+        item_id = event.get("item_id")
+        cut_ms = cuts.get(item_id) if isinstance(text, str) and isinstance(item_id, str) else None
         rows.append(
             {
                 "role": "assistant",
-                "text": text,
-                "item_id": event.get("item_id"),
+                "text": text if cut_ms is None else heard_part(str(text), cut_ms, chars_per_ms),
+                "item_id": item_id,
                 "response_id": event.get("response_id"),
-                "started": first_delta.get(_id(store, event.get("item_id")), t),
+                "started": first_delta.get(_id(store, item_id), t),
                 "ended": t,
+                "interrupted": cut_ms is not None,
+                "audio_end_ms": cut_ms,
+                "generated_text": text,
             }
         )
+    for row in rows:
+        row.setdefault("interrupted", False)
+        row.setdefault("generated_text", row["text"])
     rows.sort(key=lambda r: (r["started"], r["ended"]))
     return _frame(schema.TRANSCRIPT, rows, ("started", "ended"))
+
+
+def _truncations(store: EventStore) -> dict[str, int]:
+    """``audio_end_ms`` of each truncated assistant item (the last cut, if it was cut twice)."""
+    cuts: dict[str, int] = {}
+    for _, event in _server_events(store, "conversation.item.truncated"):
+        item_id, end = event.get("item_id"), event.get("audio_end_ms")
+        if isinstance(item_id, str) and isinstance(end, int):
+            cuts[item_id] = end
+    return cuts
+
+
+def _speaking_rate(store: EventStore) -> float:
+    """Characters per millisecond of the assistant's speech in this session, from replies heard in full over
+    WebRTC (``output_audio_buffer.started`` → ``.stopped`` against their transcripts); a default rate without any."""
+    started = _first_time_by_id(store, "response_code", "output_audio_buffer.started")
+    stopped = _first_time_by_id(store, "response_code", "output_audio_buffer.stopped")
+    chars = 0
+    ms = 0.0
+    for _, event in _server_events(store, "response.output_audio_transcript.done"):
+        code = _id(store, event.get("response_id"))
+        transcript_text = event.get("transcript")
+        if code in started and code in stopped and isinstance(transcript_text, str):
+            chars += len(transcript_text)
+            ms += (stopped[code] - started[code]) / 1000.0
+    return chars / ms if chars and ms > 0 else DEFAULT_CHARS_PER_S / 1000.0
+
+
+def heard_part(text: str, audio_end_ms: float, chars_per_ms: float) -> str:
+    """The words of ``text`` spoken within ``audio_end_ms`` at ``chars_per_ms``: whole words only, a word counting
+    as heard once it began."""
+    heard_chars = audio_end_ms * chars_per_ms
+    words: list[str] = []
+    position = 0
+    for word in text.split(" "):
+        if word and position >= heard_chars:
+            break
+        words.append(word)
+        position += len(word) + 1
+    return " ".join(words).strip()
 
 
 def _frame(columns: Mapping[str, str], rows: Sequence[Mapping[str, Any]], time_columns: Sequence[str]) -> pd.DataFrame:
@@ -157,6 +210,7 @@ class _Response:
     status: str | None = None
     interrupted: bool = False
     first_audio: int | None = None
+    speaking_ms: float | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
 
@@ -204,14 +258,47 @@ def _responses(store: EventStore) -> list[_Response]:
     # WebRTC reports audio starting to play; over WebSocket the first audio delta is the closest thing.
     audio = _first_time_by_id(store, "response_code", "output_audio_buffer.started")
     deltas = _first_time_by_id(store, "response_code", "response.output_audio.delta")
+    playback_end = _first_time_by_id(
+        store, "response_code", "output_audio_buffer.stopped", "output_audio_buffer.cleared"
+    )
+    cleared = _first_time_by_id(store, "response_code", "output_audio_buffer.cleared")
+    truncated = _truncated_by_response(store)
     for response in responses.values():
         code = store.ids.lookup(response.response_id)
         response.first_audio = audio.get(code, deltas.get(code))
+        # The real API generates faster than real time: a reply is usually cut off after its response.done, so
+        # an interruption shows as a cleared output buffer or a truncated item, not as a cancelled response.
+        cut_ms = truncated.get(response.response_id)
+        response.interrupted = response.interrupted or code in cleared or cut_ms is not None
+        if cut_ms is not None:
+            response.speaking_ms = float(cut_ms)
+        elif code in audio and code in playback_end:
+            response.speaking_ms = _ms(playback_end[code], audio[code])
     return sorted(responses.values(), key=lambda r: r.created)
+
+
+def _truncated_by_response(store: EventStore) -> dict[str, int]:
+    """``audio_end_ms`` of each response whose audio item was truncated, found through the items it output."""
+    cuts = _truncations(store)
+    if not cuts:
+        return {}
+    by_response: dict[str, int] = {}
+    for _, event in _server_events(store, "response.output_item.added"):
+        item = event.get("item")
+        item_id = item.get("id") if isinstance(item, dict) else None
+        response_id = event.get("response_id")
+        if isinstance(response_id, str) and item_id in cuts:
+            by_response[response_id] = cuts[item_id]
+    return by_response
 
 
 def _ms(later: int | None, earlier: int | None) -> float | None:
     return None if later is None or earlier is None else (later - earlier) / 1000.0
+
+
+def _sum_ms(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return float(sum(present)) if present else None
 
 
 def _sum(values: Sequence[int | None]) -> int | None:
@@ -262,6 +349,7 @@ def turns(store: EventStore, voice_latency: Sequence[tuple[int, float, int, int]
                 "latency_ms": _ms(first_audio, stopped),
                 "voice_to_voice_ms": heard[at][1] if in_window else None,
                 "response_duration_ms": _ms(response_done, first.created if first else None),
+                "speaking_ms": _sum_ms([r.speaking_ms for r in responses]),
                 "responses": len(responses),
                 "input_tokens": _sum([r.input_tokens for r in responses]),
                 "output_tokens": _sum([r.output_tokens for r in responses]),

@@ -37,6 +37,9 @@ TRANSCRIPT: dict[str, str] = {
     "response_id": STR,
     "started": TIME,
     "ended": TIME,
+    "interrupted": "bool",
+    "audio_end_ms": "float64",
+    "generated_text": STR,
 }
 TURNS: dict[str, str] = {
     "turn": "int64",
@@ -52,6 +55,7 @@ TURNS: dict[str, str] = {
     "latency_ms": "float64",
     "voice_to_voice_ms": "float64",
     "response_duration_ms": "float64",
+    "speaking_ms": "float64",
     "responses": "int64",
     "input_tokens": INT,
     "output_tokens": INT,

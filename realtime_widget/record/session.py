@@ -266,21 +266,29 @@ class SessionRecord:
     def transcript(self) -> pd.DataFrame:
         """One row per finished utterance, in the order they started.
 
-        ===========  ====================  ==========================================================================
-        column       dtype                 meaning
-        ===========  ====================  ==========================================================================
-        role         str                   ``"user"`` or ``"assistant"``
-        text         str                   what was said (user: the input transcription, or the typed text;
-                                           assistant: ``output_audio_transcript.done`` or ``output_text.done``)
-        item_id      str                   the conversation item
-        response_id  str                   the assistant's response; missing for user rows
-        started      datetime64[us, UTC]   user: ``speech_started`` (else the first transcription delta);
-                                           assistant: the first transcript/text delta
-        ended        datetime64[us, UTC]   user: ``speech_stopped`` (else transcription completed);
-                                           assistant: the ``.done`` event
-        ===========  ====================  ==========================================================================
+        ==============  ====================  =======================================================================
+        column          dtype                 meaning
+        ==============  ====================  =======================================================================
+        role            str                   ``"user"`` or ``"assistant"``
+        text            str                   what was said (user: the input transcription, or the typed text;
+                                              assistant: what was heard: ``output_audio_transcript.done`` or
+                                              ``output_text.done``, cut where the item was truncated)
+        item_id         str                   the conversation item
+        response_id     str                   the assistant's response; missing for user rows
+        started         datetime64[us, UTC]   user: ``speech_started`` (else the first transcription delta);
+                                              assistant: the first transcript/text delta
+        ended           datetime64[us, UTC]   user: ``speech_stopped`` (else transcription completed);
+                                              assistant: the ``.done`` event
+        interrupted     bool                  the reply's audio was truncated (``conversation.item.truncated``)
+        audio_end_ms    float64               where it was truncated, in ms of its audio (NaN if it was not)
+        generated_text  str                   everything the model generated (equals ``text`` unless interrupted)
+        ==============  ====================  =======================================================================
 
-        An interrupted reply shows what was said up to the cut. Typed user messages have ``started == ended``.
+        The real API generates a reply faster than it is spoken, so its whole transcript arrives before the user
+        has heard it. When the user cuts in, the item is truncated at ``audio_end_ms`` (by the server over WebRTC,
+        by the client over WebSocket) and ``text`` keeps the words spoken by then. The API sends no word timings:
+        the cut is placed at this session's speaking rate (measured from replies heard in full over WebRTC; about
+        150 words a minute without any), whole words only. Typed user messages have ``started == ended``.
         """
         return self._view("transcript", lambda: derive.transcript(self._events))
 
@@ -302,12 +310,17 @@ class SessionRecord:
                                                     (WebSocket: first ``response.output_audio.delta``)
         response_done         datetime64[us, UTC]   the last ``response.done`` of the turn
         status                str                   the last response's status (completed, cancelled, ...)
-        interrupted           bool                  a response was cancelled for ``turn_detected`` or
-                                                    ``client_cancelled``
+        interrupted           bool                  the user cut a reply off: its output buffer was cleared, its item
+                                                    truncated, or it was cancelled (``turn_detected`` or
+                                                    ``client_cancelled``) while being generated
         latency_ms            float64               ``speech_stopped`` → ``first_audio``: latency by events
         voice_to_voice_ms     float64               as heard in the browser (mic energy falls → reply audio rises),
                                                     from the ``voice_latency`` item that falls in the turn
-        response_duration_ms  float64               ``response_created`` → ``response_done``
+        response_duration_ms  float64               ``response_created`` → ``response_done``: generation time, which
+                                                    the real API keeps shorter than the audio it generates
+        speaking_ms           float64               audio actually played: ``audio_end_ms`` of a truncated reply, else
+                                                    ``output_audio_buffer.started`` → ``.stopped``/``.cleared``
+                                                    (WebRTC); NaN when unknown (an untruncated reply over WebSocket)
         responses             int64                 responses in the turn (2 when a tool call needed a follow-up)
         input_tokens          Int64                 summed over the turn's responses
         output_tokens         Int64                 summed over the turn's responses
