@@ -9,6 +9,7 @@ import { LevelMonitor } from "./levels";
 import { ResponseSequencer } from "./responses";
 import { StatsSampler } from "./stats";
 
+/** How long to wait for `session.updated` before going on without it (the Agents SDK waits as long, then warns). */
 export const SESSION_UPDATE_TIMEOUT_MS = 5000;
 /** ICE + DTLS + SCTP normally take well under a second; past this the path is blocked. */
 export const CHANNEL_OPEN_TIMEOUT_MS = 15_000;
@@ -245,25 +246,32 @@ export class Connection {
     this.hooks.timeline("dc_open");
   }
 
-  /** Sends the settings; the connection counts as up only once the server has accepted them. */
+  /**
+   * Sends the settings and waits for `session.updated`. A refusal of this very update (an `error` naming its
+   * event_id) fails the connection; silence does not: after SESSION_UPDATE_TIMEOUT_MS the connection goes on, as
+   * the Agents SDK's WebRTC transport does, and the timeline says the settings were not confirmed. An `error`
+   * without an event_id is recorded like every event and shown, but does not decide the connection.
+   */
   private async updateSession(): Promise<void> {
-    const sessionUpdated = new Promise<void>((resolve, reject) => {
-      this.sessionWaiter = { resolve, reject };
+    const sessionUpdated = new Promise<boolean>((resolve, reject) => {
+      this.sessionWaiter = { resolve: () => resolve(true), reject };
     });
     const sent = this.send(sessionUpdate(this.config.settings));
     this.sessionUpdateId = sent?.event_id ?? null;
     this.hooks.timeline("session_update_sent", { event_id: this.sessionUpdateId });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), SESSION_UPDATE_TIMEOUT_MS);
+    });
     try {
-      await within(
-        sessionUpdated,
-        SESSION_UPDATE_TIMEOUT_MS,
-        () => new ConnectFailure("session_update_timeout", `No session.updated within ${SESSION_UPDATE_TIMEOUT_MS / 1000} s.`),
-      );
+      const confirmed = await Promise.race([sessionUpdated, gaveUp]);
+      this.checkAborted();
+      if (confirmed) this.hooks.timeline("session_updated");
+      else this.hooks.timeline("session_update_unconfirmed", { waited_ms: SESSION_UPDATE_TIMEOUT_MS });
     } finally {
+      clearTimeout(timer);
       this.sessionWaiter = null;
     }
-    this.checkAborted();
-    this.hooks.timeline("session_updated");
   }
 
   private async applyMaxBitrate(sender: RTCRtpSender): Promise<boolean> {
@@ -356,7 +364,7 @@ export class Connection {
         const error = event["error"] as { event_id?: unknown; message?: unknown } | undefined;
         if (this.sessionWaiter !== null && this.sessionUpdateId !== null && error?.event_id === this.sessionUpdateId) {
           const message = typeof error.message === "string" ? error.message : "session.update was rejected.";
-          this.sessionWaiter.reject(new ConnectFailure("session_update_timeout", message));
+          this.sessionWaiter.reject(new ConnectFailure("session_update_rejected", message));
         }
         break;
       }

@@ -49,8 +49,8 @@ const TEXT: Record<ErrorCode, ErrorText> = {
     message: "No usable microphone was found.",
     hint: "Plug in a microphone or choose another input device, then connect again.",
   },
-  session_update_timeout: {
-    message: "The server did not confirm the session settings.",
+  session_update_rejected: {
+    message: "The server refused the session settings.",
     hint: "Check the voice, instructions and turn detection settings, then connect again.",
   },
   malformed_event: {

@@ -14,7 +14,7 @@ const ALL: Record<ErrorCode, true> = {
   channel_closed: true,
   mic_denied: true,
   mic_missing: true,
-  session_update_timeout: true,
+  session_update_rejected: true,
   malformed_event: true,
   tool_error: true,
   autoplay_blocked: true,
