@@ -30,7 +30,15 @@ class EventDispatcher:
 
     def dispatch(self, event: dict[str, Any]) -> None:
         event_type = str(event.get("type", ""))
-        for callback in [*self._callbacks.get(event_type, ()), *self._callbacks.get("*", ())]:
+        self._call([*self._callbacks.get(event_type, ()), *self._callbacks.get("*", ())], event_type, event)
+
+    def dispatch_to(self, event_type: str, event: dict[str, Any]) -> None:
+        """Calls the callbacks of ``event_type`` (only) with ``event``, whatever its own type."""
+        self._call(list(self._callbacks.get(event_type, ())), event_type, event)
+
+    @staticmethod
+    def _call(callbacks: list[EventCallback], event_type: str, event: dict[str, Any]) -> None:
+        for callback in callbacks:
             try:
                 callback(event)
             except Exception:

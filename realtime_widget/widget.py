@@ -24,6 +24,7 @@ from .connection_options import ConnectionOptions
 from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
 from .events import EventDispatcher
+from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import validate_client_event
 from .record import SessionRecord, utterance
 from .tool_runner import ToolRunner
@@ -83,6 +84,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     presentation = traitlets.Bool(False, help="Large-text mode for projectors.").tag(sync=True)
     kernel_busy_hint = traitlets.Bool(False).tag(sync=True)
     instance_id = traitlets.Unicode(help="Unique per widget: the browser keys its one connection by it.").tag(sync=True)
+    problem_hints = traitlets.Dict(help="What to do next, by API error code, for problems shown live.").tag(sync=True)
 
     # Kernel-side only (no sync=True): updated from the browser's batches, never sent back.
     transcript: traitlets.List[dict[str, Any]] = traitlets.List(
@@ -122,6 +124,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             server_label=self._endpoint.label,
             options=connection.to_trait(),
             settings=self._config.ui_settings(),
+            problem_hints={"codes": HINTS, "default": DEFAULT_HINT},
         )
         self.on_msg(self._on_custom_message)
         self.observe(self._on_settings_edited, names=["settings"])
@@ -219,8 +222,11 @@ class RealtimeWidget(anywidget.AnyWidget):
     def on(self, event_type: str, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
         """Calls ``callback(event)`` for each event of ``event_type`` that crosses the data channel, either way.
 
-        ``"*"`` matches every event. Returns a function that removes the callback. Callbacks run in the kernel
-        when the batch arrives (a busy kernel runs them once the running cell finishes).
+        ``"*"`` matches every event. ``"error"`` callbacks also get every problem the session reports besides
+        ``error`` events: a ``response.done`` that failed or was cut short (``incomplete``) and a failed input audio
+        transcription (``realtime_widget.problems.problem_of(event)`` reads code, message and hint from any of
+        them; ``record.problems`` lists them all). Returns a function that removes the callback. Callbacks run in
+        the kernel when the batch arrives (a busy kernel runs them once the running cell finishes).
         """
         return self._dispatcher.add(event_type, callback)
 
@@ -293,6 +299,8 @@ class RealtimeWidget(anywidget.AnyWidget):
                 if item.get("dir") == "server":
                     self._runner.on_server_event(event)
                 self._dispatcher.dispatch(event)
+                if item.get("dir") == "server" and event.get("type") != "error" and problem_of(event) is not None:
+                    self._dispatcher.dispatch_to("error", event)
         if finished:
             self.transcript = [*self.transcript, *finished]
 

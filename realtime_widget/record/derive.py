@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from realtime_widget.problems import problem_of
 from realtime_widget.record import schema
 from realtime_widget.record.pricing import ModelPrices, cost_usd
 from realtime_widget.record.store import SERVER, EventStore
 
-__all__ = ["transcript", "turns", "usage", "utterance"]
+__all__ = ["problems", "transcript", "turns", "usage", "utterance"]
 
 _INTERRUPT_REASONS = frozenset({"turn_detected", "client_cancelled"})
 #: Speaking rate used to place a cut in a reply's text when the session has no fully heard reply to measure it
@@ -379,6 +380,17 @@ def _token_columns(usage: Mapping[str, Any]) -> dict[str, Any]:
         "output_text_tokens": get(outputs, "text_tokens"),
         "output_audio_tokens": get(outputs, "audio_tokens"),
     }
+
+
+def problems(store: EventStore) -> pd.DataFrame:
+    """One row per problem the server reported; see :attr:`SessionRecord.problems`."""
+    rows: list[dict[str, Any]] = []
+    kinds = ("error", "response.done", "conversation.item.input_audio_transcription.failed")
+    for t, event in _server_events(store, *kinds):
+        problem = problem_of(event)
+        if problem is not None:
+            rows.append({"time": t, **problem.to_dict()})
+    return _frame(schema.PROBLEMS, rows, ("time",))
 
 
 def usage(store: EventStore, prices: Mapping[str, ModelPrices], model: str | None = None) -> pd.DataFrame:

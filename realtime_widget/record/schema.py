@@ -96,6 +96,15 @@ USAGE_TOKENS = (
     "output_text_tokens",
     "output_audio_tokens",
 )
+PROBLEMS: dict[str, str] = {
+    "time": TIME,
+    "source": STR,
+    "level": STR,
+    "code": STR,
+    "message": STR,
+    "hint": STR,
+    "response_id": STR,
+}
 USAGE: dict[str, str] = {
     "time": TIME,
     "response_id": STR,
@@ -128,6 +137,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "stats": STATS,
     "timeline": TIMELINE,
     "usage": USAGE,
+    "problems": PROBLEMS,
     "tool_calls": TOOL_CALLS,
     "voice_latency": VOICE_LATENCY,
 }

@@ -387,6 +387,18 @@ class SessionRecord:
         key = f"usage:{hash((frozenset(self.prices.items()), self.model))}"
         return self._view(key, lambda: derive.usage(self._events, self.prices, self.model))
 
+    @property
+    def problems(self) -> pd.DataFrame:
+        """One row per problem the server reported, in time order: every ``error`` event, every ``response.done``
+        that failed or was cut short (``incomplete``), every failed input audio transcription.
+
+        ``time`` datetime64[us, UTC]; ``source`` (the event type), ``level`` (``error`` or ``warning``), ``code``
+        (the API's error code, or the incomplete reason), ``message``, ``hint`` (what to do next) and
+        ``response_id`` (for responses) str. Cancelled responses are interruptions, not problems (see
+        :attr:`turns`).
+        """
+        return self._view("problems", lambda: derive.problems(self._events))
+
     def usage_with_cost(
         self, prices: Mapping[str, ModelPrices] | None = None, model: str | None = None
     ) -> pd.DataFrame:

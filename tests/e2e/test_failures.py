@@ -221,3 +221,39 @@ def test_tool_that_raises(lab_page: LabPage, lab: JupyterLab, local_server: Loca
         kernel.wait_until(f"(widget.record.transcript.text == {later!r}).any()")
         page.locator(f"{WIDGET} [data-testid=transcript]").get_by_text(later).wait_for(timeout=30_000)
         assert kernel.value("widget.status") == "connected"
+
+
+def test_quota_rate_limit_and_content_filter_are_shown_recorded_and_raised(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
+) -> None:
+    # The local server fails responses the way the real API does, on cue from its script.
+    page = lab_page.page
+    name = write_connection_notebook(lab.root_dir, "api_problems.ipynb", "reconnect_attempts=0")
+    with opened_widget(lab_page, name) as kernel:
+        kernel.run("raised = []\nwidget.on('error', raised.append)")
+        connect_scripted(
+            lab_page,
+            kernel,
+            local_server,
+            [
+                {"fail": "insufficient_quota"},
+                {"fail": "rate_limit_exceeded"},
+                {"fail": "content_filter", "say": "This reply goes on for a while and then it stops."},
+            ],
+        )
+        for n, (code, level) in enumerate(
+            [("insufficient_quota", "error"), ("rate_limit_exceeded", "error"), ("content_filter", "warning")]
+        ):
+            kernel.run(f"widget.send_text('Question {n}.')")
+            notice = page.locator(f"{WIDGET} [data-testid=notice][data-code={code}]")
+            notice.wait_for(timeout=30_000)
+            assert notice.get_attribute("data-level") == level
+            hint = kernel.value(f"__import__('realtime_widget.problems').problems.HINTS[{code!r}]")
+            assert hint in (notice.text_content() or "")
+            kernel.wait_until(f"{code!r} in list(widget.record.problems.code)")
+            kernel.wait_until(f"len(raised) == {n + 1}")
+        # The session goes on: still connected, and nothing recorded was lost.
+        assert kernel.value("widget.status") == "connected"
+        assert kernel.value("list(widget.record.problems.level)") == ["error", "error", "warning"]
+        assert kernel.value("[e['response']['status'] for e in raised]") == ["failed", "failed", "incomplete"]
+        assert kernel.value("len(widget.record.validate())") == 0

@@ -5,10 +5,20 @@ import type { NoticeMessage, WidgetError } from "../types";
 import type { ViewContext } from "./context";
 import { h, setAttrs, setText } from "./dom";
 import { icon } from "./icons";
-import { readBool, readErrorTrait, readMaxReconnects, watch } from "./model";
+import { readBool, readErrorTrait, readMaxReconnects, readProblemHints, watch } from "./model";
+import { problemOf } from "./problems";
 
 const MAX_NOTICES = 3;
 const INFO_NOTICE_MS = 10_000;
+/** Events older than this (redrawn from history after a reload) are not announced again as problems. */
+const LIVE_EVENT_MS = 10_000;
+
+interface Notice {
+  level: NoticeMessage["level"];
+  text: string;
+  hint?: string;
+  code?: string;
+}
 
 function errorKey(error: WidgetError): string {
   return `${error.code}\u0000${error.message}`;
@@ -175,17 +185,19 @@ function createNotices(ctx: ViewContext): HTMLElement {
     timers.clear();
   });
 
-  function add(notice: NoticeMessage): void {
+  function add(notice: Notice): void {
     const level = notice.level === "error" || notice.level === "warning" ? notice.level : "info";
+    const body = h("div", { class: "rtw-alert-body" }, [h("p", { text: notice.text })]);
+    if (notice.hint !== undefined && notice.hint !== "") body.append(h("p", { class: "rtw-error-hint", text: notice.hint }));
+    if (notice.code !== undefined) body.append(h("code", { class: "rtw-error-code", text: notice.code }));
     const close = h("button", {
       class: "rtw-btn rtw-btn-small rtw-btn-ghost",
       attrs: { type: "button", "aria-label": "Dismiss notice" },
       text: "×",
     });
-    const item = h("div", { class: `rtw-alert rtw-alert-${level}`, attrs: { "data-testid": "notice", "data-level": level } }, [
-      h("div", { class: "rtw-alert-body" }, [h("p", { text: notice.text })]),
-      h("div", { class: "rtw-alert-actions" }, [close]),
-    ]);
+    const attrs: Record<string, string> = { "data-testid": "notice", "data-level": level };
+    if (notice.code !== undefined) attrs["data-code"] = notice.code;
+    const item = h("div", { class: `rtw-alert rtw-alert-${level}`, attrs }, [body, h("div", { class: "rtw-alert-actions" }, [close])]);
     close.addEventListener("click", () => item.remove());
     list.prepend(item);
     while (list.childElementCount > MAX_NOTICES) list.lastElementChild?.remove();
@@ -198,6 +210,14 @@ function createNotices(ctx: ViewContext): HTMLElement {
     }
   }
   scope.add(controller.on("notice", add));
+  // Problems the server reports, as they happen: errors stay until dismissed, cut-short replies too.
+  scope.add(
+    controller.on("event", (item) => {
+      if (item.dir !== "server" || item.event === null || Math.abs(Date.now() - item.t) > LIVE_EVENT_MS) return;
+      const problem = problemOf(item.event, readProblemHints(ctx.model));
+      if (problem !== null) add({ level: problem.level, text: problem.message, hint: problem.hint, code: problem.code });
+    }),
+  );
   return list;
 }
 

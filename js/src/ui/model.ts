@@ -1,6 +1,7 @@
 // Typed, defensive access to the synced traits the UI reads and writes (docs/wire.md).
 // Trait values come from the kernel, so they are checked here rather than trusted.
 import type { ConnectionOptions, Settings, Status, TurnDetectionChoice, WidgetError } from "../types";
+import type { ProblemHints } from "./problems";
 
 export interface WidgetTraits {
   status: Status;
@@ -14,6 +15,8 @@ export interface WidgetTraits {
   kernel_busy_hint: boolean;
   /** A unique id per kernel-side widget: anywidget hands initialize and render different model proxies. */
   instance_id: string;
+  /** What to do next, by API error code: `{codes: {code: hint}, default: hint}` (see ./problems). */
+  problem_hints: { codes?: Record<string, string>; default?: string } | Record<string, never>;
 }
 
 /** The part of an anywidget model the UI uses; a plain object with these methods works in tests. */
@@ -80,6 +83,17 @@ export function readMaxReconnects(model: WidgetModel): number | null {
   if (!isRecord(options) || !isRecord(options["reconnect"])) return null;
   const n = options["reconnect"]["max_attempts"];
   return typeof n === "number" && Number.isInteger(n) && n >= 0 ? n : null;
+}
+
+/** The `problem_hints` trait: what to do next, by API error code (empty until the kernel sends it). */
+export function readProblemHints(model: WidgetModel): ProblemHints {
+  const raw: unknown = model.get("problem_hints");
+  const codes: Record<string, string> = {};
+  if (isRecord(raw) && isRecord(raw["codes"])) {
+    for (const [code, hint] of Object.entries(raw["codes"])) if (typeof hint === "string") codes[code] = hint;
+  }
+  const fallback = isRecord(raw) && typeof raw["default"] === "string" ? raw["default"] : "";
+  return { codes, fallback };
 }
 
 /** The `error` trait as a WidgetError, or null when it is empty or malformed. */

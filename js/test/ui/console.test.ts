@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { mountConsole } from "../../src/ui/console";
-import { FakeController, FakeModel, mountFakeConsole } from "./fakes";
+import { FakeController, FakeModel, mountFakeConsole, serverEvent } from "./fakes";
 
 let el: HTMLElement;
 let controller: FakeController;
@@ -255,6 +255,27 @@ describe("errors", () => {
   it("kernel notices render as text", () => {
     controller.emit("notice", { name: "notice", level: "warning", text: hostile });
     expect(q("notice").textContent).toContain(hostile);
+    expect(el.querySelector("img")).toBeNull();
+  });
+
+  it("a failed response shows its message, the kernel's hint and the code; old ones from history do not", () => {
+    model.kernelSets("problem_hints", { codes: { insufficient_quota: "Check billing." }, default: "See the log." });
+    const failed = {
+      type: "response.done",
+      response: {
+        id: "resp_1",
+        status: "failed",
+        status_details: { type: "failed", error: { type: "insufficient_quota", code: "insufficient_quota", message: hostile } },
+      },
+    };
+    controller.emit("event", serverEvent(failed, Date.now() - 60_000));
+    expect(el.querySelector('[data-testid="notice"]')).toBeNull();
+    controller.emit("event", serverEvent(failed, Date.now()));
+    const notice = q("notice");
+    expect(notice.dataset["level"]).toBe("error");
+    expect(notice.dataset["code"]).toBe("insufficient_quota");
+    expect(notice.textContent).toContain(hostile);
+    expect(notice.textContent).toContain("Check billing.");
     expect(el.querySelector("img")).toBeNull();
   });
 
