@@ -317,6 +317,9 @@ class SessionConfig(BaseModel):
             raise ValueError("the model cannot change during a session; disconnect and connect again to switch it")
         config = self.replace(**changes_only) if changes_only else self
         parts = config._parts(explicit_nulls=True)
+        # The API clears instructions with an empty string; it declares a string, so null is refused.
+        if parts["instructions"][1] is None:
+            parts["instructions"] = (("instructions",), "")
         # The API refuses a model in session.update, so a full update leaves it out too.
         wanted = set(changes_only) if changes_only else set(parts) - {"model"}
         return {"type": "session.update", "session": _build_session(v for k, v in parts.items() if k in wanted)}
@@ -327,11 +330,19 @@ class SessionConfig(BaseModel):
         """A copy with ``changes`` applied and checked like the constructor: ``config.replace(voice="cedar")``."""
         return type(self).model_validate({**self._fields(), **changes})
 
-    def ui_settings(self) -> dict[str, str]:
-        """The widget's ``settings`` trait: ``{"voice", "instructions", "turn_detection"}``, all strings."""
+    def ui_settings(self) -> dict[str, Any]:
+        """The widget's ``settings`` trait: ``{"voice", "instructions", "turn_detection"}`` as strings the UI
+        edits, and ``turn_detection_config``: the whole turn detection object (or ``None``), which the browser's
+        connect-time ``session.update`` sends so that tuned VAD is never reset to a bare ``{"type": ...}``."""
         voice = self.voice.id if isinstance(self.voice, CustomVoice) else self.voice
         turn: TurnDetectionName = self.turn_detection.type if self.turn_detection else "none"
-        return {"voice": voice, "instructions": self.instructions or "", "turn_detection": turn}
+        turn_config = self.turn_detection.model_dump(exclude_none=True) if self.turn_detection else None
+        return {
+            "voice": voice,
+            "instructions": self.instructions or "",
+            "turn_detection": turn,
+            "turn_detection_config": turn_config,
+        }
 
     def with_ui_settings(self, settings: dict[str, Any]) -> SessionConfig:
         """A copy with the values the UI edits; keys other than those of :meth:`ui_settings` are ignored.

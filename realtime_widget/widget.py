@@ -24,6 +24,7 @@ from .connection_options import ConnectionOptions
 from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
 from .events import EventDispatcher
+from .live_updates import LiveUpdates, SessionUpdate
 from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import validate_client_event
 from .record import SessionRecord, utterance
@@ -114,6 +115,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self.record = SessionRecord()
         self._inbox = BatchInbox()
         self._dispatcher = EventDispatcher()
+        self._live_updates = LiveUpdates()
         self._runner = ToolRunner(
             self._tools, send=self._send_client_event, notify=self._send_command, record=self.record
         )
@@ -203,12 +205,43 @@ class RealtimeWidget(anywidget.AnyWidget):
         """Stops the current response and the audio already on its way (``response.cancel`` + buffer clear)."""
         self._send_command({"name": "interrupt"})
 
-    def update_session(self, **changes: Any) -> None:
-        """Changes the session config; while connected, also sends a ``session.update`` with the changes."""
-        self._config = self._config.replace(**changes)
+    def update_session(self, **changes: Any) -> SessionUpdate:
+        """Changes the session config (``widget.update_session(voice="cedar", instructions="...")``).
+
+        While connected, a ``session.update`` carrying only the changed options is sent, and the returned
+        :class:`~realtime_widget.live_updates.SessionUpdate` can be awaited: it gives the new config once the server
+        confirms it (``session.updated``). If the server refuses it (an ``error`` naming the update, e.g. changing
+        the voice after the assistant has spoken), the config and the UI roll back, the widget shows the error,
+        and awaiting raises :class:`RealtimeWidgetError` with the API's code. Not connected, the change waits for
+        the next connection and the result is already done. ``model`` cannot change during a session.
+
+        Raises:
+            TypeError, ValueError: an unknown option or a value the config refuses (nothing is sent).
+        """
+        previous = self._config
+        if self.status == "connected" and "model" in changes:
+            raise ValueError("the model cannot change during a session; disconnect and connect again to switch it")
+        self._config = previous.replace(**changes)
         self.settings = self._config.ui_settings()
-        if self.status == "connected":
-            self.send_event(self.config.session_update_event())
+        update = SessionUpdate(self._config)
+        if self.status != "connected" or not changes:
+            update.confirm()
+            return update
+        self._send_session_update(changes, {name: getattr(previous, name) for name in changes}, update)
+        return update
+
+    def _send_session_update(
+        self, changes: dict[str, Any], previous: dict[str, Any], update: SessionUpdate | None = None
+    ) -> None:
+        event = self._config.session_update_event(changes)
+        event["event_id"] = "evt_" + uuid.uuid4().hex[:20]
+        self.send_event(event)
+        self._live_updates.sent(event["event_id"], previous, update)
+
+    def _roll_back(self, previous: dict[str, Any]) -> None:
+        # Only the options of the refused update: later confirmed ones stay.
+        self._config = self._config.replace(**previous)
+        self.settings = self._config.ui_settings()
 
     def add_tool(self, tool: ToolLike) -> None:
         """Makes another Python function callable by the model (sent at once when connected)."""
@@ -298,6 +331,9 @@ class RealtimeWidget(anywidget.AnyWidget):
                     finished.append(line)
                 if item.get("dir") == "server":
                     self._runner.on_server_event(event)
+                    refused = self._live_updates.on_server_event(event)
+                    if refused is not None:
+                        self._roll_back(refused)
                 self._dispatcher.dispatch(event)
                 if item.get("dir") == "server" and event.get("type") != "error" and problem_of(event) is not None:
                     self._dispatcher.dispatch_to("error", event)
@@ -317,15 +353,23 @@ class RealtimeWidget(anywidget.AnyWidget):
         # connection's milestones from the timeline keep the kernel's view current.
         if status == "failed" and not self.error and detail.get("code"):
             self.error = ErrorInfo.from_dict(detail).to_dict()
+        if status != "connected":
+            self._live_updates.forget()  # that session is gone; the config stands for the next one
         self.status = status
 
     def _on_settings_edited(self, change: dict[str, Any]) -> None:
         # The UI edits voice/instructions/turn detection; the config follows so the next key carries them.
         self._config = self._config.with_ui_settings(change["new"])
+        # Echo the whole settings back when the edit changed what the UI does not show (the turn detection object
+        # after a switch of its type), so the browser's next connect sends the object the kernel holds.
+        settings = self._config.ui_settings()
+        if settings != change["new"]:
+            self.settings = settings
 
     def _tools_changed(self) -> None:
         if self.status == "connected":
-            self.send_event(self.config.session_update_event({"tools": self._tools.definitions()}))
+            # The registry already changed; a refusal is shown and recorded, and the next key carries the tools.
+            self._send_session_update({"tools": self._tools.definitions()}, {})
 
     # ---- commands from the browser (anywidget experimental.invoke) ------------------------------------------
 

@@ -42,6 +42,8 @@ export interface Settings {
   voice: string;
   instructions: string;
   turn_detection: TurnDetectionChoice;
+  /** The kernel's whole turn detection object (thresholds and all), for the connect-time session.update. */
+  turn_detection_config?: Record<string, unknown> | null;
 }
 
 /** The `options` trait: how to connect. */

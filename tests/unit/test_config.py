@@ -237,7 +237,12 @@ def test_session_update_refuses_a_model_change_and_bad_values() -> None:
 
 def test_ui_settings_round_trip() -> None:
     config = SessionConfig(voice="cedar", instructions="Be kind.", turn_detection="semantic_vad")
-    assert config.ui_settings() == {"voice": "cedar", "instructions": "Be kind.", "turn_detection": "semantic_vad"}
+    assert config.ui_settings() == {
+        "voice": "cedar",
+        "instructions": "Be kind.",
+        "turn_detection": "semantic_vad",
+        "turn_detection_config": {"type": "semantic_vad"},
+    }
     assert config.with_ui_settings(config.ui_settings()) == config
     assert SessionConfig(turn_detection=None).ui_settings()["turn_detection"] == "none"
     assert SessionConfig().ui_settings()["instructions"] == ""
@@ -341,3 +346,18 @@ def test_any_valid_config_makes_valid_wire_objects(config: SessionConfig) -> Non
     validate_client_event(config.session_update_event())
     assert config.replace() == config
     assert config.with_ui_settings(config.ui_settings()) == config
+
+
+def test_ui_settings_carry_the_whole_tuned_turn_detection() -> None:
+    config = SessionConfig(turn_detection={"type": "server_vad", "threshold": 0.8, "silence_duration_ms": 900})
+    assert config.ui_settings()["turn_detection_config"] == {
+        "type": "server_vad",
+        "threshold": 0.8,
+        "silence_duration_ms": 900,
+    }
+    assert SessionConfig(turn_detection=None).ui_settings()["turn_detection_config"] is None
+
+
+def test_a_live_update_clears_instructions_with_an_empty_string_never_null() -> None:
+    event = SessionConfig(instructions="Be brief.").session_update_event({"instructions": None})
+    assert event["session"] == {"type": "realtime", "instructions": ""}

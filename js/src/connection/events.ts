@@ -12,9 +12,17 @@ export function withEventId(event: RealtimeEvent): RealtimeEvent {
   return { ...event, event_id: newEventId() };
 }
 
-/** The GA `session.update` for the UI's settings. Empty voice or instructions keep what the key was minted with. */
+/** The GA `session.update` for the UI's settings. Empty voice or instructions keep what the key was minted with.
+ * Turn detection goes as the kernel's whole object when it is of the chosen type (a bare `{type}` could reset
+ * tuned VAD to the API's defaults), else as `{type}` for a type just switched in the UI. */
 export function sessionUpdate(settings: Settings): RealtimeEvent {
-  const turnDetection = settings.turn_detection === "none" ? null : { type: settings.turn_detection };
+  const config = settings.turn_detection_config;
+  const turnDetection =
+    settings.turn_detection === "none"
+      ? null
+      : config !== undefined && config !== null && config["type"] === settings.turn_detection
+        ? { ...config }
+        : { type: settings.turn_detection };
   const output: Record<string, unknown> = {};
   if (settings.voice !== "") output["voice"] = settings.voice;
   const session: Record<string, unknown> = {

@@ -47,11 +47,14 @@ export function readSettings(model: WidgetModel): Settings {
   const raw: unknown = model.get("settings");
   if (!isRecord(raw)) return { ...DEFAULT_SETTINGS };
   const td = raw["turn_detection"];
-  return {
+  const settings: Settings = {
     voice: typeof raw["voice"] === "string" ? raw["voice"] : DEFAULT_SETTINGS.voice,
     instructions: typeof raw["instructions"] === "string" ? raw["instructions"] : "",
     turn_detection: td === "server_vad" || td === "semantic_vad" || td === "none" ? td : DEFAULT_SETTINGS.turn_detection,
   };
+  const turnConfig = raw["turn_detection_config"];
+  if (isRecord(turnConfig)) settings.turn_detection_config = turnConfig;
+  return settings;
 }
 
 /** Changes some settings and syncs them; other keys the kernel put in the trait are kept. */

@@ -20,6 +20,15 @@ describe("session.update builder", () => {
     expect(event["session"]).toEqual({ type: "realtime", audio: { input: { turn_detection: null }, output: {} } });
   });
 
+  it("sends the kernel's whole turn detection object when it is of the chosen type, never a bare type", () => {
+    const tuned = { type: "server_vad", threshold: 0.8, silence_duration_ms: 900, create_response: true };
+    const settings = { voice: "", instructions: "", turn_detection: "server_vad" as const, turn_detection_config: tuned };
+    expect(sessionUpdate(settings)["session"]).toMatchObject({ audio: { input: { turn_detection: tuned } } });
+    // Switched in the UI since the kernel last sent its object: the new type alone, for the server's defaults.
+    const switched = sessionUpdate({ ...settings, turn_detection: "semantic_vad" })["session"];
+    expect(switched).toMatchObject({ audio: { input: { turn_detection: { type: "semantic_vad" } } } });
+  });
+
   it("uses server_vad as given", () => {
     const session = sessionUpdate({ voice: "cedar", instructions: "", turn_detection: "server_vad" })["session"];
     expect(session).toMatchObject({ audio: { input: { turn_detection: { type: "server_vad" } } } });
