@@ -16,9 +16,9 @@ import statistics
 import time
 from typing import Any
 
+from realtime_widget.batches import BatchInbox
 from realtime_widget.record import SessionRecord
 from realtime_widget.sample import batches, synthetic_items
-from realtime_widget.wire import BatchInbox
 
 SIZES = (1_000, 10_000, 100_000)
 

@@ -19,18 +19,18 @@ import anywidget
 import traitlets
 from anywidget.experimental import command
 
+from .batches import BatchInbox
+from .callbacks import EventDispatcher
 from .config import SessionConfig
 from .connection_options import ConnectionOptions
 from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
-from .events import EventDispatcher
 from .live_updates import LiveUpdates, SessionUpdate
 from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import validate_client_event
 from .record import SessionRecord, utterance
-from .tool_runner import ToolRunner
 from .tools import ToolLike, ToolRegistry
-from .wire import BatchInbox
+from .tools.runner import ToolRunner
 
 _STATIC = Path(__file__).parent / "static"
 

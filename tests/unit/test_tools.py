@@ -19,9 +19,9 @@ from openai.types.realtime import RealtimeFunctionTool
 from pydantic import BaseModel, Field, field_validator
 
 from realtime_widget.config import SessionConfig
-from realtime_widget.tool_output import format_result
-from realtime_widget.tool_schema import parse_docstring
 from realtime_widget.tools import Tool, ToolOutcome, ToolRegistry, tool
+from realtime_widget.tools.output import format_result
+from realtime_widget.tools.schema import parse_docstring
 
 
 class Unit(enum.Enum):

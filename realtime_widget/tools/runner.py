@@ -14,8 +14,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from .record import SessionRecord
-from .tools import ToolOutcome, ToolRegistry
+from realtime_widget.record import SessionRecord
+
+from .registry import ToolOutcome, ToolRegistry
 
 log = logging.getLogger(__name__)
 

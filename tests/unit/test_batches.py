@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from realtime_widget.wire import BatchInbox
+from realtime_widget.batches import BatchInbox
 
 
 def batch(seq: int, client: str = "c1", n: int = 2) -> dict[str, Any]:
