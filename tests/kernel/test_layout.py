@@ -20,7 +20,7 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _top_level_imports(path: Path, module: str) -> set[str]:
+def _top_level_imports(path: Path, module: str, modules: set[str]) -> set[str]:
     """Modules imported when ``module`` is imported: not inside functions, not under ``TYPE_CHECKING``."""
     found: set[str] = set()
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
@@ -36,8 +36,12 @@ def _top_level_imports(path: Path, module: str) -> set[str]:
                 if node.level:
                     anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join([*anchor, *([node.module] if node.module else [])])
-                found.add(base)
-                found.update(f"{base}.{alias.name}" for alias in node.names)
+                # `from package import submodule` depends on the submodule, not on what the package's __init__
+                # defines; any other name comes from the module itself.
+                submodules = {f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in modules}
+                found.update(submodules)
+                if len(submodules) < len(node.names):
+                    found.add(base)
             elif isinstance(node, ast.ClassDef):
                 visit(node.body)
             elif isinstance(node, (ast.If, ast.Try, ast.With)):
@@ -52,7 +56,8 @@ def _top_level_imports(path: Path, module: str) -> set[str]:
 
 def _import_graph() -> dict[str, set[str]]:
     paths = {_module_name(p): p for p in PACKAGE_ROOT.rglob("*.py")}
-    return {m: {d for d in _top_level_imports(p, m) if d in paths and d != m} for m, p in paths.items()}
+    names = set(paths)
+    return {m: {d for d in _top_level_imports(p, m, names) if d in paths and d != m} for m, p in paths.items()}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
