@@ -13,7 +13,6 @@ Misspelt options fail at once with a suggestion (``SessionConfig(voise="x")`` ra
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Iterable
 from typing import Any, Literal, get_args
 
@@ -21,6 +20,8 @@ from openai.types.realtime import RealtimeSessionCreateRequest
 from openai.types.realtime.realtime_audio_config_output import Voice as _SdkVoice
 from openai.types.realtime.realtime_tools_config_union import RealtimeToolsConfigUnion
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from realtime_widget.suggest import did_you_mean
 
 __all__ = [
     "BUILTIN_VOICES",
@@ -48,8 +49,7 @@ def _check_option_names(model: type[BaseModel], data: Any) -> Any:
         known = [name for name in model.model_fields if name != "type"]
         for name in data:
             if name not in model.model_fields:
-                close = difflib.get_close_matches(str(name), known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; known options: {', '.join(sorted(known))}"
+                hint = did_you_mean(name, known, otherwise=f"; known options: {', '.join(sorted(known))}")
                 raise TypeError(f"unknown option {name!r}{hint}")
     return data
 
@@ -254,8 +254,7 @@ class SessionConfig(BaseModel):
         known = [name for name in RealtimeSessionCreateRequest.model_fields if name != "type"]
         for name in value:
             if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; GA session fields: {', '.join(known)}"
+                hint = did_you_mean(name, known, otherwise=f"; GA session fields: {', '.join(known)}")
                 raise ValueError(f"extra has {name!r}, which is not a GA session field{hint}")
         return value
 

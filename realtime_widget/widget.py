@@ -8,7 +8,6 @@ The wire between kernel and browser is described in ``docs/wire.md``.
 from __future__ import annotations
 
 import asyncio
-import difflib
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -18,6 +17,8 @@ from typing import Any
 import anywidget
 import traitlets
 from anywidget.experimental import command
+
+from realtime_widget.suggest import did_you_mean
 
 from .batches import BatchInbox
 from .callbacks import EventDispatcher
@@ -407,6 +408,4 @@ def _reject_unknown_options(options: dict[str, Any]) -> None:
     known = [*_WIDGET_OPTIONS, *(name for name in SessionConfig.model_fields)]
     for name in options:
         if name not in SessionConfig.model_fields:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise TypeError(f"RealtimeWidget() got an unknown option {name!r}{hint}")
+            raise TypeError(f"RealtimeWidget() got an unknown option {name!r}{did_you_mean(name, known)}")

@@ -17,6 +17,7 @@ from realtime_widget.record import derive, schema
 from realtime_widget.record.pricing import DEFAULT_PRICES, ModelPrices
 from realtime_widget.record.store import EventStore, ms_to_us
 from realtime_widget.record.summary import summarize, summary_html
+from realtime_widget.validation_errors import first_error, where
 
 __all__ = ["AppendListener", "SessionRecord"]
 
@@ -479,9 +480,9 @@ class SessionRecord:
                 try:
                     validate(text or "")
                 except ValidationError as exc:
-                    first = exc.errors()[0]
-                    where = ".".join(str(part) for part in first["loc"])
-                    error = f"{where}: {first['msg']}" if where else first["msg"]
+                    first = first_error(exc)
+                    path = where(first, tagged_union=True)
+                    error = f"{path}: {first['msg']}" if path else first["msg"]
             if error is not None:
                 code = store.type_code[i]
                 rows.append(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import difflib
 import functools
 import inspect
 import json
@@ -19,6 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from realtime_widget.suggest import closest
+from realtime_widget.validation_errors import what, where
 
 from .define import DEFAULT_TIMEOUT_S, Tool, ToolLike
 from .output import DEFAULT_MAX_CHARS, format_error, format_result
@@ -155,9 +158,9 @@ class ToolRegistry:
         return f"ToolRegistry([{', '.join(map(repr, self._tools.values()))}])"
 
     def _unknown(self, name: str) -> str:
-        close = difflib.get_close_matches(name, list(self._tools), n=1)
+        match = closest(name, self._tools)
         available = ", ".join(self._tools) or "none"
-        guess = f" Did you mean {close[0]!r}?" if close else ""
+        guess = f" Did you mean {match!r}?" if match is not None else ""
         return f"There is no tool named {name!r}.{guess} Available tools: {available}."
 
     # ---- running a call ----------------------------------------------------------------------------------------
@@ -233,13 +236,12 @@ def _validate(chosen: Tool, arguments: dict[str, Any]) -> BaseModel:
         raise _ToolCallError("invalid_arguments", f"Invalid arguments for {chosen.name}: {problems}.", exc) from exc
 
 
-def _describe_problem(error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "arguments"
-    if error["type"] == "missing":
-        return f"{where}: required but missing"
+def _describe_problem(error: ErrorDetails) -> str:
+    path = where(error) or "arguments"
     if error["type"] == "extra_forbidden":
-        return f"{where}: not a parameter of this tool"
-    return f"{where}: {error['msg']} (got {error['input']!r:.60})"
+        return f"{path}: not a parameter of this tool"
+    got = "" if error["type"] == "missing" else f" (got {error['input']!r:.60})"
+    return f"{path}: {what(error)}{got}"
 
 
 async def _call(chosen: Tool, validated: BaseModel, limit: float) -> Any:

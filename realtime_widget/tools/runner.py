@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from realtime_widget.background import BackgroundTasks
 from realtime_widget.record import SessionRecord
 
 from .registry import ToolOutcome, ToolRegistry
@@ -101,19 +102,12 @@ class ToolRunner:
 def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:
     """Runs ``coroutine`` on the kernel's event loop, or on a thread of its own when there is none."""
     try:
-        loop = asyncio.get_running_loop()
+        asyncio.get_running_loop()
     except RuntimeError:
         threading.Thread(target=asyncio.run, args=(coroutine,), daemon=True).start()
         return
-    task = loop.create_task(coroutine)
-    _background.add(task)
-    task.add_done_callback(_finished)
+    _background.spawn(coroutine)
 
 
-_background: set[asyncio.Task[None]] = set()
-
-
-def _finished(task: asyncio.Task[None]) -> None:
-    _background.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("tool call failed unexpectedly", exc_info=task.exception())
+#: Tool calls run as tasks of the kernel's event loop, shared by every widget of the kernel.
+_background = BackgroundTasks("tool runner", log)

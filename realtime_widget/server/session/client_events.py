@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from realtime_widget.protocol import CLIENT_EVENT_TYPES, validate_client_event
+from realtime_widget.validation_errors import first_error, where
 
 
 @dataclass(frozen=True)
@@ -22,15 +23,6 @@ class Rejection:
     code: str
     param: str | None = None
     event_id: str | None = None
-
-
-def _param_from_loc(loc: tuple[int | str, ...]) -> str | None:
-    # pydantic's first loc entry is the union tag (the event type); the API's param starts after it. Union members
-    # show up as class names (``RealtimeConversationItemSystemMessage``) or tags: not part of the param either.
-    parts = [
-        str(p) for p in loc[1:] if not str(p).startswith(("function-", "tagged-union")) and not str(p)[:1].isupper()
-    ]
-    return ".".join(parts) or None
 
 
 def _without_item_references(data: dict[str, Any]) -> dict[str, Any]:
@@ -76,8 +68,8 @@ def check_client_event(data: dict[str, Any]) -> dict[str, Any] | Rejection:
     try:
         validate_client_event(_without_item_references(data))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        param = _param_from_loc(first["loc"])
+        first = first_error(exc)
+        param = where(first, tagged_union=True) or None
         code = "missing_required_parameter" if first["type"] == "missing" else "invalid_type"
         return Rejection(f"Invalid '{param}': {first['msg']}.", code, param, event_id)
     return data

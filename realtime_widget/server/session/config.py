@@ -10,6 +10,7 @@ from openai.types.realtime import RealtimeSessionCreateRequest
 from pydantic import ValidationError
 
 from realtime_widget.server.session.ids import new_id
+from realtime_widget.validation_errors import first_error, where
 
 DEFAULT_MODEL = "gpt-realtime"
 
@@ -165,6 +166,6 @@ def _check_schema(session: dict[str, Any]) -> None:
     try:
         RealtimeSessionCreateRequest.model_validate(session)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        param = "session." + ".".join(str(p) for p in first["loc"]) if first["loc"] else "session"
+        first = first_error(exc)
+        param = f"session.{where(first)}".rstrip(".")
         raise SessionConfigError(f"Invalid value for '{param}': {first['msg']}.", param) from exc

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal
 
+from realtime_widget.background import BackgroundTasks
 from realtime_widget.server.pcm import Pcm16
 from realtime_widget.server.session import codecs
 from realtime_widget.server.session.client_events import Rejection, parse_client_event
@@ -104,7 +105,7 @@ class SessionEngine:
         self._out_of_band: set[ResponseRun] = set()
         self._pending_outputs: list[dict[str, Any]] = []
         self._responses = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks(f"session engine of {call_id or 'a call'}", log)
         self._expiry: asyncio.Future[None] | None = None
         self.closed = False
         # Every client event the API defines, and the method that answers it.
@@ -176,27 +177,14 @@ class SessionEngine:
         self.turns.cancel_recognition()
         if self._expiry is not None:
             self._expiry.cancel()
-        current = asyncio.current_task()
-        tasks = [t for t in self._tasks if t is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("engine task failed", exc_info=task.exception())
+        return self._tasks.spawn(coro)
 
     async def idle(self) -> None:
         """Wait until no response or turn processing is under way (for tests and benchmarks)."""
-        while self._tasks:
-            await asyncio.wait(list(self._tasks))
+        await self._tasks.drain()
 
     # ---- incoming events ------------------------------------------------------------------------------------
     async def receive(self, raw: str | bytes) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import av
@@ -13,6 +12,7 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from realtime_widget.background import BackgroundTasks
 from realtime_widget.server.pcm import SAMPLE_RATE
 from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S, SessionEngine
 from realtime_widget.server.session.responses import GenerationTiming
@@ -63,7 +63,7 @@ class WebRtcCall:
         self.track.on_start = self.engine.playback_started
         self.track.on_drain = self.engine.playback_drained
         self._on_closed = on_closed
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks(f"call {call_id}", log)
         self._closed = False
         self.pc.on("datachannel", self._on_datachannel)
         self.pc.on("track", self._on_track)
@@ -140,15 +140,8 @@ class WebRtcCall:
         """Close the peer connection abruptly (no hang-up courtesy), as a crashed server would."""
         await self.close()
 
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("call %s task failed", self.call_id, exc_info=task.exception())
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._tasks.spawn(coro)
 
     def close_channel(self) -> None:
         """Close only the data channel; the peer connection and audio go on (as a flaky channel would)."""
@@ -161,10 +154,7 @@ class WebRtcCall:
             return
         self._closed = True
         await self.engine.close()
-        current = asyncio.current_task()
-        for task in list(self._tasks):
-            if task is not current:
-                task.cancel()
+        await self._tasks.cancel_all()
         self.track.stop()
         with contextlib.suppress(Exception):
             await self.pc.close()
