@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 __all__ = [
     "CLIENT_EVENT_TYPES",
-    "SERVER_EVENT_TYPES",
     "ValidationError",
     "client_event_adapter",
     "server_event_adapter",
@@ -40,7 +39,6 @@ def _tagged_adapter(union: object) -> TypeAdapter[Any]:
 
 
 CLIENT_EVENT_TYPES: frozenset[str] = frozenset(_event_type(m) for m in _members(RealtimeClientEvent))
-SERVER_EVENT_TYPES: frozenset[str] = frozenset(_event_type(m) for m in _members(RealtimeServerEvent))
 
 
 @cache

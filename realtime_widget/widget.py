@@ -8,6 +8,7 @@ The wire between kernel and browser is described in ``docs/wire.md``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -41,6 +42,8 @@ _MISSING_BUNDLE = """export default { render({ el }) {
 } };"""
 
 # Timeline milestones (docs/wire.md) that settle the connection's status.
+log = logging.getLogger(__name__)
+
 _STATUS_AFTER = {
     "connected": "connected",
     "reconnect_scheduled": "reconnecting",
@@ -92,7 +95,6 @@ class RealtimeWidget(anywidget.AnyWidget):
     transcript: traitlets.List[dict[str, Any]] = traitlets.List(
         help="Finished utterances: dicts with role, text, item_id."
     )
-    last_stats = traitlets.Dict(help="The latest WebRTC stats sample.")
 
     def __init__(
         self,
@@ -243,6 +245,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         # Only the options of the refused update: later confirmed ones stay.
         self._config = self._config.replace(**previous)
         self.settings = self._config.ui_settings()
+        names = ", ".join(previous) or "the change"
+        self._send_command({"name": "notice", "level": "warning", "text": f"The server refused {names}: undone."})
 
     def add_tool(self, tool: ToolLike) -> None:
         """Makes another Python function callable by the model (sent at once when connected)."""
@@ -311,6 +315,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         if not isinstance(content, dict) or content.get("type") != "rtw:batch":
             return
         result = self._inbox.accept(content)
+        if result.error is not None:
+            log.warning("a batch from the browser was not recorded whole: %s", result.error)
         if result.ack is not None:
             self.send(result.ack)
         if result.items:
@@ -321,9 +327,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         finished: list[dict[str, Any]] = []
         for item in items:
             kind = item.get("k")
-            if kind == "stats":
-                self.last_stats = item
-            elif kind == "timeline":
+            if kind == "timeline":
                 self._follow_timeline(item)
             elif kind == "event" and isinstance(item.get("event"), dict):
                 event = item["event"]

@@ -55,6 +55,8 @@ def test_a_refused_update_rolls_the_config_and_the_ui_back_and_raises_the_api_co
     server_says(widget, 1, {"type": "error", "event_id": "event_1", "error": refusal})
     assert widget.config.voice == "marin"
     assert widget.settings["voice"] == "marin"
+    notices = [m["command"] for m in widget.sent if m.get("type") == "rtw:cmd" and m["command"]["name"] == "notice"]
+    assert notices[-1]["text"] == "The server refused voice: undone."
     with pytest.raises(RealtimeWidgetError) as raised:
         asyncio.run(_awaited(update))
     assert raised.value.code == "cannot_update_voice"

@@ -112,3 +112,11 @@ def test_bad_client_events_are_refused_before_sending(widget: Any) -> None:
 def test_the_key_is_in_no_repr(widget: Any) -> None:
     shown = repr(widget) + repr(widget.config) + repr(widget.record) + str(widget.get_state())
     assert fake_key() not in shown
+
+
+def test_a_malformed_batch_is_logged_not_dropped_silently(widget: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="realtime_widget.widget"):
+        widget._on_custom_message(widget, {"type": "rtw:batch", "client": "c1", "seq": 0, "items": []}, [])
+        widget._on_custom_message(widget, {"type": "rtw:batch", "client": "c1", "seq": 1, "items": [7]}, [])
+    assert "seq' must be an integer >= 1" in caplog.text
+    assert "were not objects and were dropped" in caplog.text

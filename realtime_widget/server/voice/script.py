@@ -54,12 +54,6 @@ class Script:
             queue.extend(replies)
             return len(queue)
 
-    def peek(self, call_id: str | None = None) -> Reply | None:
-        """The step that ``pop`` would return, without removing it."""
-        with self._lock:
-            queue = self._queue_for(call_id)
-            return queue[0] if queue else None
-
     def pop(self, call_id: str | None = None, *, only_say: bool = False) -> Reply | None:
         """The next step for ``call_id`` (its own queue first, then the shared one), or ``None``. With
         ``only_say``, a step is taken only if it is not a tool call (a ``say`` or a ``fail``; checked and taken
