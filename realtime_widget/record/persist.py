@@ -55,7 +55,7 @@ def save(record: SessionRecord, folder: Path) -> Path:
         "events": len(record),
     }
     with (folder / "events.jsonl").open("w", encoding="utf-8") as out:
-        for line in record._events.wire_lines():
+        for line in record.event_lines():
             out.write(line)
             out.write("\n")
     for name in VIEWS:
@@ -87,16 +87,12 @@ def load(folder: Path) -> SessionRecord:
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT_VERSION:
         raise ValueError(f"{folder} was saved in format {meta.get('format')!r}; this version reads {FORMAT_VERSION}")
-    record = SessionRecord(meta["session_id"], prices=prices_from_json(meta["prices"]))
-    record.created = datetime.fromisoformat(meta["created"])
-    record.model = meta.get("model")
     with (folder / "events.jsonl").open(encoding="utf-8") as lines:
-        record.add_items([json.loads(line) for line in lines if line.strip()], clock_offset_ms=0.0)
+        events = [json.loads(line) for line in lines if line.strip()]
     stats = _read(folder, "stats")
     columns = [_us(stats["time"])] + [_values(stats[name]) for name in schema.STATS if name != "time"]
-    record._stats = [tuple(row) for row in zip(*columns, strict=True)]
     timeline = _read(folder, "timeline")
-    record._timeline = [
+    timeline_rows = [
         (t or 0, str(source), str(what), attempt, str(detail))
         for t, source, what, attempt, detail in zip(
             _us(timeline["time"]),
@@ -109,9 +105,8 @@ def load(folder: Path) -> SessionRecord:
     ]
     tools = _read(folder, "tool_calls")
     tool_columns = [_us(tools["started"])] + [_values(tools[name]) for name in schema.TOOL_CALLS if name != "started"]
-    record._tool_calls = [tuple(row) for row in zip(*tool_columns, strict=True)]
     voice = _read(folder, "voice_latency")
-    record._voice_latency = [
+    voice_rows = [
         (t or 0, float(ms), end or 0, start or 0)
         for t, ms, end, start in zip(
             _us(voice["time"]),
@@ -121,10 +116,20 @@ def load(folder: Path) -> SessionRecord:
             strict=True,
         )
     ]
-    # The offset applied when recording is already in the saved times; keep the measured value for reference.
-    record.set_clock_offset(meta.get("clock_offset_ms") or 0.0, meta.get("clock_rtt_ms"))
-    record._views.clear()
-    return record
+    # The offset applied when recording is already in the saved times; the measured value is kept for reference.
+    return SessionRecord.restore(
+        meta["session_id"],
+        events=events,
+        stats=[tuple(row) for row in zip(*columns, strict=True)],
+        timeline=timeline_rows,
+        tool_calls=[tuple(row) for row in zip(*tool_columns, strict=True)],
+        voice_latency=voice_rows,
+        prices=prices_from_json(meta["prices"]),
+        created=datetime.fromisoformat(meta["created"]),
+        model=meta.get("model"),
+        clock_offset_ms=meta.get("clock_offset_ms") or 0.0,
+        clock_rtt_ms=meta.get("clock_rtt_ms"),
+    )
 
 
 class SessionSet:

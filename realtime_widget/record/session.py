@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,47 @@ class SessionRecord:
         self._tool_calls: list[tuple[Any, ...]] = []
         self._listeners: list[AppendListener] = []
         self._views: dict[str, pd.DataFrame] = {}
+
+    def event_lines(self) -> Iterator[str]:
+        """Every recorded event as one JSON line in wire form (what a save writes to ``events.jsonl``, and what
+        :meth:`add_items` reads back)."""
+        return self._events.wire_lines()
+
+    @classmethod
+    def restore(
+        cls,
+        session_id: str,
+        *,
+        events: list[dict[str, Any]],
+        stats: list[tuple[Any, ...]],
+        timeline: list[tuple[int, str, str, int | None, str]],
+        tool_calls: list[tuple[Any, ...]],
+        voice_latency: list[tuple[int, float, int, int]],
+        prices: Mapping[str, ModelPrices] | None = None,
+        created: datetime | None = None,
+        model: str | None = None,
+        clock_offset_ms: float = 0.0,
+        clock_rtt_ms: float | None = None,
+    ) -> SessionRecord:
+        """A record rebuilt from what a save wrote (``persist.load`` uses it).
+
+        ``events`` are wire items whose times already include the clock offset (they are recorded as they are).
+        The other rows are tuples in the column order of their views (``stats``, ``timeline``, ``tool_calls``,
+        ``voice_latency``; see ``schema.py``), with times as integer microseconds since the epoch. The measured
+        ``clock_offset_ms`` is kept for reference, not applied again.
+        """
+        record = cls(session_id, prices=prices)
+        if created is not None:
+            record.created = created
+        record.model = model
+        record.add_items(events, clock_offset_ms=0.0)
+        record._stats = list(stats)
+        record._timeline = list(timeline)
+        record._tool_calls = list(tool_calls)
+        record._voice_latency = list(voice_latency)
+        record.set_clock_offset(clock_offset_ms, clock_rtt_ms)
+        record._views.clear()
+        return record
 
     # ---- appending -------------------------------------------------------------------------------------------
 
