@@ -286,10 +286,16 @@ def _tool_output(b: _Builder, call_id: str, run_ms: float) -> None:
     )
 
 
+#: How long the assistant takes to say a word (about 180 words a minute), for playback times.
+_SPOKEN_MS_PER_WORD = 330
+
+
 def _spoken_reply(
     b: _Builder, turn: int, line: str, first_gap_ms: float, cut_after_words: int | None
 ) -> tuple[str, float]:
-    """An audio response; cut short (barge-in) after ``cut_after_words``. Returns (response id, audio start t)."""
+    """An audio response as the real API sends it: generated faster than it is spoken, so ``response.done`` comes
+    while the audio still plays. With ``cut_after_words`` the user barges in after that many words have been heard:
+    the server clears the output buffer and truncates the item. Returns (response id, audio start t)."""
     response_id = _response_created(b, first_gap_ms)
     item_id = b.new_id("item")
     item: dict[str, Any] = {"id": item_id, "object": "realtime.item", "type": "message", "role": "assistant",
@@ -301,34 +307,46 @@ def _spoken_reply(
     b.server({"type": "response.content_part.added", **where, "part": part}, 1)
     b.server({"type": "output_audio_buffer.started", "response_id": response_id}, b.rng.uniform(250, 600))
     audio_start = b.clock.ms
-    said = []
-    for i, word in enumerate(_words(line)):
-        if cut_after_words is not None and i >= cut_after_words:
-            break
-        said.append(word)
-        b.server({"type": "response.output_audio_transcript.delta", **where, "delta": word}, b.rng.uniform(20, 60))
-    transcript = "".join(said)
-    status, reason = ("cancelled", "turn_detected") if cut_after_words is not None else ("completed", None)
-    if cut_after_words is not None:
-        # The user barges in: server VAD sees speech, cancels the response and clears the WebRTC output buffer.
-        b.server(
-            {"type": "input_audio_buffer.speech_started", "audio_start_ms": b.audio_ms, "item_id": b.new_id("item")},
-            40,
-        )
-        b.items[-1]["_barge_in"] = True
-        b.server({"type": "output_audio_buffer.cleared", "response_id": response_id}, 20)
-    b.server({"type": "response.output_audio.done", **where}, 2)
-    b.server({"type": "response.output_audio_transcript.done", **where, "transcript": transcript}, 1)
+    words = _words(line)
+    transcript = _generate(b, where, words)
     b.server({"type": "response.content_part.done", **where, "part": {**part, "transcript": transcript}}, 1)
-    done_item = {**item, "status": "completed" if reason is None else "incomplete"}
-    done_item["content"] = [{"type": "output_audio", "transcript": transcript}]
+    done_item = {**item, "status": "completed", "content": [{"type": "output_audio", "transcript": transcript}]}
     b.server({"type": "response.output_item.done", "response_id": response_id, "output_index": 0, "item": done_item})
     b.server({"type": "conversation.item.done", "item": done_item}, 1)
-    _response_done(b, response_id, status, reason, _usage(b.rng, len(said), turn, audio=True))
+    _response_done(b, response_id, "completed", None, _usage(b.rng, len(words), turn, audio=True))
     if cut_after_words is None:
-        # WebRTC plays audio in real time: the buffer empties well after response.done.
-        b.server({"type": "output_audio_buffer.stopped", "response_id": response_id}, 60 * len(said) + 400)
+        _play_until(b, audio_start + _SPOKEN_MS_PER_WORD * len(words) + 200)
+        b.server({"type": "output_audio_buffer.stopped", "response_id": response_id}, 0)
+    else:
+        _barge_in(b, response_id, item_id, audio_start, _SPOKEN_MS_PER_WORD * cut_after_words)
     return response_id, audio_start
+
+
+def _generate(b: _Builder, where: dict[str, Any], words: list[str]) -> str:
+    """The reply's transcript deltas, at generation speed (a few tens of ms a word); returns the transcript."""
+    for word in words:
+        b.server({"type": "response.output_audio_transcript.delta", **where, "delta": word}, b.rng.uniform(10, 30))
+    transcript = "".join(words)
+    b.server({"type": "response.output_audio.done", **where}, 2)
+    b.server({"type": "response.output_audio_transcript.done", **where, "transcript": transcript}, 1)
+    return transcript
+
+
+def _play_until(b: _Builder, t: float) -> None:
+    b.clock.ms = max(b.clock.ms, t)
+
+
+def _barge_in(b: _Builder, response_id: str, item_id: str, audio_start: float, heard_ms: int) -> None:
+    """The user speaks over the reply: server VAD sees speech, clears the WebRTC output buffer and truncates the
+    item at what was heard (the server does it over WebRTC; the client does not ask)."""
+    _play_until(b, audio_start + heard_ms)
+    b.server(
+        {"type": "input_audio_buffer.speech_started", "audio_start_ms": b.audio_ms, "item_id": b.new_id("item")}, 40
+    )
+    b.items[-1]["_barge_in"] = True
+    b.server({"type": "output_audio_buffer.cleared", "response_id": response_id}, 20)
+    truncated = {"item_id": item_id, "content_index": 0, "audio_end_ms": heard_ms}
+    b.server({"type": "conversation.item.truncated", **truncated}, 2)
 
 
 def _stats(rng: random.Random, start_ms: float, end_ms: float, every_ms: float) -> Iterator[dict[str, Any]]:
@@ -405,40 +423,15 @@ def synthetic_items(
             # transcription runs alongside the response; here its deltas land just before response.created.
             _transcribe(b, item_id, line)
         _, audio_start = _spoken_reply(b, turn, reply, first_gap, cut)
-        b.items.append(
-            {
-                "k": "voice_latency",
-                "t": audio_start + 20,
-                "ms": round(audio_start - user_end_t + rng.uniform(40, 120), 3),
-                "user_speech_end_t": user_end_t,
-                "assistant_audio_start_t": audio_start + rng.uniform(40, 120),
-            }
-        )
+        _voice_latency(b, user_end_t, audio_start)
         if turn == 0:
             b.items.append({"k": "timeline", "t": audio_start, "what": "first_audio", "attempt": attempt, "detail": {}})
-        if cut is not None:
-            barge_in = True
+        barge_in = cut is not None
         if turn == error_turn:
-            b.client({"type": "conversation.item.truncate", "item_id": "item_missing", "content_index": 0,
-                      "audio_end_ms": 1500}, 300)  # fmt: skip
-            bad_event_id = b.items[-1]["event"]["event_id"]
-            error = {"type": "invalid_request_error", "code": "item_not_found", "param": "item_id",
-                     "message": "Item with item_id 'item_missing' not found.", "event_id": bad_event_id}  # fmt: skip
-            b.server({"type": "error", "error": error}, 45)
+            _refused_truncate(b)
         if turn == reconnect_after_turn:
-            b.timeline("connection_state", attempt, 2000, state="disconnected")
-            b.timeline("disconnected", attempt, 5000, code="ice_failed", message="The connection dropped.")
-            attempt += 1
-            _connect(b, attempt, b.new_id("sess"), first=False)
-        b.server(
-            {
-                "type": "rate_limits.updated",
-                "rate_limits": [
-                    {"name": "tokens", "limit": 40000, "remaining": 39000 - 500 * turn, "reset_seconds": 6}
-                ],
-            },
-            5,
-        )
+            attempt = _drop_and_reconnect(b, attempt)
+        _rate_limits(b, turn)
     b.timeline("closed", attempt, 3000)
     items = b.items
     for item in items:
@@ -447,6 +440,42 @@ def synthetic_items(
         items = items + list(_stats(rng, t0 + 1500, b.clock.ms, stats_every_ms))
     items.sort(key=lambda item: item["t"])
     return items
+
+
+def _voice_latency(b: _Builder, user_end_t: float, audio_start: float) -> None:
+    """What the browser measures from the audio levels: the user's speech ending to the reply becoming audible."""
+    b.items.append(
+        {
+            "k": "voice_latency",
+            "t": audio_start + 20,
+            "ms": round(audio_start - user_end_t + b.rng.uniform(40, 120), 3),
+            "user_speech_end_t": user_end_t,
+            "assistant_audio_start_t": audio_start + b.rng.uniform(40, 120),
+        }
+    )
+
+
+def _refused_truncate(b: _Builder) -> None:
+    """A bad ``conversation.item.truncate`` (no such item) and the server's ``error`` naming it."""
+    b.client({"type": "conversation.item.truncate", "item_id": "item_missing", "content_index": 0,
+              "audio_end_ms": 1500}, 300)  # fmt: skip
+    bad_event_id = b.items[-1]["event"]["event_id"]
+    error = {"type": "invalid_request_error", "code": "item_not_found", "param": "item_id",
+             "message": "Item with item_id 'item_missing' not found.", "event_id": bad_event_id}  # fmt: skip
+    b.server({"type": "error", "error": error}, 45)
+
+
+def _drop_and_reconnect(b: _Builder, attempt: int) -> int:
+    """The connection drops and the widget connects again (a new session); returns the new attempt number."""
+    b.timeline("connection_state", attempt, 2000, state="disconnected")
+    b.timeline("disconnected", attempt, 5000, code="ice_failed", message="The connection dropped.")
+    _connect(b, attempt + 1, b.new_id("sess"), first=False)
+    return attempt + 1
+
+
+def _rate_limits(b: _Builder, turn: int) -> None:
+    limits = [{"name": "tokens", "limit": 40000, "remaining": 39000 - 500 * turn, "reset_seconds": 6}]
+    b.server({"type": "rate_limits.updated", "rate_limits": limits}, 5)
 
 
 def _continue_barge_in(b: _Builder, line: str) -> tuple[str, float]:

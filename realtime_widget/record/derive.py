@@ -125,6 +125,17 @@ def transcript(store: EventStore) -> pd.DataFrame:
         if isinstance(item_id, str):
             seen_text_items.add(item_id)
         rows.append({"role": "user", "text": text, "item_id": item_id, "response_id": None, "started": t, "ended": t})
+    rows.extend(_assistant_rows(store))
+    for row in rows:
+        row.setdefault("interrupted", False)
+        row.setdefault("generated_text", row["text"])
+    rows.sort(key=lambda r: (r["started"], r["ended"]))
+    return _frame(schema.TRANSCRIPT, rows, ("started", "ended"))
+
+
+def _assistant_rows(store: EventStore) -> list[dict[str, Any]]:
+    """Each reply's transcript (or text), cut to what was heard when it was truncated."""
+    rows: list[dict[str, Any]] = []
     first_delta = _first_time_by_id(
         store, "item_code", "response.output_audio_transcript.delta", "response.output_text.delta"
     )
@@ -149,11 +160,7 @@ def transcript(store: EventStore) -> pd.DataFrame:
                 "generated_text": text,
             }
         )
-    for row in rows:
-        row.setdefault("interrupted", False)
-        row.setdefault("generated_text", row["text"])
-    rows.sort(key=lambda r: (r["started"], r["ended"]))
-    return _frame(schema.TRANSCRIPT, rows, ("started", "ended"))
+    return rows
 
 
 def _truncations(store: EventStore) -> dict[str, int]:
