@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from openai.types.realtime import RealtimeSessionCreateRequest
-from openai.types.realtime.realtime_audio_config_output import Voice as _SdkVoice
 from openai.types.realtime.realtime_tools_config_union import RealtimeToolsConfigUnion
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from realtime_widget.protocol.rules import DEFAULT_MODEL, SPEED_RANGE, VOICES, merge_update
 from realtime_widget.suggest import did_you_mean
 
 __all__ = [
@@ -33,8 +33,8 @@ __all__ = [
     "TurnDetectionName",
 ]
 
-# Read from the installed SDK so a new built-in voice needs no change here.
-BUILTIN_VOICES: tuple[str, ...] = next(get_args(arg) for arg in get_args(_SdkVoice) if get_args(arg))
+#: The voices the API accepts by name (read from the installed SDK, in ``protocol.rules``).
+BUILTIN_VOICES: tuple[str, ...] = VOICES
 
 TurnDetectionName = Literal["server_vad", "semantic_vad", "none"]
 """How the widget's ``settings`` trait names turn detection."""
@@ -160,7 +160,7 @@ class SessionConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
-    model: str = Field(default="gpt-realtime", min_length=1)
+    model: str = Field(default=DEFAULT_MODEL, min_length=1)
     instructions: str | None = None
     voice: str | CustomVoice = "marin"
     output_modalities: list[Literal["audio", "text"]] = Field(default_factory=_AUDIO_ONLY.copy)
@@ -170,7 +170,7 @@ class SessionConfig(BaseModel):
     tools: list[dict[str, Any]] = Field(default_factory=list)
     tool_choice: Literal["auto", "none", "required"] | dict[str, Any] = "auto"
     max_output_tokens: int | Literal["inf"] = "inf"
-    speed: float = Field(default=1.0, ge=0.25, le=1.5)
+    speed: float = Field(default=1.0, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
     extra: dict[str, Any] = Field(default_factory=dict)
 
     # ---- validation -------------------------------------------------------------------------------------------
@@ -400,18 +400,10 @@ def _build_session(parts: Iterable[tuple[tuple[str, ...], Any]]) -> dict[str, An
         # A copy, so a caller editing the returned dict cannot change the (frozen) config behind it.
         value = copy.deepcopy(option)
         if not path:
-            _merge(session, value)
+            session = merge_update(session, value)
             continue
         node = session
         for key in path[:-1]:
             node = node.setdefault(key, {})
         node[path[-1]] = value
     return session
-
-
-def _merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge(target[key], value)
-        else:
-            target[key] = value

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from realtime_widget.protocol.rules import RECONNECT
+
 
 @dataclass(frozen=True)
 class ConnectionOptions:
@@ -29,9 +31,9 @@ class ConnectionOptions:
     microphone: str | None = None
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
     max_bitrate_kbps: int | None = None
-    reconnect_attempts: int = 3
-    reconnect_base_delay_ms: int = 500
-    reconnect_max_delay_ms: int = 8000
+    reconnect_attempts: int = RECONNECT.max_attempts
+    reconnect_base_delay_ms: int = RECONNECT.base_delay_ms
+    reconnect_max_delay_ms: int = RECONNECT.max_delay_ms
     disconnect_grace_ms: int = 5000
     stats_interval_ms: int = 1000
 

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .errors import ErrorInfo, RealtimeWidgetError
+from .protocol.rules import KEY_TTL_RANGE_S
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -303,8 +304,9 @@ class KeyMinter:
 
     @staticmethod
     def _body(session: dict[str, Any], ttl_seconds: int) -> dict[str, Any]:
-        if not 10 <= ttl_seconds <= 7200:
-            raise ValueError(f"ttl_seconds must be between 10 and 7200 (the API's limits); got {ttl_seconds}")
+        low, high = KEY_TTL_RANGE_S
+        if not low <= ttl_seconds <= high:
+            raise ValueError(f"ttl_seconds must be between {low} and {high} (the API's limits); got {ttl_seconds}")
         return {"expires_after": {"anchor": "created_at", "seconds": ttl_seconds}, "session": session}
 
     def _judge(self, result: httpx.Response | httpx.HTTPError, session: dict[str, Any]) -> EphemeralKey | _Failure:

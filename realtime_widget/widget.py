@@ -29,7 +29,7 @@ from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
 from .live_updates import LiveUpdates, SessionUpdate
 from .problems import DEFAULT_HINT, HINTS, problem_of
-from .protocol import validate_client_event
+from .protocol import Rejection, check_client_event
 from .record import SessionRecord, utterance
 from .tools import ToolLike, ToolRegistry
 from .tools.runner import ToolRunner
@@ -179,11 +179,16 @@ class RealtimeWidget(anywidget.AnyWidget):
         self.muted = False
 
     def send_event(self, event: dict[str, Any]) -> None:
-        """Sends a client event on the data channel. It is validated first: a bad event raises ``ValueError``."""
-        try:
-            validate_client_event(event)
-        except Exception as exc:
-            raise ValueError(f"not a valid Realtime client event: {exc}") from exc
+        """Sends a client event on the data channel. It is checked first, exactly as the local server checks what it
+        receives: an event the API would refuse raises ``ValueError`` with the API's message, and nothing is sent."""
+        checked = (
+            check_client_event(event)
+            if isinstance(event, dict)
+            else Rejection("Expected an event object.", "invalid_json")
+        )
+        if isinstance(checked, Rejection):
+            where = f" ({checked.param})" if checked.param else ""
+            raise ValueError(f"not a valid Realtime client event{where}: {checked.message} [{checked.code}]")
         self._send_client_event(event)
 
     def send_text(self, text: str, *, respond: bool = True) -> None:

@@ -120,3 +120,11 @@ def test_a_malformed_batch_is_logged_not_dropped_silently(widget: Any, caplog: p
         widget._on_custom_message(widget, {"type": "rtw:batch", "client": "c1", "seq": 1, "items": [7]}, [])
     assert "seq' must be an integer >= 1" in caplog.text
     assert "were not objects and were dropped" in caplog.text
+
+
+def test_send_event_accepts_and_refuses_exactly_what_the_server_does(widget: Any) -> None:
+    # An item_reference in response.input is valid for the API (and the local server), though the SDK's event model
+    # lists only full items: the one check both sides use knows it.
+    widget.send_event({"type": "response.create", "response": {"input": [{"type": "item_reference", "id": "item_1"}]}})
+    with pytest.raises(ValueError, match=r"Supported values are: .* \[invalid_value\]"):
+        widget.send_event({"type": "no.such.event"})

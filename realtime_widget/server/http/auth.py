@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from realtime_widget.protocol.rules import DEFAULT_KEY_TTL_S, KEY_TTL_RANGE_S
 from realtime_widget.server.session.ids import new_id
 
-MIN_TTL_S = 10
-MAX_TTL_S = 7200
-DEFAULT_TTL_S = 600
+MIN_TTL_S, MAX_TTL_S = KEY_TTL_RANGE_S
+DEFAULT_TTL_S = DEFAULT_KEY_TTL_S
 
 
 @dataclass(frozen=True)

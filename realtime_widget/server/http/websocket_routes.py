@@ -7,9 +7,10 @@ import asyncio
 
 from aiohttp import WSMsgType, web
 
+from realtime_widget.protocol.rules import DEFAULT_MODEL
 from realtime_widget.server.http.errors import error_response, invalid_api_key
 from realtime_widget.server.http.state import server_of
-from realtime_widget.server.session.config import DEFAULT_MODEL, default_session
+from realtime_widget.server.session.config import default_session
 from realtime_widget.server.session.ids import new_id
 from realtime_widget.server.transports.websocket import WebSocketCall
 

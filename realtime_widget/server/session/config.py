@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from typing import Any
 
 from openai.types.realtime import RealtimeSessionCreateRequest
 from pydantic import ValidationError
 
+from realtime_widget.protocol.rules import (
+    DEFAULT_MODEL,
+    OUTPUT_MODALITIES,
+    SPEED_RANGE,
+    VAD_THRESHOLD_RANGE,
+    VOICES,
+    merge_update,
+    server_vad_defaults,
+    with_turn_detection_defaults,
+)
 from realtime_widget.server.session.ids import new_id
 from realtime_widget.validation_errors import first_error, where
-
-DEFAULT_MODEL = "gpt-realtime"
-
-#: Voices the API accepts by name (a custom voice is an object ``{"id": "voice_..."}``).
-VOICES = frozenset({"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"})
-
-
-def default_server_vad() -> dict[str, Any]:
-    """The API's default turn detection. ``silence_duration_ms`` is 500 as the spec's field description says (its
-    client-secret example shows 200); a shorter wait splits "Stop, please." into two turns."""
-    return {
-        "type": "server_vad",
-        "threshold": 0.5,
-        "prefix_padding_ms": 300,
-        "silence_duration_ms": 500,
-        "idle_timeout_ms": None,
-        "create_response": True,
-        "interrupt_response": True,
-    }
 
 
 def default_session(model: str = DEFAULT_MODEL, expires_at: int | None = None) -> dict[str, Any]:
@@ -53,7 +43,7 @@ def default_session(model: str = DEFAULT_MODEL, expires_at: int | None = None) -
                 "format": {"type": "audio/pcm", "rate": 24000},
                 "transcription": None,
                 "noise_reduction": None,
-                "turn_detection": default_server_vad(),
+                "turn_detection": server_vad_defaults(),
             },
             "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy", "speed": 1.0},
         },
@@ -71,53 +61,27 @@ class SessionConfigError(ValueError):
         self.code = code
 
 
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in update.items():
-        # turn_detection and format objects are replaced whole when their type changes: a semantic_vad update
-        # must not inherit server_vad's threshold.
-        replace_whole = (
-            isinstance(value, dict)
-            and isinstance(merged.get(key), dict)
-            and ("type" in value and value.get("type") != merged[key].get("type"))
-        )
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and not replace_whole:
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def _fill_turn_detection(turn_detection: dict[str, Any]) -> dict[str, Any]:
-    if turn_detection.get("type") == "server_vad":
-        return {**default_server_vad(), **turn_detection}
-    if turn_detection.get("type") == "semantic_vad":
-        defaults = {"type": "semantic_vad", "eagerness": "auto", "create_response": True, "interrupt_response": True}
-        return {**defaults, **turn_detection}
-    return turn_detection
-
-
 def check_session(session: dict[str, Any]) -> None:
     """Raise ``SessionConfigError`` for values the API rejects (beyond what the event schema already checks)."""
     modalities = session.get("output_modalities")
     if modalities is not None and (
-        not isinstance(modalities, list) or len(modalities) != 1 or modalities[0] not in ("text", "audio")
+        not isinstance(modalities, list) or len(modalities) != 1 or modalities[0] not in OUTPUT_MODALITIES
     ):
         raise SessionConfigError(
             "Invalid value for 'output_modalities': exactly one of 'text' or 'audio' is supported.",
             "session.output_modalities",
         )
     output = (session.get("audio") or {}).get("output") or {}
-    _check_between(output.get("speed"), 0.25, 1.5, "session.audio.output.speed")
+    _check_between(output.get("speed"), *SPEED_RANGE, "session.audio.output.speed")
     voice = output.get("voice")
     if isinstance(voice, str) and voice not in VOICES:
         raise SessionConfigError(
-            f"Invalid value: '{voice}'. Supported values are: {', '.join(sorted(VOICES))}.",
+            f"Invalid value: '{voice}'. Supported values are: {', '.join(VOICES)}.",
             "session.audio.output.voice",
         )
     turn = (session.get("audio") or {}).get("input", {}).get("turn_detection")
     if isinstance(turn, dict):
-        _check_between(turn.get("threshold"), 0.0, 1.0, "session.audio.input.turn_detection.threshold")
+        _check_between(turn.get("threshold"), *VAD_THRESHOLD_RANGE, "session.audio.input.turn_detection.threshold")
         _check_between(
             turn.get("idle_timeout_ms"), 5000, 30000, "session.audio.input.turn_detection.idle_timeout_ms", integer=True
         )
@@ -152,11 +116,11 @@ def apply_update(current: dict[str, Any], update: dict[str, Any]) -> dict[str, A
             "Only realtime sessions are supported by this server; transcription sessions are not.", "session.type"
         )
     fixed: dict[str, Any] = {k: current[k] for k in ("id", "object", "expires_at") if k in current}
-    merged = _merge(current, {k: v for k, v in update.items() if k not in fixed})
+    merged = merge_update(current, {k: v for k, v in update.items() if k not in fixed})
     merged.update(fixed)
     audio_input = merged.get("audio", {}).get("input", {})
     if isinstance(audio_input.get("turn_detection"), dict):
-        audio_input["turn_detection"] = _fill_turn_detection(audio_input["turn_detection"])
+        audio_input["turn_detection"] = with_turn_detection_defaults(audio_input["turn_detection"])
     check_session(merged)
     _check_schema(merged)
     return merged

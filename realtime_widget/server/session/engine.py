@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal
 
 from realtime_widget.background import BackgroundTasks
+from realtime_widget.protocol import Rejection, parse_client_event
 from realtime_widget.server.pcm import Pcm16
 from realtime_widget.server.session import codecs
-from realtime_widget.server.session.client_events import Rejection, parse_client_event
 from realtime_widget.server.session.config import SessionConfigError
 from realtime_widget.server.session.conversation import Conversation, ItemNotFoundError, complete_item
 from realtime_widget.server.session.ids import new_id

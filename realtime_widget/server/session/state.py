@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from realtime_widget.protocol.rules import server_vad_defaults
 from realtime_widget.server.session.config import apply_update
 from realtime_widget.server.voice.vad import semantic_vad_silence_ms
 
@@ -29,16 +30,19 @@ class TurnDetection:
 
     @classmethod
     def from_session(cls, turn: dict[str, Any]) -> TurnDetection:
+        vad = {**server_vad_defaults(), **turn}
         if turn["type"] == "semantic_vad":
             silence = semantic_vad_silence_ms(str(turn.get("eagerness", "auto")))
-            return cls("semantic_vad", 0.5, 300, silence, *_response_flags(turn), None)
+            return cls(
+                "semantic_vad", vad["threshold"], vad["prefix_padding_ms"], silence, *_response_flags(turn), None
+            )
         return cls(
             "server_vad",
-            float(turn.get("threshold", 0.5)),
-            int(turn.get("prefix_padding_ms", 300)),
-            int(turn.get("silence_duration_ms", 500)),
+            float(vad["threshold"]),
+            int(vad["prefix_padding_ms"]),
+            int(vad["silence_duration_ms"]),
             *_response_flags(turn),
-            turn.get("idle_timeout_ms") or None,
+            vad["idle_timeout_ms"] or None,
         )
 
 
