@@ -266,6 +266,19 @@ class KeyMinter:
             await asyncio.sleep(outcome)
             attempt += 1
 
+    async def ahangup(self, call_id: str) -> bool:
+        """Ends a call by its id with the standard key (``POST /realtime/calls/{call_id}/hangup``), which the API
+        requires for hang-ups; ``False`` when the server answers that it no longer knows the call (it had ended),
+        or could not be reached. Never raises: a hang-up is a courtesy after the browser has closed its side."""
+        if self._async_client is None:
+            self._async_client = httpx.AsyncClient(**self._client_options())
+        url = self.url.removesuffix("/client_secrets") + f"/calls/{call_id}/hangup"
+        try:
+            response = await self._async_client.post(url, headers=self._headers())
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 300
+
     def close(self) -> None:
         """Close the connection pool (not one passed in as ``client``)."""
         if self._owns_client:

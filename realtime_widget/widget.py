@@ -21,6 +21,7 @@ from anywidget.experimental import command
 
 from realtime_widget.suggest import did_you_mean
 
+from .background import BackgroundTasks
 from .batches import BatchInbox
 from .callbacks import EventDispatcher
 from .config import SessionConfig
@@ -115,10 +116,12 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)
         self._key_ttl_seconds = key_ttl_seconds
         self._call_id: str | None = None
+        self._hung_up: str | None = None
         self.record = SessionRecord()
         self._inbox = BatchInbox()
         self._dispatcher = EventDispatcher()
         self._live_updates = LiveUpdates()
+        self._background = BackgroundTasks("realtime widget", log)
         self._runner = ToolRunner(
             self._tools, send=self._send_client_event, notify=self._send_command, record=self.record
         )
@@ -350,6 +353,14 @@ class RealtimeWidget(anywidget.AnyWidget):
         if finished:
             self.transcript = [*self.transcript, *finished]
 
+    def _hang_up(self, call_id: str) -> None:
+        # The browser closed its side; the API's hang-up (standard key only) ends the call on the server at once.
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (a script without one): the server ends the call when the peer is gone
+        self._background.spawn(self._endpoint.minter().ahangup(call_id))
+
     def _follow_timeline(self, item: dict[str, Any]) -> None:
         detail = item.get("detail") or {}
         what = item.get("what")
@@ -365,6 +376,9 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.error = ErrorInfo.from_dict(detail).to_dict()
         if status != "connected":
             self._live_updates.forget()  # that session is gone; the config stands for the next one
+        if status in ("closed", "failed", "reconnecting") and self._call_id not in (None, self._hung_up):
+            self._hung_up = self._call_id
+            self._hang_up(self._call_id)
         self.status = status
 
     def _on_settings_edited(self, change: dict[str, Any]) -> None:

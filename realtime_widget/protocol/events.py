@@ -17,6 +17,7 @@ from typing import Annotated, Any, Union, get_args
 from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from realtime_widget.protocol.session_fields import check_session_fields
 from realtime_widget.validation_errors import first_error, where
 
 __all__ = [
@@ -129,6 +130,11 @@ def check_client_event(data: dict[str, Any]) -> dict[str, Any] | Rejection:
         return Rejection(
             f"Invalid value: '{event_type}'. Supported values are: {supported}.", "invalid_value", "type", event_id
         )
+    session = data.get("session")
+    if event_type == "session.update" and isinstance(session, dict):
+        problem = check_session_fields(session)
+        if problem is not None:
+            return Rejection(problem.message, problem.code, problem.param, event_id)
     try:
         validate_client_event(_without_item_references(data))
     except ValidationError as exc:

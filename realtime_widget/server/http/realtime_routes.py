@@ -134,9 +134,10 @@ async def create_call(request: web.Request) -> web.Response:
 
 
 async def hangup_call(request: web.Request) -> web.Response:
-    """``POST /v1/realtime/calls/{call_id}/hangup``: end the call."""
+    """``POST /v1/realtime/calls/{call_id}/hangup``: end the call. Only the standard key may hang up, as with the
+    API (an ephemeral key opens one call and is then spent)."""
     server = server_of(request)
-    if server.keys.check(request.headers.get("Authorization"), allow_ephemeral=True) is None:
+    if server.keys.check(request.headers.get("Authorization"), allow_ephemeral=False) is None:
         return invalid_api_key()
     call_id = request.match_info["call_id"]
     if not await server.end_call(call_id):

@@ -18,6 +18,7 @@ from realtime_widget.protocol.rules import (
     server_vad_defaults,
     with_turn_detection_defaults,
 )
+from realtime_widget.protocol.session_fields import check_session_fields
 from realtime_widget.server.session.ids import new_id
 from realtime_widget.validation_errors import first_error, where
 
@@ -115,6 +116,9 @@ def apply_update(current: dict[str, Any], update: dict[str, Any]) -> dict[str, A
         raise SessionConfigError(
             "Only realtime sessions are supported by this server; transcription sessions are not.", "session.type"
         )
+    problem = check_session_fields(update)
+    if problem is not None:
+        raise SessionConfigError(problem.message, problem.param, problem.code)
     fixed: dict[str, Any] = {k: current[k] for k in ("id", "object", "expires_at") if k in current}
     merged = merge_update(current, {k: v for k, v in update.items() if k not in fixed})
     merged.update(fixed)

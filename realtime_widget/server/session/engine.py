@@ -200,6 +200,14 @@ class SessionEngine:
         update = data["session"]
         try:
             new_voice = ((update.get("audio") or {}).get("output") or {}).get("voice")
+            # SessionUpdateEvent's docstring: any field may change "except for voice and model. voice can be updated
+            # only if there have been no other audio outputs yet".
+            new_model = update.get("model")
+            if new_model is not None and new_model != self.state.model:
+                raise SessionConfigError(
+                    "Cannot change the model of a session; start a new session with the other model.",
+                    "session.model",
+                )
             if new_voice is not None and new_voice != self.state.voice and self.playback.audio_output_done:
                 raise SessionConfigError(
                     "Cannot update a conversation's voice if assistant audio is present.",

@@ -65,6 +65,10 @@ class SessionState:
         return str(self.value["id"])
 
     @property
+    def model(self) -> str:
+        return str(self.value.get("model", ""))
+
+    @property
     def instructions(self) -> str:
         return str(self.value.get("instructions") or "")
 

@@ -113,3 +113,25 @@ async def test_unknown_paths_answer_json_errors(server: RealtimeServer) -> None:
     async with aiohttp.ClientSession() as http, http.get(f"{server.base_url}/realtime/calls") as r:
         assert r.status == 405
         assert "error" in await r.json()
+
+
+async def test_a_client_secret_with_an_unknown_or_null_field_is_refused(server: RealtimeServer) -> None:
+    for session, param in (
+        ({"instructionz": "x"}, "session.instructionz"),
+        ({"instructions": None}, "session.instructions"),
+    ):
+        body = {"session": {"type": "realtime", **session}}
+        status, _, text = await post(server, "/realtime/client_secrets", json=body, headers=AUTH)
+        assert status == 400, text
+        assert f"'{param}'" in text
+
+
+async def test_only_the_standard_key_may_hang_up(server: RealtimeServer) -> None:
+    status, _, text = await post(server, "/realtime/client_secrets", headers=AUTH)
+    ephemeral = ClientSecretCreateResponse.model_validate_json(text).value
+    status, _, _ = await post(
+        server, "/realtime/calls/rtc_nope/hangup", headers={"Authorization": f"Bearer {ephemeral}"}
+    )
+    assert status == 401
+    status, _, _ = await post(server, "/realtime/calls/rtc_nope/hangup", headers=AUTH)
+    assert status == 404  # the standard key is accepted; there is just no such call

@@ -1,0 +1,58 @@
+"""As strict as the API about the session: null is not absent, unknown fields are refused, the model and (once the
+assistant has spoken) the voice cannot change. Each refusal is an ``error`` event and the session goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.server.clients import EngineHarness
+
+Make = Callable[..., EngineHarness]
+
+
+@pytest.mark.parametrize(
+    ("session", "code", "param"),
+    [
+        ({"instructions": None}, "invalid_type", "session.instructions"),
+        ({"audio": None}, "invalid_type", "session.audio"),
+        ({"audio": {"output": {"voice": None}}}, "invalid_type", "session.audio.output.voice"),
+        ({"tools": None}, "invalid_type", "session.tools"),
+        ({"instructionz": "Be brief."}, "unknown_parameter", "session.instructionz"),
+        (
+            {"audio": {"input": {"turn_detection": {"type": "server_vad", "threshhold": 0.4}}}},
+            "unknown_parameter",
+            "session.audio.input.turn_detection.threshhold",
+        ),
+        ({"model": "gpt-realtime-mini"}, "invalid_value", "session.model"),
+    ],
+)
+async def test_refused_updates_name_the_field_and_leave_the_session_as_it_was(
+    harness: Make, session: dict[str, object], code: str, param: str
+) -> None:
+    h = harness()
+    before = h.engine.session
+    out = await h.send({"type": "session.update", "event_id": "evt_1", "session": {"type": "realtime", **session}})
+    assert h.types(out) == ["error"]
+    assert (out[0]["error"]["code"], out[0]["error"]["param"], out[0]["error"]["event_id"]) == (code, param, "evt_1")
+    assert h.engine.session == before
+    assert h.types(await h.send({"type": "session.update", "session": {"type": "realtime"}})) == ["session.updated"]
+
+
+async def test_null_turns_off_what_the_api_says_null_turns_off(harness: Make) -> None:
+    h = harness()
+    off = {"turn_detection": None, "noise_reduction": None, "transcription": None}
+    out = await h.send(
+        {"type": "session.update", "session": {"type": "realtime", "tracing": None, "audio": {"input": off}}}
+    )
+    assert h.types(out) == ["session.updated"]
+    assert out[0]["session"]["audio"]["input"]["turn_detection"] is None
+
+
+async def test_the_same_model_may_be_named_again(harness: Make) -> None:
+    h = harness()
+    model = h.engine.session["model"]
+    assert h.types(await h.send({"type": "session.update", "session": {"type": "realtime", "model": model}})) == [
+        "session.updated"
+    ]
