@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator,
 
 from realtime_widget.protocol.rules import DEFAULT_MODEL, SPEED_RANGE, VOICES, merge_update
 from realtime_widget.suggest import did_you_mean
+from realtime_widget.tools.define import Tool
 
 __all__ = [
     "BUILTIN_VOICES",
@@ -145,8 +146,10 @@ class SessionConfig(BaseModel):
         noise_reduction: ``"near_field"`` (headset), ``"far_field"`` (laptop or room microphone) or ``None``.
         transcription: How to transcribe the user: a :class:`Transcription`, a dict, a model name, or ``None``
             to turn it off (then the transcript has no user text).
-        tools: GA tool definitions (``{"type": "function", "name", "description", "parameters"}``). The widget fills
-            these from its tools; set them yourself only for tools it does not run, such as MCP servers.
+        tools: Python tools (``@tool`` functions or plain functions, run in the kernel when the model calls them),
+            GA tool definitions (``{"type": "function", ...}`` for functions you answer yourself, or
+            ``{"type": "mcp", "server_label", "server_url", ...}`` for MCP servers the API calls), or both. MCP
+            tools are passed to the API untouched; their calls show in the transcript.
         tool_choice: ``"auto"`` (default), ``"none"``, ``"required"``, or ``{"type": "function", "name": ...}``.
         max_output_tokens: Limit per response, 1 to 4096, or ``"inf"`` (default).
         speed: Speaking speed, 0.25 to 1.5 (default 1.0).
@@ -158,7 +161,7 @@ class SessionConfig(BaseModel):
         SessionConfig(model='gpt-realtime', voice='cedar', turn_detection=ServerVAD(silence_duration_ms=800), speed=1.2)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, arbitrary_types_allowed=True)
 
     model: str = Field(default=DEFAULT_MODEL, min_length=1)
     instructions: str | None = None
@@ -167,7 +170,7 @@ class SessionConfig(BaseModel):
     turn_detection: ServerVAD | SemanticVAD | None = Field(default_factory=ServerVAD, discriminator="type")
     noise_reduction: Literal["near_field", "far_field"] | None = None
     transcription: Transcription | None = Field(default_factory=Transcription)
-    tools: list[dict[str, Any]] = Field(default_factory=list)
+    tools: list[dict[str, Any] | Tool] = Field(default_factory=list)
     tool_choice: Literal["auto", "none", "required"] | dict[str, Any] = "auto"
     max_output_tokens: int | Literal["inf"] = "inf"
     speed: float = Field(default=1.0, ge=SPEED_RANGE[0], le=SPEED_RANGE[1])
@@ -216,10 +219,15 @@ class SessionConfig(BaseModel):
     @classmethod
     def _tools(cls, value: Any) -> Any:
         if not isinstance(value, list | tuple):
-            raise ValueError("tools must be a list of tool definitions (dicts)")
-        tools = [dict(t) for t in value]
+            raise TypeError("tools must be a list of Python tools (functions) or tool definitions (dicts)")
+        tools = [_tool_or_definition(t) for t in value]
         names: set[str] = set()
         for tool in tools:
+            if isinstance(tool, Tool):
+                if tool.name in names:
+                    raise ValueError(f"two tools are named {tool.name!r}")
+                names.add(tool.name)
+                continue
             if tool.get("type") not in ("function", "mcp"):
                 raise ValueError(f"each tool needs 'type': 'function' or 'mcp'; got {tool!r:.200}")
             if tool["type"] == "function":
@@ -285,11 +293,19 @@ class SessionConfig(BaseModel):
             "turn_detection": (("audio", "input", "turn_detection"), turn),
             "noise_reduction": (("audio", "input", "noise_reduction"), optional(noise)),
             "transcription": (("audio", "input", "transcription"), optional(transcription)),
-            "tools": (("tools",), [dict(t) for t in self.tools]),
+            "tools": (("tools",), self.tool_definitions()),
             "tool_choice": (("tool_choice",), self.tool_choice),
             "max_output_tokens": (("max_output_tokens",), self.max_output_tokens),
             "extra": ((), self.extra),  # the empty path merges into the session itself
         }
+
+    def tool_definitions(self) -> list[dict[str, Any]]:
+        """The GA definitions of :attr:`tools`, Python tools included, as ``session.tools`` carries them."""
+        return [t.definition() if isinstance(t, Tool) else dict(t) for t in self.tools]
+
+    def python_tools(self) -> list[Tool]:
+        """The tools of :attr:`tools` that run in the kernel."""
+        return [t for t in self.tools if isinstance(t, Tool)]
 
     def to_session(self, *, explicit_nulls: bool = False) -> dict[str, Any]:
         """The GA ``session`` object, as sent to ``POST /v1/realtime/client_secrets`` (``{"session": ...}``).
@@ -331,13 +347,16 @@ class SessionConfig(BaseModel):
 
     def ui_settings(self) -> dict[str, Any]:
         """The widget's ``settings`` trait: ``{"voice", "instructions", "turn_detection"}`` as strings the UI
-        edits, and ``turn_detection_config``: the whole turn detection object (or ``None``), which the browser's
-        connect-time ``session.update`` sends so that tuned VAD is never reset to a bare ``{"type": ...}``."""
+        edits; ``turn_detection_config``, the whole turn detection object (or ``None``), which the browser's
+        connect-time ``session.update`` sends so that tuned VAD is never reset to a bare ``{"type": ...}``; and
+        ``voice_config``, a custom voice's object (``{"id": ...}``) or ``None``, sent in place of its id."""
         voice = self.voice.id if isinstance(self.voice, CustomVoice) else self.voice
         turn: TurnDetectionName = self.turn_detection.type if self.turn_detection else "none"
         turn_config = self.turn_detection.model_dump(exclude_none=True) if self.turn_detection else None
         return {
             "voice": voice,
+            # A custom voice goes to the API as its object; the UI shows its id.
+            "voice_config": self.voice.model_dump() if isinstance(self.voice, CustomVoice) else None,
             "instructions": self.instructions or "",
             "turn_detection": turn,
             "turn_detection_config": turn_config,
@@ -373,7 +392,7 @@ class SessionConfig(BaseModel):
             value = getattr(self, name)
             if name in ("model", "voice") or value != getattr(defaults, name):
                 if name == "tools":
-                    tool_names = [t.get("name", t.get("server_label", t["type"])) for t in value]
+                    tool_names = [t.get("name", t.get("server_label", t["type"])) for t in self.tool_definitions()]
                     shown.append(f"tools=[{', '.join(map(str, tool_names))}]")
                 elif name == "instructions" and isinstance(value, str) and len(value) > 60:
                     shown.append(f"instructions={value[:57]!r}…")
@@ -407,3 +426,14 @@ def _build_session(parts: Iterable[tuple[tuple[str, ...], Any]]) -> dict[str, An
             node = node.setdefault(key, {})
         node[path[-1]] = value
     return session
+
+
+def _tool_or_definition(value: Any) -> dict[str, Any] | Tool:
+    """A Python tool (a plain function is wrapped as ``@tool`` would) or a copy of a GA tool definition."""
+    if isinstance(value, Tool):
+        return value
+    if callable(value):
+        return Tool.from_function(value)
+    if isinstance(value, dict):
+        return dict(value)
+    raise TypeError(f"a tool is a function, a Tool or a GA tool definition (dict); got {type(value).__name__}")

@@ -112,7 +112,10 @@ class RealtimeWidget(anywidget.AnyWidget):
             raise TypeError("pass session options either as config= or as keyword arguments, not both")
         _reject_unknown_options(session_options)
         self._config = config if config is not None else SessionConfig(**session_options)
-        self._tools = ToolRegistry(tools)
+        # Python tools given in the config run here too; the config keeps the tools the API runs (MCP) or that
+        # are answered another way, and widget.config puts both together.
+        self._tools = ToolRegistry([*tools, *self._config.python_tools()])
+        self._config = self._config.replace(tools=[t for t in self._config.tools if isinstance(t, dict)])
         self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)
         self._key_ttl_seconds = key_ttl_seconds
         self._call_id: str | None = None
@@ -141,8 +144,10 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     @property
     def config(self) -> SessionConfig:
-        """The session configuration used for the next key and ``session.update`` (tools included)."""
-        return self._config.replace(tools=self._tools.definitions())
+        """The session configuration used for the next key and ``session.update``: the widget's Python tools, and
+        the tools of the config it does not run itself (MCP servers, functions answered elsewhere), untouched."""
+        others = [t for t in self._config.tools if isinstance(t, dict) and t.get("name") not in self._tools]
+        return self._config.replace(tools=[*others, *self._tools.definitions()])
 
     @property
     def tools(self) -> ToolRegistry:
@@ -393,7 +398,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     def _tools_changed(self) -> None:
         if self.status == "connected":
             # The registry already changed; a refusal is shown and recorded, and the next key carries the tools.
-            self._send_session_update({"tools": self._tools.definitions()}, {})
+            self._send_session_update({"tools": self.config.tool_definitions()}, {})
 
     # ---- commands from the browser (anywidget experimental.invoke) ------------------------------------------
 

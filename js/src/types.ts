@@ -42,6 +42,8 @@ export interface Settings {
   voice: string;
   instructions: string;
   turn_detection: TurnDetectionChoice;
+  /** A custom voice's object (`{id}`), sent in place of its id; null for a built-in voice. */
+  voice_config?: Record<string, unknown> | null;
   /** The kernel's whole turn detection object (thresholds and all), for the connect-time session.update. */
   turn_detection_config?: Record<string, unknown> | null;
 }

@@ -239,6 +239,7 @@ def test_ui_settings_round_trip() -> None:
     config = SessionConfig(voice="cedar", instructions="Be kind.", turn_detection="semantic_vad")
     assert config.ui_settings() == {
         "voice": "cedar",
+        "voice_config": None,
         "instructions": "Be kind.",
         "turn_detection": "semantic_vad",
         "turn_detection_config": {"type": "semantic_vad"},
@@ -264,6 +265,7 @@ def test_with_ui_settings_changes_what_the_ui_edits() -> None:
 def test_with_ui_settings_keeps_a_custom_voice_shown_by_id() -> None:
     config = SessionConfig(voice=CustomVoice(id="voice_42"))
     assert config.ui_settings()["voice"] == "voice_42"
+    assert config.ui_settings()["voice_config"] == {"id": "voice_42"}
     assert config.with_ui_settings(config.ui_settings()).voice == CustomVoice(id="voice_42")
 
 

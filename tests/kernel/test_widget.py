@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from realtime_widget import RealtimeWidget, tool
+from realtime_widget import RealtimeWidget, SessionConfig, tool
 
 # Never contacted: these tests exercise what happens before and after the browser talks to a server.
 UNUSED_BASE_URL = "http://127.0.0.1:9/v1"
@@ -128,3 +128,38 @@ def test_send_event_accepts_and_refuses_exactly_what_the_server_does(widget: Any
     widget.send_event({"type": "response.create", "response": {"input": [{"type": "item_reference", "id": "item_1"}]}})
     with pytest.raises(ValueError, match=r"Supported values are: .* \[invalid_value\]"):
         widget.send_event({"type": "no.such.event"})
+
+
+MCP = {"type": "mcp", "server_label": "docs", "server_url": "https://example.invalid/mcp", "require_approval": "never"}
+
+
+def test_config_tools_may_be_python_functions_tools_or_definitions_and_mcp_is_passed_untouched() -> None:
+    @tool
+    def area(width: float, height: float) -> float:
+        """The area of a rectangle."""
+        return width * height
+
+    def perimeter(width: float, height: float) -> float:
+        """The perimeter of a rectangle."""
+        return 2 * (width + height)
+
+    def volume(width: float, height: float, depth: float) -> float:
+        """The volume of a box."""
+        return width * height * depth
+
+    config = SessionConfig(tools=[area, perimeter, MCP])
+    assert [t.get("name", t.get("server_label")) for t in config.to_session()["tools"]] == ["area", "perimeter", "docs"]
+    w = RealtimeWidget(config=config, api_key=fake_key(), base_url=UNUSED_BASE_URL)
+    w.sent = []
+    w.send = w.sent.append
+    try:
+        assert "area" in w.tools
+        assert "perimeter" in w.tools  # Python tools of the config run in the kernel
+        assert MCP in w.config.to_session()["tools"]  # the MCP server is passed on untouched
+        w.status = "connected"
+        w.add_tool(volume)
+        (update,) = client_events(w)
+        assert MCP in update["session"]["tools"]  # a change of tools does not drop it
+        assert {t.get("name") for t in update["session"]["tools"]} >= {"area", "perimeter", "volume"}
+    finally:
+        w.close()

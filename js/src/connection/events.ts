@@ -24,7 +24,10 @@ export function sessionUpdate(settings: Settings): RealtimeEvent {
         ? { ...config }
         : { type: settings.turn_detection };
   const output: Record<string, unknown> = {};
-  if (settings.voice !== "") output["voice"] = settings.voice;
+  const custom = settings.voice_config;
+  // A custom voice is an object for the API ({id}); the UI holds its id.
+  if (custom !== undefined && custom !== null && custom["id"] === settings.voice) output["voice"] = { ...custom };
+  else if (settings.voice !== "") output["voice"] = settings.voice;
   const session: Record<string, unknown> = {
     type: "realtime",
     audio: { input: { turn_detection: turnDetection }, output },

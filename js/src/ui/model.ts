@@ -52,6 +52,8 @@ export function readSettings(model: WidgetModel): Settings {
     instructions: typeof raw["instructions"] === "string" ? raw["instructions"] : "",
     turn_detection: td === "server_vad" || td === "semantic_vad" || td === "none" ? td : DEFAULT_SETTINGS.turn_detection,
   };
+  const voiceConfig = raw["voice_config"];
+  if (isRecord(voiceConfig)) settings.voice_config = voiceConfig;
   const turnConfig = raw["turn_detection_config"];
   if (isRecord(turnConfig)) settings.turn_detection_config = turnConfig;
   return settings;

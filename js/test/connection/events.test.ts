@@ -29,6 +29,11 @@ describe("session.update builder", () => {
     expect(switched).toMatchObject({ audio: { input: { turn_detection: { type: "semantic_vad" } } } });
   });
 
+  it("sends a custom voice as the API's object, not its id", () => {
+    const settings = { voice: "voice_42", voice_config: { id: "voice_42" }, instructions: "", turn_detection: "none" as const };
+    expect(sessionUpdate(settings)["session"]).toMatchObject({ audio: { output: { voice: { id: "voice_42" } } } });
+  });
+
   it("uses server_vad as given", () => {
     const session = sessionUpdate({ voice: "cedar", instructions: "", turn_detection: "server_vad" })["session"];
     expect(session).toMatchObject({ audio: { input: { turn_detection: { type: "server_vad" } } } });

@@ -92,7 +92,7 @@ class ResponseRun:
     id: str
     in_conversation: bool
     modalities: list[str]
-    voice: str
+    voice: str | dict[str, Any]
     speed: float
     output_format: dict[str, Any]
     max_output_tokens: int | str
@@ -311,7 +311,9 @@ class ResponseProducer:
     # ---- audio ------------------------------------------------------------------------------------------------
     async def _audio_message(self, text: str) -> None:
         item, output_index, ids = self._start_message({"type": "audio", "transcript": ""})
-        speech = await asyncio.to_thread(self.host.deps.synthesizer.synthesize, text, self.run.voice, self.run.speed)
+        # A custom voice ({"id": ...}) is spoken in the synthesizer's default voice (voice_style knows no ids).
+        voice = self.run.voice if isinstance(self.run.voice, str) else str(self.run.voice.get("id", ""))
+        speech = await asyncio.to_thread(self.host.deps.synthesizer.synthesize, text, voice, self.run.speed)
         words = _words_with_spacing(text, speech.word_starts_ms)
         self.host.audio_output_began(self.run, item["id"], speech)
         chunk = CHUNK_MS * SAMPLE_RATE // 1000

@@ -91,8 +91,10 @@ class SessionState:
         return limit
 
     @property
-    def voice(self) -> str:
-        return str(self._output["voice"])
+    def voice(self) -> str | dict[str, Any]:
+        """A built-in voice's name, or a custom voice as the API takes it: ``{"id": "voice_..."}``."""
+        voice: str | dict[str, Any] = self._output["voice"]
+        return voice
 
     @property
     def speed(self) -> float:

@@ -56,3 +56,17 @@ async def test_the_same_model_may_be_named_again(harness: Make) -> None:
     assert h.types(await h.send({"type": "session.update", "session": {"type": "realtime", "model": model}})) == [
         "session.updated"
     ]
+
+
+async def test_a_custom_voice_is_taken_and_speaks(harness: Make) -> None:
+    h = harness()
+    custom = {"id": "voice_1234"}
+    out = await h.send(
+        {"type": "session.update", "session": {"type": "realtime", "audio": {"output": {"voice": custom}}}}
+    )
+    assert out[0]["session"]["audio"]["output"]["voice"] == custom
+    await h.send({"type": "response.create"})
+    done = h.of_type("response.done")[-1]["response"]
+    assert done["status"] == "completed"
+    assert done["audio"]["output"]["voice"] == custom
+    assert h.of_type("response.output_audio.delta")  # spoken, in the local model's default voice
