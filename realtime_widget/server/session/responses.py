@@ -103,6 +103,12 @@ class ResponseRun:
     cancel_reason: CancelReason | None = None
     task: asyncio.Task[None] | None = None
 
+    @property
+    def voice_name(self) -> str:
+        """The voice as a response names it: a custom voice by its id (``RealtimeResponse``'s ``audio.output.voice``
+        is a string in the SDK, where the session's may be ``{"id": ...}``)."""
+        return self.voice if isinstance(self.voice, str) else str(self.voice.get("id", ""))
+
     def cancel(self, reason: CancelReason) -> None:
         if self.cancel_reason is None:
             self.cancel_reason = reason
@@ -119,7 +125,7 @@ class ResponseRun:
             "conversation_id": self.conversation_id if self.in_conversation else None,
             "output_modalities": self.modalities,
             "max_output_tokens": self.max_output_tokens,
-            "audio": {"output": {"format": self.output_format, "voice": self.voice}},
+            "audio": {"output": {"format": self.output_format, "voice": self.voice_name}},
             "usage": usage_obj,
             "metadata": self.metadata,
         }
@@ -311,9 +317,10 @@ class ResponseProducer:
     # ---- audio ------------------------------------------------------------------------------------------------
     async def _audio_message(self, text: str) -> None:
         item, output_index, ids = self._start_message({"type": "audio", "transcript": ""})
-        # A custom voice ({"id": ...}) is spoken in the synthesizer's default voice (voice_style knows no ids).
-        voice = self.run.voice if isinstance(self.run.voice, str) else str(self.run.voice.get("id", ""))
-        speech = await asyncio.to_thread(self.host.deps.synthesizer.synthesize, text, voice, self.run.speed)
+        # A custom voice is spoken in the synthesizer's default voice (voice_style knows no ids).
+        speech = await asyncio.to_thread(
+            self.host.deps.synthesizer.synthesize, text, self.run.voice_name, self.run.speed
+        )
         words = _words_with_spacing(text, speech.word_starts_ms)
         self.host.audio_output_began(self.run, item["id"], speech)
         chunk = CHUNK_MS * SAMPLE_RATE // 1000
