@@ -28,6 +28,7 @@ from .config import SessionConfig
 from .connection_options import ConnectionOptions
 from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
+from .images import Detail, image_parts
 from .live_updates import LiveUpdates, SessionUpdate
 from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import Rejection, check_client_event
@@ -198,6 +199,20 @@ class RealtimeWidget(anywidget.AnyWidget):
             where = f" ({checked.param})" if checked.param else ""
             raise ValueError(f"not a valid Realtime client event{where}: {checked.message} [{checked.code}]")
         self._send_client_event(event)
+
+    def send_image(self, image: Any, text: str | None = None, *, respond: bool = True, detail: Detail = "auto") -> None:
+        """Shows the model an image, as a user message: a matplotlib figure, a PIL image, a PNG or JPEG path or bytes,
+        or a pandas DataFrame (as a table image, and as text so the numbers are exact). ``text`` goes with it
+        ("What stands out in this chart?"); the model answers unless ``respond=False``. Large images are shrunk to
+        fit the data channel (see ``realtime_widget.images``)."""
+        content = image_parts(image, detail=detail)
+        if text:
+            content.append({"type": "input_text", "text": text})
+        self.send_event(
+            {"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": content}}
+        )
+        if respond:
+            self.create_response()
 
     def send_text(self, text: str, *, respond: bool = True) -> None:
         """Adds a user text message to the conversation and (by default) asks the model to answer it."""

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal
 
 from realtime_widget.background import BackgroundTasks
+from realtime_widget.images import decode_data_url, describe
 from realtime_widget.protocol import Rejection, parse_client_event
 from realtime_widget.server.pcm import Pcm16
 from realtime_widget.server.session import codecs
@@ -52,6 +53,16 @@ def _message_text(item: dict[str, Any]) -> str:
         if isinstance(text, str):
             texts.append(text)
     return " ".join(texts)
+
+
+def _images_of(item: dict[str, Any]) -> list[str]:
+    """What each ``input_image`` part of a message is (an http URL the local model cannot fetch: "an image")."""
+    found = []
+    for part in item.get("content") or []:
+        if part.get("type") == "input_image":
+            data = decode_data_url(str(part.get("image_url") or ""))
+            found.append(describe(data) if data else "an image")
+    return found
 
 
 class SessionEngine:
@@ -538,7 +549,8 @@ class SessionEngine:
         return items
 
     def _next_reply(self, params: dict[str, Any], context_items: list[dict[str, Any]]) -> Reply:
-        user_texts = [_message_text(i) for i in context_items if i.get("type") == "message" and i.get("role") == "user"]
+        user_items = [i for i in context_items if i.get("type") == "message" and i.get("role") == "user"]
+        user_texts = [_message_text(i) for i in user_items]
         pending = [i for i in context_items if i.get("type") == "function_call_output" and i in self._pending_outputs]
         context = ResponseContext(
             instructions=params.get("instructions") or self.state.instructions,
@@ -548,6 +560,7 @@ class SessionEngine:
             last_user_text=user_texts[-1] if user_texts else None,
             pending_function_outputs=pending,
             is_first_response=self._responses == 0,
+            images=_images_of(user_items[-1]) if user_items else [],
         )
         return self._responder.respond(context)
 

@@ -27,6 +27,8 @@ class PlainResponder:
         if context.pending_function_outputs:
             outputs = [str(item.get("output", "")) for item in context.pending_function_outputs]
             return Reply(text="The tool returned " + "; ".join(_short(o) for o in outputs) + ".")
+        if context.images:
+            return Reply(text=f"I see {' and '.join(context.images)}.")
         if context.last_user_text:
             return Reply(text=f"You said: {context.last_user_text}")
         if context.is_first_response:

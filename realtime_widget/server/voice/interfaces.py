@@ -127,6 +127,8 @@ class ResponseContext:
     last_user_text: str | None
     pending_function_outputs: list[dict[str, Any]]
     is_first_response: bool
+    #: What the images of the latest user message are ("a 640 by 480 PNG"), oldest first.
+    images: list[str] = field(default_factory=list)
 
 
 class Responder(Protocol):

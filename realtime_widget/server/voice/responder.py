@@ -183,6 +183,10 @@ class RuleResponder:
             text = "Hello! How can I help you today?"
         else:
             text = answer_to(context.last_user_text)
+        if context.images:
+            # The local model cannot see, but it says what it was shown, so an image turn is checkable.
+            seen = f"I see {' and '.join(context.images)}."
+            text = seen if context.last_user_text is None else f"{seen} {text}"
         greeting = instructed_greeting(context.instructions) if context.is_first_response else None
         if greeting is not None:
             text = greeting if context.last_user_text is None or text == greeting else f"{_sentence(greeting)} {text}"

@@ -652,3 +652,27 @@ async def test_vad_turns_are_recognised_while_spoken(harness: Make) -> None:
     # the VAD stopped it (1900 ms): the stream is fed as audio arrives, in the chunks it arrives in.
     assert streamed_ms == 1700
     assert recognizer.transcribed == 0
+
+
+async def test_an_image_turn_is_taken_and_the_local_model_says_what_it_was_shown(harness: Make) -> None:
+    import base64
+    import struct
+    import zlib
+
+    def png(width: int, height: int) -> bytes:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+        rows = b"".join(b"\x00" + b"\x00" * 3 * width for _ in range(height))
+        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+    h = harness()
+    await h.send(TEXT_ONLY)
+    url = "data:image/png;base64," + base64.b64encode(png(32, 16)).decode()
+    image = {"type": "input_image", "image_url": url, "detail": "auto"}
+    item = {"type": "message", "role": "user", "content": [image]}
+    assert h.types(await h.send({"type": "conversation.item.create", "item": item}))[0] == "conversation.item.added"
+    await h.send({"type": "response.create"})
+    text = h.of_type("response.output_text.done")[-1]["text"]
+    assert text == "I see a 32 by 16 PNG."
