@@ -23,7 +23,8 @@ export interface MessageEntry {
   t: number;
 }
 
-export type ToolState = "calling" | "requested" | "waiting" | "running" | "done" | "error";
+/** `approval`: an MCP call the API holds until the client approves it (mcp_approval_request). */
+export type ToolState = "calling" | "requested" | "waiting" | "running" | "approval" | "done" | "error";
 
 export interface ToolEntry {
   kind: "tool";
@@ -221,7 +222,15 @@ function findToolByCallId(state: TranscriptState, callId: string): ToolEntry | n
   return null;
 }
 
-const TOOL_ORDER: Record<ToolState, number> = { calling: 0, requested: 1, waiting: 2, running: 3, done: 4, error: 4 };
+const TOOL_ORDER: Record<ToolState, number> = {
+  calling: 0,
+  requested: 1,
+  approval: 1,
+  waiting: 2,
+  running: 3,
+  done: 4,
+  error: 4,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Conversation items (from conversation.item.* and response.output_item.*)
@@ -240,9 +249,32 @@ function applyConversationItem(state: TranscriptState, item: Dict, t: number, co
       return applyFunctionCallOutput(state, item);
     case "message":
       return applyMessageItem(state, item, t, context);
+    case "mcp_call":
+    case "mcp_approval_request":
+      return applyMcpItem(state, item, t, context);
     default:
       return state;
   }
+}
+
+/** A call of a tool on an MCP server, which the API runs itself (no kernel involved), or its approval request. */
+function applyMcpItem(state: TranscriptState, item: Dict, t: number, context: ItemContext): TranscriptState {
+  const id = str(item["id"]);
+  if (id === null) return state;
+  let next = ensureTool(state, id, t, { responseId: context.responseId });
+  const entry = next.entries.get(id);
+  if (entry?.kind !== "tool") return next;
+  const patch: Partial<ToolEntry> = { name: `${str(item["server_label"]) ?? "mcp"}: ${str(item["name"]) ?? "tool"}` };
+  const args = str(item["arguments"]);
+  if (args) patch.arguments = args;
+  const output = str(item["output"]);
+  const error = isDict(item["error"]) ? (str(item["error"]["message"]) ?? "The MCP call failed.") : null;
+  if (item["type"] === "mcp_approval_request") patch.state = "approval";
+  else if (error !== null) Object.assign(patch, { state: "error", error });
+  else if (output !== null) Object.assign(patch, { state: "done", output });
+  else if (TOOL_ORDER[entry.state] < TOOL_ORDER.running) patch.state = "running";
+  next = updateTool(next, id, patch);
+  return placeAfter(next, id, context.previousId);
 }
 
 function applyFunctionCallItem(state: TranscriptState, item: Dict, t: number, context: ItemContext): TranscriptState {

@@ -28,6 +28,7 @@ const TOOL_STATE_LABEL: Record<ToolState, string> = {
   requested: "waiting for the kernel…",
   waiting: "waiting for the kernel…",
   running: "running…",
+  approval: "waiting for approval",
   done: "done",
   error: "failed",
 };

@@ -319,3 +319,28 @@ describe("state handling", () => {
     expect(state.order[0]).toBe("a5");
   });
 });
+
+describe("MCP tools in the transcript", () => {
+  const base = { id: "item_m", server_label: "docs", name: "search", arguments: '{"q":"pricing"}' };
+
+  it("shows a call the API runs, from running to its output, named by server and tool", () => {
+    let state = buildTranscript([
+      s({ type: "response.output_item.added", response_id: "r1", output_index: 0, item: { ...base, type: "mcp_call", output: null } }),
+    ]);
+    expect(toolEntry(state, "item_m")).toMatchObject({ name: "docs: search", state: "running" });
+    state = reduceTranscript(state, s({
+      type: "response.output_item.done",
+      response_id: "r1",
+      output_index: 0,
+      item: { ...base, type: "mcp_call", output: "3 results" },
+    }));
+    expect(toolEntry(state, "item_m")).toMatchObject({ state: "done", output: "3 results", arguments: '{"q":"pricing"}' });
+  });
+
+  it("shows an approval request as waiting for approval", () => {
+    const state = buildTranscript([
+      s({ type: "response.output_item.done", response_id: "r1", output_index: 0, item: { ...base, type: "mcp_approval_request" } }),
+    ]);
+    expect(toolEntry(state, "item_m").state).toBe("approval");
+  });
+});

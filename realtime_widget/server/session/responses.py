@@ -14,7 +14,7 @@ from realtime_widget.server.session.conversation import Conversation
 from realtime_widget.server.session.ids import new_id
 from realtime_widget.server.session.playback import AudioPlayer
 from realtime_widget.server.session.usage import OUTPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens, usage
-from realtime_widget.server.voice.interfaces import Failure, Reply, Speech
+from realtime_widget.server.voice.interfaces import Failure, McpCall, Reply, Speech
 from realtime_widget.server.voice.model import VoiceModel
 
 #: Audio is generated (and, over WebSocket, sent as ``response.output_audio.delta``) in chunks of this length.
@@ -165,8 +165,9 @@ class ResponseProducer:
             self._emit({"type": "conversation.item.added", "previous_item_id": previous, "item": item})
         return output_index
 
-    def _finish_item(self, item: dict[str, Any], output_index: int, status: str) -> None:
-        item["status"] = status
+    def _finish_item(self, item: dict[str, Any], output_index: int, status: str | None) -> None:
+        if status is not None:  # MCP items have no status field
+            item["status"] = status
         self._emit(
             {
                 "type": "response.output_item.done",
@@ -185,6 +186,11 @@ class ResponseProducer:
         if failure is not None and failure != "content_filter":
             self._failed(FAILURE_ERRORS[failure])
             return
+        if self.reply.mcp_call is not None:
+            approved = await self._mcp_call(self.reply.mcp_call)
+            if not approved:
+                self._done()
+                return
         if self.reply.function_call is not None:
             await self._function_call()
         elif self.reply.text is not None:
@@ -281,6 +287,30 @@ class ResponseProducer:
             }
         )
         self._finish_item(item, output_index, "completed")
+
+    # ---- MCP tools (run by the API itself) ----------------------------------------------------------------------
+    async def _mcp_call(self, call: McpCall) -> bool:
+        """The MCP call's events, in the order of the SDK's ``ResponseMcpCall*`` events; ``False`` when the call
+        waits for the client's approval (an ``mcp_approval_request`` item ends the response)."""
+        arguments = json.dumps(call.arguments)
+        base = {"id": new_id("item"), "server_label": call.server_label, "name": call.name, "arguments": arguments}
+        if call.needs_approval:
+            request = {**base, "type": "mcp_approval_request"}
+            index = self._add_item(request)
+            self._finish_item(request, index, None)
+            return False
+        item: dict[str, Any] = {**base, "type": "mcp_call", "arguments": "", "approval_request_id": None,
+                                "error": None, "output": None}  # fmt: skip
+        index = self._add_item(item)
+        ids = {"response_id": self.run.id, "item_id": item["id"], "output_index": index}
+        self._emit({"type": "response.mcp_call_arguments.delta", **ids, "delta": arguments})
+        self._emit({"type": "response.mcp_call_arguments.done", **ids, "arguments": arguments})
+        self._emit({"type": "response.mcp_call.in_progress", "item_id": item["id"], "output_index": index})
+        await asyncio.sleep(0)
+        item.update(arguments=arguments, output=call.output)
+        self._emit({"type": "response.mcp_call.completed", "item_id": item["id"], "output_index": index})
+        self._finish_item(item, index, None)
+        return True
 
     # ---- text -------------------------------------------------------------------------------------------------
     def _start_message(self, part: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, Any]]:

@@ -99,6 +99,18 @@ class FunctionCall:
     arguments: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class McpCall:
+    """A call of a tool on an MCP server the API runs itself (scripted: the local server has no MCP client).
+    With ``needs_approval`` the response ends with an approval request instead."""
+
+    server_label: str
+    name: str
+    arguments: dict[str, Any]
+    output: str = ""
+    needs_approval: bool = False
+
+
 #: How a response can fail the way the real API's do: failed for quota, rate limit or a server error, or cut short
 #: by the safety filter (``incomplete``, reason ``content_filter``). Only scripted replies fail.
 Failure = Literal["insufficient_quota", "rate_limit_exceeded", "server_error", "content_filter"]
@@ -113,6 +125,8 @@ class Reply:
     text: str | None = None
     function_call: FunctionCall | None = None
     failure: Failure | None = None
+    #: An MCP tool called first (then ``text`` is said, in the same response).
+    mcp_call: McpCall | None = None
 
 
 @dataclass(frozen=True)

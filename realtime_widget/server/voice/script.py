@@ -2,10 +2,12 @@
 
 A step is ``{"say": text}``, ``{"call_tool": {"name": ..., "arguments": {...}}}`` or ``{"fail": kind}`` (the
 response fails as the real API's do: ``insufficient_quota``, ``rate_limit_exceeded`` or ``server_error``; or
-``{"fail": "content_filter", "say": text}``, cut short by the safety filter). Steps can be queued for one
-call (by call id) or for whichever call responds first. ``ScriptedResponder`` pops one step for each response to
-a user turn and asks its fallback responder when the queue is empty. After a scripted tool call, the response
-that follows the function's output speaks the result through the fallback, unless a ``say`` step is queued next.
+``{"fail": "content_filter", "say": text}``, cut short by the safety filter), or ``{"mcp_call": {"server_label",
+"name", "arguments", "output", "needs_approval"}, "say": text}`` (a call of an MCP tool, then what is said).
+Steps can be queued for one call (by call id) or for whichever call responds first. ``ScriptedResponder`` pops
+one step for each response to a user turn and asks its fallback responder when the queue is empty. After a
+scripted tool call, the response that follows the function's output speaks the result through the fallback,
+unless a ``say`` step is queued next.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from realtime_widget.server.voice.interfaces import FAILURES, FunctionCall, Reply, Responder, ResponseContext
+from realtime_widget.server.voice.interfaces import (
+    FAILURES,
+    FunctionCall,
+    McpCall,
+    Reply,
+    Responder,
+    ResponseContext,
+)
 
 
 def step_to_reply(step: Mapping[str, Any]) -> Reply:
@@ -26,6 +35,10 @@ def step_to_reply(step: Mapping[str, Any]) -> Reply:
             raise ValueError(f"'fail' is one of {', '.join(FAILURES)}, not {step['fail']!r}")
         text = step.get("say")
         return Reply(text=text if isinstance(text, str) else None, failure=failure)
+    mcp = step.get("mcp_call")
+    if isinstance(mcp, Mapping):
+        say = step.get("say")
+        return Reply(text=say if isinstance(say, str) else None, mcp_call=_mcp_call(mcp))
     if isinstance(step.get("say"), str):
         return Reply(text=step["say"])
     call = step.get("call_tool")
@@ -36,6 +49,14 @@ def step_to_reply(step: Mapping[str, Any]) -> Reply:
     raise ValueError(
         f"A script step is {{'say': text}}, {{'call_tool': {{'name', 'arguments'}}}} or {{'fail': kind}}, not {step!r}"
     )
+
+
+def _mcp_call(step: Mapping[str, Any]) -> McpCall:
+    label, name, arguments = step.get("server_label"), step.get("name"), step.get("arguments", {})
+    if not isinstance(label, str) or not isinstance(name, str) or not isinstance(arguments, Mapping):
+        raise ValueError(f"an 'mcp_call' step needs 'server_label', 'name' and 'arguments'; got {dict(step)!r}")
+    output = step.get("output", "")
+    return McpCall(label, name, dict(arguments), str(output), bool(step.get("needs_approval", False)))
 
 
 class Script:

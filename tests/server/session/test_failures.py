@@ -54,3 +54,30 @@ async def test_the_content_filter_cuts_a_reply_short(harness: Make) -> None:
 def test_an_unknown_failure_is_refused_when_scripted(harness: Make) -> None:
     with pytest.raises(ValueError, match="'fail' is one of"):
         harness().engine.deps.script.push({"fail": "gremlins"})
+
+
+async def test_a_scripted_mcp_call_then_the_answer_in_one_response(harness: Make) -> None:
+    h = harness()
+    await h.send(TEXT_ONLY)
+    call = {"server_label": "docs", "name": "search", "arguments": {"q": "pricing"}, "output": "3 results"}
+    h.engine.deps.script.push({"mcp_call": call, "say": "I found three results."})
+    await h.send(user_text("Search the docs for pricing."))
+    out = await h.send({"type": "response.create"})
+    kinds = h.types(out)
+    assert kinds.index("response.mcp_call_arguments.done") < kinds.index("response.mcp_call.completed")
+    response = out[-1]["response"]
+    mcp, message = response["output"]
+    assert (mcp["type"], mcp["server_label"], mcp["name"], mcp["output"]) == ("mcp_call", "docs", "search", "3 results")
+    assert message["content"][0]["text"] == "I found three results."
+
+
+async def test_an_mcp_call_that_needs_approval_ends_the_response_with_the_request(harness: Make) -> None:
+    h = harness()
+    await h.send(TEXT_ONLY)
+    call = {"server_label": "docs", "name": "delete", "arguments": {}, "needs_approval": True}
+    h.engine.deps.script.push({"mcp_call": call, "say": "Deleted."})
+    await h.send(user_text("Delete it."))
+    out = await h.send({"type": "response.create"})
+    (request,) = out[-1]["response"]["output"]
+    assert request["type"] == "mcp_approval_request"
+    assert "response.mcp_call.completed" not in h.types(out)
