@@ -400,15 +400,61 @@ def problems(store: EventStore) -> pd.DataFrame:
     return _frame(schema.PROBLEMS, rows, ("time",))
 
 
+_TRANSCRIBED = "conversation.item.input_audio_transcription.completed"
+
+
+def _transcription_model(session: object) -> str | None:
+    if not isinstance(session, dict):
+        return None
+    transcription = ((session.get("audio") or {}).get("input") or {}).get("transcription")
+    model = transcription.get("model") if isinstance(transcription, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def _transcription_usage(
+    t: int, event: dict[str, Any], model: str | None, prices: Mapping[str, ModelPrices]
+) -> dict[str, Any] | None:
+    """A usage row for one transcribed user turn: tokens (``type: "tokens"``) or seconds (``type: "duration"``)."""
+    usage = event.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    raw_details = usage.get("input_token_details")
+    details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+    row: dict[str, Any] = {
+        "time": t,
+        "status": "completed",
+        "model": model,
+        "source": "transcription",
+        "item_id": event.get("item_id"),
+        "total_tokens": usage.get("total_tokens"),
+        "input_tokens": usage.get("input_tokens"),
+        "output_tokens": usage.get("output_tokens"),
+        "input_text_tokens": details.get("text_tokens"),
+        "input_audio_tokens": details.get("audio_tokens"),
+        "output_text_tokens": usage.get("output_tokens"),
+        "audio_seconds": usage.get("seconds") if usage.get("type") == "duration" else None,
+    }
+    row["cost_usd"] = cost_usd(row, prices.get(model) if model else None)
+    return row
+
+
 def usage(store: EventStore, prices: Mapping[str, ModelPrices], model: str | None = None) -> pd.DataFrame:
     """One row per ``response.done``; see :attr:`SessionRecord.usage`. ``model`` overrides the session's model."""
     rows: list[dict[str, Any]] = []
     current_model: str | None = None
-    for t, event in _server_events(store, "session.created", "session.updated", "response.done"):
+    transcriber: str | None = None
+    kinds = ("session.created", "session.updated", "response.done", _TRANSCRIBED)
+    for t, event in _server_events(store, *kinds):
+        if event["type"] == _TRANSCRIBED:
+            row = _transcription_usage(t, event, transcriber, prices)
+            if row is not None:
+                rows.append(row)
+            continue
         if event["type"] != "response.done":
             session = event.get("session")
             name = session.get("model") if isinstance(session, dict) else None
             current_model = name if isinstance(name, str) else current_model
+            transcriber = _transcription_model(session) or transcriber
             continue
         body = event.get("response")
         body = body if isinstance(body, dict) else {}
@@ -421,6 +467,7 @@ def usage(store: EventStore, prices: Mapping[str, ModelPrices], model: str | Non
             "model": row_model,
             **tokens,
             "cost_usd": cost_usd(tokens, prices.get(row_model) if row_model else None),
+            "source": "response",
         }
         rows.append(row)
     return _frame(schema.USAGE, rows, ("time",))

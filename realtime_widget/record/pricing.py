@@ -30,11 +30,18 @@ class ModelPrices:
     audio_out: float
     image_in: float = math.nan
     image_cached_in: float = math.nan
+    #: USD per minute of audio, for models billed by duration (whisper-1's transcription).
+    per_minute: float = math.nan
 
 
 _REALTIME = ModelPrices(4.0, 0.4, 16.0, 32.0, 0.4, 64.0, 5.0, 0.5)
 _REALTIME_2 = ModelPrices(4.0, 0.4, 24.0, 32.0, 0.4, 64.0, 5.0, 0.5)
 _MINI = ModelPrices(0.6, 0.06, 2.4, 10.0, 0.3, 20.0, 0.8, 0.08)
+# Input audio transcription, billed apart from the responses: by tokens (gpt-4o-transcribe and its mini), or by the
+# minute (whisper-1), as the models' pages list them (read in November 2026).
+_TRANSCRIBE = ModelPrices(2.5, 2.5, 10.0, 6.0, 6.0, 0.0)
+_TRANSCRIBE_MINI = ModelPrices(1.25, 1.25, 5.0, 3.0, 3.0, 0.0)
+_WHISPER = ModelPrices(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, per_minute=0.006)
 
 #: Prices per model id (see the module docstring for their source and date). Copied into each record's ``prices``.
 DEFAULT_PRICES: Mapping[str, ModelPrices] = {
@@ -45,6 +52,9 @@ DEFAULT_PRICES: Mapping[str, ModelPrices] = {
     "gpt-realtime-mini": _MINI,
     "gpt-realtime-mini-2025-10-06": _MINI,
     "gpt-realtime-2.1-mini": _MINI,
+    "gpt-4o-transcribe": _TRANSCRIBE,
+    "gpt-4o-mini-transcribe": _TRANSCRIBE_MINI,
+    "whisper-1": _WHISPER,
 }
 
 
@@ -68,6 +78,8 @@ def cost_usd(usage: Mapping[str, Any], prices: ModelPrices | None) -> float:
     )
     if cached_text + cached_audio + cached_image == 0:
         cached_text = n("cached_tokens")
+    if not math.isnan(prices.per_minute):
+        return n("audio_seconds") / 60.0 * prices.per_minute
     image_rate = 0.0 if math.isnan(prices.image_in) else prices.image_in
     image_cached_rate = 0.0 if math.isnan(prices.image_cached_in) else prices.image_cached_in
     total = (

@@ -112,6 +112,9 @@ USAGE: dict[str, str] = {
     "model": STR,
     **dict.fromkeys(USAGE_TOKENS, INT),
     "cost_usd": "float64",
+    "source": STR,
+    "item_id": STR,
+    "audio_seconds": "float64",
 }
 TOOL_CALLS: dict[str, str] = {
     "started": TIME,

@@ -416,14 +416,17 @@ class SessionRecord:
 
     @property
     def usage(self) -> pd.DataFrame:
-        """Tokens and cost per ``response.done``, priced with :attr:`prices` (see :meth:`usage_with_cost`).
+        """Tokens and cost per ``response.done`` and per transcribed user turn, priced with :attr:`prices` (see
+        :meth:`usage_with_cost`).
 
         ``time`` datetime64[us, UTC]; ``response_id``, ``status``, ``model`` str (the session's model at the time,
-        or :attr:`model`); token counts Int64: ``total_tokens``, ``input_tokens``, ``output_tokens``,
-        ``input_text_tokens``, ``input_audio_tokens``, ``input_image_tokens``, ``cached_tokens``,
-        ``cached_text_tokens``, ``cached_audio_tokens``, ``cached_image_tokens``, ``output_text_tokens``,
-        ``output_audio_tokens``; ``cost_usd`` float64 (NaN when the model has no prices).
-        Input transcription is billed separately by OpenAI and is not included.
+        or :attr:`model`; for a transcription, the transcription model); token counts Int64: ``total_tokens``,
+        ``input_tokens``, ``output_tokens``, ``input_text_tokens``, ``input_audio_tokens``, ``input_image_tokens``,
+        ``cached_tokens``, ``cached_text_tokens``, ``cached_audio_tokens``, ``cached_image_tokens``,
+        ``output_text_tokens``, ``output_audio_tokens``; ``cost_usd`` float64 (NaN when the model has no prices);
+        ``source`` str (``"response"``, or ``"transcription"``: input audio transcription, which OpenAI bills
+        apart, by tokens or, for ``whisper-1``, by the minute); ``item_id`` str (the transcribed user item);
+        ``audio_seconds`` float64 (the duration billed, for duration-priced transcription).
         """
         # Keyed on the prices and model too, so editing `record.prices` shows at once.
         key = f"usage:{hash((frozenset(self.prices.items()), self.model))}"

@@ -169,3 +169,50 @@ def test_heard_part_keeps_whole_words_that_had_begun() -> None:
     assert heard_part("one two three", 400, 0.01) == "one"  # "two" begins just at the cut
     assert heard_part("one two three", 500, 0.01) == "one two"
     assert heard_part("one two three", 10_000, 0.01) == "one two three"
+
+
+def test_transcription_usage_is_recorded_and_priced_apart_from_responses() -> None:
+    session = {"type": "realtime", "model": "gpt-realtime",
+               "audio": {"input": {"transcription": {"model": "gpt-4o-transcribe"}}}}  # fmt: skip
+    tokens = {"type": "tokens", "total_tokens": 120, "input_tokens": 100, "output_tokens": 20,
+              "input_token_details": {"audio_tokens": 100, "text_tokens": 0}}  # fmt: skip
+    record = SessionRecord()
+    record.add_items(
+        [
+            ev(0, {"type": "session.updated", "session": session}),
+            *user_turn(100, "u1"),
+            ev(
+                1000,
+                {
+                    "type": "conversation.item.input_audio_transcription.completed",
+                    "item_id": "u1",
+                    "content_index": 0,
+                    "transcript": "hello",
+                    "usage": tokens,
+                },
+            ),
+            ev(
+                2000,
+                {
+                    "type": "session.updated",
+                    "session": {**session, "audio": {"input": {"transcription": {"model": "whisper-1"}}}},
+                },
+            ),
+            ev(
+                3000,
+                {
+                    "type": "conversation.item.input_audio_transcription.completed",
+                    "item_id": "u2",
+                    "content_index": 0,
+                    "transcript": "again",
+                    "usage": {"type": "duration", "seconds": 30},
+                },
+            ),
+        ]
+    )
+    usage = record.usage
+    assert usage["source"].tolist() == ["transcription", "transcription"]
+    assert usage["model"].tolist() == ["gpt-4o-transcribe", "whisper-1"]
+    assert usage["cost_usd"].tolist()[0] == (100 * 6.0 + 20 * 10.0) / 1_000_000
+    assert math.isclose(usage["cost_usd"].tolist()[1], 0.003)  # half a minute at $0.006 a minute
+    assert usage["audio_seconds"].tolist()[1] == 30.0
