@@ -37,6 +37,8 @@ from .schema import ToolSignature, clean_schema, signature_of
 __all__ = ["DEFAULT_TIMEOUT_S", "Tool", "ToolLike", "tool"]
 
 DEFAULT_TIMEOUT_S = 30.0
+#: How long a tool with a ``progress_message`` may run before the assistant says it.
+DEFAULT_PROGRESS_AFTER_S = 1.5
 """How long a tool may run before the model is told it timed out; per tool with ``@tool(timeout_s=...)``."""
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what the API accepts as a function name
@@ -53,6 +55,9 @@ class Tool:
         description: What it does, for the model (default: the docstring's first paragraph).
         parameters: The JSON Schema of its arguments.
         timeout_s: Its own time limit in seconds, or ``None`` for the registry's default.
+        progress_message: What the assistant says (and the widget shows) when the tool is still running after
+            ``progress_after_s`` seconds, e.g. ``"One moment, I'm looking that up."``; ``None`` says nothing.
+        progress_after_s: How long a call may run before that (default 1.5 s when a message is given).
     """
 
     def __init__(
@@ -62,6 +67,8 @@ class Tool:
         name: str | None = None,
         description: str | None = None,
         timeout_s: float | None = None,
+        progress_message: str | None = None,
+        progress_after_s: float | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"a tool must be a function; got {type(fn).__name__}")
@@ -73,9 +80,13 @@ class Tool:
             )
         if timeout_s is not None and timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive; got {timeout_s}")
+        if progress_after_s is not None and progress_after_s <= 0:
+            raise ValueError(f"progress_after_s must be positive; got {progress_after_s}")
         self.fn = fn
         self.name = tool_name
         self.timeout_s = timeout_s
+        self.progress_message = progress_message or None
+        self.progress_after_s = (progress_after_s or DEFAULT_PROGRESS_AFTER_S) if self.progress_message else None
         self._signature: ToolSignature = signature_of(fn, tool_name)
         self.description = (description if description is not None else self._signature.docstring.summary).strip()
         self.parameters: dict[str, Any] = clean_schema(self._signature.model.model_json_schema())
@@ -91,18 +102,30 @@ class Tool:
         name: str | None = None,
         description: str | None = None,
         timeout_s: float | None = None,
+        progress_message: str | None = None,
+        progress_after_s: float | None = None,
     ) -> Tool:
         """The tool for ``fn``; a ``Tool`` given as ``fn`` comes back as it is unless something is overridden."""
         if isinstance(fn, Tool):
-            if name is None and description is None and timeout_s is None:
+            overrides = (name, description, timeout_s, progress_message, progress_after_s)
+            if all(value is None for value in overrides):
                 return fn
             return cls(
                 fn.fn,
                 name=name or fn.name,
                 description=description if description is not None else fn.description,
                 timeout_s=timeout_s if timeout_s is not None else fn.timeout_s,
+                progress_message=progress_message if progress_message is not None else fn.progress_message,
+                progress_after_s=progress_after_s if progress_after_s is not None else fn.progress_after_s,
             )
-        return cls(fn, name=name, description=description, timeout_s=timeout_s)
+        return cls(
+            fn,
+            name=name,
+            description=description,
+            timeout_s=timeout_s,
+            progress_message=progress_message,
+            progress_after_s=progress_after_s,
+        )
 
     @property
     def arguments_model(self) -> type[BaseModel]:
@@ -147,7 +170,12 @@ def tool(fn: Callable[..., Any], /) -> Tool: ...
 
 @overload
 def tool(
-    *, name: str | None = None, description: str | None = None, timeout_s: float | None = None
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout_s: float | None = None,
+    progress_message: str | None = None,
+    progress_after_s: float | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -158,6 +186,8 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout_s: float | None = None,
+    progress_message: str | None = None,
+    progress_after_s: float | None = None,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Make a function callable by the model; use it bare (``@tool``) or with options.
 
@@ -165,6 +195,8 @@ def tool(
         name: The name the model sees (default: the function's name).
         description: What the tool does (default: the docstring's first paragraph).
         timeout_s: How long it may run (default: 30 s, the registry's default).
+        progress_message: Said by the assistant, and shown, when a call is still running after
+            ``progress_after_s`` (default 1.5 s): ``@tool(progress_message="One moment, I'm checking.")``.
 
     Example:
         >>> @tool(timeout_s=5)
@@ -174,10 +206,17 @@ def tool(
         >>> add(2, 3)
         5
     """
+    options: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "timeout_s": timeout_s,
+        "progress_message": progress_message,
+        "progress_after_s": progress_after_s,
+    }
     if fn is not None:
-        return Tool.from_function(fn, name=name, description=description, timeout_s=timeout_s)
+        return Tool.from_function(fn, **options)
 
     def decorate(function: Callable[..., Any]) -> Tool:
-        return Tool.from_function(function, name=name, description=description, timeout_s=timeout_s)
+        return Tool.from_function(function, **options)
 
     return decorate

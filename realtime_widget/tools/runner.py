@@ -70,7 +70,13 @@ class ToolRunner:
         _spawn(self._run(response_id, call_id, name, arguments))
 
     async def _run(self, response_id: str, call_id: str, name: str, arguments: str) -> None:
-        outcome: ToolOutcome = await self._tools.run(call_id, name, arguments)
+        running = asyncio.ensure_future(self._tools.run(call_id, name, arguments))
+        chosen = self._tools.get(name)
+        if chosen is not None and chosen.progress_message and chosen.progress_after_s:
+            done, _ = await asyncio.wait({running}, timeout=chosen.progress_after_s)
+            if not done:
+                self._say_progress(call_id, name, chosen.progress_message)
+        outcome: ToolOutcome = await running
         self._record.add_tool_call(outcome.to_record())
         self._record.add_kernel_timeline(
             "tool_finished", {"call_id": call_id, "name": name, "error": outcome.error, "ms": outcome.duration_ms}
@@ -90,6 +96,20 @@ class ToolRunner:
         calls = self._responses[response_id]
         calls.pending.discard(call_id)
         self._maybe_respond(response_id)
+
+    def _say_progress(self, call_id: str, name: str, message: str) -> None:
+        """A slow tool's "working on it": shown in the widget, and said by the assistant in an out-of-band response
+        (``conversation: "none"``), which neither enters the conversation nor waits for the one in progress."""
+        self._record.add_kernel_timeline("tool_progress", {"call_id": call_id, "name": name, "message": message})
+        self._notify({"name": "notice", "level": "info", "text": f"{name} is still running: {message}"})
+        instructions = f'Always reply with "{message}" and nothing else.'
+        response = {
+            "conversation": "none",
+            "input": [],
+            "instructions": instructions,
+            "metadata": {"progress": call_id},
+        }
+        self._send({"type": "response.create", "response": response})
 
     def _maybe_respond(self, response_id: str) -> None:
         calls = self._responses.get(response_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -162,4 +163,40 @@ def test_config_tools_may_be_python_functions_tools_or_definitions_and_mcp_is_pa
         assert MCP in update["session"]["tools"]  # a change of tools does not drop it
         assert {t.get("name") for t in update["session"]["tools"]} >= {"area", "perimeter", "volume"}
     finally:
+        w.close()
+
+
+def test_a_slow_tool_says_it_is_working_on_it_out_of_band_then_answers() -> None:
+    release = threading.Event()
+
+    @tool(progress_message="One moment, I'm checking.", progress_after_s=0.05)
+    def slow_lookup(region: str) -> str:
+        """Looks a region up, slowly."""
+        release.wait(10)
+        return f"{region}: 42"
+
+    w = RealtimeWidget(tools=[slow_lookup], api_key=fake_key(), base_url=UNUSED_BASE_URL)
+    w.sent = []
+    w.send = w.sent.append
+    try:
+        call = {"type": "response.function_call_arguments.done", "event_id": "event_2", "response_id": "resp_2",
+                "item_id": "item_2", "output_index": 0, "call_id": "call_9", "name": "slow_lookup",
+                "arguments": '{"region": "north"}'}  # fmt: skip
+        w._on_custom_message(w, batch(1, ("server", call)), [])
+        deadline = time.monotonic() + 10
+        while not client_events(w) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        (progress,) = client_events(w)
+        assert progress["type"] == "response.create"
+        assert progress["response"]["conversation"] == "none"  # not in the conversation, not held behind it
+        assert "One moment, I'm checking." in progress["response"]["instructions"]
+        notices = [m["command"] for m in w.sent if m.get("type") == "rtw:cmd" and m["command"]["name"] == "notice"]
+        assert "slow_lookup is still running" in notices[-1]["text"]
+        release.set()
+        while len(client_events(w)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert client_events(w)[1]["item"]["output"] == "north: 42"
+        assert "tool_progress" in list(w.record.timeline["what"])
+    finally:
+        release.set()
         w.close()

@@ -11,6 +11,7 @@ import json
 
 from realtime_widget.server.pcm import Pcm16
 from realtime_widget.server.voice.interfaces import Reply, ResponseContext
+from realtime_widget.server.voice.responder import instructed_answer
 
 
 class SilentRecognizer:
@@ -27,6 +28,9 @@ class PlainResponder:
         if context.pending_function_outputs:
             outputs = [str(item.get("output", "")) for item in context.pending_function_outputs]
             return Reply(text="The tool returned " + "; ".join(_short(o) for o in outputs) + ".")
+        fixed = instructed_answer(context.instructions)
+        if fixed is not None:  # 'Always reply with "..."': how a caller fixes what is said (a progress message)
+            return Reply(text=fixed)
         if context.images:
             return Reply(text=f"I see {' and '.join(context.images)}.")
         if context.last_user_text:

@@ -23,7 +23,8 @@ from typing import Any
 from realtime_widget.server.voice.interfaces import FunctionCall, Reply, ResponseContext
 from realtime_widget.server.voice.tool_match import MATCH_SCORE, best_tool, fill_arguments, function_tools, tokens
 
-_QUOTE = r"[\"“']([^\"”']+)[\"”']"
+# A phrase in double quotes may hold an apostrophe ("One moment, I'm checking."); one in single quotes may not.
+_QUOTE = r"(?:[\"“]([^\"”]+)[\"”]|'([^']+)')"
 _GREETING_RULE = re.compile(
     r"(?:start|begin|open)(?:\s+(?:each|every|the|your|first|conversation|response|reply|by))*"
     r"\s+(?:with|saying|by\s+saying)[:\s]+"
@@ -65,13 +66,13 @@ def instructed_greeting(instructions: str) -> str | None:
 def instructed_answer(instructions: str) -> str | None:
     """The quoted phrase instructions ask every answer to be, if any."""
     match = _FIXED_RULE.search(instructions)
-    return match.group(1) if match else None
+    return next((g for g in match.groups() if g), None) if match else None
 
 
 def instructed_ending(instructions: str) -> str | None:
     """The quoted phrase instructions ask every answer to end with, if any."""
     match = _ENDING_RULE.search(instructions)
-    return match.group(1) if match else None
+    return next((g for g in match.groups() if g), None) if match else None
 
 
 def _sentence(text: str) -> str:

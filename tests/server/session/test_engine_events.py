@@ -676,3 +676,17 @@ async def test_an_image_turn_is_taken_and_the_local_model_says_what_it_was_shown
     await h.send({"type": "response.create"})
     text = h.of_type("response.output_text.done")[-1]["text"]
     assert text == "I see a 32 by 16 PNG."
+
+
+async def test_an_out_of_band_progress_response_says_its_message_and_stays_out_of_the_conversation(
+    harness: Make,
+) -> None:
+    h = harness()
+    await h.send(TEXT_ONLY)
+    instructions = 'Always reply with "One moment, I\'m checking." and nothing else.'
+    response = {"conversation": "none", "input": [], "instructions": instructions, "metadata": {"progress": "call_9"}}
+    await h.send({"type": "response.create", "response": response})
+    done = h.of_type("response.done")[-1]["response"]
+    assert done["conversation_id"] is None
+    assert done["output"][0]["content"][0]["text"] == "One moment, I'm checking."
+    assert len(h.engine.conversation.items) == 0
