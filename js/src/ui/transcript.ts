@@ -15,6 +15,8 @@ export interface MessageEntry {
   final: boolean;
   /** The assistant was cut off (barge-in, Interrupt, or a cancelled response). */
   interrupted: boolean;
+  /** Where the item's audio was truncated (ms), when it was: the text after that point was not heard. */
+  audioEndMs?: number;
   /** Input transcription failed: there is audio but no text. */
   failed: boolean;
   via: "voice" | "text";
@@ -428,7 +430,25 @@ function itemDeleted(state: TranscriptState, event: RealtimeEvent): TranscriptSt
 /** The assistant's audio was cut where the user started talking. */
 function itemTruncated(state: TranscriptState, event: RealtimeEvent): TranscriptState {
   const itemId = str(event["item_id"]);
-  return itemId === null ? state : updateMessage(state, itemId, { interrupted: true, final: true });
+  const end = event["audio_end_ms"];
+  const patch: Partial<MessageEntry> = { interrupted: true, final: true };
+  if (typeof end === "number" && Number.isFinite(end)) patch.audioEndMs = end;
+  return itemId === null ? state : updateMessage(state, itemId, patch);
+}
+
+/** Speaking rate used to place a truncation in a reply's text: about 150 words a minute (the API sends no word
+ * timings). The kernel's record places the cut the same way, refined by the session's measured rate. */
+export const CHARS_PER_MS = 14 / 1000;
+
+/** How many characters of `text` were heard before `audioEndMs`: whole words that had begun. */
+export function heardLength(text: string, audioEndMs: number): number {
+  const limit = audioEndMs * CHARS_PER_MS;
+  let position = 0;
+  for (const word of text.split(" ")) {
+    if (word !== "" && position >= limit) return Math.max(0, position - 1);
+    position += word.length + 1;
+  }
+  return text.length;
 }
 
 /** Streams text into a message; once it is final, late deltas are ignored. */

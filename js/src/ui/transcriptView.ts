@@ -13,6 +13,7 @@ import {
   type TranscriptState,
   announcement,
   buildTranscript,
+  heardLength,
   reduceTranscript,
 } from "./transcript";
 
@@ -52,8 +53,10 @@ interface EntryView {
 function messageView(initial: MessageEntry): EntryView {
   const who = h("div", { class: "rtw-turn-who" });
   const text = h("span", { class: "rtw-bubble-text" });
+  // The part of a truncated reply the user never heard: shown, but set apart.
+  const unheard = h("span", { class: "rtw-unheard", attrs: { hidden: true, title: "Not heard: the reply was cut off here" } });
   const tag = h("span", { class: "rtw-tag", text: "interrupted", attrs: { hidden: true } });
-  const bubble = h("div", { class: "rtw-bubble" }, [text, tag]);
+  const bubble = h("div", { class: "rtw-bubble" }, [text, unheard, tag]);
   const el = h("div", { class: `rtw-turn rtw-turn-${initial.role}`, attrs: { "data-id": initial.id } }, [who, bubble]);
   const view: EntryView = {
     entry: initial,
@@ -71,7 +74,10 @@ function messageView(initial: MessageEntry): EntryView {
         else if (entry.final) shown = entry.interrupted ? "" : "(audio only)";
         else shown = entry.role === "user" ? "Listening…" : "…";
       }
-      setText(text, shown);
+      const cut = !placeholder && entry.audioEndMs !== undefined ? heardLength(shown, entry.audioEndMs) : shown.length;
+      setText(text, shown.slice(0, cut));
+      setText(unheard, shown.slice(cut));
+      setAttrs(unheard, { hidden: cut >= shown.length });
       text.classList.toggle("rtw-placeholder", placeholder);
       setAttrs(el, {
         "data-final": String(entry.final),

@@ -10,6 +10,7 @@ import {
   type TranscriptState,
   announcement,
   buildTranscript,
+  heardLength,
   reduceTranscript,
 } from "../../src/ui/transcript";
 import { clientEvent, serverEvent } from "./fakes";
@@ -342,5 +343,22 @@ describe("MCP tools in the transcript", () => {
       s({ type: "response.output_item.done", response_id: "r1", output_index: 0, item: { ...base, type: "mcp_approval_request" } }),
     ]);
     expect(toolEntry(state, "item_m").state).toBe("approval");
+  });
+});
+
+describe("what was heard of a truncated reply", () => {
+  it("keeps whole words that had begun by the cut, at about 14 characters a second", () => {
+    expect(heardLength("one two three", 0)).toBe(0);
+    expect(heardLength("one two three", 100)).toBe(3); // "one"
+    expect(heardLength("one two three", 500)).toBe(7); // "one two"
+    expect(heardLength("one two three", 10_000)).toBe(13);
+  });
+
+  it("records where the item was truncated", () => {
+    const state = buildTranscript([
+      s({ type: "response.output_audio_transcript.done", response_id: "r1", item_id: "a1", output_index: 0, content_index: 0, transcript: "one two three" }),
+      s({ type: "conversation.item.truncated", item_id: "a1", content_index: 0, audio_end_ms: 500 }),
+    ]);
+    expect(message(state, "a1")).toMatchObject({ interrupted: true, audioEndMs: 500 });
   });
 });
