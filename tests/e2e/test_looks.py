@@ -125,3 +125,32 @@ def test_each_state_in_light_and_dark(
         page.set_viewport_size({"width": 1280, "height": 900})
         kernel.run("widget.disconnect()")
         kernel.close()
+
+
+def test_problems_mcp_calls_and_a_cut_reply_in_light_and_dark(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer, artifacts: Path
+) -> None:
+    page = lab_page.page
+    name = write_notebook(
+        lab.root_dir,
+        "looks_problems.ipynb",
+        "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(turn_detection=None)\nwidget",
+    )
+    page.set_viewport_size(WIDE)
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        click_connect(lab_page, kernel)
+        mcp = {"server_label": "docs", "name": "search", "arguments": {"q": "pricing plans"}, "output": "3 plans"}
+        local_server.script(
+            [{"mcp_call": mcp, "say": "The docs list three plans."}, {"fail": "insufficient_quota"}],
+            call_id=kernel.value("widget.call_id"),
+        )
+        kernel.run("widget.send_text('What plans are there?')")
+        page.locator(f"{WIDGET} .rtw-tool[data-state=done]").wait_for(timeout=30_000)
+        kernel.wait_until("(widget.record.transcript.text == 'The docs list three plans.').any()")
+        kernel.run("widget.send_text('And the prices?')")
+        page.locator(f"{WIDGET} [data-testid=notice][data-code=insufficient_quota]").wait_for(timeout=30_000)
+        _shoot(lab_page, artifacts, "problems")
+    finally:
+        kernel.run("widget.disconnect()")
+        kernel.close()
