@@ -163,7 +163,7 @@ async def run_webrtc(turns: int) -> None:
     sys.path.insert(0, REPO_ROOT)
     from realtime_widget.server.http.app import RealtimeServer
     from realtime_widget.server.voice.loader import load_voice_model
-    from tests.server.conftest import RtcClient  # the test suite's aiortc client stands in for the browser
+    from tests.server.clients import RtcClient  # the test suite's aiortc client stands in for the browser
 
     class TimedClient(RtcClient):
         def __init__(self, base_url: str, key: str) -> None:

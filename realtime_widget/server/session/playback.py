@@ -9,6 +9,7 @@ and word timings are kept here, for ``conversation.item.truncate``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from realtime_widget.server.pcm import Pcm16, duration_ms
@@ -33,9 +34,25 @@ class AudioPlayer(Protocol):
     def playing(self) -> bool: ...
 
 
+@dataclass
+class _Segment:
+    """One response's audio in the output buffer: where it starts on the track's clock (ms played since the track
+    last started), and whether the client has been told it started."""
+
+    response_id: str
+    item_id: str
+    start_ms: int
+    announced: bool = False
+
+
 class Playback:
     """Output audio bookkeeping for one session. ``emit`` sends a server event; ``player`` is the WebRTC track
-    (``None`` over WebSocket, or over WebRTC when the client offered no audio)."""
+    (``None`` over WebSocket, or over WebRTC when the client offered no audio).
+
+    Replies are generated faster than they play, so a new response's audio can queue behind the one still
+    playing: each is a segment of the buffer, ``output_audio_buffer.started`` is sent as each begins to play,
+    ``.stopped`` once the buffer has drained with nothing more to come, and a barge-in cuts the segment playing.
+    """
 
     def __init__(
         self, conversation: Conversation, emit: Callable[[dict[str, Any]], object], player: AudioPlayer | None
@@ -48,13 +65,13 @@ class Playback:
         self._audio_ms: dict[str, int] = {}
         self._spoken: dict[str, list[tuple[str, int]]] = {}
         self._truncated_ms: dict[str, int] = {}
-        self._playing: tuple[str, str] | None = None  # (response_id, item_id) of the audio being heard
-        self._started_for: str | None = None  # response whose output_audio_buffer.started was sent
+        self._segments: list[_Segment] = []  # oldest first; empty when nothing is in the buffer
 
     @property
     def playing_response(self) -> str | None:
-        """The response whose audio is in the output buffer (WebRTC only)."""
-        return self._playing[0] if self._playing is not None else None
+        """The response whose audio the client is hearing, or is about to (WebRTC only)."""
+        current = self._current()
+        return current.response_id if current is not None else None
 
     def audio_ms(self, item_id: str) -> int | None:
         """How long an item's audio is (after any truncation), if it has audio."""
@@ -70,56 +87,64 @@ class Playback:
         self._audio_ms[item_id] = duration_ms(speech.samples)
         self._spoken[item_id] = speech.word_starts_ms
         if self.player is not None:
-            self._playing = (response_id, item_id)
+            # Behind whatever is still queued; at 0 when the track is idle (its clock restarts when it starts).
+            start = self.player.played_ms + self.player.queued_ms if self.player.playing else 0
+            self._segments.append(_Segment(response_id, item_id, start))
 
     def track_started(self) -> None:
-        """The WebRTC track began sending response audio."""
-        # The track may run dry and restart within one response when generation lags (a loaded machine);
-        # the client still hears one stretch of audio per response.
-        if self._playing is not None and self._started_for != self._playing[0]:
-            self._started_for = self._playing[0]
-            self._emit({"type": "output_audio_buffer.started", "response_id": self._playing[0]})
+        """The WebRTC track began sending audio after silence."""
+        self.track_progress()
+
+    def track_progress(self) -> None:
+        """The track sent another frame: announce each segment whose audio has begun to play."""
+        # The track may run dry and restart within one response when generation lags (a loaded machine); the
+        # client still hears one stretch of audio per response, announced once.
+        played = self.player.played_ms if self.player is not None else 0
+        for segment in self._segments:
+            if not segment.announced and segment.start_ms <= played:
+                segment.announced = True
+                self._emit({"type": "output_audio_buffer.started", "response_id": segment.response_id})
 
     def track_drained(self, generating: str | None) -> bool:
         """The WebRTC track ran out of queued audio. Unless ``generating`` (the active response's id) will queue
         more, playback has stopped: says so and returns ``True``."""
-        if self._playing is None:
+        if not self._segments:
             return False
-        response_id = self._playing[0]
-        if generating == response_id:
+        last = self._segments[-1]
+        if generating == last.response_id:
             return False
-        self._playing = None
-        self._emit({"type": "output_audio_buffer.stopped", "response_id": response_id})
+        self.track_progress()
+        self._segments.clear()
+        self._emit({"type": "output_audio_buffer.stopped", "response_id": last.response_id})
         return True
 
     def finished_generating(self, response_id: str) -> bool:
         """A response's generation ended; returns ``True`` when its audio has already finished playing (or there
         was none to play), so the session is idle again."""
-        if self._playing is None or self._playing[0] != response_id:
+        if not self._segments or self._segments[-1].response_id != response_id:
             return True
         if self.player is not None and not self.player.playing and self.player.queued_ms == 0:
             return self.track_drained(None)
         return False
 
     def clear(self, *, truncate: bool) -> None:
-        """Clear the output buffer (``output_audio_buffer.cleared``); with ``truncate``, cut the item at what was
-        played (``conversation.item.truncated``), as the API does on a barge-in."""
-        if self.player is None or self._playing is None:
+        """Clear the output buffer (``output_audio_buffer.cleared``); with ``truncate``, cut the item playing at
+        what was played (``conversation.item.truncated``), as the API does on a barge-in. Replies queued behind
+        it were not heard at all."""
+        current = self._current()
+        if self.player is None or current is None:
             return
-        response_id, item_id = self._playing
         played_ms = self.player.clear()
-        self._playing = None
-        self._emit({"type": "output_audio_buffer.cleared", "response_id": response_id})
-        if truncate and item_id in self._conversation:
-            self.truncate(item_id, played_ms)
-            self._emit(
-                {
-                    "type": "conversation.item.truncated",
-                    "item_id": item_id,
-                    "content_index": 0,
-                    "audio_end_ms": played_ms,
-                }
-            )
+        later = self._segments[self._segments.index(current) + 1 :]
+        self._segments.clear()
+        self._emit({"type": "output_audio_buffer.cleared", "response_id": current.response_id})
+        if not truncate:
+            return
+        for segment, heard_ms in [(current, max(0, played_ms - current.start_ms)), *((s, 0) for s in later)]:
+            if segment.item_id in self._conversation:
+                self.truncate(segment.item_id, heard_ms)
+                truncated = {"item_id": segment.item_id, "content_index": 0, "audio_end_ms": heard_ms}
+                self._emit({"type": "conversation.item.truncated", **truncated})
 
     def truncate(self, item_id: str, audio_end_ms: int) -> None:
         """Cut an item's audio and transcript at ``audio_end_ms``."""
@@ -139,3 +164,11 @@ class Playback:
         for item in items:
             if item["id"] in self._truncated_ms and item["id"] in self._conversation:
                 self.truncate(item["id"], self._truncated_ms[item["id"]])
+
+    def _current(self) -> _Segment | None:
+        """The segment playing now: the last one whose start has been reached (the first while none has)."""
+        if not self._segments:
+            return None
+        played = self.player.played_ms if self.player is not None and self.player.playing else 0
+        reached = [s for s in self._segments if s.start_ms <= played]
+        return reached[-1] if reached else self._segments[0]

@@ -94,6 +94,8 @@ class PacedAudioTrack(MediaStreamTrack):
         self._pacer = FramePacer()
         self.on_start: Callable[[], None] | None = None
         self.on_drain: Callable[[], None] | None = None
+        #: Called after each frame of queued audio is sent (the engine follows which reply is being heard).
+        self.on_progress: Callable[[], None] | None = None
         self.record_timing = record_timing
         self.send_times: list[float] = []
 
@@ -145,6 +147,8 @@ class PacedAudioTrack(MediaStreamTrack):
                 if self.on_start is not None:
                     self.on_start()
             self._played_samples += filled
+            if self.on_progress is not None:
+                self.on_progress()
         if self._playing and not self._queue:
             self._playing = False
             if self.on_drain is not None:

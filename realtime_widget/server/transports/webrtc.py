@@ -62,6 +62,7 @@ class WebRtcCall:
         )
         self.track.on_start = self.engine.playback_started
         self.track.on_drain = self.engine.playback_drained
+        self.track.on_progress = self.engine.playback.track_progress
         self._on_closed = on_closed
         self._tasks = BackgroundTasks(f"call {call_id}", log)
         self._closed = False
