@@ -154,3 +154,24 @@ async def test_voice_turn_over_the_microphone(rtc_client: Connect) -> None:
     committed = await client.wait_for("input_audio_buffer.committed")
     assert committed["item_id"] == stopped["item_id"]
     await client.wait_for("response.done", within=5)
+
+
+async def test_a_reply_queued_behind_one_still_playing_is_announced_when_it_begins(
+    server: RealtimeServer, rtc_client: Connect
+) -> None:
+    client = await rtc_client()
+    assert client.call_id is not None
+    client.send(
+        {"type": "session.update", "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}}}
+    )
+    await client.wait_for("session.updated")
+    server.deps.script.push({"say": "word " * 20}, {"say": "And one more thing."}, call_id=client.call_id)
+    client.send({"type": "response.create"})
+    first = (await client.wait_for("response.done", within=20))["response"]["id"]
+    client.send({"type": "response.create"})  # the first reply is still playing: the second queues behind it
+    second = (await client.wait_for("response.done", within=20, after=len(client.events)))["response"]["id"]
+    stopped = await client.wait_for("output_audio_buffer.stopped", within=30)
+    started = [e["response_id"] for e in client.events if e["type"] == "output_audio_buffer.started"]
+    assert started == [first, second]
+    assert stopped["response_id"] == second  # one stretch of audio, stopped once, when nothing more was to come
+    assert [e["type"] for e in client.events].count("output_audio_buffer.stopped") == 1
