@@ -10,6 +10,7 @@ import ast
 import contextlib
 import json
 import os
+import queue
 import secrets
 import shutil
 import signal
@@ -176,6 +177,30 @@ class KernelClient:
     def run(self, code: str, timeout: float = 30) -> None:
         """Executes ``code``; raises with the kernel's traceback when it fails."""
         reply = self._client.execute_interactive(code, timeout=timeout, output_hook=lambda _msg: None)
+        content = reply["content"]
+        if content["status"] != "ok":
+            raise RuntimeError("\n".join(content.get("traceback", [])) or content.get("evalue", "kernel error"))
+
+    def start(self, code: str) -> str:
+        """Sends ``code`` to run and returns at once, while the kernel is busy with it; :meth:`finish` waits for it.
+
+        Until then, :meth:`run`, :meth:`value` and :meth:`wait_until` queue behind it."""
+        return str(self._client.execute(code))
+
+    def finish(self, msg_id: str, timeout: float = 30) -> None:
+        """Waits for the code :meth:`start` sent (its ``msg_id``) to end; raises with the kernel's traceback when it
+        failed."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"the kernel did not finish {msg_id} within {timeout} s")
+            try:
+                reply = self._client.get_shell_msg(timeout=remaining)
+            except queue.Empty:
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
         content = reply["content"]
         if content["status"] != "ok":
             raise RuntimeError("\n".join(content.get("traceback", [])) or content.get("evalue", "kernel error"))

@@ -112,6 +112,9 @@ def test_each_state_in_light_and_dark(
         local_server.drop_call(call_id)
         wait_for_status(lab_page, "reconnecting")
         _shoot(lab_page, artifacts, "reconnecting")
+        # The kernel hears of the drop on its own path (the status trait or the timeline batch), which can be behind
+        # the page: wait until it has (or the call is back already), then check it is still reconnecting.
+        kernel.wait_until("widget.status != 'connected' or list(widget.record.timeline['what']).count('connected') > 1")
         assert kernel.value("widget.status") == "reconnecting", "reconnected before the screenshots were taken"
         kernel.run("widget.disconnect()")
         kernel.wait_until("widget.status == 'closed'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -16,6 +17,21 @@ pytestmark = pytest.mark.e2e
 
 WIDGET = ".rtw-root"
 EPHEMERAL_KEY = re.compile(r"ek_[A-Za-z0-9_-]+")
+
+
+def _saved_with_widget_state(path: Path, written_before: int, timeout: float = 30) -> str:
+    """The notebook's text once it has been written again (after ``written_before``, an ``st_mtime_ns``) with the
+    widget state in its metadata; the last text read if that does not happen within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        written_again = path.stat().st_mtime_ns != written_before  # before reading: the text is at least as new
+        text = path.read_text()
+        with contextlib.suppress(ValueError):  # read while the file was being written
+            if written_again and "widgets" in json.loads(text)["metadata"]:
+                return text
+        if time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)
 
 
 def test_quickstart_connects_records_and_disconnects(lab_page: LabPage, lab: JupyterLab, artifacts: Path) -> None:
@@ -54,17 +70,18 @@ def test_quickstart_connects_records_and_disconnects(lab_page: LabPage, lab: Jup
 
         page.click(f"{WIDGET} [data-testid=disconnect]")
         kernel.wait_until("widget.status == 'closed'", timeout=15)
-        timeline = kernel.value("list(widget.record.timeline['what'])")
-        assert "connected" in timeline
-        assert "closed" in timeline
+        # The closed status can reach the kernel (as a trait) before the batch with the timeline entry.
+        kernel.wait_until("'closed' in set(widget.record.timeline['what'])", timeout=15)
+        assert "connected" in kernel.value("list(widget.record.timeline['what'])")
 
         # The ephemeral key reached the browser once, over the comm; it is nowhere else: not in the page,
         # the console, the saved notebook's widget state, nor the kernel's reprs.
         keys = {key for frame in lab_page.frames_received for key in EPHEMERAL_KEY.findall(frame)}
         assert keys, "no ephemeral key seen on the wire, so this check would prove nothing"
+        notebook = lab.root_dir / "quickstart.ipynb"
+        written_before = notebook.stat().st_mtime_ns
         lab_page.save()
-        page.wait_for_timeout(1000)
-        saved = (lab.root_dir / "quickstart.ipynb").read_text()
+        saved = _saved_with_widget_state(notebook, written_before)
         assert "widgets" in json.loads(saved)["metadata"], "widget state was not saved"
         places = {
             "saved notebook": saved,
