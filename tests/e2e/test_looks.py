@@ -13,7 +13,7 @@ import pytest
 from realtime_widget.server.launcher import LocalServer
 
 from .harness import JupyterLab
-from .lab_page import WIDGET, LabPage, click_connect, open_widget_notebook, wait_for_status
+from .lab_page import WIDGET, LabPage, click_connect, open_widget_notebook, opened_widget, wait_for_status
 from .notebooks import write_notebook
 
 pytestmark = pytest.mark.e2e
@@ -140,8 +140,7 @@ def test_problems_mcp_calls_and_a_cut_reply_in_light_and_dark(
         "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(turn_detection=None)\nwidget",
     )
     page.set_viewport_size(WIDE)
-    kernel = open_widget_notebook(lab_page, name)
-    try:
+    with opened_widget(lab_page, name) as kernel:
         click_connect(lab_page, kernel)
         mcp = {"server_label": "docs", "name": "search", "arguments": {"q": "pricing plans"}, "output": "3 plans"}
         local_server.script(
@@ -154,6 +153,3 @@ def test_problems_mcp_calls_and_a_cut_reply_in_light_and_dark(
         kernel.run("widget.send_text('And the prices?')")
         page.locator(f"{WIDGET} [data-testid=notice][data-code=insufficient_quota]").wait_for(timeout=30_000)
         _shoot(lab_page, artifacts, "problems")
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()

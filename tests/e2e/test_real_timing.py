@@ -15,7 +15,7 @@ import pytest
 from realtime_widget.server.launcher import LocalServer
 
 from .harness import JupyterLab
-from .lab_page import WIDGET, LabPage, click_connect, open_widget_notebook
+from .lab_page import WIDGET, LabPage, click_connect, opened_widget
 from .notebooks import write_notebook
 
 pytestmark = pytest.mark.e2e
@@ -32,8 +32,7 @@ def test_a_barge_in_after_the_reply_was_generated_is_counted_and_the_transcript_
         "barge_in.ipynb",
         "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget()\nwidget",
     )
-    kernel = open_widget_notebook(lab_page, name)
-    try:
+    with opened_widget(lab_page, name) as kernel:
         click_connect(lab_page, kernel)
         local_server.script([{"say": LONG_REPLY}, {"say": "Go ahead."}], call_id=kernel.value("widget.call_id"))
         # The next phrase of the microphone cuts the long reply off while it plays.
@@ -62,9 +61,6 @@ def test_a_barge_in_after_the_reply_was_generated_is_counted_and_the_transcript_
         entry.wait_for(timeout=30_000)
         lab_page.page.locator(WIDGET).first.screenshot(path=str(artifacts / "barge-in.png"))
         assert kernel.value("len(widget.record.validate())") == 0
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()
 
 
 def _response_of(kernel: object, item_id: str) -> str:
@@ -99,8 +95,7 @@ def test_a_tool_follow_up_waits_for_the_response_the_microphone_started(
         "widget.on('response.created', on_created)\n"
         "widget",
     )
-    kernel = open_widget_notebook(lab_page, name)
-    try:
+    with opened_widget(lab_page, name) as kernel:
         click_connect(lab_page, kernel)
         after_tool = "The north has 42."
         script = [
@@ -121,9 +116,6 @@ def test_a_tool_follow_up_waits_for_the_response_the_microphone_started(
         vad_done = next(e["time"] for e in events if e["type"] == "response.done" and e["response_id"] == vad_response)
         follow_up = [e["time"] for e in events if e["direction"] == "client" and e["type"] == "response.create"][-1]
         assert follow_up > vad_done  # held until the response the microphone started was done
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()
 
 
 def test_a_refused_live_update_rolls_back_and_an_image_turn_is_answered(
@@ -135,8 +127,7 @@ def test_a_refused_live_update_rolls_back_and_an_image_turn_is_answered(
         "from realtime_widget import RealtimeWidget\n"
         "widget = RealtimeWidget(voice='marin', turn_detection=None)\nwidget",
     )
-    kernel = open_widget_notebook(lab_page, name)
-    try:
+    with opened_widget(lab_page, name) as kernel:
         click_connect(lab_page, kernel)
         local_server.script([{"say": "Hello there."}], call_id=kernel.value("widget.call_id"))
         kernel.run("widget.send_text('Hi.')")
@@ -157,6 +148,21 @@ def test_a_refused_live_update_rolls_back_and_an_image_turn_is_answered(
         )
         assert kernel.value("widget.status") == "connected"
         assert kernel.value("len(widget.record.validate())") == 0
-    finally:
-        kernel.run("widget.disconnect()")
-        kernel.close()
+
+
+def test_a_custom_voice_goes_to_the_api_as_its_object(lab_page: LabPage, lab: JupyterLab) -> None:
+    name = write_notebook(
+        lab.root_dir,
+        "custom_voice.ipynb",
+        "from realtime_widget import RealtimeWidget\n"
+        "widget = RealtimeWidget(voice={'id': 'voice_1234'}, turn_detection=None)\nwidget",
+    )
+    with opened_widget(lab_page, name) as kernel:
+        click_connect(lab_page, kernel)
+        updates = "widget.record.events.query(\"type == 'session.update'\").payload"
+        sent = kernel.value(f"[__import__('json').loads(p)['session']['audio']['output'] for p in {updates}]")
+        assert sent[0]["voice"] == {"id": "voice_1234"}  # the browser sends the object, not the id the UI shows
+        kernel.run("widget.send_text('Say something.')")
+        kernel.wait_until("(widget.record.events.type == 'output_audio_buffer.stopped').any()", timeout=30)
+        assert kernel.value("len(widget.record.problems)") == 0
+        assert kernel.value("len(widget.record.validate())") == 0
