@@ -150,19 +150,26 @@ def test_a_refused_live_update_rolls_back_and_an_image_turn_is_answered(
         assert kernel.value("len(widget.record.validate())") == 0
 
 
-def test_a_custom_voice_goes_to_the_api_as_its_object(lab_page: LabPage, lab: JupyterLab) -> None:
+def test_a_custom_voice_and_tuned_vad_go_to_the_api_as_objects(lab_page: LabPage, lab: JupyterLab) -> None:
     name = write_notebook(
         lab.root_dir,
         "custom_voice.ipynb",
         "from realtime_widget import RealtimeWidget\n"
-        "widget = RealtimeWidget(voice={'id': 'voice_1234'}, turn_detection=None)\nwidget",
+        "vad = {'type': 'server_vad', 'threshold': 0.7, 'silence_duration_ms': 700}\n"
+        "widget = RealtimeWidget(voice={'id': 'voice_1234'}, turn_detection=vad)\nwidget",
     )
     with opened_widget(lab_page, name) as kernel:
         click_connect(lab_page, kernel)
         updates = "widget.record.events.query(\"type == 'session.update'\").payload"
-        sent = kernel.value(f"[__import__('json').loads(p)['session']['audio']['output'] for p in {updates}]")
-        assert sent[0]["voice"] == {"id": "voice_1234"}  # the browser sends the object, not the id the UI shows
+        sent = kernel.value(f"[__import__('json').loads(p)['session']['audio'] for p in {updates}]")
+        assert sent[0]["output"]["voice"] == {"id": "voice_1234"}  # the object, not the id the UI shows
+        # The whole tuned object, never a bare {"type"} that could reset the thresholds to the API's defaults.
+        assert sent[0]["input"]["turn_detection"] == {
+            "type": "server_vad",
+            "threshold": 0.7,
+            "silence_duration_ms": 700,
+        }
         kernel.run("widget.send_text('Say something.')")
-        kernel.wait_until("(widget.record.events.type == 'output_audio_buffer.stopped').any()", timeout=30)
+        kernel.wait_until("(widget.record.events.type == 'response.done').any()", timeout=30)
         assert kernel.value("len(widget.record.problems)") == 0
         assert kernel.value("len(widget.record.validate())") == 0

@@ -36,11 +36,17 @@ export const DEFAULT_SETTINGS: Settings = { voice: "", instructions: "", turn_de
 export function parseSettings(value: unknown): Settings {
   const d = isDict(value) ? value : {};
   const td = d["turn_detection"];
-  return {
+  const settings: Settings = {
     voice: str(d["voice"], DEFAULT_SETTINGS.voice),
     instructions: str(d["instructions"], DEFAULT_SETTINGS.instructions),
     turn_detection: TURN_DETECTION.find((t) => t === td) ?? DEFAULT_SETTINGS.turn_detection,
   };
+  // The kernel's objects behind what the UI shows: a custom voice, and the whole turn detection.
+  const voiceConfig = d["voice_config"];
+  if (isDict(voiceConfig)) settings.voice_config = voiceConfig;
+  const turnConfig = d["turn_detection_config"];
+  if (isDict(turnConfig)) settings.turn_detection_config = turnConfig;
+  return settings;
 }
 
 /** Where to POST the SDP offer; empty when the kernel has not set it (Connection then fails clearly). */

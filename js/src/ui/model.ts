@@ -1,6 +1,7 @@
 // Typed, defensive access to the synced traits the UI reads and writes (docs/wire.md).
 // Trait values come from the kernel, so they are checked here rather than trusted.
 import type { ConnectionOptions, Settings, Status, TurnDetectionChoice, WidgetError } from "../types";
+import { parseSettings } from "../connection/traits";
 import type { ProblemHints } from "./problems";
 
 export interface WidgetTraits {
@@ -36,27 +37,13 @@ export const TURN_DETECTION: ReadonlyArray<{ value: TurnDetectionChoice; label: 
   { value: "none", label: "Off: push-to-talk" },
 ];
 
-// An empty voice lets the server choose (its default voice).
-const DEFAULT_SETTINGS: Settings = { voice: "", instructions: "", turn_detection: "server_vad" };
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The `settings` trait, read as the connection reads it (one parser for both). */
 export function readSettings(model: WidgetModel): Settings {
-  const raw: unknown = model.get("settings");
-  if (!isRecord(raw)) return { ...DEFAULT_SETTINGS };
-  const td = raw["turn_detection"];
-  const settings: Settings = {
-    voice: typeof raw["voice"] === "string" ? raw["voice"] : DEFAULT_SETTINGS.voice,
-    instructions: typeof raw["instructions"] === "string" ? raw["instructions"] : "",
-    turn_detection: td === "server_vad" || td === "semantic_vad" || td === "none" ? td : DEFAULT_SETTINGS.turn_detection,
-  };
-  const voiceConfig = raw["voice_config"];
-  if (isRecord(voiceConfig)) settings.voice_config = voiceConfig;
-  const turnConfig = raw["turn_detection_config"];
-  if (isRecord(turnConfig)) settings.turn_detection_config = turnConfig;
-  return settings;
+  return parseSettings(model.get("settings"));
 }
 
 /** Changes some settings and syncs them; other keys the kernel put in the trait are kept. */

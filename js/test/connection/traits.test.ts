@@ -107,3 +107,19 @@ describe("parseHistory", () => {
     expect(parseHistory(undefined).items).toEqual([]);
   });
 });
+
+describe("parseSettings keeps the kernel's objects", () => {
+  it("passes a custom voice and the whole turn detection on to the connect-time session.update", () => {
+    const tuned = { type: "server_vad", threshold: 0.8 };
+    const settings = parseSettings({
+      voice: "voice_1",
+      voice_config: { id: "voice_1" },
+      instructions: "",
+      turn_detection: "server_vad",
+      turn_detection_config: tuned,
+    });
+    expect(settings.voice_config).toEqual({ id: "voice_1" });
+    expect(settings.turn_detection_config).toEqual(tuned);
+    expect(parseSettings({ voice: "marin", voice_config: null }).voice_config).toBeUndefined();
+  });
+});
