@@ -6,7 +6,7 @@ Split by job: ``store`` (compact append-only columns), ``schema`` (every view's 
 """
 
 from realtime_widget.record.derive import utterance
-from realtime_widget.record.persist import SessionSet, load_sessions
+from realtime_widget.record.persist import SessionLoadError, SessionSet, load_sessions
 from realtime_widget.record.pricing import DEFAULT_PRICES, PRICES_AS_OF, ModelPrices
 from realtime_widget.record.session import AppendListener, SessionRecord
 
@@ -15,6 +15,7 @@ __all__ = [
     "PRICES_AS_OF",
     "AppendListener",
     "ModelPrices",
+    "SessionLoadError",
     "SessionRecord",
     "SessionSet",
     "load_sessions",

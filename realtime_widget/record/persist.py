@@ -15,16 +15,27 @@ A saved session is a folder::
 
 Loading rebuilds the record from ``events.jsonl`` and the Parquet files of what is not derived from events (stats,
 timeline, tool calls, voice latency); transcript, turns and usage are recomputed, so they match the saved ones.
+
+A save is atomic: it writes a folder beside the target, flushes every file to disk, then swaps it in, so a save that
+fails (a full disk, an unwritable view) leaves the last good save as it was and says why. Loading checks what it
+reads (the format, every file's columns, every event line) and names the file at fault.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, fields
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -42,8 +53,70 @@ _FACT_DTYPES = {"float": "float64", "int": "int64"}
 VIEWS = ("events", "transcript", "turns", "stats", "timeline", "usage", "tool_calls", "voice_latency")
 
 
+log = logging.getLogger(__name__)
+
+
+class SessionLoadError(ValueError):
+    """A saved session that cannot be read; the message names the folder, the file and why."""
+
+
 def save(record: SessionRecord, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
+    """Save ``record`` to ``folder`` atomically (see the module docstring); returns the folder."""
+    if not str(folder) or folder.resolve() == Path.cwd().resolve() or folder.name in ("", ".", ".."):
+        raise ValueError(f"save() needs a folder of its own for the session, not {str(folder)!r}")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _staging(folder) as staging:
+        _write(record, staging)
+        _swap_in(staging, folder)
+    return folder
+
+
+@contextmanager
+def _staging(folder: Path) -> Iterator[Path]:
+    """A fresh folder beside ``folder`` (same file system, so the swap is a rename), removed if the save fails."""
+    staging = folder.parent / f".{folder.name}.saving-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_in(staging: Path, folder: Path) -> None:
+    """Replace ``folder`` with ``staging``: the old save is moved aside first and removed only once the new one is
+    in place, so at every moment a whole save exists under one of the two names."""
+    old = folder.parent / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
+    if folder.exists():
+        folder.rename(old)
+    try:
+        staging.rename(folder)
+    except OSError:
+        if old.exists():
+            old.rename(folder)
+        raise
+    _fsync_dir(folder.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as file:
+        os.fsync(file.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:
+        return  # not every platform opens folders (Windows); the rename is still atomic there
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def _write(record: SessionRecord, folder: Path) -> None:
     meta = {
         "format": FORMAT_VERSION,
         "session_id": record.session_id,
@@ -64,12 +137,29 @@ def save(record: SessionRecord, folder: Path) -> Path:
         view.to_parquet(folder / f"{name}.parquet", index=False)
     # meta.json last: its presence marks a complete save (load_sessions looks for it).
     (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    return folder
+    for path in folder.iterdir():
+        _fsync(path)
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame:
-    table = pd.read_parquet(folder / f"{name}.parquet")
-    return schema.frame(schema.SCHEMAS[name], table.drop(columns=["session_id"], errors="ignore"))
+    path = folder / f"{name}.parquet"
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:
+        raise SessionLoadError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
+    missing = [column for column in schema.SCHEMAS[name] if column not in table.columns and column not in _ADDED]
+    if missing:
+        raise SessionLoadError(f"{path}: not a {name} view of a saved session; it lacks {', '.join(missing)}")
+    try:
+        return schema.frame(schema.SCHEMAS[name], table.drop(columns=["session_id"], errors="ignore"))
+    except (TypeError, ValueError) as exc:
+        raise SessionLoadError(f"{path}: a column has the wrong type ({exc})") from exc
+
+
+#: Columns added to views after format 1 was fixed; a save from before them loads with them missing.
+_ADDED = frozenset(
+    {"source", "item_id", "audio_seconds", "interrupted", "audio_end_ms", "generated_text", "speaking_ms"}
+)
 
 
 def _us(column: pd.Series[Any]) -> list[int | None]:
@@ -84,11 +174,9 @@ def _values(column: pd.Series[Any]) -> list[Any]:
 
 
 def load(folder: Path) -> SessionRecord:
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    if meta.get("format") != FORMAT_VERSION:
-        raise ValueError(f"{folder} was saved in format {meta.get('format')!r}; this version reads {FORMAT_VERSION}")
-    with (folder / "events.jsonl").open(encoding="utf-8") as lines:
-        events = [json.loads(line) for line in lines if line.strip()]
+    """The session saved in ``folder``; raises :class:`SessionLoadError` naming the file and the problem."""
+    meta = _read_meta(folder)
+    events = _read_events(folder / "events.jsonl")
     stats = _read(folder, "stats")
     columns = [_us(stats["time"])] + [_values(stats[name]) for name in schema.STATS if name != "time"]
     timeline = _read(folder, "timeline")
@@ -205,8 +293,59 @@ class SessionSet:
         return f"<SessionSet of {len(self)} sessions: {', '.join(self.sessions)}>"
 
 
-def load_sessions(folder: str | Path) -> SessionSet:
-    """Load every saved session directly under ``folder`` (each a subfolder with a ``meta.json``), by name."""
+def _read_meta(folder: Path) -> dict[str, Any]:
+    path = folder / "meta.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SessionLoadError(f"{path}: not readable as JSON ({exc})") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("session_id"), str):
+        raise SessionLoadError(f"{path}: not the meta.json of a saved session (no session_id)")
+    if meta.get("format") != FORMAT_VERSION:
+        raise SessionLoadError(f"{path}: saved in format {meta.get('format')!r}; this version reads {FORMAT_VERSION}")
+    return meta
+
+
+def _read_events(path: Path) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except ValueError as exc:
+                    raise SessionLoadError(
+                        f"{path}, line {number}: not JSON ({exc}); the file may be cut short"
+                    ) from exc
+                if not isinstance(item, dict):
+                    raise SessionLoadError(f"{path}, line {number}: not an event item")
+                events.append(item)
+    except OSError as exc:
+        raise SessionLoadError(f"{path}: not readable ({exc})") from exc
+    return events
+
+
+def load_sessions(folder: str | Path, *, errors: Literal["warn", "raise"] = "warn") -> SessionSet:
+    """Load every saved session directly under ``folder`` (each a subfolder with a ``meta.json``).
+
+    A session that cannot be read is left out with one warning naming its folder, file and the problem
+    (``errors="raise"`` raises :class:`SessionLoadError` instead). Sessions are keyed by id; two folders holding the
+    same id (a copied session) are both kept, the second as ``"<id>@<folder name>"``.
+    """
     root = Path(folder)
-    records = [load(sub) for sub in sorted(root.iterdir()) if (sub / "meta.json").is_file()]
-    return SessionSet({record.session_id: record for record in records})
+    sessions: dict[str, SessionRecord] = {}
+    for sub in sorted(root.iterdir()):
+        if sub.name.startswith(".") or not (sub / "meta.json").is_file():
+            continue  # an unfinished save (a dot-folder) or not a session
+        try:
+            record = load(sub)
+        except SessionLoadError as exc:
+            if errors == "raise":
+                raise
+            warnings.warn(f"skipped a saved session: {exc}", stacklevel=2)
+            continue
+        key = record.session_id if record.session_id not in sessions else f"{record.session_id}@{sub.name}"
+        sessions[key] = record
+    return SessionSet(sessions)

@@ -556,7 +556,8 @@ class SessionRecord:
     # ---- persistence ---------------------------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
-        """Save to folder ``path`` (created): one Parquet file per view, ``events.jsonl``, ``meta.json``.
+        """Save to folder ``path`` atomically (a failed save leaves the last good one as it was): one Parquet file per
+        view, ``events.jsonl``, ``meta.json``.
 
         Every Parquet file also has a leading ``session_id`` column, so a folder of saved sessions can be queried
         as one table: ``duckdb.sql("select * from 'sessions/*/turns.parquet'")``. :meth:`load` reads it back.

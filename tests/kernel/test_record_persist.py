@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from realtime_widget.record import SessionRecord, load_sessions
-from realtime_widget.record.persist import VIEWS
+from realtime_widget.record.persist import VIEWS, SessionLoadError
 from realtime_widget.sample import sample_session
 
 
@@ -95,3 +97,83 @@ def test_duckdb_reads_the_saved_folders_as_one_table(sessions_dir: Path) -> None
     assert [r[2] for r in rows] == pytest.approx(expected.tolist())
     [(cost,)] = duckdb.sql(f"select sum(cost_usd) from '{sessions_dir.as_posix()}/*/usage.parquet'").fetchall()
     assert cost == pytest.approx(load_sessions(sessions_dir).usage["cost_usd"].sum())
+
+
+def test_a_save_that_fails_midway_leaves_the_last_good_save_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = sample_session(3, seed=0)
+    folder = good.save(tmp_path / "s")
+    calls = {"n": 0}
+    real_to_parquet = pd.DataFrame.to_parquet
+
+    def full_disk(self: pd.DataFrame, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(28, "No space left on device")
+        return real_to_parquet(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        sample_session(5, seed=1).save(folder)
+    monkeypatch.undo()
+    loaded = SessionRecord.load(folder)
+    assert loaded.session_id == good.session_id
+    pd.testing.assert_frame_equal(loaded.events, good.events)
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]  # nothing half-written is left beside it
+
+
+def test_a_save_replaces_the_previous_one_whole(tmp_path: Path) -> None:
+    folder = sample_session(3, seed=0).save(tmp_path / "s")
+    second = sample_session(2, seed=7)
+    second.save(folder)
+    assert SessionRecord.load(folder).session_id == second.session_id
+    assert [p.name for p in tmp_path.iterdir()] == ["s"]
+
+
+@pytest.mark.parametrize("where", ["", ".", ".."])
+def test_save_refuses_a_path_that_is_not_a_folder_of_its_own(where: str) -> None:
+    with pytest.raises(ValueError, match="folder of its own"):
+        SessionRecord().save(where)
+
+
+def _broken_sessions(root: Path) -> dict[str, Path]:
+    folders = {
+        name: sample_session(2, seed=n).save(root / name) for n, name in enumerate(["good", "cut", "foreign", "alien"])
+    }
+    events = folders["cut"] / "events.jsonl"
+    events.write_text(events.read_text()[: len(events.read_text()) // 2])  # cut short mid-line
+    pd.DataFrame({"x": [1, 2]}).to_parquet(folders["foreign"] / "stats.parquet")
+    (folders["alien"] / "meta.json").write_text('{"hello": "world"}')
+    return folders
+
+
+def test_load_sessions_loads_every_good_session_and_warns_once_per_bad_one(tmp_path: Path) -> None:
+    _broken_sessions(tmp_path)
+    with pytest.warns(UserWarning, match="skipped a saved session") as caught:
+        sessions = load_sessions(tmp_path)
+    assert len(sessions) == 1
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 3
+    assert any("alien" in m and "meta.json" in m for m in messages)
+    assert any("cut" in m and "events.jsonl, line" in m for m in messages)
+    assert any("foreign" in m and "stats.parquet" in m and "lacks" in m for m in messages)
+    with pytest.raises(SessionLoadError, match=r"meta\.json"):
+        load_sessions(tmp_path, errors="raise")
+
+
+def test_a_foreign_view_fails_at_load_naming_the_file(tmp_path: Path) -> None:
+    folder = sample_session(2).save(tmp_path / "s")
+    pd.DataFrame({"x": [1]}).to_parquet(folder / "stats.parquet")
+    with pytest.raises(SessionLoadError, match=r"stats\.parquet.*lacks"):
+        SessionRecord.load(folder)
+
+
+def test_copied_sessions_with_the_same_id_are_kept_apart(tmp_path: Path) -> None:
+    folder = sample_session(2).save(tmp_path / "a")
+    shutil.copytree(folder, tmp_path / "b")
+    sessions = load_sessions(tmp_path)
+    assert len(sessions) == 2
+    assert sorted(sessions.sessions) == sorted(
+        [sessions.summary().session_id.iloc[0], f"{sessions.summary().session_id.iloc[0]}@b"]
+    )
