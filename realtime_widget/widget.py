@@ -21,6 +21,7 @@ from anywidget.experimental import command
 
 from realtime_widget.suggest import did_you_mean
 
+from .autosave import Autosave
 from .background import BackgroundTasks
 from .batches import BatchInbox
 from .callbacks import EventDispatcher
@@ -74,6 +75,10 @@ class RealtimeWidget(anywidget.AnyWidget):
             ``instructions=...``, ``turn_detection="semantic_vad"``, ...).
         connection: a :class:`ConnectionOptions` (microphone constraints, ICE servers, bitrate cap, reconnects).
         key_ttl_seconds: how long each ephemeral key may be used to start a session (10 to 7200).
+        autosave: a folder to save the record in while connected (as ``<folder>/<session id>``), every
+            ``autosave_every_s`` seconds and when the connection ends; each save is atomic, and a failed one
+            (a full disk) keeps the last good save and says so in the widget.
+        autosave_every_s: seconds between autosaves (default 30).
 
     Unknown keyword arguments raise ``TypeError`` naming the closest option.
     """
@@ -107,6 +112,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         config: SessionConfig | None = None,
         connection: ConnectionOptions | None = None,
         key_ttl_seconds: int = 600,
+        autosave: str | Path | None = None,
+        autosave_every_s: float = 30.0,
         **session_options: Any,
     ) -> None:
         if config is not None and session_options:
@@ -119,6 +126,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._config = self._config.replace(tools=[t for t in self._config.tools if isinstance(t, dict)])
         self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)
         self._key_ttl_seconds = key_ttl_seconds
+        if autosave_every_s <= 0:
+            raise ValueError(f"autosave_every_s must be positive; got {autosave_every_s}")
+        self._autosave = Autosave(Path(autosave), autosave_every_s) if autosave is not None else None
         self._call_id: str | None = None
         self._hung_up: str | None = None
         self.record = SessionRecord()
@@ -274,7 +284,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._config = self._config.replace(**previous)
         self.settings = self._config.ui_settings()
         names = ", ".join(previous) or "the change"
-        self._send_command({"name": "notice", "level": "warning", "text": f"The server refused {names}: undone."})
+        self.notify("warning", f"The server refused {names}: undone.")
 
     def add_tool(self, tool: ToolLike) -> None:
         """Makes another Python function callable by the model (sent at once when connected)."""
@@ -332,6 +342,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         return f"RealtimeWidget(status={self.status!r}, server={self.server_label!r}, events={len(self.record)})"
 
     # ---- the wire -------------------------------------------------------------------------------------------
+
+    def notify(self, level: str, text: str) -> None:
+        """Shows a notice in the widget (``level``: ``"info"``, ``"warning"`` or ``"error"``), as text."""
+        self._send_command({"name": "notice", "level": level, "text": text})
 
     def _send_command(self, command_body: dict[str, Any]) -> None:
         self.send({"type": "rtw:cmd", "command": command_body})
@@ -396,6 +410,8 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.error = ErrorInfo.from_dict(detail).to_dict()
         if status != "connected":
             self._live_updates.forget()  # that session is gone; the config stands for the next one
+        if self._autosave is not None:
+            self._autosave.follow(status, self)
         if status in ("closed", "failed", "reconnecting") and self._call_id not in (None, self._hung_up):
             self._hung_up = self._call_id
             self._hang_up(self._call_id)
@@ -443,7 +459,16 @@ class RealtimeWidget(anywidget.AnyWidget):
         return {"t_kernel": time.time() * 1000.0}, []
 
 
-_WIDGET_OPTIONS = ("tools", "api_key", "base_url", "config", "connection", "key_ttl_seconds")
+_WIDGET_OPTIONS = (
+    "tools",
+    "api_key",
+    "base_url",
+    "config",
+    "connection",
+    "key_ttl_seconds",
+    "autosave",
+    "autosave_every_s",
+)
 
 
 def _reject_unknown_options(options: dict[str, Any]) -> None:

@@ -66,7 +66,8 @@ def save(record: SessionRecord, folder: Path) -> Path:
         raise ValueError(f"save() needs a folder of its own for the session, not {str(folder)!r}")
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _staging(folder) as staging:
-        _write(record, staging)
+        with record.lock:  # one consistent snapshot, however busy the appending thread is
+            _write(record, staging)
         _swap_in(staging, folder)
     return folder
 

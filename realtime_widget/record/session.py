@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -95,11 +96,15 @@ class SessionRecord:
         self._tool_calls: list[tuple[Any, ...]] = []
         self._listeners: list[AppendListener] = []
         self._views: dict[str, pd.DataFrame] = {}
+        #: Held while appending and while building a view: any thread may read or save the record while the
+        #: widget appends (hold it to read several views as one consistent snapshot; ``save`` does).
+        self.lock = threading.RLock()
 
     def event_lines(self) -> Iterator[str]:
         """Every recorded event as one JSON line in wire form (what a save writes to ``events.jsonl``, and what
         :meth:`add_items` reads back)."""
-        return self._events.wire_lines()
+        with self.lock:
+            return iter(list(self._events.wire_lines()))
 
     @classmethod
     def restore(
@@ -146,69 +151,73 @@ class SessionRecord:
         offset. Items of an unknown kind or without a numeric ``t`` are skipped (and logged): the wire promises
         both. Returns the number of items recorded.
         """
-        offset = self.clock_offset_ms if clock_offset_ms is None else clock_offset_ms
-        recorded: list[dict[str, Any]] = []
-        for item in items:
-            t = item.get("t")
-            if not isinstance(t, int | float) or isinstance(t, bool):
-                _log.warning("skipping a wire item without a numeric 't': kind %r", item.get("k"))
-                continue
-            time_us = ms_to_us(t + offset)
-            kind = item.get("k")
-            if kind == "event":
-                self._events.append(time_us, str(item.get("dir")), item.get("event"), _raw(item.get("raw")))
-            elif kind == "stats":
-                self._stats.append((time_us, *(item.get(name) for name in _STATS_FIELDS)))
-            elif kind == "timeline":
-                self._add_timeline(time_us, "browser", item)
-                if item.get("what") == "clock_offset" and clock_offset_ms is None:
-                    offset = self._take_clock_offset(item.get("detail"), offset)
-            elif kind == "voice_latency":
-                self._voice_latency.append(
-                    (
-                        time_us,
-                        float(item.get("ms") or 0.0),
-                        ms_to_us(float(item.get("user_speech_end_t") or 0.0) + offset),
-                        ms_to_us(float(item.get("assistant_audio_start_t") or 0.0) + offset),
+        with self.lock:
+            offset = self.clock_offset_ms if clock_offset_ms is None else clock_offset_ms
+            recorded: list[dict[str, Any]] = []
+            for item in items:
+                t = item.get("t")
+                if not isinstance(t, int | float) or isinstance(t, bool):
+                    _log.warning("skipping a wire item without a numeric 't': kind %r", item.get("k"))
+                    continue
+                time_us = ms_to_us(t + offset)
+                kind = item.get("k")
+                if kind == "event":
+                    self._events.append(time_us, str(item.get("dir")), item.get("event"), _raw(item.get("raw")))
+                elif kind == "stats":
+                    self._stats.append((time_us, *(item.get(name) for name in _STATS_FIELDS)))
+                elif kind == "timeline":
+                    self._add_timeline(time_us, "browser", item)
+                    if item.get("what") == "clock_offset" and clock_offset_ms is None:
+                        offset = self._take_clock_offset(item.get("detail"), offset)
+                elif kind == "voice_latency":
+                    self._voice_latency.append(
+                        (
+                            time_us,
+                            float(item.get("ms") or 0.0),
+                            ms_to_us(float(item.get("user_speech_end_t") or 0.0) + offset),
+                            ms_to_us(float(item.get("assistant_audio_start_t") or 0.0) + offset),
+                        )
                     )
-                )
-            else:
-                _log.warning("skipping a wire item of unknown kind %r", kind)
-                continue
-            recorded.append(item)
-        self._appended(recorded)
-        return len(recorded)
+                else:
+                    _log.warning("skipping a wire item of unknown kind %r", kind)
+                    continue
+                recorded.append(item)
+            self._appended(recorded)
+            return len(recorded)
 
     def add_kernel_timeline(self, what: str, detail: dict[str, Any] | None = None, at: datetime | None = None) -> None:
         """Record something the kernel did (``key_minted``, ``tool_started``, ``tool_finished``...), at ``at``
         (default: now) on the kernel's clock. Never put secrets in ``detail``: it is saved with the session."""
-        time_us = _datetime_us(at) or _now_us()
-        item = {"k": "kernel_timeline", "t": time_us / 1000.0, "what": what, "detail": detail or {}}
-        self._add_timeline(time_us, "kernel", item)
-        self._appended([item])
+        with self.lock:
+            time_us = _datetime_us(at) or _now_us()
+            item = {"k": "kernel_timeline", "t": time_us / 1000.0, "what": what, "detail": detail or {}}
+            self._add_timeline(time_us, "kernel", item)
+            self._appended([item])
 
     def add_tool_call(self, record: Mapping[str, Any]) -> None:
         """Record one finished tool call: ``call_id``, ``name``, ``arguments`` and ``output`` (text, or anything
         JSON-serialisable), ``error`` and ``traceback`` (text or None), ``started`` (datetime or epoch ms, kernel
         clock) and ``duration_ms``."""
-        duration = record.get("duration_ms")
-        row = (
-            _datetime_us(record.get("started")),
-            _text(record.get("name")),
-            _text(record.get("call_id")),
-            _text(record.get("arguments")),
-            _text(record.get("output")),
-            _text(record.get("error")),
-            _text(record.get("traceback")),
-            None if duration is None else float(duration),
-        )
-        self._tool_calls.append(row)
-        self._appended([{"k": "tool_call", **record}])
+        with self.lock:
+            duration = record.get("duration_ms")
+            row = (
+                _datetime_us(record.get("started")),
+                _text(record.get("name")),
+                _text(record.get("call_id")),
+                _text(record.get("arguments")),
+                _text(record.get("output")),
+                _text(record.get("error")),
+                _text(record.get("traceback")),
+                None if duration is None else float(duration),
+            )
+            self._tool_calls.append(row)
+            self._appended([{"k": "tool_call", **record}])
 
     def set_clock_offset(self, offset_ms: float, rtt_ms: float | None = None) -> None:
         """Set the browser → kernel clock offset (kernel minus browser, ms) for items appended from now on."""
-        self.clock_offset_ms = float(offset_ms)
-        self.clock_rtt_ms = None if rtt_ms is None else float(rtt_ms)
+        with self.lock:
+            self.clock_offset_ms = float(offset_ms)
+            self.clock_rtt_ms = None if rtt_ms is None else float(rtt_ms)
 
     def on_append(self, listener: AppendListener) -> Callable[[], None]:
         """Call ``listener(items)`` after every append; returns a function that removes it.
@@ -252,11 +261,12 @@ class SessionRecord:
     # ---- views -----------------------------------------------------------------------------------------------
 
     def _view(self, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-        cached = self._views.get(name)
-        if cached is None:
-            cached = self._views[name] = build()
-        # A shallow copy: with copy-on-write, a caller changing its frame never changes the cache.
-        return cached.copy(deep=False)
+        with self.lock:
+            cached = self._views.get(name)
+            if cached is None:
+                cached = self._views[name] = build()
+            # A shallow copy: with copy-on-write, a caller changing its frame never changes the cache.
+            return cached.copy(deep=False)
 
     @property
     def events(self) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from realtime_widget.record import SessionRecord, load_sessions
 from realtime_widget.record.persist import VIEWS, SessionLoadError
-from realtime_widget.sample import sample_session
+from realtime_widget.sample import batches, sample_session, synthetic_items
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +178,33 @@ def test_copied_sessions_with_the_same_id_are_kept_apart(tmp_path: Path) -> None
     assert sorted(sessions.sessions) == sorted(
         [sessions.summary().session_id.iloc[0], f"{sessions.summary().session_id.iloc[0]}@b"]
     )
+
+
+def test_a_record_can_be_saved_and_read_from_another_thread_while_it_grows(tmp_path: Path) -> None:
+    items = synthetic_items(40, seed=5, words_scale=3)
+    record = SessionRecord("busy")
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def append() -> None:
+        try:
+            for message in batches(items, size=20):
+                record.add_items(message["items"])
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            stop.set()
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    saves = 0
+    while not stop.is_set() or saves == 0:
+        record.save(tmp_path / "s")
+        saved = SessionRecord.load(tmp_path / "s")
+        assert len(saved.events) == len(saved)  # loads whole: never half an append
+        assert len(record.turns) >= 0
+        saves += 1
+    writer.join()
+    assert failures == []
+    record.save(tmp_path / "s")
+    assert len(SessionRecord.load(tmp_path / "s")) == len(record)

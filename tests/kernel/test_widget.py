@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,4 +201,51 @@ def test_a_slow_tool_says_it_is_working_on_it_out_of_band_then_answers() -> None
         assert "tool_progress" in list(w.record.timeline["what"])
     finally:
         release.set()
+        w.close()
+
+
+def test_autosave_saves_while_connected_and_says_once_when_the_disk_is_full(tmp_path: Path) -> None:
+    from realtime_widget.record import SessionRecord
+    from realtime_widget.sample import synthetic_items
+
+    w = RealtimeWidget(api_key=fake_key(), base_url=UNUSED_BASE_URL, autosave=tmp_path, autosave_every_s=0.05)
+    w.sent = []
+    w.send = w.sent.append
+    w.record.add_items(synthetic_items(2, seed=1))
+    folder = tmp_path / w.record.session_id
+    real_save = w.record.save
+
+    attempts: list[Path] = []
+
+    def full_disk(path: Path) -> Path:
+        attempts.append(path)
+        raise OSError(28, "No space left on device")
+
+    async def eventually(check: Any) -> None:
+        for _ in range(1000):  # ten seconds at most
+            if check():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the condition never held")
+
+    async def scenario() -> None:
+        w._autosave.follow("connected", w)
+        await eventually((folder / "meta.json").exists)
+        w.record.save = full_disk
+        await eventually(lambda: len(attempts) >= 3)  # several failed saves, said once
+        w.record.save = real_save
+        w._autosave.follow("closed", w)
+        await w._autosave._tasks.drain()
+
+    try:
+        asyncio.run(scenario())
+        notices = [
+            m["command"]["text"] for m in w.sent if m.get("type") == "rtw:cmd" and m["command"]["name"] == "notice"
+        ]
+        assert len(notices) == 1
+        assert "No space left on device" in notices[0]
+        assert "the last good save is kept" in notices[0]
+        assert list(w.record.timeline["what"]).count("autosave_failed") == 1
+        assert len(SessionRecord.load(folder)) == len(w.record)  # the save on close has everything
+    finally:
         w.close()
