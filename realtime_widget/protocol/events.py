@@ -113,6 +113,8 @@ def parse_client_event(raw: str | bytes) -> dict[str, Any] | Rejection:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return Rejection(f"Invalid JSON: {exc}", "invalid_json")
+    except RecursionError:
+        return Rejection("Invalid JSON: nested too deeply.", "invalid_json")
     if not isinstance(data, dict):
         return Rejection("Expected an event object.", "invalid_json")
     return check_client_event(data)

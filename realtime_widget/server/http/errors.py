@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
+
+_log = logging.getLogger(__name__)
 
 
 def error_response(
@@ -25,7 +29,8 @@ def invalid_api_key() -> web.Response:
 
 @web.middleware
 async def json_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Unknown paths and methods answer in the API's JSON error shape instead of aiohttp's plain text."""
+    """Every HTTP error answers in the API's JSON error shape instead of aiohttp's plain text: unknown paths and
+    methods, a body too large (413), any other refusal, and an unexpected exception (500, logged)."""
     try:
         return await handler(request)
     except web.HTTPNotFound as exc:
@@ -34,3 +39,13 @@ async def json_errors_middleware(request: web.Request, handler: Handler) -> web.
         return error_response(404, f"Invalid URL ({request.method} {request.path})", code=None)
     except web.HTTPMethodNotAllowed:
         return error_response(405, f"Method {request.method} is not allowed for {request.path}.", code=None)
+    except web.HTTPRequestEntityTooLarge as exc:
+        return error_response(413, f"The request body is too large: {exc.text}", code="request_too_large")
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or exc.status < 400:
+            raise
+        return error_response(exc.status, exc.text or exc.reason, code=None)
+    except Exception:
+        _log.exception("%s %s failed", request.method, request.path)
+        message = "The server had an error while processing your request."
+        return error_response(500, message, code="server_error", error_type="server_error")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from openai.types.realtime import ClientSecretCreateResponse
 
@@ -135,3 +137,20 @@ async def test_only_the_standard_key_may_hang_up(server: RealtimeServer) -> None
     assert status == 401
     status, _, _ = await post(server, "/realtime/calls/rtc_nope/hangup", headers=AUTH)
     assert status == 404  # the standard key is accepted; there is just no such call
+
+
+async def test_every_http_error_has_the_api_json_shape(server: RealtimeServer) -> None:
+    bodies = [
+        (
+            "/realtime/client_secrets",
+            {"data": b"\xff\xfe not utf-8", "headers": {**AUTH, "Content-Type": "application/json"}},
+        ),
+        ("/realtime/calls", {"data": b"\xff\xfe", "headers": {**AUTH, "Content-Type": "application/sdp"}}),
+        ("/realtime/client_secrets", {"data": b"x" * (33 * 1024 * 1024), "headers": AUTH}),
+    ]
+    for path, kwargs in bodies:
+        status, headers, text = await post(server, path, **kwargs)
+        assert status >= 400, text
+        assert headers["Content-Type"].startswith("application/json"), (path, status, text[:200])
+        error = json.loads(text)["error"]
+        assert set(error) == {"message", "type", "param", "code"}

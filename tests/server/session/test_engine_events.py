@@ -690,3 +690,11 @@ async def test_an_out_of_band_progress_response_says_its_message_and_stays_out_o
     assert done["conversation_id"] is None
     assert done["output"][0]["content"][0]["text"] == "One moment, I'm checking."
     assert len(h.engine.conversation.items) == 0
+
+
+async def test_json_nested_too_deeply_is_an_error_and_the_session_goes_on(harness: Make) -> None:
+    h = harness()
+    out = await h.send("[" * 100_000 + "]" * 100_000)
+    assert h.types(out) == ["error"]
+    assert out[0]["error"]["code"] == "invalid_json"
+    assert h.types(await h.send({"type": "session.update", "session": {"type": "realtime"}})) == ["session.updated"]
