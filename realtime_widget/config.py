@@ -249,6 +249,14 @@ class SessionConfig(BaseModel):
             raise ValueError('tool_choice must be "auto", "none", "required" or {"type": "function", "name": ...}')
         return value
 
+    @field_validator("max_output_tokens", mode="before")
+    @classmethod
+    def _max_output_tokens_not_bool(cls, value: Any) -> Any:
+        # pydantic would take True as 1: a flag where a number of tokens belongs is a mistake worth saying.
+        if isinstance(value, bool):
+            raise TypeError(f"max_output_tokens must be a whole number from 1 to 4096, or 'inf'; got {value}")
+        return value
+
     @field_validator("max_output_tokens")
     @classmethod
     def _max_output_tokens(cls, value: int | str) -> int | str:

@@ -58,7 +58,15 @@ class SecretKey:
         raw = value.reveal() if isinstance(value, SecretKey) else value
         if not isinstance(raw, str) or not raw.strip():
             raise ValueError("an API key must be a non-empty string")
-        self._value = raw.strip()
+        key = raw.strip()
+        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+            # Such a key can only be a paste gone wrong; sending it would fail in the HTTP layer, whose error
+            # message quotes the header (the key) and reads like a network problem. The key is not echoed here.
+            raise ValueError(
+                "this is not a valid API key: it contains spaces, line breaks or non-ASCII characters "
+                "(copy it again from the platform's API keys page)"
+            )
+        self._value = key
 
     def reveal(self) -> str:
         """The key itself. Call it only where the key is sent, never to print or log it."""
@@ -372,6 +380,7 @@ class KeyMinter:
             if not isinstance(session, dict):
                 raise TypeError("session must be an object")
             expiry = datetime.fromtimestamp(expires_at, UTC)
+            key = SecretKey(value)
         except (ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
             reason = f"{type(exc).__name__}: {self._scrub(str(exc))[:200]}"
             info = ErrorInfo(
@@ -381,7 +390,7 @@ class KeyMinter:
             )
             # Final: the same server will most likely send the same thing again.
             return _Failure.final(info)
-        return EphemeralKey(SecretKey(value), expiry, session)
+        return EphemeralKey(key, expiry, session)
 
     def _http_error(self, response: httpx.Response, model: str) -> _Failure:
         status = response.status_code

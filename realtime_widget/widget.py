@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -33,6 +34,7 @@ from .images import Detail, image_parts
 from .live_updates import LiveUpdates, SessionUpdate
 from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import Rejection, check_client_event
+from .protocol.rules import KEY_TTL_RANGE_S
 from .record import SessionRecord, utterance
 from .tools import ToolLike, ToolRegistry
 from .tools.runner import ToolRunner
@@ -116,6 +118,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         autosave_every_s: float = 30.0,
         **session_options: Any,
     ) -> None:
+        _check_widget_arguments(api_key, base_url, key_ttl_seconds, autosave_every_s)
         if config is not None and session_options:
             raise TypeError("pass session options either as config= or as keyword arguments, not both")
         _reject_unknown_options(session_options)
@@ -126,8 +129,6 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._config = self._config.replace(tools=[t for t in self._config.tools if isinstance(t, dict)])
         self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)
         self._key_ttl_seconds = key_ttl_seconds
-        if autosave_every_s <= 0:
-            raise ValueError(f"autosave_every_s must be positive; got {autosave_every_s}")
         self._autosave = Autosave(Path(autosave), autosave_every_s) if autosave is not None else None
         self._call_id: str | None = None
         self._hung_up: str | None = None
@@ -469,6 +470,24 @@ _WIDGET_OPTIONS = (
     "autosave",
     "autosave_every_s",
 )
+
+
+def _check_widget_arguments(
+    api_key: object, base_url: object, key_ttl_seconds: object, autosave_every_s: object
+) -> None:
+    """A wrong type or value for an argument raises at once, naming it, instead of failing later and elsewhere."""
+    for argument, value in (("api_key", api_key), ("base_url", base_url)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{argument} must be a string; got {type(value).__name__}")
+    low, high = KEY_TTL_RANGE_S
+    if isinstance(key_ttl_seconds, bool) or not isinstance(key_ttl_seconds, int):
+        raise TypeError(f"key_ttl_seconds must be a whole number of seconds; got {type(key_ttl_seconds).__name__}")
+    if not low <= key_ttl_seconds <= high:
+        raise ValueError(f"key_ttl_seconds must be between {low} and {high} (the API's limits); got {key_ttl_seconds}")
+    if isinstance(autosave_every_s, bool) or not isinstance(autosave_every_s, int | float):
+        raise TypeError(f"autosave_every_s must be a number of seconds; got {type(autosave_every_s).__name__}")
+    if not math.isfinite(autosave_every_s) or autosave_every_s <= 0:
+        raise ValueError(f"autosave_every_s must be a positive number of seconds; got {autosave_every_s}")
 
 
 def _reject_unknown_options(options: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import re
 from collections.abc import Callable
 from typing import Any, TypeAlias, overload
@@ -42,6 +43,16 @@ DEFAULT_PROGRESS_AFTER_S = 1.5
 """How long a tool may run before the model is told it timed out; per tool with ``@tool(timeout_s=...)``."""
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what the API accepts as a function name
+
+
+def _check_seconds(argument: str, value: object) -> None:
+    """``value`` is ``None`` or a finite, positive number of seconds; else a ``TypeError``/``ValueError`` naming it."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{argument} must be a number of seconds; got {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{argument} must be a positive, finite number of seconds; got {value}")
 
 
 class Tool:
@@ -72,16 +83,20 @@ class Tool:
     ) -> None:
         if not callable(fn):
             raise TypeError(f"a tool must be a function; got {type(fn).__name__}")
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            # The model gets one answer per call: what a generator yields would be lost, or sent as "<generator>".
+            raise TypeError(f"a tool must return its result, not yield it: make {_function_name(fn)} return a list")
         tool_name: str = name or _function_name(fn)
         if not _NAME.match(tool_name):
             raise ValueError(
                 f"tool name {tool_name!r} is not usable: use 1 to 64 letters, digits, '_' or '-' "
                 "(for a lambda or partial, pass name=...)"
             )
-        if timeout_s is not None and timeout_s <= 0:
-            raise ValueError(f"timeout_s must be positive; got {timeout_s}")
-        if progress_after_s is not None and progress_after_s <= 0:
-            raise ValueError(f"progress_after_s must be positive; got {progress_after_s}")
+        for argument, value in (("name", name), ("description", description), ("progress_message", progress_message)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{argument} must be a string; got {type(value).__name__}")
+        _check_seconds("timeout_s", timeout_s)
+        _check_seconds("progress_after_s", progress_after_s)
         self.fn = fn
         self.name = tool_name
         self.timeout_s = timeout_s

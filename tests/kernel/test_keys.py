@@ -434,3 +434,10 @@ def test_a_proxy_from_the_environment_is_not_used_for_a_local_server(
     server.script(minted())
     with KeyMinter(server.base_url, FAKE_KEY, timeout=FAST, max_retries=0) as minter:
         assert minter.mint(SESSION).reveal() == FAKE_EPHEMERAL
+
+
+@pytest.mark.parametrize("pasted", ["sk-abc\ndef-ghijkl", "sk-abcdéfghijkl", "sk-abc def-ghijkl"])
+def test_a_key_with_breaks_spaces_or_non_ascii_is_not_a_valid_key(pasted: str) -> None:
+    with pytest.raises(ValueError, match="not a valid API key") as raised:
+        SecretKey(pasted)
+    assert pasted not in str(raised.value)  # the key itself is never echoed

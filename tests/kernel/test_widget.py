@@ -249,3 +249,31 @@ def test_autosave_saves_while_connected_and_says_once_when_the_disk_is_full(tmp_
         assert len(SessionRecord.load(folder)) == len(w.record)  # the save on close has everything
     finally:
         w.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "words"),
+    [
+        (lambda: RealtimeWidget(tools=[1]), TypeError, "a tool must be a function; got int"),
+        (lambda: tool(_doubled, description=5), TypeError, "description must be a string"),
+        (lambda: tool(_doubled, timeout_s=float("nan")), ValueError, "timeout_s must be a positive, finite"),
+        (lambda: RealtimeWidget(api_key=123), TypeError, "api_key must be a string"),
+        (lambda: RealtimeWidget(key_ttl_seconds="x"), TypeError, "key_ttl_seconds must be a whole number"),
+        (lambda: RealtimeWidget(key_ttl_seconds=5), ValueError, "between 10 and 7200"),
+        (lambda: SessionConfig(max_output_tokens=True), TypeError, "max_output_tokens must be a whole number"),
+        (lambda: tool(_counting), TypeError, "must return its result, not yield it"),
+    ],
+)
+def test_wrong_arguments_are_refused_at_once_naming_the_argument(make: Any, error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=words):
+        make()
+
+
+def _doubled(x: int) -> int:
+    """Doubles x."""
+    return 2 * x
+
+
+def _counting(n: int) -> Any:
+    """Counts to n."""
+    yield from range(n)
