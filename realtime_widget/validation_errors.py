@@ -4,6 +4,8 @@ server (client events, session objects), so they all describe a bad value the sa
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
@@ -13,8 +15,15 @@ def where(error: ErrorDetails, *, tagged_union: bool = False) -> str:
     union members pydantic names on the way (class names, ``function-…``/``tagged-union[…]`` steps). With
     ``tagged_union`` the first step is the union's tag (an event's type) and is left out too."""
     loc = error["loc"][1:] if tagged_union else error["loc"]
-    parts = [str(p) for p in loc if not str(p).startswith(("function-", "tagged-union")) and not str(p)[:1].isupper()]
+    parts = [str(p) for p in loc if not _UNION_MEMBER.match(str(p)) and not str(p)[:1].isupper()]
     return ".".join(parts)
+
+
+#: The steps pydantic adds for the member of a union it tried: a type (``int``, ``literal['inf']``), a validator
+#: (``function-after[...]``), a tagged union; none is a field.
+_UNION_MEMBER = re.compile(
+    r"^(?:int|float|str|bool|none|list\[.*\]|dict\[.*\]|literal\[.*\]|function-.*|tagged-union.*)$"
+)
 
 
 def what(error: ErrorDetails) -> str:

@@ -10,6 +10,7 @@ here; the sources of the others are named beside them.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -27,6 +28,11 @@ SPEED_RANGE = (0.25, 1.5)
 VAD_THRESHOLD_RANGE = (0.0, 1.0)
 #: ``output_modalities``: exactly one of these (the API refuses both at once).
 OUTPUT_MODALITIES: tuple[Literal["text", "audio"], ...] = ("text", "audio")
+
+#: Function tool names: the pattern the API's function tools take (as for the Responses and Chat APIs).
+FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+#: Server VAD's prefix padding and silence duration, in ms (a bound of ours: ten seconds is far past any use).
+MAX_VAD_MS = 10_000
 
 #: Ephemeral keys: ``expires_after.seconds`` from 10 to 7200, 600 when not given (the client secrets docstring).
 KEY_TTL_RANGE_S = (10, 7200)

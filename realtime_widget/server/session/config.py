@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -10,6 +11,8 @@ from pydantic import ValidationError
 
 from realtime_widget.protocol.rules import (
     DEFAULT_MODEL,
+    FUNCTION_NAME,
+    MAX_VAD_MS,
     OUTPUT_MODALITIES,
     SPEED_RANGE,
     VAD_THRESHOLD_RANGE,
@@ -86,8 +89,11 @@ def check_session(session: dict[str, Any]) -> None:
         _check_between(
             turn.get("idle_timeout_ms"), 5000, 30000, "session.audio.input.turn_detection.idle_timeout_ms", integer=True
         )
+        for name in ("prefix_padding_ms", "silence_duration_ms"):
+            _check_between(turn.get(name), 0, MAX_VAD_MS, f"session.audio.input.turn_detection.{name}", integer=True)
+    _check_tool_names(session.get("tools"))
     max_tokens = session.get("max_output_tokens")
-    if isinstance(max_tokens, int) and not 1 <= max_tokens <= 4096:
+    if isinstance(max_tokens, int | float) and not isinstance(max_tokens, bool) and not 1 <= max_tokens <= 4096:
         raise SessionConfigError(
             f"Invalid 'max_output_tokens': {max_tokens}. Expected a value between 1 and 4096, or 'inf'.",
             "session.max_output_tokens",
@@ -95,10 +101,27 @@ def check_session(session: dict[str, Any]) -> None:
         )
 
 
+def _check_tool_names(tools: object) -> None:
+    """Function names as the API takes them: 1 to 64 letters, digits, underscores or dashes."""
+    if not isinstance(tools, list):
+        return
+    for index, tool in enumerate(tools):
+        name = tool.get("name") if isinstance(tool, dict) and tool.get("type") == "function" else None
+        if isinstance(name, str) and not FUNCTION_NAME.fullmatch(name):
+            raise SessionConfigError(
+                f"Invalid 'tools[{index}].name': {name!r}. Expected a string that matches the pattern "
+                f"'{FUNCTION_NAME.pattern}'.",
+                f"session.tools[{index}].name",
+                "invalid_value",
+            )
+
+
 def _check_between(value: Any, low: float, high: float, param: str, *, integer: bool = False) -> None:
     """Raise ``SessionConfigError`` when ``value`` (if set) is outside ``low``..``high``, compared as ``int(value)``
     when ``integer`` (an ``integer_out_of_range`` error), else as ``float(value)`` (``decimal_out_of_range``)."""
-    if value is not None and not low <= (int(value) if integer else float(value)) <= high:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return  # absent, or not a number: the schema check names what it should be
+    if not math.isfinite(value) or not low <= (int(value) if integer else float(value)) <= high:
         raise SessionConfigError(
             f"Invalid '{param}': {value}. Expected a value between {low:g} and {high:g}.",
             param,

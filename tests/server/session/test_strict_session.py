@@ -70,3 +70,25 @@ async def test_a_custom_voice_is_taken_and_speaks(harness: Make) -> None:
     assert done["status"] == "completed"
     assert done["audio"]["output"]["voice"] == "voice_1234"  # a response names it (the SDK declares a string)
     assert h.of_type("response.output_audio.delta")  # spoken, in the local model's default voice
+
+
+@pytest.mark.parametrize(
+    ("session", "code", "param"),
+    [
+        ({"audio": {"input": {"turn_detection": {"type": "server_vad", "silence_duration_ms": -5}}}},
+         "integer_out_of_range", "session.audio.input.turn_detection.silence_duration_ms"),
+        ({"max_output_tokens": 1e30}, "invalid_type", "session.max_output_tokens"),
+        ({"max_output_tokens": 5000}, "integer_out_of_range", "session.max_output_tokens"),
+        ({"tools": [{"type": "function", "name": "bad/name", "parameters": {}}]}, "invalid_value",
+         "session.tools[0].name"),
+        ({"tools": [{"type": "function", "name": "nul\x00name", "parameters": {}}]}, "invalid_value",
+         "session.tools[0].name"),
+    ],
+)  # fmt: skip
+async def test_out_of_range_numbers_and_bad_tool_names_are_refused(
+    harness: Make, session: dict[str, object], code: str, param: str
+) -> None:
+    h = harness()
+    out = await h.send({"type": "session.update", "session": {"type": "realtime", **session}})
+    assert h.types(out) == ["error"]
+    assert (out[0]["error"]["code"], out[0]["error"]["param"]) == (code, param)
