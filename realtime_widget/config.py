@@ -20,7 +20,7 @@ from openai.types.realtime import RealtimeSessionCreateRequest
 from openai.types.realtime.realtime_tools_config_union import RealtimeToolsConfigUnion
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
-from realtime_widget.protocol.rules import DEFAULT_MODEL, SPEED_RANGE, VOICES, merge_update
+from realtime_widget.protocol.rules import DEFAULT_MODEL, FUNCTION_NAME, SPEED_RANGE, VOICES, merge_update
 from realtime_widget.suggest import did_you_mean
 from realtime_widget.tools.define import Tool
 
@@ -234,6 +234,8 @@ class SessionConfig(BaseModel):
                 name = tool.get("name")
                 if not isinstance(name, str) or not name:
                     raise ValueError(f"a function tool needs a 'name'; got {tool!r:.200}")
+                if not FUNCTION_NAME.fullmatch(name):
+                    raise ValueError(f"tool name {name!r} is not usable: use 1 to 64 letters, digits, '_' or '-'")
                 if name in names:
                     raise ValueError(f"two tools are named {name!r}")
                 names.add(name)

@@ -363,3 +363,8 @@ def test_ui_settings_carry_the_whole_tuned_turn_detection() -> None:
 def test_a_live_update_clears_instructions_with_an_empty_string_never_null() -> None:
     event = SessionConfig(instructions="Be brief.").session_update_event({"instructions": None})
     assert event["session"] == {"type": "realtime", "instructions": ""}
+
+
+def test_a_tool_definition_with_a_name_the_api_refuses_is_refused_here() -> None:
+    with pytest.raises(ValidationError, match="not usable"):
+        SessionConfig(tools=[{"type": "function", "name": "bad/name", "parameters": {}}])
