@@ -32,18 +32,21 @@ class Conversation:
     def __init__(self) -> None:
         self.id = new_id("conv")
         self.items: list[dict[str, Any]] = []
+        # By id, so that the lookups every client event makes cost the same in a long conversation as in a short
+        # one (a scan made 20k item creates quadratic).
+        self._by_id: dict[str, dict[str, Any]] = {}
 
     def __contains__(self, item_id: object) -> bool:
-        return any(item["id"] == item_id for item in self.items)
+        return item_id in self._by_id
 
     def last_id(self) -> str | None:
         return self.items[-1]["id"] if self.items else None
 
     def get(self, item_id: str) -> dict[str, Any]:
-        for item in self.items:
-            if item["id"] == item_id:
-                return item
-        raise ItemNotFoundError(item_id)
+        item = self._by_id.get(item_id)
+        if item is None:
+            raise ItemNotFoundError(item_id)
+        return item
 
     def insert(self, item: dict[str, Any], previous_item_id: str | None = None) -> str | None:
         """Add ``item`` at the end, first (``previous_item_id="root"``) or after a given item; returns the id of
@@ -51,19 +54,23 @@ class Conversation:
         if previous_item_id is None:
             previous = self.last_id()
             self.items.append(item)
-            return previous
-        if previous_item_id == "root":
+        elif previous_item_id == "root":
+            previous = None
             self.items.insert(0, item)
-            return None
-        index = self.index(previous_item_id)
-        self.items.insert(index + 1, item)
-        return previous_item_id
+        else:
+            previous = previous_item_id
+            self.items.insert(self.index(previous_item_id) + 1, item)
+        self._by_id[item["id"]] = item
+        return previous
 
     def index(self, item_id: str) -> int:
-        for index, item in enumerate(self.items):
-            if item["id"] == item_id:
-                return index
+        if item_id in self._by_id:
+            # Most lookups are of recent items: search from the end.
+            for index in range(len(self.items) - 1, -1, -1):
+                if self.items[index]["id"] == item_id:
+                    return index
         raise ItemNotFoundError(item_id)
 
     def delete(self, item_id: str) -> None:
         del self.items[self.index(item_id)]
+        del self._by_id[item_id]

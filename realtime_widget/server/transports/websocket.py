@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from realtime_widget.background import BackgroundTasks
 from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S, SessionEngine
 from realtime_widget.server.session.responses import GenerationTiming
 from realtime_widget.server.session.server_events import EventChecker
@@ -16,6 +17,10 @@ from realtime_widget.server.transports.call import CallSummary
 from realtime_widget.server.voice.model import VoiceModel
 
 log = logging.getLogger(__name__)
+
+#: Events not yet taken by the client, in bytes, past which it counts as not reading and is disconnected: a client
+#: that never reads must not grow the server without bound (a whole reply's audio is a few hundred kB).
+MAX_UNSENT_BYTES = 16 * 1024 * 1024
 
 
 class WebSocketCall:
@@ -35,9 +40,13 @@ class WebSocketCall:
         self.call_id = call_id
         self.ws = ws
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._unsent_bytes = 0
+        self._stalled = False
+        self._pump_task: asyncio.Future[None] | None = None
+        self._tasks = BackgroundTasks(f"WebSocket call {call_id}", log)
         self.engine = SessionEngine(
             session,
-            self._outbox.put_nowait,
+            self._send,
             transport="websocket",
             checker=checker,
             deps=deps,
@@ -60,14 +69,35 @@ class WebSocketCall:
             "session_id": self.engine.session["id"],
         }
 
+    def _send(self, text: str) -> None:
+        if self._stalled:
+            return
+        self._unsent_bytes += len(text)
+        if self._unsent_bytes > MAX_UNSENT_BYTES:
+            # The client stopped reading: drop what waits for it and end the call instead of buffering forever.
+            self._stalled = True
+            log.warning("call %s: the client is not reading events (%d bytes waiting); closing", self.call_id,
+                        self._unsent_bytes)  # fmt: skip
+            while not self._outbox.empty():
+                self._outbox.get_nowait()
+            self._tasks.spawn(self._disconnect_stalled())
+            return
+        self._outbox.put_nowait(text)
+
+    async def _disconnect_stalled(self) -> None:
+        if self._pump_task is not None:
+            self._pump_task.cancel()  # it waits for the client to take an event, which it will not
+        await self.ws.close(code=1008, message=b"the client is not reading events")
+
     async def _pump(self) -> None:
         while (text := await self._outbox.get()) is not None:
             await self.ws.send_str(text)
+            self._unsent_bytes -= len(text)
         await self.ws.close()
 
     async def serve(self) -> None:
         """Run until the client closes the socket (or the session expires)."""
-        pump = asyncio.ensure_future(self._pump())
+        pump = self._pump_task = asyncio.ensure_future(self._pump())
         self.engine.open()
         try:
             async for message in self.ws:
@@ -78,10 +108,11 @@ class WebSocketCall:
         finally:
             await self.engine.close()
             self._outbox.put_nowait(None)
-            try:
-                await asyncio.wait_for(pump, 2)
-            except (TimeoutError, ConnectionError):
-                pump.cancel()
+            if not pump.done():  # done already when a stalled client's pump was cancelled
+                try:
+                    await asyncio.wait_for(pump, 2)
+                except (TimeoutError, ConnectionError):
+                    pump.cancel()
 
     async def close(self) -> None:
         await self.engine.close()

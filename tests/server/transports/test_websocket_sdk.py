@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 from typing import Any
 
+import aiohttp
 import numpy as np
 import openai
 import pytest
@@ -100,3 +103,23 @@ async def test_sdk_http_calls_mint_offer_and_hang_up(server: RealtimeServer) -> 
             await client.realtime.calls.hangup(call_id)
     finally:
         await pc.close()
+
+
+async def test_a_client_that_never_reads_is_disconnected_not_buffered_forever(
+    server: RealtimeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("realtime_widget.server.transports.websocket.MAX_UNSENT_BYTES", 2 * 1024 * 1024)
+    big = "x" * 200_000
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": big}]}
+    url = server.base_url.replace("http", "ws") + "/realtime?model=gpt-realtime"
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(url, headers={"Authorization": f"Bearer {API_KEY}"}, max_msg_size=0)
+        # Each item comes back twice (added, done): 400 kB of events per item, and this client never reads them.
+        for _ in range(60):
+            await ws.send_str(json.dumps({"type": "conversation.item.create", "item": item}))
+        for _ in range(500):  # the server gives up on the client within seconds
+            if not server.calls:
+                break
+            await asyncio.sleep(0.02)
+        assert not server.calls
+        await ws.close()
