@@ -54,6 +54,7 @@ async def realtime_websocket(request: web.Request) -> web.StreamResponse:
         deps=await server.get_deps(),
         max_session_s=server.max_session_s,
         timing=server.timing,
+        drop_connection=lambda: request.transport.abort() if request.transport is not None else None,
     )
     server.calls[call.call_id] = call
     try:

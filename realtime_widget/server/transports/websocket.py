@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -36,10 +37,12 @@ class WebSocketCall:
         deps: VoiceModel,
         max_session_s: float = DEFAULT_MAX_SESSION_S,
         timing: GenerationTiming | None = None,
+        drop_connection: Callable[[], None] | None = None,
     ) -> None:
         self.call_id = call_id
         self.ws = ws
         self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._drop_connection = drop_connection
         self._unsent_bytes = 0
         self._stalled = False
         self._pump_task: asyncio.Future[None] | None = None
@@ -87,7 +90,11 @@ class WebSocketCall:
     async def _disconnect_stalled(self) -> None:
         if self._pump_task is not None:
             self._pump_task.cancel()  # it waits for the client to take an event, which it will not
-        await self.ws.close(code=1008, message=b"the client is not reading events")
+        if self._drop_connection is not None:
+            # Not a close handshake: the close frame would wait behind everything the client has not read.
+            self._drop_connection()
+        else:
+            await asyncio.wait_for(self.ws.close(code=1008, message=b"the client is not reading events"), 5)
 
     async def _pump(self) -> None:
         while (text := await self._outbox.get()) is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from typing import Any
 
@@ -115,11 +116,13 @@ async def test_a_client_that_never_reads_is_disconnected_not_buffered_forever(
     async with aiohttp.ClientSession() as http:
         ws = await http.ws_connect(url, headers={"Authorization": f"Bearer {API_KEY}"}, max_msg_size=0)
         # Each item comes back twice (added, done): 400 kB of events per item, and this client never reads them.
-        for _ in range(60):
-            await ws.send_str(json.dumps({"type": "conversation.item.create", "item": item}))
+        with contextlib.suppress(ConnectionError):  # the server may drop it while it is still sending
+            for _ in range(60):
+                await ws.send_str(json.dumps({"type": "conversation.item.create", "item": item}))
         for _ in range(500):  # the server gives up on the client within seconds
             if not server.calls:
                 break
             await asyncio.sleep(0.02)
         assert not server.calls
-        await ws.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(), 5)  # the server dropped the connection; closing may fail
