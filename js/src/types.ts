@@ -12,6 +12,7 @@ export type Status = "idle" | "minting" | "connecting" | "connected" | "reconnec
 
 export type ErrorCode =
   | "bad_key"
+  | "key_rejected"
   | "no_access"
   | "rate_limited"
   | "server_error"

@@ -197,3 +197,28 @@ class LocalServer:
         """Outgoing audio pacing of a call since it began or the last ``reset`` (start the server with
         ``extra_args=["--record-timing"]``)."""
         return dict(self._control("GET", f"calls/{call_id}/stats" + ("?reset=1" if reset else "")))
+
+    def advance_clock(self, seconds: float) -> None:
+        """Run the server's clock ``seconds`` ahead: ephemeral keys expire and sessions reach their time limit
+        (the API's 60 minutes) as if that much time had passed."""
+        self._control("POST", "clock", {"advance_s": seconds})
+
+    def fail_next_call(self, fault: str | None) -> None:
+        """How the next ``POST /v1/realtime/calls`` fails: ``"server_error"`` (a 500 in the API's shape) or
+        ``"unreachable_ice"`` (an answer whose candidates nothing listens on, so ICE never connects); ``None``
+        disarms it."""
+        self._control("POST", "faults/next_call", {"fault": fault})
+
+    def hang_up(self, call_id: str) -> None:
+        """End a call as its owner would (``POST /v1/realtime/calls/{id}/hangup`` with the standard key)."""
+        request = urllib.request.Request(
+            f"{self.base_url}/realtime/calls/{call_id}/hangup",
+            method="POST",
+            headers={"Authorization": f"Bearer {self.api_key}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                pass
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:  # already gone
+                raise LocalServerError(f"Hang-up of {call_id} failed ({exc.code})") from exc

@@ -11,6 +11,12 @@ const TEXT: Record<ErrorCode, ErrorText> = {
     message: "The API key was rejected (401).",
     hint: "Check OPENAI_API_KEY in the kernel, then connect again.",
   },
+  key_rejected: {
+    message: "The realtime server refused the ephemeral key (401); it may have expired before it was used.",
+    hint:
+      "Connect again: the kernel mints a fresh key for each attempt. If it keeps happening, raise key_ttl_seconds " +
+      "or check this machine's clock.",
+  },
   no_access: {
     message: "This API key may not use the Realtime API or this model (403).",
     hint: "Check the key's project permissions and the model name, then connect again.",

@@ -4,7 +4,9 @@ import { Aborted, ConnectFailure } from "./errors";
 
 function statusFailure(status: number, detail: string): ConnectFailure {
   const text = `(HTTP ${status}) ${detail}`.trim();
-  if (status === 401) return new ConnectFailure("bad_key", detail);
+  // Only ephemeral keys reach the browser, and the kernel's own key has just minted this one: a 401 here is the
+  // ephemeral key's (expired, or revoked), which a fresh key fixes, unlike a wrong standard key (bad_key).
+  if (status === 401) return new ConnectFailure("key_rejected", detail);
   if (status === 403) return new ConnectFailure("no_access", detail);
   if (status === 429) return new ConnectFailure("rate_limited", detail);
   if (status >= 500) return new ConnectFailure("server_error", text);

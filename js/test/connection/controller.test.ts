@@ -117,7 +117,7 @@ describe("connecting", () => {
   });
 
   it.each([
-    [401, "bad_key"],
+    [401, "key_rejected"],
     [403, "no_access"],
     [429, "rate_limited"],
     [400, "sdp_rejected"],
@@ -344,7 +344,7 @@ describe("staying connected", () => {
     installBrowser({
       fetch: async (call) => {
         posts++;
-        return posts === 1 ? (await import("./fakes")).answer201(call) : jsonError(401, "expired")(call);
+        return posts === 1 ? (await import("./fakes")).answer201(call) : jsonError(403, "Not for this project.")(call);
       },
     });
     const { controller } = start();
@@ -352,7 +352,27 @@ describe("staying connected", () => {
     FakePeerConnection.last().setState("failed");
     await vi.advanceTimersByTimeAsync(5000);
     expect(posts).toBe(2);
-    expect(controller.error?.code).toBe("bad_key");
+    expect(controller.error?.code).toBe("no_access");
+  });
+
+  it("retries a reconnect whose ephemeral key was refused, with a fresh key", async () => {
+    let posts = 0;
+    installBrowser({
+      fetch: async (call) => {
+        posts++;
+        const { answer201 } = await import("./fakes");
+        return posts === 2 ? jsonError(401, "The ephemeral key has expired.")(call) : answer201(call);
+      },
+    });
+    const { controller, model } = start();
+    await settle(controller.connect());
+    FakePeerConnection.last().setState("failed");
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(posts).toBe(3);
+    expect(controller.status).toBe("connected");
+    controller["batch"].flush();
+    const scheduled = model.items().filter((i) => i["what"] === "reconnect_scheduled");
+    expect(scheduled.at(-1)?.["detail"]).toMatchObject({ code: "key_rejected" });
   });
 
   it("gives 'disconnected' a grace period before it counts as lost", async () => {

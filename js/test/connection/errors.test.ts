@@ -5,6 +5,7 @@ import type { ErrorCode } from "../../src/types";
 // Every code in types.ts; the compiler checks this list is exhaustive.
 const ALL: Record<ErrorCode, true> = {
   bad_key: true,
+  key_rejected: true,
   no_access: true,
   rate_limited: true,
   server_error: true,

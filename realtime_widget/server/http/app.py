@@ -13,6 +13,7 @@ from realtime_widget.server.http.auth import KeyStore
 from realtime_widget.server.http.control_routes import control_app
 from realtime_widget.server.http.cors import cors_middleware
 from realtime_widget.server.http.errors import json_errors_middleware
+from realtime_widget.server.http.faults import Faults
 from realtime_widget.server.http.state import SERVER_KEY
 from realtime_widget.server.http.websocket_routes import realtime_websocket
 from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S
@@ -53,6 +54,7 @@ class RealtimeServer:
         self.host = host
         self.port = port
         self.keys = KeyStore(api_key)
+        self.faults = Faults()
         self.checker = EventChecker(strict=strict)
         self._owns_deps = deps is None
         self._deps = deps
@@ -143,6 +145,13 @@ class RealtimeServer:
             return False
         await call.close()
         return True
+
+    def advance_clock(self, seconds: float) -> None:
+        """Run the server's clock ``seconds`` ahead (a test control): ephemeral keys and sessions age by that much
+        at once, so a test sees a key expire or a session reach its time limit without waiting for it."""
+        self.keys.clock_ahead_s += seconds
+        for call in list(self.calls.values()):
+            call.engine.advance_clock(seconds)
 
     def _forget_call(self, call: WebRtcCall) -> None:
         self.calls.pop(call.call_id, None)

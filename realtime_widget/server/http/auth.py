@@ -36,11 +36,17 @@ class KeyStore:
 
     standard_key: str
     _ephemeral: dict[str, EphemeralKey] = field(default_factory=dict)
+    #: How far the store's clock runs ahead of the wall clock (a test control: keys expire sooner).
+    clock_ahead_s: float = 0.0
+
+    def now(self) -> float:
+        """The store's time (Unix seconds): the wall clock, plus what tests advanced it by."""
+        return time.time() + self.clock_ahead_s
 
     def mint(self, ttl_s: int, session: dict[str, Any]) -> EphemeralKey:
         """A new ``ek_`` key valid for ``ttl_s`` seconds (the caller has checked the range)."""
         self._forget_expired()
-        key = EphemeralKey(new_id("ek", 32), int(time.time()) + ttl_s, session)
+        key = EphemeralKey(new_id("ek", 32), int(self.now()) + ttl_s, session)
         self._ephemeral[key.value] = key
         return key
 
@@ -53,11 +59,17 @@ class KeyStore:
             return Credential("standard")
         if allow_ephemeral and token.startswith("ek_"):
             key = self._ephemeral.get(token)
-            if key is not None and key.expires_at > time.time():
+            if key is not None and key.expires_at > self.now():
                 return Credential("ephemeral", key.session)
         return None
 
+    def is_expired(self, authorization: str | None) -> bool:
+        """Whether this header carries an ephemeral key this store minted that has since expired."""
+        token = (authorization or "").removeprefix("Bearer ").strip()
+        key = self._ephemeral.get(token) if token.startswith("ek_") else None
+        return key is not None and key.expires_at <= self.now()
+
     def _forget_expired(self) -> None:
-        now = time.time()
+        now = self.now()
         for value in [v for v, k in self._ephemeral.items() if k.expires_at <= now]:
             del self._ephemeral[value]

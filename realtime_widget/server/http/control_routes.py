@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from realtime_widget.server.http.errors import error_response, invalid_api_key
+from realtime_widget.server.http.faults import NEXT_CALL_FAULTS
 from realtime_widget.server.http.state import server_of
 from realtime_widget.server.transports.call import Call
 
@@ -135,12 +136,37 @@ async def call_stats(request: web.Request) -> web.Response:
     )
 
 
+async def advance_clock(request: web.Request) -> web.Response:
+    """``POST /_local/clock`` ``{"advance_s": seconds}``: run the server's clock ahead, so keys expire and sessions
+    reach their time limit now. Answers ``{"clock_ahead_s"}``, the total so far."""
+    seconds = (await _json(request)).get("advance_s")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 10**7:
+        return error_response(400, "'advance_s' must be a positive number of seconds.", code="invalid_value")
+    server = server_of(request)
+    server.advance_clock(float(seconds))
+    return web.json_response({"clock_ahead_s": server.keys.clock_ahead_s})
+
+
+async def next_call_fault(request: web.Request) -> web.Response:
+    """``POST /_local/faults/next_call`` ``{"fault": "server_error" | "unreachable_ice" | null}``: how the next
+    ``POST /v1/realtime/calls`` fails (a 500 in the API's shape, or an answer whose candidates nothing listens on);
+    used once. ``null`` disarms it."""
+    fault = (await _json(request)).get("fault")
+    if fault is not None and fault not in NEXT_CALL_FAULTS:
+        choices = ", ".join(NEXT_CALL_FAULTS)
+        return error_response(400, f"'fault' must be one of {choices}, or null.", code="invalid_value", param="fault")
+    server_of(request).faults.next_call = fault
+    return web.json_response({"fault": fault})
+
+
 def control_app() -> web.Application:
     """A sub-application mounted at ``/_local``; the parent app's ``state.SERVER_KEY`` is copied in by ``app.py``."""
     app = web.Application(middlewares=[_require_standard_key])
     app.router.add_get("/calls", list_calls)
     app.router.add_post("/script", script)
     app.router.add_get("/violations", violations)
+    app.router.add_post("/clock", advance_clock)
+    app.router.add_post("/faults/next_call", next_call_fault)
     app.router.add_post("/calls/{call_id}/drop", drop_call)
     app.router.add_post("/calls/{call_id}/close_channel", close_channel)
     app.router.add_post("/calls/{call_id}/say", say)

@@ -27,6 +27,23 @@ def invalid_api_key() -> web.Response:
     )
 
 
+def expired_ephemeral_key() -> web.Response:
+    """401 for an ephemeral key this server minted that has expired. The API answers a bad key with 401
+    ``invalid_api_key``; its words for an expired ``ek_`` key are not documented (reference protocol-facts §1), so
+    the code is the API's and the message says what happened."""
+    return error_response(
+        401,
+        "The ephemeral key has expired. Mint a new one with POST /v1/realtime/client_secrets.",
+        code="invalid_api_key",
+    )
+
+
+def internal_server_error() -> web.Response:
+    """500 in the API's shape: ``type`` ``server_error``, the API's own words, no code."""
+    message = "The server had an error while processing your request. Sorry about that!"
+    return error_response(500, message, code=None, error_type="server_error")
+
+
 @web.middleware
 async def json_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every HTTP error answers in the API's JSON error shape instead of aiohttp's plain text: unknown paths and

@@ -8,7 +8,13 @@ from typing import Any
 from aiohttp import web
 
 from realtime_widget.server.http.auth import DEFAULT_TTL_S, MAX_TTL_S, MIN_TTL_S
-from realtime_widget.server.http.errors import error_response, invalid_api_key
+from realtime_widget.server.http.errors import (
+    error_response,
+    expired_ephemeral_key,
+    internal_server_error,
+    invalid_api_key,
+)
+from realtime_widget.server.http.faults import unreachable_candidates
 from realtime_widget.server.http.state import server_of
 from realtime_widget.server.session.config import SessionConfigError, apply_update, default_session
 
@@ -99,9 +105,13 @@ async def _read_offer(request: web.Request) -> tuple[str, dict[str, Any] | None]
 async def create_call(request: web.Request) -> web.Response:
     """``POST /v1/realtime/calls``: answer a WebRTC offer; 201 with the SDP answer and the call in ``Location``."""
     server = server_of(request)
-    credential = server.keys.check(request.headers.get("Authorization"), allow_ephemeral=True)
+    authorization = request.headers.get("Authorization")
+    credential = server.keys.check(authorization, allow_ephemeral=True)
     if credential is None:
-        return invalid_api_key()
+        return expired_ephemeral_key() if server.keys.is_expired(authorization) else invalid_api_key()
+    fault = server.faults.take_next_call()
+    if fault == "server_error":
+        return internal_server_error()
     try:
         sdp, session_update = await _read_offer(request)
         if not _looks_like_offer(sdp):
@@ -125,6 +135,8 @@ async def create_call(request: web.Request) -> web.Response:
         call_id, answer = await server.open_call(sdp, session)
     except ValueError as exc:
         return error_response(400, f"The SDP offer was rejected: {exc}", code="invalid_offer", param="sdp")
+    if fault == "unreachable_ice":
+        answer = unreachable_candidates(answer)
     return web.Response(
         status=201,
         text=answer,
