@@ -102,6 +102,21 @@ def wait_for_status(lab_page: LabPage, status: str, timeout_ms: int = 30_000) ->
     lab_page.page.wait_for_selector(status_selector(status), timeout=timeout_ms)
 
 
+def wait_failed(lab_page: LabPage, kernel: KernelClient, root: str, name: str, code: str) -> str:
+    """Waits for the widget ``name`` (a kernel variable; ``root`` its CSS selector) to fail with ``code``, in the page
+    and in the kernel; checks the widget shows the code and the kernel's message; returns the error text shown."""
+    lab_page.page.wait_for_selector(f"{root} [data-testid=status][data-status=failed]", timeout=60_000)
+    kernel.wait_until(f"{name}.status == 'failed' and {name}.error.get('code') == {code!r}")
+    error = lab_page.page.locator(f"{root} [data-testid=error]")
+    error.wait_for(state="visible", timeout=30_000)
+    text = error.inner_text()
+    assert code in text, text  # the code is shown beside the message
+    message = kernel.value(f"{name}.error['message']")
+    assert message[:40] in text, (message, text)  # the same words in Python and in the widget
+    assert kernel.value(f"{name}.error['hint']"), "no hint on what to do next"
+    return text
+
+
 def event_types(kernel: KernelClient, direction: str | None = None) -> list[str]:
     """The types of the events in ``widget.record``, in order; only one direction (``client``/``server``) if given."""
     frame = "widget.record.events"

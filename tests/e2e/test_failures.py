@@ -10,8 +10,16 @@ import pytest
 
 from realtime_widget.server.launcher import LocalServer
 
-from .harness import CHROMIUM_ARGS, JupyterLab, KernelClient, chromium_context
-from .lab_page import WIDGET, LabPage, connect_scripted, event_types, open_widget_notebook, opened_widget
+from .harness import CHROMIUM_ARGS, JupyterLab, chromium_context
+from .lab_page import (
+    WIDGET,
+    LabPage,
+    connect_scripted,
+    event_types,
+    open_widget_notebook,
+    opened_widget,
+    wait_failed,
+)
 from .notebooks import write_connection_notebook, write_notebook
 
 pytestmark = pytest.mark.e2e
@@ -22,19 +30,6 @@ MARKUP = "<img src=x onerror=alert(1)>"
 def _nth_widget(n: int) -> str:
     """The ``n``-th widget in the notebook (0-based), as a CSS selector."""
     return f".jp-Cell:nth-child({n + 1} of .jp-CodeCell:has({WIDGET})) {WIDGET}"
-
-
-def _wait_failed(lab_page: LabPage, kernel: KernelClient, root: str, name: str, code: str) -> str:
-    """Waits for ``name`` (a widget variable) to fail with ``code``; returns the error text shown in the widget."""
-    lab_page.page.wait_for_selector(f"{root} [data-testid=status][data-status=failed]", timeout=30_000)
-    kernel.wait_until(f"{name}.status == 'failed' and {name}.error.get('code') == {code!r}")
-    error = lab_page.page.locator(f"{root} [data-testid=error]")
-    error.wait_for(state="visible", timeout=30_000)
-    text = error.inner_text()
-    assert code in text, text  # the code is shown beside the message
-    message = kernel.value(f"{name}.error['message']")
-    assert message[:40] in text, (message, text)  # the same words in Python and in the widget
-    return text
 
 
 def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
@@ -65,7 +60,7 @@ def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterL
         for index, (var, code, words) in enumerate(cases):
             root = _nth_widget(index)
             page.click(f"{root} [data-testid=connect]")
-            text = _wait_failed(lab_page, kernel, root, var, code)
+            text = wait_failed(lab_page, kernel, root, var, code)
             assert words in text, text
             assert kernel.value(f"{var}.error['hint']"), "no hint on what to do next"
             # The status and error traits can reach the kernel before the browser's batch with its timeline.
@@ -90,10 +85,10 @@ def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterL
         )
         # A failed widget can be retried, and fails the same clear way (nothing piles up or goes blank).
         page.click(f"{_nth_widget(0)} [data-testid=retry]")
-        # The first failure's status and error still satisfy _wait_failed in the kernel: wait for the browser's
+        # The first failure's status and error still satisfy wait_failed in the kernel: wait for the browser's
         # timeline entry of the second failure first, so what follows checks the retry.
         kernel.wait_until("list(bad.record.timeline['what']).count('failed') >= 2")
-        _wait_failed(lab_page, kernel, _nth_widget(0), "bad", "bad_key")
+        wait_failed(lab_page, kernel, _nth_widget(0), "bad", "bad_key")
         # An error set from the kernel is shown as text: markup in it creates no element.
         kernel.run(f"bad.error = {{'code': 'unknown', 'message': {MARKUP!r}, 'hint': 'hint ' + {MARKUP!r}}}")
         page.wait_for_selector(f"{_nth_widget(0)} [data-testid=error-message] >> text={MARKUP}", timeout=30_000)
@@ -127,7 +122,7 @@ def test_channel_closed_by_server_keeps_the_record(
         events_before = kernel.value("len(widget.record.events)")
 
         local_server.close_channel(call_id)
-        text = _wait_failed(lab_page, kernel, WIDGET, "widget", "channel_closed")
+        text = wait_failed(lab_page, kernel, WIDGET, "widget", "channel_closed")
         assert "lost" in text, text
         # Nothing recorded is lost: the events, the transcript in the kernel and in the widget.
         assert kernel.value("len(widget.record.events)") >= events_before
@@ -156,7 +151,7 @@ def test_microphone_denied(lab: JupyterLab, tmp_path: Path, artifacts: Path) -> 
             kernel = open_widget_notebook(lab_page, name)
             try:
                 page.click(f"{WIDGET} [data-testid=connect]")
-                text = _wait_failed(lab_page, kernel, WIDGET, "widget", "mic_denied")
+                text = wait_failed(lab_page, kernel, WIDGET, "widget", "mic_denied")
                 assert "Microphone access was denied" in text
                 # From the browser's batch, which can reach the kernel after the failed status (a trait).
                 kernel.wait_until("'mic_error' in set(widget.record.timeline['what'])")
