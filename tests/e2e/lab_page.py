@@ -93,6 +93,11 @@ def click_connect(lab_page: LabPage, kernel: KernelClient, timeout_ms: int = 30_
     kernel.wait_until("widget.status == 'connected' and widget.call_id", timeout=10)
 
 
+def nth_widget(n: int) -> str:
+    """The ``n``-th widget in the notebook (0-based), as a CSS selector."""
+    return f".jp-Cell:nth-child({n + 1} of .jp-CodeCell:has({WIDGET})) {WIDGET}"
+
+
 def status_selector(status: str) -> str:
     """The widget's status badge showing ``status`` (``connected``, ``reconnecting``, ``failed``...)."""
     return f"{WIDGET} [data-testid=status][data-status={status}]"

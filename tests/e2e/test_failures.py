@@ -16,6 +16,7 @@ from .lab_page import (
     LabPage,
     connect_scripted,
     event_types,
+    nth_widget,
     open_widget_notebook,
     opened_widget,
     wait_failed,
@@ -25,11 +26,6 @@ from .notebooks import write_connection_notebook, write_notebook
 pytestmark = pytest.mark.e2e
 
 MARKUP = "<img src=x onerror=alert(1)>"
-
-
-def _nth_widget(n: int) -> str:
-    """The ``n``-th widget in the notebook (0-based), as a CSS selector."""
-    return f".jp-Cell:nth-child({n + 1} of .jp-CodeCell:has({WIDGET})) {WIDGET}"
 
 
 def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
@@ -58,7 +54,7 @@ def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterL
         cases = [("bad", "bad_key", "401"), ("down", "network", "reach"), ("unreachable", "network", "reach")]
         cases.append(("rejected", "sdp_rejected", "refused"))
         for index, (var, code, words) in enumerate(cases):
-            root = _nth_widget(index)
+            root = nth_widget(index)
             page.click(f"{root} [data-testid=connect]")
             text = wait_failed(lab_page, kernel, root, var, code)
             assert words in text, text
@@ -73,7 +69,7 @@ def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterL
             )
             assert kernel.value(f"{var}.error['message']") == kernel_said["message"]
             assert kernel.value(f"{var}.error['hint']") == kernel_said["hint"]
-        panel = page.locator(f"{_nth_widget(0)} [data-testid=error]")
+        panel = page.locator(f"{nth_widget(0)} [data-testid=error]")
         # textContent: JupyterLab skips rendering cells out of view (content-visibility), which empties innerText.
         shown = panel.text_content() or ""
         assert shown.count("The API key was rejected") == 1, shown
@@ -84,16 +80,16 @@ def test_bad_key_server_down_and_rejected_offer(lab_page: LabPage, lab: JupyterL
             "rejected.error['message']"
         )
         # A failed widget can be retried, and fails the same clear way (nothing piles up or goes blank).
-        page.click(f"{_nth_widget(0)} [data-testid=retry]")
+        page.click(f"{nth_widget(0)} [data-testid=retry]")
         # The first failure's status and error still satisfy wait_failed in the kernel: wait for the browser's
         # timeline entry of the second failure first, so what follows checks the retry.
         kernel.wait_until("list(bad.record.timeline['what']).count('failed') >= 2")
-        wait_failed(lab_page, kernel, _nth_widget(0), "bad", "bad_key")
+        wait_failed(lab_page, kernel, nth_widget(0), "bad", "bad_key")
         # An error set from the kernel is shown as text: markup in it creates no element.
         kernel.run(f"bad.error = {{'code': 'unknown', 'message': {MARKUP!r}, 'hint': 'hint ' + {MARKUP!r}}}")
-        page.wait_for_selector(f"{_nth_widget(0)} [data-testid=error-message] >> text={MARKUP}", timeout=30_000)
+        page.wait_for_selector(f"{nth_widget(0)} [data-testid=error-message] >> text={MARKUP}", timeout=30_000)
         assert page.locator(f"{WIDGET} img").count() == 0
-        assert MARKUP in (page.text_content(f"{_nth_widget(0)} [data-testid=error-hint]") or "")
+        assert MARKUP in (page.text_content(f"{nth_widget(0)} [data-testid=error-hint]") or "")
     finally:
         kernel.close()
 

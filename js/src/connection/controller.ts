@@ -116,9 +116,11 @@ export class RealtimeController implements Controller {
     model.on("msg:custom", this.onCustom);
     model.on("change:muted", this.onMutedChange);
     page.addEventListener?.("pagehide", this.onPageHide);
-    // This page has no connection yet, whatever the trait says from an earlier page.
+    // This page has no connection yet, whatever the trait says from an earlier page (a reload): a live status is
+    // over; an ended one (closed, failed) still says how the last connection ended, as the kernel's trait does.
     const previous = model.get("status");
-    if (typeof previous === "string" && LIVE.has(previous as Status)) this.setStatus("closed");
+    if (previous === "closed" || previous === "failed") this._status = previous;
+    else if (typeof previous === "string" && LIVE.has(previous as Status)) this.setStatus("closed");
     void this.restoreHistory();
     void this.measureClock();
   }

@@ -638,6 +638,17 @@ describe("the kernel side", () => {
     expect(controller.status).toBe("closed");
   });
 
+  it("shows how an earlier page's connection ended, and connects from there", async () => {
+    installBrowser();
+    for (const ended of ["closed", "failed"] as const) {
+      const { model, controller } = start({ model: new FakeModel({ status: ended }) });
+      expect(controller.status).toBe(ended);
+      expect(model.writes.some(([k]) => k === "status")).toBe(false); // nothing to tell the kernel
+      await settle(controller.connect());
+      expect(controller.status).toBe("connected");
+    }
+  });
+
   it("lists microphones only", async () => {
     installBrowser();
     const mics = await start().controller.listMicrophones();
