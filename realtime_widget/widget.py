@@ -151,6 +151,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         )
         self.on_msg(self._on_custom_message)
         self.observe(self._on_settings_edited, names=["settings"])
+        # Autosave follows the status whoever moves it: the browser's trait usually arrives before the batch with
+        # the timeline milestone, which then finds the status already set.
+        self.observe(self._on_status, names=["status"])
 
     # ---- the Python API -------------------------------------------------------------------------------------
 
@@ -411,12 +414,14 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.error = ErrorInfo.from_dict(detail).to_dict()
         if status != "connected":
             self._live_updates.forget()  # that session is gone; the config stands for the next one
-        if self._autosave is not None:
-            self._autosave.follow(status, self)
         if status in ("closed", "failed", "reconnecting") and self._call_id not in (None, self._hung_up):
             self._hung_up = self._call_id
             self._hang_up(self._call_id)
         self.status = status
+
+    def _on_status(self, change: dict[str, Any]) -> None:
+        if self._autosave is not None:
+            self._autosave.follow(str(change["new"]), self)
 
     def _on_settings_edited(self, change: dict[str, Any]) -> None:
         # The UI edits voice/instructions/turn detection; the config follows so the next key carries them.

@@ -27,6 +27,7 @@ export type ErrorCode =
   | "tool_error"
   | "autoplay_blocked"
   | "kernel_timeout"
+  | "kernel_lost"
   | "unknown";
 
 /** A failure as a person sees it: what happened and what to do next. Rendered as text, never HTML. */

@@ -277,3 +277,24 @@ def _doubled(x: int) -> int:
 def _counting(n: int) -> Any:
     """Counts to n."""
     yield from range(n)
+
+
+def test_autosave_follows_the_status_the_browser_writes(tmp_path: Path) -> None:
+    # The browser's status trait usually reaches the kernel before the batch with the timeline's milestone.
+    w = RealtimeWidget(api_key=fake_key(), base_url=UNUSED_BASE_URL, autosave=tmp_path, autosave_every_s=0.05)
+    w.sent = []
+    w.send = w.sent.append
+
+    async def scenario() -> None:
+        w.status = "connected"
+        assert w._autosave is not None
+        assert w._autosave._periodic is not None
+        w.status = "closed"
+        assert w._autosave._periodic is None
+        await w._autosave._tasks.drain()
+
+    try:
+        asyncio.run(scenario())
+        assert (tmp_path / w.record.session_id / "meta.json").exists()  # the save when the connection ended
+    finally:
+        w.close()

@@ -96,6 +96,8 @@ export class RealtimeController implements Controller {
   private _muted: boolean;
   private _talking = false;
   private disposed = false;
+  /** The model's comm is gone (the kernel restarted or stopped): see `toKernel`. */
+  private kernelGone = false;
   private readonly onCustom = (msg: unknown): void => this.handleCustom(msg);
   private readonly onMutedChange = (): void => this.applyMuted(this.model.get("muted") === true, false);
   // A reload or closed tab ends the call; say so and send what is waiting while the comm may still carry it.
@@ -107,7 +109,7 @@ export class RealtimeController implements Controller {
     private readonly model: ControllerModel,
     experimental: Experimental,
   ) {
-    this.batch = new BatchSender(this.client, (message) => model.send(message));
+    this.batch = new BatchSender(this.client, (message) => this.toKernel(() => model.send(message)));
     this.kernel = new KernelClient(experimental, (busy) => {
       this.writeTrait("kernel_busy_hint", busy);
       this.emitter.emit("kernelWaiting", busy);
@@ -157,6 +159,10 @@ export class RealtimeController implements Controller {
   /** Resolves when the first attempt has connected or failed (see `status`/`error`); never rejects. */
   async connect(): Promise<void> {
     if (this.disposed || (this.wanted && LIVE.has(this._status))) return;
+    if (this.kernelGone) {
+      this.kernelLost(); // no kernel to mint a key or keep the record: say so again rather than try
+      return;
+    }
     this.wanted = true;
     this.reconnects = 0;
     this.lossCause = null;
@@ -401,9 +407,43 @@ export class RealtimeController implements Controller {
   }
 
   private writeTrait(name: string, value: unknown): void {
-    if (this.disposed) return;
-    this.model.set(name, value);
-    this.model.save_changes();
+    if (this.disposed || this.kernelGone) return;
+    try {
+      this.toKernel(() => {
+        this.model.set(name, value);
+        this.model.save_changes();
+      });
+    } catch {
+      // The kernel is gone (kernelLost has ended the call); the page still shows the state.
+    }
+  }
+
+  /** Runs a send to the kernel. JupyterLab refuses every send once the model's comm is disposed (a kernel restart
+   * or shutdown: "Cannot send"), for good; then nothing this page records has anywhere to go, and no tool can
+   * run, so the call is ended rather than left talking to no one. Rethrows, so callers keep their own handling. */
+  private toKernel(send: () => void): void {
+    try {
+      send();
+    } catch (error) {
+      if (!this.kernelGone && String(error).includes("Cannot send")) this.kernelLost();
+      throw error;
+    }
+  }
+
+  private kernelLost(): void {
+    this.kernelGone = true;
+    this.wanted = false;
+    this.clearReconnect();
+    this.connection?.close();
+    this.connection = null;
+    this._connectedSince = null;
+    this.setTalking(false);
+    const error = new ConnectFailure("kernel_lost").toWidgetError();
+    this._error = error;
+    this._status = "failed";
+    this.emitter.emit("error", error);
+    this.emitter.emit("status", "failed");
+    this.emitter.emit("levels", { input: 0, output: 0 });
   }
 
   // ---- kernel ----

@@ -75,6 +75,12 @@ const TEXT: Record<ErrorCode, ErrorText> = {
     message: "The kernel did not answer in time.",
     hint: "A cell may still be running; wait for it to finish, then connect again.",
   },
+  kernel_lost: {
+    message: "The kernel behind this widget restarted or stopped, so the call was ended.",
+    hint:
+      "Re-run the cell to make a new widget. What the old kernel recorded is gone with it, except what autosave " +
+      "wrote to disk (RealtimeWidget(autosave=...)).",
+  },
   unknown: {
     message: "Something unexpected went wrong.",
     hint: "Connect again; if it repeats, the browser console has details.",

@@ -638,6 +638,31 @@ describe("the kernel side", () => {
     expect(controller.status).toBe("closed");
   });
 
+  it("ends the call when the kernel is gone (its comm refuses every send), and says so", async () => {
+    installBrowser();
+    const { model, controller, statuses } = start();
+    await settle(controller.connect());
+    const pc = FakePeerConnection.last();
+    model.send = () => {
+      throw new Error("Cannot send");
+    };
+    model.save_changes = () => {
+      throw new Error("Cannot send");
+    };
+    controller.sendText("Anyone there?"); // recorded, and batched to a kernel that is gone
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(controller.status).toBe("failed");
+    expect(statuses.at(-1)).toBe("failed");
+    expect(controller.error?.code).toBe("kernel_lost");
+    expect(controller.error?.hint).toContain("autosave");
+    expect(pc.closed).toBe(true);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(FakePeerConnection.last()).toBe(pc); // no reconnect: there is no kernel to mint a key
+    await settle(controller.connect());
+    expect(controller.error?.code).toBe("kernel_lost");
+    expect(FakePeerConnection.last()).toBe(pc);
+  });
+
   it("shows how an earlier page's connection ended, and connects from there", async () => {
     installBrowser();
     for (const ended of ["closed", "failed"] as const) {

@@ -20,6 +20,7 @@ const ALL: Record<ErrorCode, true> = {
   tool_error: true,
   autoplay_blocked: true,
   kernel_timeout: true,
+  kernel_lost: true,
   unknown: true,
 };
 
