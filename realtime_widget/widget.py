@@ -420,6 +420,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         self.status = status
 
     def _on_status(self, change: dict[str, Any]) -> None:
+        if change["new"] == "connected" and self.error:
+            # An error from a failed attempt (a key mint that could not reach the server during a reconnect) is
+            # over once a later attempt connects; left standing, the widget and Python would still report it.
+            self.error = {}
         if self._autosave is not None:
             self._autosave.follow(str(change["new"]), self)
 

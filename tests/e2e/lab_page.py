@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from realtime_widget.server.launcher import LocalServer
@@ -76,6 +77,33 @@ class LabPage:
 
 
 WIDGET = ".rtw-root"
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+
+
+def output_area(lab_page: LabPage, index: int) -> Any:
+    """The output area of the ``index``-th widget in the notebook."""
+    return lab_page.page.locator(f".jp-OutputArea-output:has({WIDGET})").nth(index)
+
+
+def shoot_states(lab_page: LabPage, artifacts: Path, state: str, index: int = 0) -> dict[str, Path]:
+    """Screenshots the widget's output area in each theme as ``state-<state>-<theme>.png``; returns the files by
+    theme."""
+    shots = {}
+    page = lab_page.page
+    size = page.viewport_size
+    # Tall enough for the whole widget: an output taller than the window is cut (and scrolled) in the shot.
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], 1400)})
+    for short, theme in THEMES.items():
+        lab_page.set_theme(theme)
+        area = output_area(lab_page, index)
+        area.scroll_into_view_if_needed()
+        lab_page.page.wait_for_timeout(400)  # theme variables settle, transitions end
+        path = artifacts / f"state-{state}-{short}.png"
+        area.screenshot(path=str(path), animations="disabled")
+        shots[short] = path
+    lab_page.set_theme(THEMES["light"])
+    page.set_viewport_size(size)
+    return shots
 
 
 def open_widget_notebook(lab_page: LabPage, name: str) -> KernelClient:

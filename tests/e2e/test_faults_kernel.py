@@ -18,7 +18,7 @@ from realtime_widget.server.launcher import LocalServer
 
 from .faults import assert_record_kept, converse
 from .harness import JupyterLab
-from .lab_page import WIDGET, LabPage, open_widget_notebook, opened_widget
+from .lab_page import WIDGET, LabPage, open_widget_notebook, opened_widget, shoot_states
 from .notebooks import write_notebook
 
 pytestmark = pytest.mark.e2e
@@ -169,7 +169,7 @@ def test_disk_full_during_autosave(
 
 
 def test_kernel_restarted_while_connected(
-    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer, tmp_path: Path
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer, tmp_path: Path, artifacts: Path
 ) -> None:
     page = lab_page.page
     folder = tmp_path / "sessions"
@@ -199,6 +199,7 @@ def test_kernel_restarted_while_connected(
     _wait_call_gone(local_server, before.call_id)
     transcript = page.locator(f"{WIDGET} [data-testid=transcript]")
     assert transcript.get_by_text(before.answer).count() == 1  # the page still shows the conversation
+    shoot_states(lab_page, artifacts, "fault-kernel-lost")
 
     # The new kernel knows no widget; the record is on disk, with everything from before the restart.
     lab_page.wait_kernel_idle()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from realtime_widget.server.launcher import LocalServer
 
 from .faults import assert_record_kept, converse
 from .harness import JupyterLab, KernelClient
-from .lab_page import WIDGET, LabPage, opened_widget, status_selector, wait_failed, wait_for_status
+from .lab_page import WIDGET, LabPage, opened_widget, shoot_states, status_selector, wait_failed, wait_for_status
 from .notebooks import write_connection_notebook, write_notebook
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +45,7 @@ def _disconnect(lab_page: LabPage, kernel: KernelClient) -> None:
     kernel.wait_until("widget.status == 'closed'")
 
 
-def test_expired_ephemeral_key(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
+def test_expired_ephemeral_key(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer, artifacts: Path) -> None:
     page = lab_page.page
     name = write_notebook(
         lab.root_dir,
@@ -79,6 +80,7 @@ def test_expired_ephemeral_key(lab_page: LabPage, lab: JupyterLab, local_server:
         assert "ek_" not in text
         assert "ek_" not in json.dumps(kernel.value("widget.error"))
         assert_record_kept(lab_page, kernel, before)
+        shoot_states(lab_page, artifacts, "fault-key-expired")
 
         # Connect again: a fresh key, and the conversation goes on in the same record.
         _retry(lab_page, kernel, before.call_id)
@@ -214,7 +216,10 @@ def test_server_killed_mid_response_and_restarted(lab_page: LabPage, lab: Jupyte
                 f"widget.status == 'connected' and widget.call_id not in (None, {before.call_id!r})", timeout=90
             )
             wait_for_status(lab_page, "connected")
-            assert page.is_hidden(f"{WIDGET} [data-testid=error]")
+            # Attempts made while the server was down failed (the kernel could not mint a key); once one connects,
+            # none of that is shown as a current error, in the widget or in Python.
+            page.wait_for_selector(f"{WIDGET} [data-testid=error]", state="hidden", timeout=30_000)
+            kernel.wait_until("widget.error == {}")
 
             # Python saw the loss: the timeline says how it was lost and that reconnects were scheduled.
             kernel.wait_until("'reconnect_scheduled' in list(widget.record.timeline['what'])")

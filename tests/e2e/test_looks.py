@@ -6,44 +6,31 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from realtime_widget.server.launcher import LocalServer
 
 from .harness import JupyterLab
-from .lab_page import WIDGET, LabPage, click_connect, open_widget_notebook, opened_widget, wait_for_status
+from .lab_page import (
+    WIDGET,
+    LabPage,
+    click_connect,
+    open_widget_notebook,
+    opened_widget,
+    output_area,
+    shoot_states,
+    wait_for_status,
+)
 from .notebooks import write_notebook
 
 pytestmark = pytest.mark.e2e
 
-THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 WIDE = {"width": 1280, "height": 1400}
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Set to 1 to refresh docs/screenshot-light.png and -dark.png from this run's "connected" shots.
 UPDATE_DOCS_ENV = "REALTIME_WIDGET_UPDATE_DOCS_SCREENSHOTS"
 NARROW = {"width": 480, "height": 1400}  # the widget about 360 px wide
-
-
-def _output_area(lab_page: LabPage, index: int) -> Any:
-    """The output area of the ``index``-th widget in the notebook."""
-    return lab_page.page.locator(f".jp-OutputArea-output:has({WIDGET})").nth(index)
-
-
-def _shoot(lab_page: LabPage, artifacts: Path, state: str, index: int = 0) -> dict[str, Path]:
-    """Screenshots the widget's output area in each theme; returns the files by theme."""
-    shots = {}
-    for short, theme in THEMES.items():
-        lab_page.set_theme(theme)
-        area = _output_area(lab_page, index)
-        area.scroll_into_view_if_needed()
-        lab_page.page.wait_for_timeout(400)  # theme variables settle, transitions end
-        path = artifacts / f"state-{state}-{short}.png"
-        area.screenshot(path=str(path), animations="disabled")
-        shots[short] = path
-    lab_page.set_theme(THEMES["light"])
-    return shots
 
 
 def _downscale(source: Path, target: Path, width: int = 900) -> None:
@@ -75,9 +62,9 @@ def test_each_state_in_light_and_dark(
         lab_page.command("application:toggle-left-area")
         page.wait_for_function("() => window.jupyterapp.shell.leftCollapsed === true", timeout=10_000)
         page.wait_for_function(f"() => document.querySelectorAll('{WIDGET}').length === 2", timeout=60_000)
-        first, second = _output_area(lab_page, 0), _output_area(lab_page, 1)
+        first, second = output_area(lab_page, 0), output_area(lab_page, 1)
 
-        _shoot(lab_page, artifacts, "idle")
+        shoot_states(lab_page, artifacts, "idle")
 
         # Connected, mid-conversation: two spoken turns from the fake microphone, answered by script.
         click_connect(lab_page, kernel)
@@ -86,7 +73,7 @@ def test_each_state_in_light_and_dark(
         local_server.script([{"say": text} for text in [*answers, "Anything else?", "Anything else?"]], call_id=call_id)
         kernel.wait_until("(widget.record.transcript.role == 'assistant').sum() >= 2", timeout=60)
         first.locator("[data-testid=transcript]").get_by_text(answers[1]).wait_for(timeout=30_000)
-        connected = _shoot(lab_page, artifacts, "connected")
+        connected = shoot_states(lab_page, artifacts, "connected")
         if os.environ.get(UPDATE_DOCS_ENV) == "1":
             for theme, path in connected.items():
                 _downscale(path, DOCS / f"screenshot-{theme}.png")
@@ -96,14 +83,14 @@ def test_each_state_in_light_and_dark(
         page.wait_for_timeout(500)
         width = first.locator(WIDGET).bounding_box()["width"]
         print(f"narrow widget width: {width:.0f} px")
-        _shoot(lab_page, artifacts, "connected-narrow")
+        shoot_states(lab_page, artifacts, "connected-narrow")
         page.set_viewport_size(WIDE)
         page.wait_for_timeout(500)
 
         # Presentation mode.
         kernel.run("widget.presentation = True")
         page.wait_for_selector(f"{WIDGET}.rtw-presentation", timeout=30_000)
-        _shoot(lab_page, artifacts, "presentation")
+        shoot_states(lab_page, artifacts, "presentation")
         kernel.run("widget.presentation = False")
         first.locator(f"{WIDGET}:not(.rtw-presentation)").wait_for(timeout=30_000)
 
@@ -111,7 +98,7 @@ def test_each_state_in_light_and_dark(
         kernel.run("widget.mute()")
         local_server.drop_call(call_id)
         wait_for_status(lab_page, "reconnecting")
-        _shoot(lab_page, artifacts, "reconnecting")
+        shoot_states(lab_page, artifacts, "reconnecting")
         # The kernel hears of the drop on its own path (the status trait or the timeline batch), which can be behind
         # the page: wait until it has (or the call is back already), then check it is still reconnecting.
         kernel.wait_until("widget.status != 'connected' or list(widget.record.timeline['what']).count('connected') > 1")
@@ -123,7 +110,7 @@ def test_each_state_in_light_and_dark(
         second.locator("[data-testid=connect]").click()
         kernel.wait_until("bad.error.get('code') == 'bad_key'")
         second.locator("[data-testid=error]").wait_for(state="visible", timeout=30_000)
-        _shoot(lab_page, artifacts, "error", index=1)
+        shoot_states(lab_page, artifacts, "error", index=1)
     finally:
         page.set_viewport_size({"width": 1280, "height": 900})
         kernel.run("widget.disconnect()")
@@ -152,4 +139,4 @@ def test_problems_mcp_calls_and_a_cut_reply_in_light_and_dark(
         kernel.wait_until("(widget.record.transcript.text == 'The docs list three plans.').any()")
         kernel.run("widget.send_text('And the prices?')")
         page.locator(f"{WIDGET} [data-testid=notice][data-code=insufficient_quota]").wait_for(timeout=30_000)
-        _shoot(lab_page, artifacts, "problems")
+        shoot_states(lab_page, artifacts, "problems")

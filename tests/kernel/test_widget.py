@@ -298,3 +298,17 @@ def test_autosave_follows_the_status_the_browser_writes(tmp_path: Path) -> None:
         assert (tmp_path / w.record.session_id / "meta.json").exists()  # the save when the connection ended
     finally:
         w.close()
+
+
+def test_an_error_from_a_failed_attempt_is_cleared_once_connected() -> None:
+    w = RealtimeWidget(api_key=fake_key(), base_url=UNUSED_BASE_URL)
+    try:
+        w.status = "reconnecting"
+        w.error = {"code": "network", "message": "Could not reach the server.", "hint": "Check it runs."}
+        w.status = "connected"
+        assert w.error == {}
+        w.error = {"code": "channel_closed", "message": "Lost.", "hint": ""}
+        w.status = "failed"
+        assert w.error["code"] == "channel_closed"  # a failure's error stays
+    finally:
+        w.close()
