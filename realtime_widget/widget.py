@@ -405,7 +405,14 @@ class RealtimeWidget(anywidget.AnyWidget):
         if what == "answer_received":
             self._call_id = str(detail.get("call_id") or "") or None
         status = _STATUS_AFTER.get(str(what))
-        if status is None or status == self.status:
+        if status is None:
+            return
+        # Hung up from here, in the batches' order (after the call's own answer_received), even when the browser's
+        # status trait got here first: that trait can also arrive late, after a newer call's answer.
+        if status in ("closed", "failed", "reconnecting") and self._call_id not in (None, self._hung_up):
+            self._hung_up = self._call_id
+            self._hang_up(self._call_id)
+        if status == self.status:
             return
         # The browser also writes `status`, but ipywidgets holds a model's trait updates back while the kernel has
         # not reported idle for the previous one, which an async cell delays; batches are not held, so the
@@ -414,9 +421,6 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.error = ErrorInfo.from_dict(detail).to_dict()
         if status != "connected":
             self._live_updates.forget()  # that session is gone; the config stands for the next one
-        if status in ("closed", "failed", "reconnecting") and self._call_id not in (None, self._hung_up):
-            self._hung_up = self._call_id
-            self._hang_up(self._call_id)
         self.status = status
 
     def _on_status(self, change: dict[str, Any]) -> None:

@@ -312,3 +312,18 @@ def test_an_error_from_a_failed_attempt_is_cleared_once_connected() -> None:
         assert w.error["code"] == "channel_closed"  # a failure's error stays
     finally:
         w.close()
+
+
+def test_a_failed_call_is_hung_up_even_when_the_status_trait_came_first() -> None:
+    w = RealtimeWidget(api_key=fake_key(), base_url=UNUSED_BASE_URL)
+    hung_up: list[str] = []
+    w._hang_up = hung_up.append  # type: ignore[method-assign]
+    try:
+        w._follow_timeline({"k": "timeline", "what": "answer_received", "detail": {"call_id": "rtc_stuck"}})
+        w.status = "failed"  # the browser's trait, ahead of its batch
+        w._follow_timeline({"k": "timeline", "what": "failed", "detail": {"code": "ice_failed"}})
+        assert hung_up == ["rtc_stuck"]
+        w._follow_timeline({"k": "timeline", "what": "failed", "detail": {"code": "ice_failed"}})
+        assert hung_up == ["rtc_stuck"]  # once
+    finally:
+        w.close()
