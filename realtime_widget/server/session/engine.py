@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal
 
@@ -176,7 +177,7 @@ class SessionEngine:
     def open(self) -> None:
         """Announce the session (``session.created``), as the API does first on every connection."""
         self.emit({"type": "session.created", "session": self.session})
-        self._opened_at = asyncio.get_running_loop().time()
+        self._opened_at = time.monotonic()
         self._expiry = asyncio.ensure_future(self._expire_later())
 
     def advance_clock(self, seconds: float) -> None:
@@ -190,7 +191,7 @@ class SessionEngine:
 
     async def _expire_later(self) -> None:
         assert self._opened_at is not None
-        age = asyncio.get_running_loop().time() - self._opened_at + self._clock_ahead_s
+        age = time.monotonic() - self._opened_at + self._clock_ahead_s
         await asyncio.sleep(max(0.0, self._max_session_s - age))
         # The API's words and code for this limit, as clients have logged them (its docs give none; e.g. the
         # pollen-robotics/reachy_mini_conversation_app#134 report, and protocol-facts.md §6 for the 60 minutes).
