@@ -24,6 +24,7 @@ from realtime_widget.server.session import codecs
 from realtime_widget.server.session.config import SessionConfigError
 from realtime_widget.server.session.conversation import Conversation, ItemNotFoundError, complete_item
 from realtime_widget.server.session.ids import new_id
+from realtime_widget.server.session.input_buffer import MAX_BUFFER_MS
 from realtime_widget.server.session.playback import AudioPlayer, Playback
 from realtime_widget.server.session.responses import GenerationTiming, ResponseProducer, ResponseRun, word_pieces
 from realtime_widget.server.session.server_events import EventChecker, error_event
@@ -118,6 +119,7 @@ class SessionEngine:
         self._responses = 0
         self._tasks = BackgroundTasks(f"session engine of {call_id or 'a call'}", log)
         self._expiry: asyncio.Future[None] | None = None
+        self._buffer_full_reported = False
         self.closed = False
         # Every client event the API defines, and the method that answers it.
         self._handlers: dict[str, Handler] = {
@@ -234,9 +236,23 @@ class SessionEngine:
 
     # ---- input audio ----------------------------------------------------------------------------------------
     def feed_audio(self, samples: Pcm16) -> None:
-        """Input audio from the transport (mono PCM16 24 kHz): buffered and run through the VAD."""
-        if not self.closed:
-            self.turns.feed(samples)
+        """Input audio from the transport's track (mono PCM16 24 kHz): buffered and run through the VAD. Audio
+        that does not fit in the input buffer is dropped, with one error per time it fills up."""
+        if self.closed or self.turns.feed(samples):
+            self._buffer_full_reported = False
+        elif not self._buffer_full_reported:
+            self._buffer_full_reported = True
+            self._emit_buffer_full(None)
+
+    def _emit_buffer_full(self, event_id: str | None) -> None:
+        # The API documents no limit on the buffer (only 15 MiB per append), so neither the words nor the code are
+        # the API's; they follow the form of its other input_audio_buffer errors.
+        self.emit_error(
+            f"Error appending to the input audio buffer: buffer full. It holds at most {MAX_BUFFER_MS // 60_000} "
+            "minutes of audio; commit or clear it before appending more.",
+            code="input_audio_buffer_full",
+            event_id=event_id,
+        )
 
     def _commit(self, audio: Pcm16, item_id: str, *, respond: bool, stream: RecognitionStream | None) -> None:
         item = {
@@ -318,7 +334,8 @@ class SessionEngine:
                 event_id=event_id,
             )
             return
-        self.feed_audio(codecs.decode(raw, self.state.input_format_type))
+        if not self.turns.feed(codecs.decode(raw, self.state.input_format_type)):
+            self._emit_buffer_full(event_id)
 
     async def _on_input_audio_buffer_commit(self, data: dict[str, Any], event_id: str | None) -> None:
         buffered_ms = self.turns.buffer.duration_ms
