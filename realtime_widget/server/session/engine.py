@@ -31,7 +31,15 @@ from realtime_widget.server.session.server_events import EventChecker, error_eve
 from realtime_widget.server.session.state import SessionState
 from realtime_widget.server.session.turns import TurnTaker
 from realtime_widget.server.session.usage import INPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens
-from realtime_widget.server.voice.interfaces import RecognitionStream, Reply, ResponseContext, Speech
+from realtime_widget.server.voice.interfaces import (
+    RecognitionStream,
+    RecognizerShare,
+    Reply,
+    ResponseContext,
+    SharedRecognizer,
+    Speech,
+    SpeechRecognizer,
+)
 from realtime_widget.server.voice.loader import fallback_voice_model
 from realtime_widget.server.voice.model import VoiceModel
 
@@ -104,9 +112,15 @@ class SessionEngine:
         self._max_session_s = max_session_s
         self._on_expired = on_expired
         self.playback = Playback(self.conversation, self.emit, player)
+        # This session's own queue for recognition when the model shares one worker between sessions.
+        shared = self.deps.recognizer
+        self._recognition_share: RecognizerShare | None = (
+            shared.share() if isinstance(shared, SharedRecognizer) else None
+        )
+        self.recognizer: SpeechRecognizer = self._recognition_share or shared
         self.turns = TurnTaker(
             vad_factory=self.deps.vad_factory,
-            recognizer=self.deps.recognizer,
+            recognizer=self.recognizer,
             emit=self.emit,
             commit=self._commit,
             interrupt=self._interrupt,
@@ -188,6 +202,8 @@ class SessionEngine:
         """Stop every response and background task; nothing is sent afterwards."""
         self.closed = True
         self.turns.cancel_recognition()
+        if self._recognition_share is not None:
+            self._recognition_share.close()
         if self._expiry is not None:
             self._expiry.cancel()
         await self._tasks.cancel_all()
@@ -278,7 +294,7 @@ class SessionEngine:
             if stream is not None:
                 transcript = await asyncio.to_thread(stream.finish)
             else:
-                transcript = await asyncio.to_thread(self.deps.recognizer.transcribe, audio) if audio.size else ""
+                transcript = await asyncio.to_thread(self.recognizer.transcribe, audio) if audio.size else ""
         except Exception as exc:
             # The turn still counts (the API answers audio it could not transcribe); only the transcript is lost.
             log.exception("transcribing %s failed", item["id"])

@@ -70,6 +70,19 @@ class StreamingSpeechRecognizer(SpeechRecognizer, Protocol):
     def start_stream(self) -> RecognitionStream: ...
 
 
+class RecognizerShare(StreamingSpeechRecognizer, Protocol):
+    """One session's own queue of a shared recognizer; ``close()`` drops what it still has queued."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class SharedRecognizer(Protocol):
+    """A recognizer that gives each session a share of its own, so one session's turns cannot hold up another's."""
+
+    def share(self) -> RecognizerShare: ...
+
+
 @dataclass(frozen=True)
 class Speech:
     """Synthesised audio and when each word starts in it, so transcript deltas can track the audio."""
