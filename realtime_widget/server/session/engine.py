@@ -32,6 +32,7 @@ from realtime_widget.server.session.state import SessionState
 from realtime_widget.server.session.turns import TurnTaker
 from realtime_widget.server.session.usage import INPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens
 from realtime_widget.server.voice.interfaces import (
+    AwaitableRecognitionStream,
     RecognitionStream,
     RecognizerShare,
     Reply,
@@ -291,7 +292,13 @@ class SessionEngine:
     ) -> None:
         transcribing = self.state.transcribes_input
         try:
-            if stream is not None:
+            # Awaited, not waited for in a thread, where the recognizer allows: many long turns must not use up the
+            # thread pool every session needs.
+            if stream is None and self._recognition_share is not None:
+                transcript = await asyncio.wrap_future(self._recognition_share.transcribe_future(audio))
+            elif isinstance(stream, AwaitableRecognitionStream):
+                transcript = await asyncio.wrap_future(stream.finish_future())
+            elif stream is not None:
                 transcript = await asyncio.to_thread(stream.finish)
             else:
                 transcript = await asyncio.to_thread(self.recognizer.transcribe, audio) if audio.size else ""

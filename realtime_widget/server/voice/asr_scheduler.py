@@ -80,11 +80,17 @@ class RecognizerShare:
 
     def transcribe(self, samples: Pcm16) -> str:
         """Recognise a whole committed turn; "" when it holds no speech (found without the worker)."""
+        return self.transcribe_future(samples).result()
+
+    def transcribe_future(self, samples: Pcm16) -> Future[str]:
+        """``transcribe`` as a future, for callers that await rather than block."""
         if voiced_ms(samples) < MIN_VOICED_MS:
-            return ""
+            silent: Future[str] = Future()
+            silent.set_result("")
+            return silent
         stream = self.start_stream()
         stream.feed(samples)
-        return stream.finish()
+        return stream.finish_future()
 
     def start_stream(self) -> SharedStream:
         """Begin recognising a turn while it is spoken; see ``RecognitionStream``."""
@@ -110,11 +116,17 @@ class SharedStream:
             self._owner.add_audio(self._turn, samples)
 
     def finish(self) -> str:
+        return self.finish_future().result()
+
+    def finish_future(self) -> Future[str]:
+        """End the turn; a future of its transcript (for callers that await rather than block)."""
         if self._done:
-            return ""
+            done: Future[str] = Future()
+            done.set_result("")
+            return done
         self._done = True
         self._owner.finish_turn(self._turn)
-        return self._turn.transcript.result()
+        return self._turn.transcript
 
     def cancel(self) -> None:
         if not self._done:
@@ -274,6 +286,9 @@ class FairRecognizer:
     def _replace_worker(self, hung: WorkerRecognizer, share: RecognizerShare, turn: _Turn, why: Exception) -> None:
         """The worker hung or died on ``turn``: fail that turn, start a new worker, and queue every other turn in
         progress to be decoded again from the start."""
+        if self._closed:  # closing ended the worker under this slice
+            _fail(turn, RecognizerUnavailableError("the recognizer has been closed"))
+            return
         log.warning("the recognition worker failed (%s); starting a new one", why)
         hung.kill()
         with self._changed:
