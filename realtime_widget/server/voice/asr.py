@@ -43,6 +43,10 @@ class RecognizerUnavailableError(RuntimeError):
     """PocketSphinx is not installed or its model failed to load."""
 
 
+class RecognitionFailedError(RecognizerUnavailableError):
+    """The recognizer is working but failed on one turn (the worker answered ``FAILED``)."""
+
+
 class _DecoderPool:
     """Loaded decoders, lent to one user at a time. A decoder is not thread-safe; separate decoders are."""
 

@@ -26,7 +26,12 @@ from concurrent.futures import Future
 import numpy as np
 
 from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
-from realtime_widget.server.voice.asr import MIN_VOICED_MS, RecognizerUnavailableError, voiced_ms
+from realtime_widget.server.voice.asr import (
+    MIN_VOICED_MS,
+    RecognitionFailedError,
+    RecognizerUnavailableError,
+    voiced_ms,
+)
 from realtime_widget.server.voice.asr_worker import CANCEL, FEED_ACK, FINISH, WorkerRecognizer
 
 log = logging.getLogger(__name__)
@@ -259,7 +264,12 @@ class FairRecognizer:
                 text = None
             else:
                 text = worker.request(FINISH, turn.ident, b"", timeout=self._slice_timeout_s)
-        except RecognizerUnavailableError as exc:
+        except RecognitionFailedError as exc:  # the worker is fine; this turn is not
+            with self._changed:
+                self._remove(share, turn)
+            _fail(turn, exc)
+            return
+        except RecognizerUnavailableError as exc:  # hung (no answer in time) or gone
             self._replace_worker(worker, share, turn, exc)
             return
         with self._changed:

@@ -30,7 +30,12 @@ from typing import IO, Any
 import numpy as np
 
 from realtime_widget.server.pcm import Pcm16
-from realtime_widget.server.voice.asr import PocketsphinxRecognizer, PocketsphinxStream, RecognizerUnavailableError
+from realtime_widget.server.voice.asr import (
+    PocketsphinxRecognizer,
+    PocketsphinxStream,
+    RecognitionFailedError,
+    RecognizerUnavailableError,
+)
 
 _HEADER = struct.Struct("<BII")
 FEED, FINISH, CANCEL, TRANSCRIBE, FEED_ACK = 1, 2, 3, 4, 5
@@ -161,7 +166,7 @@ class _Replies:
             if code in (READY, TEXT):
                 target.set_result(text)
             else:
-                target.set_exception(RecognizerUnavailableError(text))
+                target.set_exception(RecognitionFailedError(text) if ident else RecognizerUnavailableError(text))
         with self._lock:
             waiting: list[Future[Any]] = [self.ready, *self._pending.values()]
         for future in waiting:
