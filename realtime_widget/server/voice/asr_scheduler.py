@@ -43,6 +43,9 @@ TURN_BUDGET_S = 60.0
 SLICE_MS = 500
 #: A slice (half a second of audio) that takes this long means the worker hung.
 SLICE_TIMEOUT_S = 20.0
+#: Turns one session may have waiting for recognition at once; more fail at once. A spoken conversation has one or
+#: two; a client creating items with audio in a burst must not queue without end (each holds its audio).
+MAX_TURNS_PER_SESSION = 8
 
 
 class TurnBudgetExceededError(RecognizerUnavailableError):
@@ -197,12 +200,24 @@ class FairRecognizer:
         with self._changed:
             if self._closed:
                 _fail(turn, RecognizerUnavailableError("the recognizer has been closed"))
+                return turn
+            if len(share.turns) >= MAX_TURNS_PER_SESSION:
+                _fail(
+                    turn,
+                    RecognitionFailedError(
+                        f"this session already has {len(share.turns)} turns waiting for recognition; "
+                        "the turn is kept without a transcript"
+                    ),
+                )
+                return turn
             share.turns.append(turn)
             if share not in self._shares:
                 self._shares.append(share)
         return turn
 
     def add_audio(self, turn: _Turn, samples: Pcm16) -> None:
+        if turn.transcript.done():  # refused, dropped or over budget: its audio goes nowhere
+            return
         with self._changed:
             turn.waiting.append(samples)
             self._changed.notify()

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
-from realtime_widget.server.voice.asr import RecognizerUnavailableError
-from realtime_widget.server.voice.asr_scheduler import FairRecognizer, TurnBudgetExceededError
+from realtime_widget.server.voice.asr import RecognitionFailedError, RecognizerUnavailableError
+from realtime_widget.server.voice.asr_scheduler import MAX_TURNS_PER_SESSION, FairRecognizer, TurnBudgetExceededError
 from realtime_widget.server.voice.loader import load_voice_model
 from realtime_widget.server.voice.model import VoiceModel
 from realtime_widget.server.voice.tts import EspeakSynthesizer
@@ -209,5 +209,23 @@ def test_a_hung_worker_is_replaced_and_only_its_turn_fails(voice: EspeakSynthesi
         assert patient.finish()
         with pytest.raises(ProcessLookupError):
             os.kill(hung_pid, 0)  # the hung worker was killed (and reaped)
+    finally:
+        recognizer.close()
+
+
+def test_a_session_cannot_queue_turns_without_end(voice: EspeakSynthesizer) -> None:
+    recognizer = FairRecognizer()
+    try:
+        busy = recognizer.share()
+        waiting = [busy.start_stream() for _ in range(MAX_TURNS_PER_SESSION)]
+        for stream in waiting:
+            stream.feed(noise(5))
+        refused = busy.transcribe_future(noise(5))
+        with pytest.raises(RecognitionFailedError, match="turns waiting"):
+            refused.result(DEADLINE_S)
+        # Another session is not affected, and the busy one can queue again once a turn is done.
+        assert recognizer.share().transcribe(spoken(voice, "Hello, how are you today?"))
+        waiting[0].cancel()
+        assert isinstance(busy.transcribe(spoken(voice, "Hello there.")), str)  # queued and decoded, not refused
     finally:
         recognizer.close()
