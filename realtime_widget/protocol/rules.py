@@ -34,6 +34,16 @@ FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 #: Server VAD's prefix padding and silence duration, in ms (a bound of ours: ten seconds is far past any use).
 MAX_VAD_MS = 10_000
 
+#: How big a session object may be. None of these is documented for the Realtime API; they are bounds of ours, far
+#: past any real use, so that a client cannot make a server hold megabytes per key or per session:
+#: - tools: 128, the limit openai-python's docstrings give for function tools elsewhere ("A max of 128 functions are
+#:   supported", ``types/evals/create_eval_completions_run_data_source.py``);
+#: - instructions: 512 Ki characters, about 128k tokens, the largest context of any realtime model (gpt-realtime-2);
+#: - the whole session object as JSON: 1 MiB (the instructions plus tool schemas, prompt variables, ...).
+MAX_TOOLS = 128
+MAX_INSTRUCTIONS_CHARS = 512 * 1024
+MAX_SESSION_JSON_BYTES = 1024 * 1024
+
 #: Ephemeral keys: ``expires_after.seconds`` from 10 to 7200, 600 when not given (the client secrets docstring).
 KEY_TTL_RANGE_S = (10, 7200)
 DEFAULT_KEY_TTL_S = 600

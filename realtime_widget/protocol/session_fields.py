@@ -9,6 +9,7 @@ docstrings say "set to null to turn off" for ``tracing``, ``audio.input.noise_re
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from typing import Any, Union, get_args, get_origin
 
 from openai.types.realtime import RealtimeSessionCreateRequest
 from pydantic import BaseModel
+
+from realtime_widget.protocol.rules import MAX_INSTRUCTIONS_CHARS, MAX_SESSION_JSON_BYTES, MAX_TOOLS
 
 NULLABLE = frozenset(
     {
@@ -38,8 +41,40 @@ class FieldProblem:
 
 
 def check_session_fields(session: dict[str, Any], root: str = "session") -> FieldProblem | None:
-    """The first unknown field or unwanted null in a (partial) session object, or ``None``."""
-    return _check(RealtimeSessionCreateRequest, session, "", root)
+    """The first unknown field, unwanted null or oversized value in a (partial) session object, or ``None``."""
+    return _check_sizes(session, root) or _check(RealtimeSessionCreateRequest, session, "", root)
+
+
+def _check_sizes(session: dict[str, Any], root: str) -> FieldProblem | None:
+    """Sizes first, before anything walks a huge object. The codes and words are those the OpenAI API gives for an
+    over-long string or array (``string_above_max_length``, ``array_above_max_length``)."""
+    instructions = session.get("instructions")
+    if isinstance(instructions, str) and len(instructions) > MAX_INSTRUCTIONS_CHARS:
+        return FieldProblem(
+            f"Invalid '{root}.instructions': string too long. Expected a string with maximum length "
+            f"{MAX_INSTRUCTIONS_CHARS}, but got a string with length {len(instructions)} instead.",
+            "string_above_max_length",
+            f"{root}.instructions",
+        )
+    tools = session.get("tools")
+    if isinstance(tools, list) and len(tools) > MAX_TOOLS:
+        return FieldProblem(
+            f"Invalid '{root}.tools': array too long. Expected an array with maximum length {MAX_TOOLS}, but got an "
+            f"array with length {len(tools)} instead.",
+            "array_above_max_length",
+            f"{root}.tools",
+        )
+    try:
+        size = len(json.dumps(session, ensure_ascii=False).encode())
+    except (TypeError, ValueError, RecursionError):
+        return None  # not JSON-shaped: the schema check says what is wrong
+    if size > MAX_SESSION_JSON_BYTES:
+        return FieldProblem(
+            f"The '{root}' object is too large: {size} bytes as JSON, at most {MAX_SESSION_JSON_BYTES} are accepted.",
+            "session_too_large",
+            root,
+        )
+    return None
 
 
 def _check(model: type[BaseModel], data: dict[str, Any], path: str, root: str) -> FieldProblem | None:

@@ -135,7 +135,7 @@ class RealtimeServer:
             answer = await call.answer(offer_sdp)
         except Exception as exc:
             await call.close()
-            raise ValueError(str(exc)) from exc
+            raise ValueError(str(exc) or f"{type(exc).__name__} while answering it") from exc
         return call.call_id, answer
 
     async def end_call(self, call_id: str) -> bool:

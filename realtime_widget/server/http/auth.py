@@ -12,6 +12,10 @@ from realtime_widget.server.session.ids import new_id
 
 MIN_TTL_S, MAX_TTL_S = KEY_TTL_RANGE_S
 DEFAULT_TTL_S = DEFAULT_KEY_TTL_S
+#: Live ephemeral keys kept at most; minting more forgets the oldest. A bound of ours (the API documents none): with
+#: session objects of at most 1 MiB (``MAX_SESSION_JSON_BYTES``) the store stays well under a gigabyte, and no
+#: notebook holds a thousand keys at once.
+MAX_LIVE_KEYS = 1000
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,11 @@ class Credential:
 @dataclass
 class KeyStore:
     """Checks ``Authorization: Bearer`` values. Ephemeral keys create sessions until they expire and can be used
-    for several sessions, as the API's are."""
+    for several sessions, as the API's are. Expired keys are forgotten whenever a key is minted, and at most
+    ``max_live_keys`` are kept (the oldest go first)."""
 
     standard_key: str
+    max_live_keys: int = MAX_LIVE_KEYS
     _ephemeral: dict[str, EphemeralKey] = field(default_factory=dict)
     #: How far the store's clock runs ahead of the wall clock (a test control: keys expire sooner).
     clock_ahead_s: float = 0.0
@@ -46,9 +52,15 @@ class KeyStore:
     def mint(self, ttl_s: int, session: dict[str, Any]) -> EphemeralKey:
         """A new ``ek_`` key valid for ``ttl_s`` seconds (the caller has checked the range)."""
         self._forget_expired()
+        while len(self._ephemeral) >= self.max_live_keys:
+            del self._ephemeral[next(iter(self._ephemeral))]  # dicts keep insertion order: the oldest key
         key = EphemeralKey(new_id("ek", 32), int(self.now()) + ttl_s, session)
         self._ephemeral[key.value] = key
         return key
+
+    def __len__(self) -> int:
+        """How many ephemeral keys are held (expired ones included until the next mint)."""
+        return len(self._ephemeral)
 
     def check(self, authorization: str | None, *, allow_ephemeral: bool) -> Credential | None:
         """The credential for an ``Authorization`` header value, or ``None`` when missing, wrong or expired."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from realtime_widget.server.http import bodies
 from realtime_widget.server.http.errors import error_response, invalid_api_key
 from realtime_widget.server.http.faults import NEXT_CALL_FAULTS
 from realtime_widget.server.http.state import server_of
@@ -44,16 +45,6 @@ def _call(request: web.Request) -> Call:
     return call
 
 
-async def _json(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except json.JSONDecodeError as exc:
-        raise web.HTTPBadRequest(text="body is not JSON") from exc
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="body must be a JSON object")
-    return body
-
-
 async def list_calls(request: web.Request) -> web.Response:
     """``GET /_local/calls``: ``{"calls": [{"call_id", "transport", "connection_state", "channel_open",
     "session_id"}]}``."""
@@ -69,7 +60,7 @@ async def violations(request: web.Request) -> web.Response:
 
 async def script(request: web.Request) -> web.Response:
     """``POST /_local/script`` ``{"turns": [...], "call_id": null}``: queue scripted replies."""
-    body = await _json(request)
+    body = await bodies.json_object(request)
     turns = body.get("turns")
     if not isinstance(turns, list):
         return error_response(400, "'turns' must be a list.", code="invalid_type", param="turns")
@@ -101,7 +92,7 @@ async def close_channel(request: web.Request) -> web.Response:
 async def say(request: web.Request) -> web.Response:
     """``POST /_local/calls/{call_id}/say`` ``{"text": ...}``: the assistant speaks now, unprompted."""
     call = _call(request)
-    text = (await _json(request)).get("text")
+    text = (await bodies.json_object(request)).get("text")
     if not isinstance(text, str) or not text:
         return error_response(400, "'text' must be a non-empty string.", code="invalid_value", param="text")
     try:

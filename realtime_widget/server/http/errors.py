@@ -47,9 +47,14 @@ def internal_server_error() -> web.Response:
 @web.middleware
 async def json_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every HTTP error answers in the API's JSON error shape instead of aiohttp's plain text: unknown paths and
-    methods, a body too large (413), any other refusal, and an unexpected exception (500, logged)."""
+    methods, a body too large (413), a body that cannot be read (400), any other refusal, and an unexpected
+    exception (500, logged)."""
+    from realtime_widget.server.http.bodies import BadBodyError  # noqa: PLC0415  # bodies builds on this module
+
     try:
         return await handler(request)
+    except BadBodyError as exc:
+        return exc.response
     except web.HTTPNotFound as exc:
         if exc.content_type == "application/json":
             raise

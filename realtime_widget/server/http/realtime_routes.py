@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from realtime_widget.server.http import bodies
 from realtime_widget.server.http.auth import DEFAULT_TTL_S, MAX_TTL_S, MIN_TTL_S
 from realtime_widget.server.http.errors import (
     error_response,
@@ -52,12 +52,7 @@ async def create_client_secret(request: web.Request) -> web.Response:
     server = server_of(request)
     if server.keys.check(request.headers.get("Authorization"), allow_ephemeral=False) is None:
         return invalid_api_key()
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except json.JSONDecodeError:
-        return error_response(400, "We could not parse the JSON body of your request.", code="invalid_json")
-    if not isinstance(body, dict):
-        return error_response(400, "The request body must be a JSON object.", code="invalid_json")
+    body = await bodies.json_object(request)
     session_update = body.get("session")
     if session_update is not None and not isinstance(session_update, dict):
         return error_response(
@@ -76,30 +71,13 @@ def _looks_like_offer(sdp: str) -> bool:
     return sdp.lstrip().startswith("v=0") and "\nm=" in sdp
 
 
-def _form_text(value: object) -> str:
-    # aiohttp hands back files as FileField, typed non-text parts (application/sdp, application/json) as bytes.
-    if isinstance(value, web.FileField):
-        return str(value.file.read().decode())
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode()
-    return "" if value is None else str(value)
-
-
 async def _read_offer(request: web.Request) -> tuple[str, dict[str, Any] | None]:
     """The SDP offer and, for the multipart variant, the ``session`` part."""
     if request.content_type != "multipart/form-data":
-        return await request.text(), None
-    form = await request.post()
-    session: dict[str, Any] | None = None
-    if form.get("session") is not None:
-        try:
-            parsed = json.loads(_form_text(form.get("session")))
-        except json.JSONDecodeError as exc:
-            raise SessionConfigError("The 'session' part is not valid JSON.", "session", "invalid_json") from exc
-        if not isinstance(parsed, dict):
-            raise SessionConfigError("Invalid type for 'session': expected an object.", "session", "invalid_type")
-        session = parsed
-    return _form_text(form.get("sdp")), session
+        return await bodies.text(request, param="sdp"), None
+    parts = await bodies.multipart_parts(request)
+    session = bodies.parse_json_object(parts["session"], param="session") if "session" in parts else None
+    return bodies.decode_utf8(parts.get("sdp", b""), param="sdp"), session
 
 
 async def create_call(request: web.Request) -> web.Response:

@@ -25,13 +25,23 @@ from realtime_widget.server.session import codecs
 from realtime_widget.server.session.config import SessionConfigError
 from realtime_widget.server.session.conversation import Conversation, ItemNotFoundError, complete_item
 from realtime_widget.server.session.ids import new_id
+from realtime_widget.server.session.input_buffer import MAX_BUFFER_MS
 from realtime_widget.server.session.playback import AudioPlayer, Playback
 from realtime_widget.server.session.responses import GenerationTiming, ResponseProducer, ResponseRun, word_pieces
 from realtime_widget.server.session.server_events import EventChecker, error_event
 from realtime_widget.server.session.state import SessionState
 from realtime_widget.server.session.turns import TurnTaker
 from realtime_widget.server.session.usage import INPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens
-from realtime_widget.server.voice.interfaces import RecognitionStream, Reply, ResponseContext, Speech
+from realtime_widget.server.voice.interfaces import (
+    AwaitableRecognitionStream,
+    RecognitionStream,
+    RecognizerShare,
+    Reply,
+    ResponseContext,
+    SharedRecognizer,
+    Speech,
+    SpeechRecognizer,
+)
 from realtime_widget.server.voice.loader import fallback_voice_model
 from realtime_widget.server.voice.model import VoiceModel
 
@@ -104,9 +114,15 @@ class SessionEngine:
         self._max_session_s = max_session_s
         self._on_expired = on_expired
         self.playback = Playback(self.conversation, self.emit, player)
+        # This session's own queue for recognition when the model shares one worker between sessions.
+        shared = self.deps.recognizer
+        self._recognition_share: RecognizerShare | None = (
+            shared.share() if isinstance(shared, SharedRecognizer) else None
+        )
+        self.recognizer: SpeechRecognizer = self._recognition_share or shared
         self.turns = TurnTaker(
             vad_factory=self.deps.vad_factory,
-            recognizer=self.deps.recognizer,
+            recognizer=self.recognizer,
             emit=self.emit,
             commit=self._commit,
             interrupt=self._interrupt,
@@ -122,6 +138,7 @@ class SessionEngine:
         #: The session's age on the server's clock, which tests may run ahead (``advance_clock``).
         self._opened_at: float | None = None
         self._clock_ahead_s = 0.0
+        self._buffer_full_reported = False
         self.closed = False
         # Every client event the API defines, and the method that answers it.
         self._handlers: dict[str, Handler] = {
@@ -204,6 +221,8 @@ class SessionEngine:
         """Stop every response and background task; nothing is sent afterwards."""
         self.closed = True
         self.turns.cancel_recognition()
+        if self._recognition_share is not None:
+            self._recognition_share.close()
         if self._expiry is not None:
             self._expiry.cancel()
         await self._tasks.cancel_all()
@@ -252,9 +271,23 @@ class SessionEngine:
 
     # ---- input audio ----------------------------------------------------------------------------------------
     def feed_audio(self, samples: Pcm16) -> None:
-        """Input audio from the transport (mono PCM16 24 kHz): buffered and run through the VAD."""
-        if not self.closed:
-            self.turns.feed(samples)
+        """Input audio from the transport's track (mono PCM16 24 kHz): buffered and run through the VAD. Audio
+        that does not fit in the input buffer is dropped, with one error per time it fills up."""
+        if self.closed or self.turns.feed(samples):
+            self._buffer_full_reported = False
+        elif not self._buffer_full_reported:
+            self._buffer_full_reported = True
+            self._emit_buffer_full(None)
+
+    def _emit_buffer_full(self, event_id: str | None) -> None:
+        # The API documents no limit on the buffer (only 15 MiB per append), so neither the words nor the code are
+        # the API's; they follow the form of its other input_audio_buffer errors.
+        self.emit_error(
+            f"Error appending to the input audio buffer: buffer full. It holds at most {MAX_BUFFER_MS // 60_000} "
+            "minutes of audio; commit or clear it before appending more.",
+            code="input_audio_buffer_full",
+            event_id=event_id,
+        )
 
     def _commit(self, audio: Pcm16, item_id: str, *, respond: bool, stream: RecognitionStream | None) -> None:
         item = {
@@ -277,10 +310,16 @@ class SessionEngine:
     ) -> None:
         transcribing = self.state.transcribes_input
         try:
-            if stream is not None:
+            # Awaited, not waited for in a thread, where the recognizer allows: many long turns must not use up the
+            # thread pool every session needs.
+            if stream is None and self._recognition_share is not None:
+                transcript = await asyncio.wrap_future(self._recognition_share.transcribe_future(audio))
+            elif isinstance(stream, AwaitableRecognitionStream):
+                transcript = await asyncio.wrap_future(stream.finish_future())
+            elif stream is not None:
                 transcript = await asyncio.to_thread(stream.finish)
             else:
-                transcript = await asyncio.to_thread(self.deps.recognizer.transcribe, audio) if audio.size else ""
+                transcript = await asyncio.to_thread(self.recognizer.transcribe, audio) if audio.size else ""
         except Exception as exc:
             # The turn still counts (the API answers audio it could not transcribe); only the transcript is lost.
             log.exception("transcribing %s failed", item["id"])
@@ -336,7 +375,8 @@ class SessionEngine:
                 event_id=event_id,
             )
             return
-        self.feed_audio(codecs.decode(raw, self.state.input_format_type))
+        if not self.turns.feed(codecs.decode(raw, self.state.input_format_type)):
+            self._emit_buffer_full(event_id)
 
     async def _on_input_audio_buffer_commit(self, data: dict[str, Any], event_id: str | None) -> None:
         buffered_ms = self.turns.buffer.duration_ms

@@ -7,6 +7,11 @@ import numpy as np
 from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
 
 SAMPLES_PER_MS = SAMPLE_RATE // 1000
+#: The most audio the buffer holds before a commit: 15 minutes (43 MB of PCM16). The API documents only the 15 MiB
+#: limit per ``input_audio_buffer.append`` event, not one for the buffer, so this bound is ours: far past any spoken
+#: turn, and it keeps a client that never commits (turn detection off) from growing the server without end, and any
+#: one turn's recognition bounded.
+MAX_BUFFER_MS = 15 * 60 * 1000
 
 
 class InputAudioBuffer:
@@ -29,6 +34,10 @@ class InputAudioBuffer:
     @property
     def clock_ms(self) -> int:
         return self.clock // SAMPLES_PER_MS
+
+    def has_room_for(self, samples: Pcm16) -> bool:
+        """Whether ``samples`` fit under ``MAX_BUFFER_MS``."""
+        return self._size + samples.size <= MAX_BUFFER_MS * SAMPLES_PER_MS
 
     def write(self, samples: Pcm16) -> None:
         if samples.size:

@@ -83,13 +83,17 @@ class TurnTaker:
         self._vad_offset_ms = self.buffer.clock_ms
 
     # ---- input audio ----------------------------------------------------------------------------------------
-    def feed(self, samples: Pcm16) -> None:
-        """Input audio (mono PCM16 24 kHz): buffered, recognised if a turn is under way, and run through the VAD."""
+    def feed(self, samples: Pcm16) -> bool:
+        """Input audio (mono PCM16 24 kHz): buffered, recognised if a turn is under way, and run through the VAD.
+        ``False`` (and nothing done) when the buffer is full (``input_buffer.MAX_BUFFER_MS``) until a commit or clear.
+        """
+        if not self.buffer.has_room_for(samples):
+            return False
         self.buffer.write(samples)
         if self._stream is not None:
             self._feed_stream(samples)
         if self._vad is None:
-            return
+            return True
         for vad_event in self._vad.feed(samples):
             if vad_event.kind == "speech_started":
                 self._speech_started(vad_event.audio_ms + self._vad_offset_ms)
@@ -98,6 +102,7 @@ class TurnTaker:
         if self._turn_item_id is None:
             self.buffer.keep_last(VAD_HISTORY_MS)
             self._check_idle()
+        return True
 
     def commit_all(self) -> None:
         """``input_audio_buffer.commit``: everything buffered becomes a turn. A manual commit never starts a

@@ -7,6 +7,11 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypedDict
 if TYPE_CHECKING:
     from realtime_widget.server.session.engine import SessionEngine
 
+#: Events not yet taken by the client, in bytes, past which it counts as not reading and its call is ended, over
+#: either transport: a client that never reads must not grow the server without bound (a whole reply's audio is a
+#: few hundred kB).
+MAX_UNSENT_BYTES = 16 * 1024 * 1024
+
 
 class CallSummary(TypedDict):
     """One row of the control API's call list (``GET /_local/calls``)."""

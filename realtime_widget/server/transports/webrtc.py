@@ -17,7 +17,7 @@ from realtime_widget.server.pcm import SAMPLE_RATE
 from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S, SessionEngine
 from realtime_widget.server.session.responses import GenerationTiming
 from realtime_widget.server.session.server_events import EventChecker
-from realtime_widget.server.transports.call import CallSummary
+from realtime_widget.server.transports.call import MAX_UNSENT_BYTES, CallSummary
 from realtime_widget.server.transports.paced_audio import PacedAudioTrack
 from realtime_widget.server.voice.model import VoiceModel
 
@@ -66,6 +66,7 @@ class WebRtcCall:
         self._on_closed = on_closed
         self._tasks = BackgroundTasks(f"call {call_id}", log)
         self._closed = False
+        self._stalled = False
         self.pc.on("datachannel", self._on_datachannel)
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_connection_state)
@@ -88,8 +89,22 @@ class WebRtcCall:
         return self.channel is not None and self.channel.readyState == "open"
 
     def _send_event(self, text: str) -> None:
-        if self.channel_open:
-            self.channel.send(text)
+        if not self.channel_open or self._stalled:
+            return
+        # aiortc queues what the peer has not acknowledged without limit; ``bufferedAmount`` counts it. A peer that
+        # stops taking events (a frozen tab, a client that never reads) must not grow the server without bound.
+        if self.channel.bufferedAmount + len(text) > MAX_UNSENT_BYTES:
+            self._stalled = True
+            log.warning("call %s: the client is not taking events (%d bytes waiting); ending the call", self.call_id,
+                        self.channel.bufferedAmount)  # fmt: skip
+            # The peer will not read this one; a sideband (if any) does, and the peer sees its call end.
+            self.engine.emit_error(
+                "The client is not taking events from the data channel; the call has been ended.",
+                code="client_not_reading",
+            )
+            self._spawn(self.close())
+            return
+        self.channel.send(text)
 
     def _on_datachannel(self, channel: Any) -> None:
         if channel.label != EVENTS_CHANNEL:

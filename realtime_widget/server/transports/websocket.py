@@ -14,14 +14,10 @@ from realtime_widget.background import BackgroundTasks
 from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S, SessionEngine
 from realtime_widget.server.session.responses import GenerationTiming
 from realtime_widget.server.session.server_events import EventChecker
-from realtime_widget.server.transports.call import CallSummary
+from realtime_widget.server.transports.call import MAX_UNSENT_BYTES, CallSummary
 from realtime_widget.server.voice.model import VoiceModel
 
 log = logging.getLogger(__name__)
-
-#: Events not yet taken by the client, in bytes, past which it counts as not reading and is disconnected: a client
-#: that never reads must not grow the server without bound (a whole reply's audio is a few hundred kB).
-MAX_UNSENT_BYTES = 16 * 1024 * 1024
 
 
 class WebSocketCall:
@@ -110,6 +106,9 @@ class WebSocketCall:
             async for message in self.ws:
                 if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     await self.engine.receive(message.data)
+                    # A burst already in the socket's buffer is read without suspending: give the other sessions
+                    # their turn between events, so one client's flood cannot hold the event loop.
+                    await asyncio.sleep(0)
                 elif message.type == WSMsgType.ERROR:
                     break
         finally:

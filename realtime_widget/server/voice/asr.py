@@ -34,12 +34,17 @@ MIN_VOICED_MS = 80
 _FRAME_MS = 10
 
 
-def _voiced_ms(samples: Pcm16) -> int:
+def voiced_ms(samples: Pcm16) -> int:
+    """How many ms of ``samples`` are louder than ``SPEECH_DBFS`` (10 ms frames)."""
     return int(np.count_nonzero(frame_levels_dbfs(samples) >= SPEECH_DBFS)) * _FRAME_MS
 
 
 class RecognizerUnavailableError(RuntimeError):
     """PocketSphinx is not installed or its model failed to load."""
+
+
+class RecognitionFailedError(RecognizerUnavailableError):
+    """The recognizer is working but failed on one turn (the worker answered ``FAILED``)."""
 
 
 class _DecoderPool:
@@ -90,7 +95,7 @@ class PocketsphinxStream:
         """Decode more of the turn (24 kHz PCM16)."""
         if self._done or samples.size == 0:
             return
-        self._voiced_ms += _voiced_ms(samples)
+        self._voiced_ms += voiced_ms(samples)
         if self._decoder is None:
             self._decoder = self._pool.borrow()
             self._decoder.start_utt()
@@ -135,7 +140,7 @@ class PocketsphinxRecognizer:
 
     def transcribe(self, samples: Pcm16) -> str:
         """Recognise a whole committed turn (24 kHz PCM16); "" when it holds no speech."""
-        if _voiced_ms(samples) < MIN_VOICED_MS:
+        if voiced_ms(samples) < MIN_VOICED_MS:
             return ""
         decoder = self._pool.borrow()
         try:

@@ -7,9 +7,10 @@ stdin and reads transcripts from its stdout. The child exits when its stdin clos
 server.
 
 Wire format, both directions: a 9-byte header ``<B I I`` (op or status, stream id, payload length) then the
-payload. Requests: ``FEED`` (PCM16 24 kHz bytes; opens the stream on first use), ``FINISH``, ``CANCEL``,
-``TRANSCRIBE`` (a whole turn). Replies: ``TEXT`` (UTF-8) or ``FAILED`` (a message) for FINISH and TRANSCRIBE, and
-one ``READY`` (id 0) once the model has loaded.
+payload. Requests: ``FEED`` (PCM16 24 kHz bytes; opens the stream on first use), ``FEED_ACK`` (the same, answered
+with an empty ``TEXT`` once decoded, so a scheduler can hand out the worker's time in slices), ``FINISH``,
+``CANCEL``, ``TRANSCRIBE`` (a whole turn). Replies: ``TEXT`` (UTF-8) or ``FAILED`` (a message) for FEED_ACK, FINISH
+and TRANSCRIBE, and one ``READY`` (id 0) once the model has loaded.
 """
 
 from __future__ import annotations
@@ -29,10 +30,15 @@ from typing import IO, Any
 import numpy as np
 
 from realtime_widget.server.pcm import Pcm16
-from realtime_widget.server.voice.asr import PocketsphinxRecognizer, PocketsphinxStream, RecognizerUnavailableError
+from realtime_widget.server.voice.asr import (
+    PocketsphinxRecognizer,
+    PocketsphinxStream,
+    RecognitionFailedError,
+    RecognizerUnavailableError,
+)
 
 _HEADER = struct.Struct("<BII")
-FEED, FINISH, CANCEL, TRANSCRIBE = 1, 2, 3, 4
+FEED, FINISH, CANCEL, TRANSCRIBE, FEED_ACK = 1, 2, 3, 4, 5
 READY, TEXT, FAILED = 10, 11, 12
 #: How long a caller waits for a transcript before giving up (the child may have hung or died).
 REPLY_TIMEOUT_S = 30.0
@@ -67,8 +73,10 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
         op, ident, payload = message
         audio: Pcm16 = np.frombuffer(payload, dtype="<i2").astype(np.int16)
         try:
-            if op == FEED:
+            if op in (FEED, FEED_ACK):
                 streams.setdefault(ident, recognizer.start_stream()).feed(audio)
+                if op == FEED_ACK:
+                    _write(sink, TEXT, ident, b"")
             elif op == FINISH:
                 stream = streams.pop(ident, None)
                 _write(sink, TEXT, ident, (stream.finish() if stream else "").encode())
@@ -80,7 +88,7 @@ def serve(source: IO[bytes], sink: IO[bytes]) -> None:
                 _write(sink, TEXT, ident, recognizer.transcribe(audio).encode())
         except Exception as exc:  # one bad turn must not end recognition for every call
             streams.pop(ident, None)
-            if op in (FINISH, TRANSCRIBE):
+            if op in (FINISH, TRANSCRIBE, FEED_ACK):
                 _write(sink, FAILED, ident, f"{type(exc).__name__}: {exc}".encode())
 
 
@@ -158,7 +166,7 @@ class _Replies:
             if code in (READY, TEXT):
                 target.set_result(text)
             else:
-                target.set_exception(RecognizerUnavailableError(text))
+                target.set_exception(RecognitionFailedError(text) if ident else RecognizerUnavailableError(text))
         with self._lock:
             waiting: list[Future[Any]] = [self.ready, *self._pending.values()]
         for future in waiting:
@@ -240,6 +248,12 @@ class WorkerRecognizer:
     def pid(self) -> int:
         return self._process.pid
 
+    def kill(self) -> None:
+        """End the worker now, whatever it is doing (a hung decoder does not read its input)."""
+        with contextlib.suppress(OSError):
+            self._process.kill()
+        self.close()
+
     def transcribe(self, samples: Pcm16) -> str:
         """Recognise a whole committed turn; "" when it holds no speech."""
         if samples.size == 0:
@@ -260,12 +274,12 @@ class WorkerRecognizer:
         """Queue one request (used by ``WorkerStream``); never blocks on the worker."""
         self._outbox.put(_HEADER.pack(op, ident, len(payload)) + payload)
 
-    def request(self, op: int, ident: int, payload: bytes) -> str:
-        """Send one request and wait for its reply."""
+    def request(self, op: int, ident: int, payload: bytes, timeout: float = REPLY_TIMEOUT_S) -> str:
+        """Send one request and wait for its reply (``RecognizerUnavailableError`` after ``timeout`` seconds)."""
         future = self._replies.expect(ident)
         try:
             self.send(op, ident, payload)
-            return future.result(timeout=REPLY_TIMEOUT_S)
+            return future.result(timeout=timeout)
         except TimeoutError as exc:
             raise RecognizerUnavailableError("the recognition worker did not answer") from exc
         finally:

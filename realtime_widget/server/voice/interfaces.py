@@ -10,6 +10,7 @@ All audio crossing these seams is ``pcm.Pcm16``: mono PCM16 at 24 kHz, the Realt
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -68,6 +69,34 @@ class StreamingSpeechRecognizer(SpeechRecognizer, Protocol):
     """A recognizer that can also decode a turn incrementally (optional; engines may use plain ``transcribe``)."""
 
     def start_stream(self) -> RecognitionStream: ...
+
+
+@runtime_checkable
+class AwaitableRecognitionStream(RecognitionStream, Protocol):
+    """A stream whose transcript can be awaited without holding a thread: ``finish_future`` ends the turn like
+    ``finish`` and returns a future of its text (a thread per waiting turn would let many long turns use up the
+    event loop's thread pool, and hold up everyone else's)."""
+
+    def finish_future(self) -> Future[str]: ...
+
+
+class RecognizerShare(StreamingSpeechRecognizer, Protocol):
+    """One session's own queue of a shared recognizer; ``close()`` drops what it still has queued."""
+
+    def start_stream(self) -> AwaitableRecognitionStream: ...
+
+    def transcribe_future(self, samples: Pcm16) -> Future[str]:
+        """``transcribe``, as a future to await rather than a call that blocks."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class SharedRecognizer(Protocol):
+    """A recognizer that gives each session a share of its own, so one session's turns cannot hold up another's."""
+
+    def share(self) -> RecognizerShare: ...
 
 
 @dataclass(frozen=True)

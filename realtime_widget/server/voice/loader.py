@@ -7,7 +7,7 @@ import importlib.util
 import logging
 
 from realtime_widget.server.voice.asr import PocketsphinxRecognizer, RecognizerUnavailableError
-from realtime_widget.server.voice.asr_worker import WorkerRecognizer
+from realtime_widget.server.voice.asr_scheduler import FairRecognizer
 from realtime_widget.server.voice.fallbacks import PlainResponder, SilentRecognizer
 from realtime_widget.server.voice.interfaces import SpeechRecognizer, SpeechSynthesizer
 from realtime_widget.server.voice.model import VoiceModel
@@ -34,7 +34,7 @@ def _recognizer(fallbacks: dict[str, str], *, in_process: bool) -> SpeechRecogni
         fallbacks["recognizer"] = "pocketsphinx is not installed (pip install 'realtime-widget[speech]')"
         return SilentRecognizer()
     try:
-        return PocketsphinxRecognizer() if in_process else WorkerRecognizer()
+        return PocketsphinxRecognizer() if in_process else FairRecognizer()
     except RecognizerUnavailableError as exc:
         fallbacks["recognizer"] = str(exc)
         return SilentRecognizer()

@@ -26,6 +26,17 @@ Make = Callable[..., EngineHarness]
             "session.audio.input.turn_detection.threshhold",
         ),
         ({"model": "gpt-realtime-mini"}, "invalid_value", "session.model"),
+        ({"instructions": "x" * (3 * 1024 * 1024)}, "string_above_max_length", "session.instructions"),
+        (
+            {"tools": [{"type": "function", "name": f"tool_{i}", "parameters": {}} for i in range(5000)]},
+            "array_above_max_length",
+            "session.tools",
+        ),
+        (
+            {"tools": [{"type": "function", "name": f"t{i}", "description": "d" * 20_000} for i in range(100)]},
+            "session_too_large",
+            "session",
+        ),
     ],
 )
 async def test_refused_updates_name_the_field_and_leave_the_session_as_it_was(

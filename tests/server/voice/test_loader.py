@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from realtime_widget.server.voice.asr_worker import WorkerRecognizer
+from realtime_widget.server.voice.asr_scheduler import FairRecognizer
 from realtime_widget.server.voice.fallbacks import SilentRecognizer
 from realtime_widget.server.voice.interfaces import (
     ResponseContext,
@@ -40,7 +40,9 @@ def test_with_speech_everything_is_real(request: pytest.FixtureRequest) -> None:
     )
     assert isinstance(model.recognizer, StreamingSpeechRecognizer)
     assert isinstance(model.synthesizer, StreamingSpeechSynthesizer)
-    assert isinstance(model.recognizer, WorkerRecognizer)  # decoding holds the GIL: it runs in a child process
+    assert isinstance(
+        model.recognizer, FairRecognizer
+    )  # decoding holds the GIL: it runs in a child process, shared fairly
 
 
 def test_the_responder_follows_the_models_script_first() -> None:
