@@ -130,7 +130,7 @@ async def call_stats(request: web.Request) -> web.Response:
 async def advance_clock(request: web.Request) -> web.Response:
     """``POST /_local/clock`` ``{"advance_s": seconds}``: run the server's clock ahead, so keys expire and sessions
     reach their time limit now. Answers ``{"clock_ahead_s"}``, the total so far."""
-    seconds = (await _json(request)).get("advance_s")
+    seconds = (await bodies.json_object(request)).get("advance_s")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 10**7:
         return error_response(400, "'advance_s' must be a positive number of seconds.", code="invalid_value")
     server = server_of(request)
@@ -142,7 +142,7 @@ async def next_call_fault(request: web.Request) -> web.Response:
     """``POST /_local/faults/next_call`` ``{"fault": "server_error" | "unreachable_ice" | null}``: how the next
     ``POST /v1/realtime/calls`` fails (a 500 in the API's shape, or an answer whose candidates nothing listens on);
     used once. ``null`` disarms it."""
-    fault = (await _json(request)).get("fault")
+    fault = (await bodies.json_object(request)).get("fault")
     if fault is not None and fault not in NEXT_CALL_FAULTS:
         choices = ", ".join(NEXT_CALL_FAULTS)
         return error_response(400, f"'fault' must be one of {choices}, or null.", code="invalid_value", param="fault")
