@@ -18,7 +18,9 @@ timeline, tool calls, voice latency); transcript, turns and usage are recomputed
 
 A save is atomic: it writes a folder beside the target, flushes every file to disk, then swaps it in, so a save that
 fails (a full disk, an unwritable view) leaves the last good save as it was and says why. Loading checks what it
-reads (the format, every file's columns, every event line) and names the file at fault.
+reads (the format, every file's columns, every event line) and names the file at fault. A load that runs while a
+save swaps a new folder in reads every file from one of the two saves, never a mix: it opens the folder once and
+reads each file relative to that handle, and starts again if the save it was reading is removed under it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -142,10 +144,13 @@ def _write(record: SessionRecord, folder: Path) -> None:
         _fsync(path)
 
 
-def _read(folder: Path, name: str) -> pd.DataFrame:
-    path = folder / f"{name}.parquet"
+def _read(folder: _SaveFolder, name: str) -> pd.DataFrame:
+    path = folder.path / f"{name}.parquet"
     try:
-        table = pd.read_parquet(path)
+        with folder.open(f"{name}.parquet", "rb") as file:
+            table = pd.read_parquet(file)
+    except _SwappedAwayError:
+        raise
     except Exception as exc:
         raise SessionLoadError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from exc
     missing = [column for column in schema.SCHEMAS[name] if column not in table.columns and column not in _ADDED]
@@ -176,8 +181,67 @@ def _values(column: pd.Series[Any]) -> list[Any]:
 
 def load(folder: Path) -> SessionRecord:
     """The session saved in ``folder``; raises :class:`SessionLoadError` naming the file and the problem."""
+    problem: _SwappedAwayError | None = None
+    for _ in range(_LOAD_ATTEMPTS):
+        try:
+            with _SaveFolder(folder) as saved:
+                return _load(saved)
+        except _SwappedAwayError as exc:
+            problem = exc  # a save replaced the folder and removed the one being read: read the new one
+    raise SessionLoadError(f"{folder}: replaced by new saves {_LOAD_ATTEMPTS} times while loading") from problem
+
+
+#: How often a load starts again when saves keep replacing the folder it reads (an autosave every few seconds
+#: swaps at most once or twice during one load).
+_LOAD_ATTEMPTS = 5
+
+
+class _SwappedAwayError(Exception):
+    """The folder being read was replaced by a newer save and removed; the load starts again."""
+
+
+class _SaveFolder:
+    """One saved folder, read through a handle opened once, so that every file comes from the same save even if a
+    new save is swapped in meanwhile (the rename moves the name, not the folder the handle holds). Where folders
+    cannot be opened (Windows), files are opened by path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> _SaveFolder:
+        if os.open in os.supports_dir_fd:
+            try:
+                self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            except FileNotFoundError as exc:
+                if any(self.path.parent.glob(f".{self.path.name}.old-*")):
+                    raise _SwappedAwayError(self.path.name) from None  # caught between a save's two renames
+                raise SessionLoadError(f"{self.path}: not readable ({exc})") from exc
+            except OSError as exc:
+                raise SessionLoadError(f"{self.path}: not readable ({exc})") from exc
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+    def open(self, name: str, mode: Literal["rb", "r"]) -> IO[Any]:
+        """``name`` opened from this save; a file gone because its save was removed raises ``_SwappedAwayError``."""
+        fd = self._fd
+        encoding = "utf-8" if mode == "r" else None
+        if fd is None:
+            return open(self.path / name, mode, encoding=encoding)
+        try:
+            return open(name, mode, encoding=encoding, opener=lambda n, flags: os.open(n, flags, dir_fd=fd))
+        except FileNotFoundError:
+            if os.fstat(fd).st_nlink == 0:  # the folder itself was removed: a newer save took its name
+                raise _SwappedAwayError(name) from None
+            raise
+
+
+def _load(folder: _SaveFolder) -> SessionRecord:
     meta = _read_meta(folder)
-    events = _read_events(folder / "events.jsonl")
+    events = _read_events(folder, "events.jsonl")
     stats = _read(folder, "stats")
     columns = [_us(stats["time"])] + [_values(stats[name]) for name in schema.STATS if name != "time"]
     timeline = _read(folder, "timeline")
@@ -294,10 +358,11 @@ class SessionSet:
         return f"<SessionSet of {len(self)} sessions: {', '.join(self.sessions)}>"
 
 
-def _read_meta(folder: Path) -> dict[str, Any]:
-    path = folder / "meta.json"
+def _read_meta(folder: _SaveFolder) -> dict[str, Any]:
+    path = folder.path / "meta.json"
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        with folder.open("meta.json", "r") as file:
+            meta = json.loads(file.read())
     except (OSError, ValueError) as exc:
         raise SessionLoadError(f"{path}: not readable as JSON ({exc})") from exc
     if not isinstance(meta, dict) or not isinstance(meta.get("session_id"), str):
@@ -307,10 +372,11 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
-def _read_events(path: Path) -> list[dict[str, Any]]:
+def _read_events(folder: _SaveFolder, name: str) -> list[dict[str, Any]]:
+    path = folder.path / name
     events: list[dict[str, Any]] = []
     try:
-        with path.open(encoding="utf-8") as lines:
+        with folder.open(name, "r") as lines:
             for number, line in enumerate(lines, 1):
                 if not line.strip():
                     continue

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from realtime_widget.record import SessionRecord, load_sessions
+from realtime_widget.record import SessionRecord, load_sessions, persist
 from realtime_widget.record.persist import VIEWS, SessionLoadError
 from realtime_widget.sample import batches, sample_session, synthetic_items
 
@@ -130,6 +130,52 @@ def test_a_save_replaces_the_previous_one_whole(tmp_path: Path) -> None:
     second.save(folder)
     assert SessionRecord.load(folder).session_id == second.session_id
     assert [p.name for p in tmp_path.iterdir()] == ["s"]
+
+
+@pytest.mark.parametrize("swap_before", ["events.jsonl", "stats.parquet", "voice_latency.parquet"])
+def test_a_load_during_a_swap_reads_one_whole_save_never_a_mix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, swap_before: str
+) -> None:
+    # An autosave can swap a new folder in while a load is reading the old one; before loads read through one
+    # folder handle, that mixed two saves (or failed on a half-read Parquet file).
+    first, second = sample_session(6, seed=0), sample_session(3, seed=9)
+    folder = first.save(tmp_path / "s")
+    real_open = persist._SaveFolder.open
+    swapped = []
+
+    def open_then_swap(self: persist._SaveFolder, name: str, mode: Any) -> Any:
+        if name == swap_before and not swapped:
+            swapped.append(name)
+            second.save(folder)  # the old folder is renamed aside and removed under the load
+        return real_open(self, name, mode)
+
+    monkeypatch.setattr(persist._SaveFolder, "open", open_then_swap)
+    loaded = SessionRecord.load(folder)
+    assert swapped
+    expected = second  # the save read first was removed midway, so the load started again on the new one
+    assert loaded.session_id == expected.session_id
+    for name in VIEWS:
+        pd.testing.assert_frame_equal(getattr(loaded, name), getattr(expected, name), obj=name)
+
+
+def test_a_load_keeps_reading_the_save_it_began_with_while_that_one_still_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = sample_session(6, seed=0), sample_session(3, seed=9)
+    folder = first.save(tmp_path / "s")
+    real_open = persist._SaveFolder.open
+    aside = tmp_path / ".s.old-kept"
+
+    def open_then_rename(self: persist._SaveFolder, name: str, mode: Any) -> Any:
+        if name == "stats.parquet" and not aside.exists():
+            folder.rename(aside)  # a save caught between its two renames: the old one moved, still whole
+            second.save(folder)
+        return real_open(self, name, mode)
+
+    monkeypatch.setattr(persist._SaveFolder, "open", open_then_rename)
+    loaded = SessionRecord.load(folder)
+    assert loaded.session_id == first.session_id
+    pd.testing.assert_frame_equal(loaded.stats, first.stats)
 
 
 @pytest.mark.parametrize("where", ["", ".", ".."])
