@@ -26,6 +26,8 @@ export type ErrorCode =
   | "tool_error"
   | "autoplay_blocked"
   | "kernel_timeout"
+  | "audio_blocked"
+  | "unreachable"
   | "unknown";
 
 /** A failure as a person sees it: what happened and what to do next. Rendered as text, never HTML. */
@@ -48,8 +50,14 @@ export interface Settings {
   turn_detection_config?: Record<string, unknown> | null;
 }
 
+/** Which transport carries the session: `auto` tries WebRTC and falls back to WebSocket. */
+export type TransportChoice = "auto" | "webrtc" | "websocket";
+
 /** The `options` trait: how to connect. */
 export interface ConnectionOptions {
+  transport: TransportChoice;
+  /** The kernel's local server's port, when the widget uses it: the Jupyter proxy routes need it. */
+  local_server_port: number | null;
   audio: {
     echoCancellation: boolean;
     noiseSuppression: boolean;
@@ -112,7 +120,10 @@ export type TimelineWhat =
   | "failed"
   | "clock_offset"
   | "mic_error"
-  | "autoplay_blocked";
+  | "autoplay_blocked"
+  | "transport"
+  | "route_tried"
+  | "ws_open";
 
 export interface TimelineItem {
   k: "timeline";

@@ -69,6 +69,18 @@ const TEXT: Record<ErrorCode, ErrorText> = {
     message: "The kernel did not answer in time.",
     hint: "A cell may still be running; wait for it to finish, then connect again.",
   },
+  audio_blocked: {
+    message: "The browser could not start the audio processor the WebSocket transport needs.",
+    hint:
+      "The page may forbid blob: scripts (Content-Security-Policy script-src/worker-src); allow them for this " +
+      "page, or use transport=\"webrtc\".",
+  },
+  unreachable: {
+    message: "The browser could not reach the local server, directly or through the Jupyter server.",
+    hint:
+      "The kernel runs on another machine. Install the proxy in the Jupyter server's environment " +
+      "(pip install 'realtime-widget[proxy]', i.e. jupyter-server-proxy) and restart Jupyter; or use an OpenAI key.",
+  },
   unknown: {
     message: "Something unexpected went wrong.",
     hint: "Connect again; if it repeats, the browser console has details.",
