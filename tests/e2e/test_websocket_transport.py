@@ -1,0 +1,92 @@
+"""The browser WebSocket transport in JupyterLab: a page without WebRTC falls back to it by itself, and a
+conversation over it (typed and spoken turns, a barge-in the client truncates) is recorded as over WebRTC."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from realtime_widget.server.launcher import LocalServer
+
+from .harness import JupyterLab, KernelClient
+from .lab_page import WIDGET, LabPage, event_types, open_widget_notebook, wait_for_status
+from .notebooks import write_notebook
+
+pytestmark = pytest.mark.e2e
+
+NO_WEBRTC = "delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;"
+# Long enough (well over ten seconds of speech) that the microphone's next phrase cuts it off.
+LONG_REPLY = " ".join(
+    ["Here is a long answer about the sales figures in every region, month by month, with all the details."] * 4
+)
+
+
+def websocket_call(kernel: KernelClient, local_server: LocalServer) -> str:
+    """The local server's id of the widget's WebSocket session (found by the session id the browser recorded)."""
+    session_id = kernel.wait_until(
+        "next((__import__('json').loads(e['payload'])['session']['id'] for _, e in widget.record.events.iterrows()"
+        " if e['type'] == 'session.created'), None)"
+    )
+    calls = [c for c in local_server.calls() if c["session_id"] == session_id]
+    assert calls, f"no call with session {session_id}: {local_server.calls()}"
+    call: dict[str, Any] = calls[0]
+    assert call["transport"] == "websocket"
+    return str(call["call_id"])
+
+
+def timeline(kernel: KernelClient, what: str) -> list[dict[str, Any]]:
+    details = kernel.value(f"list(widget.record.timeline[widget.record.timeline.what == {what!r}].detail)")
+    return [json.loads(d) if isinstance(d, str) else d for d in details]
+
+
+def test_page_without_webrtc_falls_back_to_websocket_and_converses(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
+) -> None:
+    lab_page.page.add_init_script(NO_WEBRTC)
+    name = write_notebook(
+        lab.root_dir,
+        "websocket-fallback.ipynb",
+        "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(instructions='Be brief.')\nwidget",
+    )
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        lab_page.page.click(f"{WIDGET} [data-testid=connect]")
+        wait_for_status(lab_page, "connected")
+        kernel.wait_until("widget.status == 'connected'")
+        chosen = timeline(kernel, "transport")
+        assert chosen[-1]["transport"] == "websocket", chosen
+        assert "RTCPeerConnection" in chosen[-1]["reason"], chosen
+        assert timeline(kernel, "ws_open")[-1]["route"] == "direct"
+        call_id = websocket_call(kernel, local_server)
+        local_server.script([{"say": "Typed answer."}] + [{"say": LONG_REPLY}] * 4, call_id=call_id)
+
+        # A typed turn answered (the reply comes as audio deltas the browser plays, and its transcript).
+        kernel.run("widget.send_text('Hello over the socket')")
+        kernel.wait_until("(widget.record.transcript.role == 'assistant').sum() >= 1", timeout=30)
+
+        # The fake microphone speaks every ten seconds: a spoken turn the server hears and answers at length, and
+        # its next phrase barges in; the client flushes its queue and truncates the reply at what it played.
+        kernel.wait_until("'conversation.item.truncated' in set(widget.record.events.type)", timeout=90)
+        sent = event_types(kernel, "client")
+        assert "conversation.item.truncate" in sent
+        assert "input_audio_buffer.append" not in sent  # audio is counted in the stats, not recorded as events
+        received = event_types(kernel, "server")
+        assert "input_audio_buffer.speech_started" in received
+        assert "output_audio_buffer.started" not in received  # WebRTC only, as in the API
+        heard = kernel.value("list(widget.record.transcript.query('role == \"user\"').text)")
+        assert any(t for t in heard if t != "Hello over the socket"), heard
+        truncated = kernel.value(
+            "[__import__('json').loads(e['payload'])['audio_end_ms'] for _, e in widget.record.events.iterrows()"
+            " if e['type'] == 'conversation.item.truncated']"
+        )
+        assert all(ms > 0 for ms in truncated), truncated
+
+        stats = kernel.value("widget.record.stats[['bytes_sent', 'bytes_received', 'codec']].tail(1).to_dict('records')")
+        assert stats[0]["bytes_sent"] > 0 and stats[0]["bytes_received"] > 0, stats
+        assert stats[0]["codec"] == "audio/pcm/24000"
+        assert kernel.value("len(widget.record.validate())") == 0
+    finally:
+        kernel.run("widget.disconnect()")
+        kernel.close()
