@@ -4,7 +4,9 @@ conversation over it (typed and spoken turns, a barge-in the client truncates) i
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -86,6 +88,40 @@ def test_page_without_webrtc_falls_back_to_websocket_and_converses(
         stats = kernel.value("widget.record.stats[['bytes_sent', 'bytes_received', 'codec']].tail(1).to_dict('records')")
         assert stats[0]["bytes_sent"] > 0 and stats[0]["bytes_received"] > 0, stats
         assert stats[0]["codec"] == "audio/pcm/24000"
+        assert kernel.value("len(widget.record.validate())") == 0
+    finally:
+        kernel.run("widget.disconnect()")
+        kernel.close()
+
+
+def test_browser_blocked_from_the_local_server_connects_through_the_jupyter_proxy(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
+) -> None:
+    # The browser cannot reach the local server's port (as on a remote kernel): its HTTP and WebSocket requests
+    # there fail; JupyterLab, which has jupyter-server-proxy, can reach it.
+    port = urlparse(local_server.base_url).port
+    page = lab_page.page
+    page.route(f"http://127.0.0.1:{port}/**", lambda route: route.abort("connectionrefused"))
+    page.route_web_socket(re.compile(rf"^ws://127\.0\.0\.1:{port}/"), lambda ws: ws.close(code=1006))
+    name = write_notebook(
+        lab.root_dir,
+        "websocket-proxy.ipynb",
+        "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(instructions='Be brief.')\nwidget",
+    )
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        page.click(f"{WIDGET} [data-testid=connect]")
+        wait_for_status(lab_page, "connected")
+        chosen = timeline(kernel, "transport")
+        assert [c["transport"] for c in chosen] == ["webrtc", "websocket"], chosen
+        assert "not reachable" in chosen[-1]["reason"], chosen
+        tried = timeline(kernel, "route_tried")
+        assert [t["route"] for t in tried] == ["direct"], tried
+        assert timeline(kernel, "ws_open")[-1]["route"] == "jupyter-proxy"
+        call_id = websocket_call(kernel, local_server)
+        local_server.script([{"say": "Answered through the proxy."}], call_id=call_id)
+        kernel.run("widget.send_text('Hello through Jupyter')")
+        kernel.wait_until("'Answered through the proxy.' in set(widget.record.transcript.text)", timeout=30)
         assert kernel.value("len(widget.record.validate())") == 0
     finally:
         kernel.run("widget.disconnect()")
