@@ -126,3 +126,70 @@ def test_browser_blocked_from_the_local_server_connects_through_the_jupyter_prox
     finally:
         kernel.run("widget.disconnect()")
         kernel.close()
+
+
+def failed_error(lab_page: LabPage, kernel: KernelClient) -> str:
+    wait_for_status(lab_page, "failed")
+    kernel.wait_until("widget.status == 'failed' and bool(widget.error)")
+    shown = lab_page.page.locator(f"{WIDGET} [data-testid=error]").first.inner_text()
+    return str(shown)
+
+
+def test_a_proxy_that_answers_a_web_page_is_named_and_nothing_recorded_is_lost(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
+) -> None:
+    # Direct is blocked, and the Jupyter proxy route answers with a login page instead of the server (as a proxy
+    # in front of an expired session does): the widget says which route did what, and what to do.
+    port = urlparse(local_server.base_url).port
+    page = lab_page.page
+    page.route(f"http://127.0.0.1:{port}/**", lambda route: route.abort("connectionrefused"))
+    page.route_web_socket(re.compile(rf"^ws://127\.0\.0\.1:{port}/"), lambda ws: ws.close(code=1006))
+    page.route(
+        f"**/proxy/{port}/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<html><body>Sign in</body></html>"),
+    )
+    page.route_web_socket(re.compile(rf"/proxy/{port}/"), lambda ws: ws.close(code=1006))
+    name = write_notebook(
+        lab.root_dir,
+        "websocket-html-proxy.ipynb",
+        "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(transport='websocket')\nwidget",
+    )
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        page.click(f"{WIDGET} [data-testid=connect]")
+        shown = failed_error(lab_page, kernel)
+        assert "could not reach the local server" in shown, shown
+        assert "jupyter-proxy: answered with a web page (HTTP 200, HTML)" in shown, shown
+        error = kernel.value("widget.error")
+        assert error["code"] == "unreachable", error
+        assert "jupyter-server-proxy" in error["hint"], error
+        # The attempt is in the record: which routes were tried and why each failed.
+        assert [t["route"] for t in timeline(kernel, "route_tried")] == ["direct", "jupyter-proxy"]
+    finally:
+        kernel.run("widget.disconnect()")
+        kernel.close()
+
+
+def test_an_audio_worklet_that_cannot_load_is_a_clear_failure(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
+) -> None:
+    # What a Content-Security-Policy without blob: does to addModule, made to happen in this page.
+    lab_page.page.add_init_script(
+        "AudioWorklet.prototype.addModule = () => Promise.reject(new DOMException("
+        "\"Refused to load the script because it violates the Content Security Policy directive\", \"AbortError\"));"
+    )
+    name = write_notebook(
+        lab.root_dir,
+        "websocket-no-worklet.ipynb",
+        "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(transport='websocket')\nwidget",
+    )
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        lab_page.page.click(f"{WIDGET} [data-testid=connect]")
+        shown = failed_error(lab_page, kernel)
+        assert "audio processor" in shown and "Content Security Policy" in shown, shown
+        assert kernel.value("widget.error['code']") == "audio_blocked"
+        assert "blob:" in kernel.value("widget.error['hint']")
+    finally:
+        kernel.run("widget.disconnect()")
+        kernel.close()
