@@ -193,3 +193,35 @@ def test_an_audio_worklet_that_cannot_load_is_a_clear_failure(
     finally:
         kernel.run("widget.disconnect()")
         kernel.close()
+
+
+def test_a_websocket_closed_mid_turn_reconnects_and_keeps_the_record(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
+) -> None:
+    name = write_notebook(
+        lab.root_dir,
+        "websocket-drop.ipynb",
+        "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(transport='websocket')\nwidget",
+    )
+    kernel = open_widget_notebook(lab_page, name)
+    try:
+        lab_page.page.click(f"{WIDGET} [data-testid=connect]")
+        wait_for_status(lab_page, "connected")
+        call_id = websocket_call(kernel, local_server)
+        local_server.script([{"say": LONG_REPLY}], call_id=call_id)
+        kernel.run("widget.send_text('Tell me everything')")
+        kernel.wait_until("'response.output_audio_transcript.delta' in set(widget.record.events.type)")
+        before = kernel.value("len(widget.record.events)")
+        local_server.drop_call(call_id)  # the server goes away mid-reply
+
+        kernel.wait_until("'reconnect_scheduled' in set(widget.record.timeline.what)", timeout=30)
+        lost = timeline(kernel, "disconnected")
+        assert lost[-1]["code"] == "channel_closed", lost
+        assert "WebSocket closed" in lost[-1]["message"], lost
+        wait_for_status(lab_page, "connected", timeout_ms=60_000)
+        kernel.wait_until("(widget.record.timeline.what == 'connected').sum() >= 2", timeout=30)
+        assert kernel.value("len(widget.record.events)") >= before  # nothing recorded was lost
+        assert "Tell me everything" in kernel.value("list(widget.record.transcript.text)")
+    finally:
+        kernel.run("widget.disconnect()")
+        kernel.close()
