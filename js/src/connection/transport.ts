@@ -23,9 +23,6 @@ export interface Transport {
   enableAudio(): Promise<void>;
 }
 
-/** WebRTC failures that WebSocket can get past: UDP blocked (ICE), or a server the browser cannot reach directly
- * (only WebSocket can go through the Jupyter proxy). */
-const FALLBACK_CODES = new Set(["ice_failed", "network"]);
 
 export function hasWebRtc(): boolean {
   return typeof globalThis.RTCPeerConnection === "function";
@@ -62,10 +59,17 @@ export class AutoTransport implements Transport {
       await this.run("webrtc", "the default (auto)");
     } catch (error) {
       if (this.closed || error instanceof Aborted) throw error;
-      if (!(error instanceof ConnectFailure) || !FALLBACK_CODES.has(error.code)) throw error;
+      if (!(error instanceof ConnectFailure) || !this.canFallBack(error)) throw error;
       const why = error.code === "ice_failed" ? "WebRTC could not connect (ICE)" : "the server was not reachable";
       await this.run("websocket", `${why}: ${error.detail ?? error.code}`);
     }
+  }
+
+  /** WebRTC failures that WebSocket can get past: UDP blocked (ICE); or the kernel's local server out of the
+   * browser's reach, which only WebSocket can reach through the Jupyter proxy. */
+  private canFallBack(failure: ConnectFailure): boolean {
+    if (failure.code === "ice_failed") return true;
+    return failure.code === "network" && this.config.options.local_server_port !== null;
   }
 
   private async run(transport: "webrtc" | "websocket", reason: string): Promise<void> {
