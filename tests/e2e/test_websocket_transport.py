@@ -85,8 +85,11 @@ def test_page_without_webrtc_falls_back_to_websocket_and_converses(
         )
         assert all(ms > 0 for ms in truncated), truncated
 
-        stats = kernel.value("widget.record.stats[['bytes_sent', 'bytes_received', 'codec']].tail(1).to_dict('records')")
-        assert stats[0]["bytes_sent"] > 0 and stats[0]["bytes_received"] > 0, stats
+        stats = kernel.value(
+            "widget.record.stats[['bytes_sent', 'bytes_received', 'codec']].tail(1).to_dict('records')"
+        )
+        assert stats[0]["bytes_sent"] > 0, stats
+        assert stats[0]["bytes_received"] > 0, stats
         assert stats[0]["codec"] == "audio/pcm/24000"
         assert kernel.value("len(widget.record.validate())") == 0
     finally:
@@ -176,7 +179,7 @@ def test_an_audio_worklet_that_cannot_load_is_a_clear_failure(
     # What a Content-Security-Policy without blob: does to addModule, made to happen in this page.
     lab_page.page.add_init_script(
         "AudioWorklet.prototype.addModule = () => Promise.reject(new DOMException("
-        "\"Refused to load the script because it violates the Content Security Policy directive\", \"AbortError\"));"
+        '"Refused to load the script because it violates the Content Security Policy directive", "AbortError"));'
     )
     name = write_notebook(
         lab.root_dir,
@@ -187,7 +190,8 @@ def test_an_audio_worklet_that_cannot_load_is_a_clear_failure(
     try:
         lab_page.page.click(f"{WIDGET} [data-testid=connect]")
         shown = failed_error(lab_page, kernel)
-        assert "audio processor" in shown and "Content Security Policy" in shown, shown
+        assert "audio processor" in shown, shown
+        assert "Content Security Policy" in shown, shown
         assert kernel.value("widget.error['code']") == "audio_blocked"
         assert "blob:" in kernel.value("widget.error['hint']")
     finally:
