@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -98,7 +99,7 @@ def test_page_without_webrtc_falls_back_to_websocket_and_converses(
 
 
 def test_browser_blocked_from_the_local_server_connects_through_the_jupyter_proxy(
-    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer, artifacts: Path
 ) -> None:
     # The browser cannot reach the local server's port (as on a remote kernel): its HTTP and WebSocket requests
     # there fail; JupyterLab, which has jupyter-server-proxy, can reach it.
@@ -121,10 +122,19 @@ def test_browser_blocked_from_the_local_server_connects_through_the_jupyter_prox
         tried = timeline(kernel, "route_tried")
         assert [t["route"] for t in tried] == ["direct"], tried
         assert timeline(kernel, "ws_open")[-1]["route"] == "jupyter-proxy"
+        # The widget says which transport and route it took, and why.
+        notice = page.locator(f"{WIDGET} [data-testid=notice]").first
+        notice.wait_for()
+        assert "Connected over WebSocket, through the Jupyter server" in notice.inner_text()
         call_id = websocket_call(kernel, local_server)
         local_server.script([{"say": "Answered through the proxy."}], call_id=call_id)
         kernel.run("widget.send_text('Hello through Jupyter')")
         kernel.wait_until("'Answered through the proxy.' in set(widget.record.transcript.text)", timeout=30)
+        page.wait_for_selector(f"{WIDGET} [data-testid=transcript] >> text=Answered through the proxy.")
+        for theme in ("light", "dark"):
+            lab_page.set_theme(f"JupyterLab {theme.title()}")
+            page.locator(WIDGET).first.screenshot(path=str(artifacts / f"websocket-proxy-{theme}.png"))
+        lab_page.set_theme("JupyterLab Light")
         assert kernel.value("len(widget.record.validate())") == 0
     finally:
         kernel.run("widget.disconnect()")

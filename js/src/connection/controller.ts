@@ -36,7 +36,7 @@ import { KernelClient } from "./kernel";
 import { VoiceLatencyDetector } from "./latency";
 import { reconnectDelay } from "./reconnect";
 import { parseAck, parseCallsUrl, parseCommand, parseOptions, parseSettings } from "./traits";
-import { createTransport, type Transport } from "./transport";
+import { createTransport, TransportReport, type Transport } from "./transport";
 import { BatchSender } from "./wire";
 
 /** The parts of an anywidget model the controller uses (an `AnyModel` fits; so does a test fake). */
@@ -279,11 +279,16 @@ export class RealtimeController implements Controller {
 
   private hooksFor(attempt: number, isReconnect: boolean): ConnectionHooks {
     const current = (): boolean => this.connection !== null && this.attemptCount === attempt;
+    const report = new TransportReport();
     return {
       phase: (phase) => {
         if (!isReconnect && current()) this.setStatus(phase);
       },
-      timeline: (what, detail) => this.timeline(what, attempt, detail ?? {}),
+      timeline: (what, detail) => {
+        this.timeline(what, attempt, detail ?? {});
+        const notice = report.observe(what, detail ?? {});
+        if (notice !== null) this.emitter.emit("notice", notice);
+      },
       message: (dir, parsed) => this.recordMessage(dir, parsed),
       stats: (item) => this.recordStats(item),
       levels: (t, levels, emit) => {

@@ -36,6 +36,19 @@ function proxied(prefix: string, base: string): string {
   return url.toString();
 }
 
+/**
+ * The kernel's local server's port when `callsUrl` points at it, else null: the proxy routes lead to that port on
+ * the kernel's machine, so a calls URL pointing anywhere else (another server, a port changed by hand) has none.
+ */
+export function proxiablePort(callsUrl: string, localServerPort: number | null): number | null {
+  if (localServerPort === null) return null;
+  try {
+    return Number(new URL(callsUrl).port) === localServerPort ? localServerPort : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The routes to try, in order: direct first; the proxies only for the kernel's local server (`port`). */
 export async function candidateRoutes(callsUrl: string, port: number | null, page: PageEnvironment): Promise<Route[]> {
   const routes: Route[] = [{ name: "direct", url: websocketUrl(callsUrl, page.href) }];

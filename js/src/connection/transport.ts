@@ -3,9 +3,10 @@
 // not depend on which one ran. `createTransport` picks one from `options.transport`; `auto` tries WebRTC and falls
 // back to WebSocket when the page has no RTCPeerConnection or WebRTC cannot get through, and the timeline says
 // which transport ran and why.
-import type { RealtimeEvent } from "../types";
+import type { NoticeMessage, RealtimeEvent } from "../types";
 import { Connection, type AttemptConfig, type ConnectionHooks } from "./connection";
 import { Aborted, ConnectFailure } from "./errors";
+import { proxiablePort } from "./routes";
 import { WebSocketConnection } from "./websocketConnection";
 
 /** What the controller needs from a connection attempt, whatever carries it. */
@@ -69,7 +70,8 @@ export class AutoTransport implements Transport {
    * browser's reach, which only WebSocket can reach through the Jupyter proxy. */
   private canFallBack(failure: ConnectFailure): boolean {
     if (failure.code === "ice_failed") return true;
-    return failure.code === "network" && this.config.options.local_server_port !== null;
+    const port = proxiablePort(this.config.callsUrl, this.config.options.local_server_port);
+    return failure.code === "network" && port !== null;
   }
 
   private async run(transport: "webrtc" | "websocket", reason: string): Promise<void> {
@@ -105,4 +107,27 @@ export class AutoTransport implements Transport {
 
 export function createTransport(config: AttemptConfig, hooks: ConnectionHooks): Transport {
   return new AutoTransport(config, hooks);
+}
+
+const ROUTE_WORDS: Record<string, string> = {
+  direct: "directly",
+  "jupyter-proxy": "through the Jupyter server (jupyter-server-proxy)",
+  "colab-proxy": "through Colab's port proxy",
+};
+
+/**
+ * Follows one attempt's timeline and, once it is connected over WebSocket, says so in words for the widget: the
+ * person should know why it is not WebRTC and which route it took (the record has the same in the timeline).
+ */
+export class TransportReport {
+  private reason = "";
+
+  observe(what: string, detail: Record<string, unknown>): NoticeMessage | null {
+    if (what === "transport") this.reason = typeof detail["reason"] === "string" ? detail["reason"] : "";
+    if (what !== "connected" || detail["transport"] !== "websocket") return null;
+    const route = typeof detail["route"] === "string" ? detail["route"] : "direct";
+    const how = ROUTE_WORDS[route] ?? route;
+    const why = this.reason === "" ? "" : ` (${this.reason})`;
+    return { name: "notice", level: "info", text: `Connected over WebSocket, ${how}${why}.` };
+  }
 }

@@ -17,7 +17,7 @@ import { parseMessage, sessionUpdate, withEventId } from "./events";
 import { LevelMonitor } from "./levels";
 import { base64ToBytes, bytesToBase64, floatToPcm16, pcm16ToFloat, PCM_RATE, PlaybackLedger } from "./pcm";
 import { ResponseSequencer } from "./responses";
-import { candidateRoutes, pageEnvironment, type PageEnvironment, type Route } from "./routes";
+import { candidateRoutes, pageEnvironment, proxiablePort, type PageEnvironment, type Route } from "./routes";
 import { diagnoseRoute } from "./routeProbe";
 import { CAPTURE_PROCESSOR, loadWorklets, PLAYBACK_PROCESSOR } from "./worklets";
 
@@ -196,7 +196,8 @@ export class WebSocketConnection {
 
   /** Tries each route in turn until one greets with `session.created`; says which, and why the others failed. */
   private async openSocket(key: string): Promise<void> {
-    const routes = await candidateRoutes(this.config.callsUrl, this.config.options.local_server_port, this.page);
+    const port = proxiablePort(this.config.callsUrl, this.config.options.local_server_port);
+    const routes = await candidateRoutes(this.config.callsUrl, port, this.page);
     const failures: string[] = [];
     for (const route of routes) {
       this.checkAborted();
@@ -218,7 +219,7 @@ export class WebSocketConnection {
       }
     }
     const detail = failures.join("; ");
-    const local = this.config.options.local_server_port !== null;
+    const local = port !== null;
     if (local && routes.length === 1) throw new ConnectFailure("unreachable", `(${detail}; no Jupyter proxy found)`);
     throw new ConnectFailure(local ? "unreachable" : "network", `(${detail})`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { candidateRoutes, websocketUrl, type PageEnvironment } from "../../src/connection/routes";
+import { candidateRoutes, proxiablePort, websocketUrl, type PageEnvironment } from "../../src/connection/routes";
 import { httpUrl } from "../../src/connection/routeProbe";
 
 const CALLS = "http://127.0.0.1:8123/v1/realtime/calls";
@@ -40,5 +40,14 @@ describe("candidateRoutes", () => {
 
     const refusing = page({ colabProxyPort: () => Promise.reject(new Error("no")) });
     expect((await candidateRoutes(CALLS, 8123, refusing)).map((r) => r.name)).toEqual(["direct"]);
+  });
+});
+
+describe("proxiablePort", () => {
+  it("is the local server's port only when the calls URL points at it", () => {
+    expect(proxiablePort(CALLS, 8123)).toBe(8123);
+    expect(proxiablePort(CALLS, 9999)).toBeNull();
+    expect(proxiablePort(CALLS, null)).toBeNull();
+    expect(proxiablePort("not a url", 8123)).toBeNull();
   });
 });

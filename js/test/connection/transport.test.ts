@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { AttemptConfig, ConnectionHooks } from "../../src/connection/connection";
 import { Aborted, ConnectFailure } from "../../src/connection/errors";
 import { DEFAULT_OPTIONS, DEFAULT_SETTINGS } from "../../src/connection/traits";
-import { AutoTransport, type Transport } from "../../src/connection/transport";
+import { AutoTransport, TransportReport, type Transport } from "../../src/connection/transport";
 import type { TransportChoice } from "../../src/types";
 
 class StubTransport implements Transport {
@@ -36,7 +36,7 @@ function setup(transport: TransportChoice, webrtc: Error | null, hasWebRtc = tru
   const hooks = { timeline: (what: string, detail?: Record<string, unknown>) => timeline.push({ what, detail }) };
   const config = {
     attempt: 1,
-    callsUrl: "http://127.0.0.1:1/v1/realtime/calls",
+    callsUrl: "http://127.0.0.1:8123/v1/realtime/calls",
     settings: DEFAULT_SETTINGS,
     options: { ...DEFAULT_OPTIONS, transport, local_server_port: port },
     muted: false,
@@ -89,6 +89,12 @@ describe("AutoTransport", () => {
     expect(made).toEqual(["webrtc"]);
   });
 
+  it("does not fall back when the calls URL is not the kernel's local server (no proxy leads there)", async () => {
+    const { auto, made } = setup("auto", new ConnectFailure("network"), true, 9999);
+    await expect(auto.open()).rejects.toMatchObject({ code: "network" });
+    expect(made).toEqual(["webrtc"]);
+  });
+
   it("does not fall back from failures the WebSocket would meet too", async () => {
     const { auto, made } = setup("auto", new ConnectFailure("bad_key"));
     await expect(auto.open()).rejects.toMatchObject({ code: "bad_key" });
@@ -109,5 +115,22 @@ describe("AutoTransport", () => {
     auto.setMuted(true);
     await auto.open();
     expect(ws.muted).toBe(true);
+  });
+});
+
+describe("TransportReport", () => {
+  it("says nothing for WebRTC", () => {
+    const report = new TransportReport();
+    report.observe("transport", { transport: "webrtc", reason: "the default (auto)" });
+    expect(report.observe("connected", { call_id: "rtc_1" })).toBeNull();
+  });
+
+  it("names the WebSocket, its route and why", () => {
+    const report = new TransportReport();
+    report.observe("transport", { transport: "websocket", reason: "the server was not reachable" });
+    const notice = report.observe("connected", { transport: "websocket", route: "jupyter-proxy" });
+    expect(notice?.text).toBe(
+      "Connected over WebSocket, through the Jupyter server (jupyter-server-proxy) (the server was not reachable).",
+    );
   });
 });
