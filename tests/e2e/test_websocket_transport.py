@@ -133,6 +133,7 @@ def test_browser_blocked_from_the_local_server_connects_through_the_jupyter_prox
         page.wait_for_selector(f"{WIDGET} [data-testid=transcript] >> text=Answered through the proxy.")
         for theme in ("light", "dark"):
             lab_page.set_theme(f"JupyterLab {theme.title()}")
+            page.wait_for_selector("#jupyterlab-splash", state="detached")  # the theme change's splash screen
             page.locator(WIDGET).first.screenshot(path=str(artifacts / f"websocket-proxy-{theme}.png"))
         lab_page.set_theme("JupyterLab Light")
         assert kernel.value("len(widget.record.validate())") == 0

@@ -127,7 +127,8 @@ export class TransportReport {
     if (what !== "connected" || detail["transport"] !== "websocket") return null;
     const route = typeof detail["route"] === "string" ? detail["route"] : "direct";
     const how = ROUTE_WORDS[route] ?? route;
-    const why = this.reason === "" ? "" : ` (${this.reason})`;
+    const reason = this.reason.replace(/[.\s]+$/, ""); // it ends the sentence; no doubled full stop
+    const why = reason === "" ? "" : ` (${reason})`;
     return { name: "notice", level: "info", text: `Connected over WebSocket, ${how}${why}.` };
   }
 }
