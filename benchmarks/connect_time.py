@@ -16,6 +16,11 @@ b) ``bare``: ``benchmarks/pages/bare.js``, plain JS doing the minimum: fetch an 
 c) ``agents-sdk``: ``OpenAIRealtimeWebRTC`` from ``@openai/agents-realtime`` with ``baseUrl`` set to the local
    server's calls URL (``benchmarks/pages/sdk-entry.js``, bundled with esbuild at run time). Needs
    ``npm install`` in ``benchmarks/``; skipped with a note when the package is missing.
+d) ``widget-websocket``: the widget of a) with ``transport="websocket"``: the Realtime WebSocket straight to the
+   local server, audio through AudioWorklets (no RTP, so no "first remote audio" row).
+e) ``widget-proxy``: as d), with the browser refused the local server's port (as on a remote kernel), so that the
+   widget falls back from WebRTC (``transport="auto"``) and from the direct WebSocket route to JupyterLab's
+   jupyter-server-proxy (``/proxy/<port>/``); "connected" includes both failed tries.
 
 Pages b) and c) are served by a small static server on 127.0.0.1. Must run inside a network namespace with only
 ``lo`` (``scripts/in-loopback-netns``) so WebRTC cannot use any other interface. Never asserts timings.
@@ -31,6 +36,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -42,6 +48,7 @@ import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -71,6 +78,7 @@ STEPS = [
     ("mic_ready", "getUserMedia done"),
     ("offer_created", "offer created"),
     ("answer_received", "answer received"),
+    ("ws_open", "WebSocket open (greeted)"),
     ("dc_open", "data channel open"),
     ("session_updated", "session.updated"),
     ("connected", "connected"),
@@ -181,8 +189,11 @@ def call_loop(page: Any, server: LocalServer, runs: int, warmup: int) -> list[di
     return out
 
 
+# Which transport each widget setup asks for; widget-proxy also has the browser refused the local server's port.
+WIDGET_TRANSPORTS = {"widget": "webrtc", "widget-websocket": "websocket", "widget-proxy": "auto"}
+
 WIDGET_CELLS = (
-    "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget()",
+    "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(transport={transport!r})",
     "_bench_items = []\n"
     "widget.record.on_append(lambda items: _bench_items.extend("
     "i for i in items if i.get('k') in ('timeline', 'kernel_timeline')))",
@@ -191,21 +202,30 @@ WIDGET_CELLS = (
 
 
 def widget_runs(
-    context: Any, lab_dir: Path, server: LocalServer, runs: int, warmup: int
+    context: Any, lab_dir: Path, server: LocalServer, runs: int, warmup: int, *, setup: str = "widget"
 ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
-    """``runs`` connect/disconnect cycles (after ``warmup``) of one widget in one JupyterLab notebook; then as
-    many calls of the bare page's code loaded into that same JupyterLab tab (``bare-in-lab``), which separates
-    what the JupyterLab page costs from what the widget's own steps cost."""
+    """``runs`` connect/disconnect cycles (after ``warmup``) of one widget in one JupyterLab notebook; then, for
+    the WebRTC widget, as many calls of the bare page's code loaded into that same JupyterLab tab
+    (``bare-in-lab``), which separates what the JupyterLab page costs from what the widget's own steps cost."""
+    transport = WIDGET_TRANSPORTS[setup]
+    rtp = transport == "webrtc"
     notebooks = lab_dir / "notebooks"
     notebooks.mkdir()
-    name = write_notebook(notebooks, "connect_time.ipynb", *WIDGET_CELLS)
+    name = write_notebook(
+        notebooks, "connect_time.ipynb", WIDGET_CELLS[0].format(transport=transport), *WIDGET_CELLS[1:]
+    )
     env = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL"}}
     env[LOCAL_SERVER_URL_ENV] = server.base_url
     env[LOCAL_SERVER_KEY_ENV] = server.api_key
     lab = start_jupyterlab(lab_dir / "lab", notebooks, env)
     page = context.new_page()
     page.add_init_script(UNMUTE_HOOK)
+    if setup == "widget-proxy":
+        port = urlparse(server.base_url).port
+        page.route(f"http://127.0.0.1:{port}/**", lambda route: route.abort("connectionrefused"))
+        page.route_web_socket(re.compile(rf"^ws://127\.0\.0\.1:{port}/"), lambda ws: ws.close(code=1006))
     lab_page = LabPage(page, lab)
+    in_lab: list[dict[str, float]] = []
     kernel = None
     try:
         lab_page.open_notebook(name)
@@ -215,18 +235,22 @@ def widget_runs(
         kernel = lab.kernel_client(name)
         for _ in range(warmup + runs):
             page.click(f"{WIDGET} [data-testid=connect]")
-            page.wait_for_selector(f"{WIDGET} [data-testid=disconnect]", timeout=30_000)
-            page.wait_for_function("() => window.__benchUnmute.length > 0", timeout=10_000)
+            # Waiting in the page (not only in the kernel) lets Playwright serve widget-proxy's route handlers.
+            page.wait_for_selector(f"{WIDGET} [data-testid=status][data-status=connected]", timeout=30_000)
+            if rtp:
+                page.wait_for_function("() => window.__benchUnmute.length > 0", timeout=10_000)
             kernel.wait_until("widget.status == 'connected'", timeout=10)
             page.click(f"{WIDGET} [data-testid=disconnect]")
             page.wait_for_selector(f"{WIDGET} [data-testid=connect]", timeout=30_000)
             kernel.wait_until("widget.status == 'closed'", timeout=10)
-            unmute = page.evaluate("() => window.__benchUnmute.splice(0)")
-            kernel.run(f"_bench_items.append({{'k': 'bench_unmute', 't': {unmute[0]!r}}})")
+            if rtp:
+                unmute = page.evaluate("() => window.__benchUnmute.splice(0)")
+                kernel.run(f"_bench_items.append({{'k': 'bench_unmute', 't': {unmute[0]!r}}})")
             page.wait_for_timeout(300)
         items = kernel.value("_bench_items")
-        page.add_script_tag(path=str(PAGES / "bare.js"))
-        in_lab = call_loop(page, server, runs, warmup)
+        if rtp:
+            page.add_script_tag(path=str(PAGES / "bare.js"))
+            in_lab = call_loop(page, server, runs, warmup)
     finally:
         if kernel is not None:
             kernel.close()
@@ -241,7 +265,8 @@ def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
     start = 0.0
     for item in items:
         kind, what, t = item["k"], item.get("what"), float(item["t"])
-        if kind == "timeline" and what == "connect_requested":
+        # A fallback (WebRTC, then WebSocket) requests a connection twice in one attempt: it is timed from the first.
+        if kind == "timeline" and what == "connect_requested" and (not attempts or "connected" in attempts[-1]):
             start = t
             attempts.append({})
         elif not attempts:
@@ -286,7 +311,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10, help="measured connects per setup (default 10)")
     parser.add_argument("--warmup", type=int, default=1, help="connects first made and discarded per setup")
     parser.add_argument("--quick", action="store_true", help="3 runs per setup")
-    parser.add_argument("--setups", default="widget,bare,agents-sdk", help="comma-separated subset")
+    parser.add_argument(
+        "--setups",
+        default="widget,widget-websocket,widget-proxy,bare,agents-sdk",
+        help="comma-separated subset",
+    )
     parser.add_argument("--save", type=Path, help="also write every run's marks to this JSON file")
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
@@ -313,11 +342,12 @@ def main() -> None:
             ):
                 for setup in setups:
                     started = time.monotonic()
-                    if setup == "widget":
-                        (tmp / "lab").mkdir()
-                        results[setup], results["bare-in-lab"] = widget_runs(
-                            context, tmp / "lab", server, runs, args.warmup
-                        )
+                    if setup in WIDGET_TRANSPORTS:
+                        (tmp / setup).mkdir()
+                        directory = tmp / setup
+                        results[setup], in_lab = widget_runs(context, directory, server, runs, args.warmup, setup=setup)
+                        if in_lab:
+                            results["bare-in-lab"] = in_lab
                     elif setup == "bare":
                         results[setup] = page_runs(context, f"{site_url}/bare.html", server, runs, args.warmup)
                     elif setup == "agents-sdk":

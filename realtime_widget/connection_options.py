@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
+from urllib.parse import urlparse
 
 from realtime_widget.protocol.rules import RECONNECT
+
+Transport = Literal["auto", "webrtc", "websocket"]
+TRANSPORTS: tuple[Transport, ...] = get_args(Transport)
+
+
+def check_transport(transport: object) -> Transport:
+    """``transport`` as given, or ``ValueError``/``TypeError`` naming the choices."""
+    if not isinstance(transport, str):
+        raise TypeError(f"transport must be one of {', '.join(TRANSPORTS)}; got {type(transport).__name__}")
+    for choice in TRANSPORTS:
+        if transport == choice:
+            return choice
+    raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}; got {transport!r}")
+
+
+def route_options(transport: Transport, local_server_url: str | None) -> dict[str, Any]:
+    """The ``options`` trait's transport fields: which transport, and the local server's port (for the Jupyter
+    and Colab proxy routes, which reach a port on the kernel's machine); ``None`` for any other server."""
+    port = urlparse(local_server_url).port if local_server_url is not None else None
+    return {"transport": transport, "local_server_port": port}
 
 
 @dataclass(frozen=True)

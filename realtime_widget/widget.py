@@ -27,7 +27,7 @@ from .background import BackgroundTasks
 from .batches import BatchInbox
 from .callbacks import EventDispatcher
 from .config import SessionConfig
-from .connection_options import ConnectionOptions
+from .connection_options import ConnectionOptions, Transport, check_transport, route_options
 from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
 from .images import Detail, image_parts
@@ -76,6 +76,11 @@ class RealtimeWidget(anywidget.AnyWidget):
         config: a :class:`SessionConfig`; or give its options as keyword arguments (``voice="marin"``,
             ``instructions=...``, ``turn_detection="semantic_vad"``, ...).
         connection: a :class:`ConnectionOptions` (microphone constraints, ICE servers, bitrate cap, reconnects).
+        transport: ``"auto"`` (default: WebRTC, falling back to the WebSocket when the page has no WebRTC, ICE
+            fails, or the server is only reachable through the Jupyter server), ``"webrtc"`` or ``"websocket"``.
+            Over WebSocket the browser captures and plays the audio itself (PCM16 at 24 kHz); the local server
+            on a remote kernel is then reached through jupyter-server-proxy (the ``proxy`` extra) or Colab's port
+            proxy. The timeline says which transport and route ran and why.
         key_ttl_seconds: how long each ephemeral key may be used to start a session (10 to 7200).
         autosave: a folder to save the record in while connected (as ``<folder>/<session id>``), every
             ``autosave_every_s`` seconds and when the connection ends; each save is atomic, and a failed one
@@ -113,6 +118,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         base_url: str | None = None,
         config: SessionConfig | None = None,
         connection: ConnectionOptions | None = None,
+        transport: Transport = "auto",
         key_ttl_seconds: int = 600,
         autosave: str | Path | None = None,
         autosave_every_s: float = 30.0,
@@ -122,6 +128,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         if config is not None and session_options:
             raise TypeError("pass session options either as config= or as keyword arguments, not both")
         _reject_unknown_options(session_options)
+        transport = check_transport(transport)
         self._config = config if config is not None else SessionConfig(**session_options)
         # Python tools given in the config run here too; the config keeps the tools the API runs (MCP) or that
         # are answered another way, and widget.config puts both together.
@@ -145,7 +152,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             instance_id=uuid.uuid4().hex,
             calls_url=self._endpoint.calls_url,
             server_label=self._endpoint.label,
-            options=connection.to_trait(),
+            options={**connection.to_trait(), **route_options(transport, self._local_server_url())},
             settings=self._config.ui_settings(),
             problem_hints={"codes": HINTS, "default": DEFAULT_HINT},
         )
@@ -173,6 +180,10 @@ class RealtimeWidget(anywidget.AnyWidget):
     def local_server(self) -> Any:
         """The bundled local server when the widget uses it (for scripting it in tests), else ``None``."""
         return self._endpoint.local_server
+
+    def _local_server_url(self) -> str | None:
+        server = self._endpoint.local_server
+        return None if server is None else str(server.base_url)
 
     @property
     def call_id(self) -> str | None:
@@ -479,6 +490,7 @@ _WIDGET_OPTIONS = (
     "base_url",
     "config",
     "connection",
+    "transport",
     "key_ttl_seconds",
     "autosave",
     "autosave_every_s",

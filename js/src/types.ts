@@ -28,6 +28,8 @@ export type ErrorCode =
   | "autoplay_blocked"
   | "kernel_timeout"
   | "kernel_lost"
+  | "audio_blocked"
+  | "unreachable"
   | "unknown";
 
 /** A failure as a person sees it: what happened and what to do next. Rendered as text, never HTML. */
@@ -50,8 +52,14 @@ export interface Settings {
   turn_detection_config?: Record<string, unknown> | null;
 }
 
+/** Which transport carries the session: `auto` tries WebRTC and falls back to WebSocket. */
+export type TransportChoice = "auto" | "webrtc" | "websocket";
+
 /** The `options` trait: how to connect. */
 export interface ConnectionOptions {
+  transport: TransportChoice;
+  /** The kernel's local server's port, when the widget uses it: the Jupyter proxy routes need it. */
+  local_server_port: number | null;
   audio: {
     echoCancellation: boolean;
     noiseSuppression: boolean;
@@ -114,7 +122,10 @@ export type TimelineWhat =
   | "failed"
   | "clock_offset"
   | "mic_error"
-  | "autoplay_blocked";
+  | "autoplay_blocked"
+  | "transport"
+  | "route_tried"
+  | "ws_open";
 
 export interface TimelineItem {
   k: "timeline";

@@ -58,7 +58,7 @@ async function within<T>(promise: Promise<T>, ms: number, failure: () => Connect
   }
 }
 
-function micFailure(error: unknown): ConnectFailure {
+export function micFailure(error: unknown): ConnectFailure {
   const name = error instanceof DOMException ? error.name : "";
   const text = error instanceof Error ? error.message : String(error);
   if (name === "NotAllowedError" || name === "SecurityError") return new ConnectFailure("mic_denied", text);

@@ -28,7 +28,7 @@ import type {
   WireItem,
 } from "../types";
 import { now } from "./clock";
-import { Connection, type ConnectionHooks } from "./connection";
+import type { ConnectionHooks } from "./connection";
 import { Emitter } from "./emitter";
 import { Aborted, ConnectFailure } from "./errors";
 import { userText, type Parsed } from "./events";
@@ -36,6 +36,7 @@ import { KernelClient } from "./kernel";
 import { VoiceLatencyDetector } from "./latency";
 import { reconnectDelay } from "./reconnect";
 import { parseAck, parseCallsUrl, parseCommand, parseOptions, parseSettings } from "./traits";
+import { createTransport, TransportReport, type Transport } from "./transport";
 import { BatchSender } from "./wire";
 
 /** The parts of an anywidget model the controller uses (an `AnyModel` fits; so does a test fake). */
@@ -66,7 +67,14 @@ const TOOL_CALLS_LIMIT = 500;
 const LIVE: ReadonlySet<Status> = new Set(["minting", "connecting", "connected", "reconnecting"]);
 
 /** Failures that a new attempt cannot fix: reconnecting stops at once. */
-const FINAL: ReadonlySet<ErrorCode> = new Set(["bad_key", "no_access", "mic_denied", "mic_missing", "sdp_rejected"]);
+const FINAL: ReadonlySet<ErrorCode> = new Set([
+  "bad_key",
+  "no_access",
+  "mic_denied",
+  "mic_missing",
+  "sdp_rejected",
+  "audio_blocked",
+]);
 
 function pushBounded<T>(list: T[], item: T, limit: number): void {
   list.push(item);
@@ -81,7 +89,7 @@ export class RealtimeController implements Controller {
   private readonly events: EventItem[] = [];
   private readonly statsItems: StatsItem[] = [];
   private readonly tools = new Map<string, ToolStatusMessage>();
-  private connection: Connection | null = null;
+  private connection: Transport | null = null;
   private attemptCount = 0;
   /** A key the kernel sent with its connect command: used once, by the next attempt, instead of asking. */
   private keyFromKernel: string | null = null;
@@ -246,7 +254,7 @@ export class RealtimeController implements Controller {
     const attempt = ++this.attemptCount;
     this.detector = new VoiceLatencyDetector();
     if (isReconnect) this.setStatus("reconnecting");
-    const connection = new Connection(
+    const connection = createTransport(
       {
         attempt,
         callsUrl: parseCallsUrl(this.model.get("calls_url")),
@@ -279,11 +287,16 @@ export class RealtimeController implements Controller {
 
   private hooksFor(attempt: number, isReconnect: boolean): ConnectionHooks {
     const current = (): boolean => this.connection !== null && this.attemptCount === attempt;
+    const report = new TransportReport();
     return {
       phase: (phase) => {
         if (!isReconnect && current()) this.setStatus(phase);
       },
-      timeline: (what, detail) => this.timeline(what, attempt, detail ?? {}),
+      timeline: (what, detail) => {
+        this.timeline(what, attempt, detail ?? {});
+        const notice = report.observe(what, detail ?? {});
+        if (notice !== null) this.emitter.emit("notice", notice);
+      },
       message: (dir, parsed) => this.recordMessage(dir, parsed),
       stats: (item) => this.recordStats(item),
       levels: (t, levels, emit) => {

@@ -81,6 +81,18 @@ const TEXT: Record<ErrorCode, ErrorText> = {
       "Re-run the cell to make a new widget. What the old kernel recorded is gone with it, except what autosave " +
       "wrote to disk (RealtimeWidget(autosave=...)).",
   },
+  audio_blocked: {
+    message: "The browser could not start the audio processor the WebSocket transport needs.",
+    hint:
+      "The page may forbid blob: scripts (Content-Security-Policy script-src/worker-src); allow them for this " +
+      "page, or use transport=\"webrtc\".",
+  },
+  unreachable: {
+    message: "The browser could not reach the local server, directly or through the Jupyter server.",
+    hint:
+      "The kernel runs on another machine. Install the proxy in the Jupyter server's environment " +
+      "(pip install 'realtime-widget[proxy]', i.e. jupyter-server-proxy) and restart Jupyter; or use an OpenAI key.",
+  },
   unknown: {
     message: "Something unexpected went wrong.",
     hint: "Connect again; if it repeats, the browser console has details.",

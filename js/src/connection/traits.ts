@@ -6,6 +6,7 @@ import type {
   NoticeMessage,
   Settings,
   ToolStatusMessage,
+  TransportChoice,
   TurnDetectionChoice,
   WireItem,
 } from "../types";
@@ -29,6 +30,7 @@ function nonNegative(value: unknown, fallback: number): number {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : fallback;
 }
 
+const TRANSPORTS: readonly TransportChoice[] = ["auto", "webrtc", "websocket"];
 const TURN_DETECTION: readonly TurnDetectionChoice[] = ["server_vad", "semantic_vad", "none"];
 
 export const DEFAULT_SETTINGS: Settings = { voice: "", instructions: "", turn_detection: "server_vad" };
@@ -58,6 +60,8 @@ export function parseCallsUrl(value: unknown): string {
 // whole `options` trait. They are repeated here only as the fallback for a field that is missing or malformed,
 // so they must stay equal to the kernel's defaults.
 export const DEFAULT_OPTIONS: ConnectionOptions = {
+  transport: "auto",
+  local_server_port: null,
   audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, deviceId: null },
   ice_servers: [],
   max_bitrate_kbps: null,
@@ -86,7 +90,12 @@ export function parseOptions(value: unknown): ConnectionOptions {
   const bitrate = d["max_bitrate_kbps"];
   const deviceId = audio["deviceId"];
   const defaults = DEFAULT_OPTIONS;
+  const transport = d["transport"];
+  const port = d["local_server_port"];
   return {
+    transport: TRANSPORTS.find((t) => t === transport) ?? defaults.transport,
+    local_server_port:
+      typeof port === "number" && Number.isInteger(port) && port > 0 && port < 65536 ? port : null,
     audio: {
       echoCancellation: bool(audio["echoCancellation"], defaults.audio.echoCancellation),
       noiseSuppression: bool(audio["noiseSuppression"], defaults.audio.noiseSuppression),

@@ -218,7 +218,8 @@ describe("connecting", () => {
   it("fails with ice_failed when the channel never opens", async () => {
     installBrowser();
     FakePeerConnection.autoOpen = false;
-    const { controller } = start();
+    // Over WebRTC only: `auto` would go on to the WebSocket (transport.test.ts).
+    const { controller } = start({ model: new FakeModel({ options: { transport: "webrtc" } }) });
     const done = controller.connect();
     await vi.advanceTimersByTimeAsync(15_000);
     await done;

@@ -19,6 +19,8 @@ const ALL: Record<ErrorCode, true> = {
   malformed_event: true,
   tool_error: true,
   autoplay_blocked: true,
+  audio_blocked: true,
+  unreachable: true,
   kernel_timeout: true,
   kernel_lost: true,
   unknown: true,

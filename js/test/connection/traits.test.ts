@@ -42,6 +42,8 @@ describe("parseOptions", () => {
 
   it("reads every field the kernel sets", () => {
     const options = parseOptions({
+      transport: "websocket",
+      local_server_port: 8123,
       audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, deviceId: "mic-2" },
       ice_servers: [{ urls: "turn:t.example:3478", username: "u", credential: "c" }, { urls: 5 }, "junk"],
       max_bitrate_kbps: 32,
@@ -50,6 +52,8 @@ describe("parseOptions", () => {
       stats_interval_ms: 500,
     });
     expect(options).toEqual({
+      transport: "websocket",
+      local_server_port: 8123,
       audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false, deviceId: "mic-2" },
       ice_servers: [{ urls: "turn:t.example:3478", username: "u", credential: "c" }],
       max_bitrate_kbps: 32,

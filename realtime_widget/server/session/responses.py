@@ -347,6 +347,9 @@ class ResponseProducer:
     # ---- audio ------------------------------------------------------------------------------------------------
     async def _audio_message(self, text: str) -> None:
         item, output_index, ids = self._start_message({"type": "audio", "transcript": ""})
+        # The audio part exists once announced: a WebSocket client may truncate it while it is still generated
+        # (the Agents SDK's interrupt sends response.cancel and conversation.item.truncate back to back).
+        item["content"] = [{"type": "output_audio", "transcript": ""}]
         # A custom voice is spoken in the synthesizer's default voice (voice_style knows no ids).
         speech = await asyncio.to_thread(
             self.host.deps.synthesizer.synthesize, text, self.run.voice_name, self.run.speed
