@@ -19,8 +19,9 @@ from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
 #: Your own text-to-speech: text in, mono audio at 24 kHz out (int16, or float in -1..1).
 TextToSpeech = Callable[[str], npt.NDArray[Any]]
 
-#: The eSpeak NG voice of the simulated user: a male voice, so it is not mistaken for the default assistant.
-DEFAULT_USER_VOICE = "echo"
+#: The eSpeak NG voice of the simulated user (a Realtime voice name, rendered as in the local server): the one
+#: the local server's offline recognizer understands best.
+DEFAULT_USER_VOICE = "alloy"
 
 
 def espeak(voice: str = DEFAULT_USER_VOICE) -> TextToSpeech:
