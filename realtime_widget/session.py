@@ -164,6 +164,7 @@ class Session:
         self._playback_end: asyncio.TimerHandle | None = None
         self._latencies: list[tuple[float, float]] = []  # (speech end, latency ms)
         self._turn_starts: dict[int, float] = {0: 0.0}  # mark → when that turn began (session ms)
+        self._spoken_turns: set[int] = set()  # marks of the turns begun by say()
 
     # ---- connecting -----------------------------------------------------------------------------------------
 
@@ -260,6 +261,14 @@ class Session:
         await self._background.cancel_all()
         if self._link is not None:
             await self._link.close()
+        if self._endpoint is not None:
+            call_id = self.call_id
+            if call_id is not None:
+                # The API ends a WebRTC call at once on a hang-up with the standard key (as the widget does).
+                minter = self._endpoint.minter()
+                await minter.ahangup(call_id)
+                await minter.aclose()
+            self._endpoint.close()
         self._arrived.set()
 
     def _lost(self, info: ErrorInfo) -> None:
@@ -304,6 +313,19 @@ class Session:
         created = next((e for e in self._server_events if e.get("type") == "session.created"), None)
         session = (created or {}).get("session") or {}
         return str(session["id"]) if session.get("id") else None
+
+    def realtime_stats(self) -> dict[str, float]:
+        """How well this session kept real time on its side: microphone ``frames`` (20 ms each) handed over,
+        ``late_frames`` (more than one frame late: the event loop was too busy) and ``max_late_ms``. A loaded
+        machine shows here first; its latencies are then not what a person would have seen."""
+        microphone = self._microphone
+        if microphone is None:
+            return {"frames": 0, "late_frames": 0, "max_late_ms": 0.0}
+        return {
+            "frames": microphone.frames,
+            "late_frames": microphone.late_frames,
+            "max_late_ms": microphone.max_late_ms,
+        }
 
     @property
     def local_server(self) -> Any:
@@ -416,6 +438,7 @@ class Session:
         speech = await asyncio.to_thread(user_speech, what, tts, sample_rate)
         silence = self._trailing_silence_ms() if trailing_silence_ms is None else int(trailing_silence_ms)
         self._begin_turn()
+        self._spoken_turns.add(self._mark)
         ended = await microphone.speak(speech, silence)
         self._speech_end_ms = ended
         duration = speech.size * 1000.0 / SAMPLE_RATE
@@ -537,9 +560,16 @@ class Session:
         return await self.wait_for_reply(timeout=timeout)
 
     def _reply_finished(self, mark: int) -> bool:
-        if self._microphone is not None and self._microphone.busy and self._speech_end_ms is None:
-            return False
-        done = any(e.get("type") == "response.done" for e in self._server_events[mark:])
+        events = self._server_events[mark:]
+        start = 0
+        if mark in self._spoken_turns:
+            # A spoken turn is answered by a response to its committed audio, not by one it cut off.
+            committed = next((i for i, e in enumerate(events) if e.get("type") == "input_audio_buffer.committed"), None)
+            if committed is None:
+                return False
+            start = committed
+        created = {_response_id(e) for e in events[start:] if e.get("type") == "response.created"}
+        done = any(e.get("type") == "response.done" and _response_id(e) in created for e in events[start:])
         if not done or self._active or self._awaiting_follow_up:
             return False
         if self.transport == "webrtc":
@@ -717,6 +747,10 @@ class Session:
 
 
 _NOT_CONNECTED = ErrorInfo("not_connected", "The session is not connected.", "Use `async with Session(...) as s:`.")
+
+
+def _response_id(event: dict[str, Any]) -> str:
+    return str((event.get("response") or {}).get("id"))
 
 
 def _event_id() -> str:

@@ -37,6 +37,10 @@ class Microphone:
         self._queue: deque[_Segment] = deque()
         self._queued = asyncio.Event()
         self._next_due: float | None = None  # monotonic time of the next frame while audio flows
+        #: How well real time was kept: frames handed over, those more than a frame late, the worst lateness.
+        self.frames = 0
+        self.late_frames = 0
+        self.max_late_ms = 0.0
 
     def speak(self, speech: Pcm16, trailing_silence_ms: int) -> asyncio.Future[float]:
         """Queue ``speech`` then ``trailing_silence_ms`` of silence; the future resolves with the time the speech
@@ -82,6 +86,11 @@ class Microphone:
             self._next_due += FRAME_MS / 1000.0
             if self._next_due > loop.time():
                 await asyncio.sleep(self._next_due - loop.time())
+        late_ms = (loop.time() - self._next_due) * 1000.0
+        self.frames += 1
+        self.max_late_ms = max(self.max_late_ms, late_ms)
+        if late_ms > FRAME_MS:
+            self.late_frames += 1
         frame, filled = self._take()
         if not continuous and not self._queue:
             self._next_due = None

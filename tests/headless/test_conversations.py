@@ -107,7 +107,12 @@ async def test_a_barge_in_cuts_the_reply_where_it_was_heard(
     await asyncio.to_thread(local_server.script, [{"say": LONG_REPLY}], call_id)
     await session.send_text("tell me everything")
     await session.interrupt("stop please", after_ms=1500)
-    await session.wait_for_reply()
+    answer = await session.wait_for_reply()
+
+    # The reply to the barge-in, not the response it cut off, ends the wait.
+    assert answer.interrupted
+    assert answer.statuses[-1] == "completed"
+    assert answer.text.startswith("You asked:")
 
     transcript = session.record.transcript
     cut = transcript[transcript["interrupted"]]
