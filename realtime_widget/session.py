@@ -165,6 +165,7 @@ class Session:
         self._latencies: list[tuple[float, float]] = []  # (speech end, latency ms)
         self._turn_starts: dict[int, float] = {0: 0.0}  # mark → when that turn began (session ms)
         self._spoken_turns: set[int] = set()  # marks of the turns begun by say()
+        self._pending_truncates: dict[str, dict[str, Any]] = {}  # response id → its cut, sent once it is done
 
     # ---- connecting -----------------------------------------------------------------------------------------
 
@@ -578,16 +579,13 @@ class Session:
 
     def _reply_since(self, mark: int) -> Reply:
         events = self._server_events[mark:]
-        texts: list[str] = []
         ids: list[str] = []
         statuses: list[str] = []
         calls: list[dict[str, Any]] = []
         interrupted = False
         for event in events:
             kind = event.get("type")
-            if kind in ("response.output_audio_transcript.done", "response.output_text.done"):
-                texts.append(str(event.get("transcript") or event.get("text") or ""))
-            elif kind == "response.function_call_arguments.done":
+            if kind == "response.function_call_arguments.done":
                 calls.append(
                     {"name": event.get("name"), "arguments": event.get("arguments"), "call_id": event.get("call_id")}
                 )
@@ -601,7 +599,10 @@ class Session:
                 interrupted = True
         started = self._turn_starts.get(mark, math.inf)
         latency_ms = next((ms for end, ms in self._latencies if end >= started), None)
-        return Reply(" ".join(t for t in texts if t), ids, statuses, latency_ms, interrupted, calls)
+        # What was said aloud: the transcript cuts a reply where it was truncated.
+        transcript = self.record.transcript
+        said = transcript[transcript["response_id"].isin(ids)]["text"].dropna()
+        return Reply(" ".join(t for t in said if t), ids, statuses, latency_ms, interrupted, calls)
 
     # ---- what arrives ----------------------------------------------------------------------------------------
 
@@ -642,6 +643,9 @@ class Session:
         elif kind == "response.done":
             response_id = str(response.get("id"))
             self._active.pop(response_id, None)
+            truncate = self._pending_truncates.pop(response_id, None)
+            if truncate is not None and self.status == "connected":
+                self.send_event(truncate)
             # The kernel answers a completed response's function calls with a follow-up response.create.
             calls = any(item.get("type") == "function_call" for item in response.get("output") or [])
             if calls and response.get("status") == "completed":
@@ -712,9 +716,19 @@ class Session:
         if stopped is None or self.status != "connected":
             return
         item_id, heard_ms = stopped
-        self.send_event(
-            {"type": "conversation.item.truncate", "item_id": item_id, "content_index": 0, "audio_end_ms": heard_ms}
-        )
+        truncate = {
+            "type": "conversation.item.truncate",
+            "item_id": item_id,
+            "content_index": 0,
+            "audio_end_ms": heard_ms,
+        }
+        response_id = self._playback.response_of(item_id)
+        if response_id in self._active:
+            # The item is still being generated (the server is cancelling it): the local server refuses to truncate
+            # audio content that is not finished, so the cut waits for the response's end.
+            self._pending_truncates[str(response_id)] = truncate
+            return
+        self.send_event(truncate)
 
     # ---- the user's microphone (WebSocket) ------------------------------------------------------------------
 

@@ -67,6 +67,10 @@ class Playback:
         self._ends_at = now_ms
         return item_id, heard
 
+    def response_of(self, item_id: str) -> str | None:
+        item = self._items.get(item_id)
+        return None if item is None else item.response_id
+
     def heard_ms(self, item_id: str, now_ms: float) -> float:
         item = self._items.get(item_id)
         return 0.0 if item is None else item.heard_ms(now_ms)

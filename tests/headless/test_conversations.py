@@ -112,11 +112,12 @@ async def test_a_barge_in_cuts_the_reply_where_it_was_heard(
     # The reply to the barge-in, not the response it cut off, ends the wait.
     assert answer.interrupted
     assert answer.statuses[-1] == "completed"
-    assert answer.text.startswith("You asked:")
+    assert "You said:" in answer.text  # the offline responder repeats what it heard (roughly)
 
     transcript = session.record.transcript
     cut = transcript[transcript["interrupted"]]
     assert len(cut) == 1, transcript.to_string()
+    assert answer.text.startswith(cut["text"].iloc[0])  # only what was heard of the cut reply
     # Generation runs ahead of playback, and the cut response stops generating too.
     generated, heard_text = cut["generated_text"].iloc[0], cut["text"].iloc[0]
     assert LONG_REPLY.startswith(generated)
