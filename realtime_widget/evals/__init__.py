@@ -27,6 +27,7 @@ from realtime_widget.evals.expectations import (
 )
 from realtime_widget.evals.loading import CaseFileError, load_cases, load_variants
 from realtime_widget.evals.results import Results, load
+from realtime_widget.evals.runner import run, run_sync
 from realtime_widget.evals.steps import Image, Say, Silence, Typed
 
 __all__ = [
@@ -51,4 +52,6 @@ __all__ = [
     "load",
     "load_cases",
     "load_variants",
+    "run",
+    "run_sync",
 ]

@@ -51,7 +51,7 @@ def _report(results: Results) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
-    from realtime_widget.evals.run import run_sync  # noqa: PLC0415  # loads the session (aiohttp) only to run
+    from realtime_widget.evals.runner import run_sync  # noqa: PLC0415  # loads the session (aiohttp) only to run
 
     try:
         cases = load_cases(args.cases)

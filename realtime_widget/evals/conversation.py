@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 __all__ = ["play_case"]
 
+#: How often the reply is asked about again: Session.wait_for_reply re-checks its condition when an event arrives
+#: or its own timeout passes, and over WebSocket a reply ends playing on the simulated speaker with no event.
+REPLY_RECHECK_S = 0.2
+
 
 def _next_user_step(steps: Sequence[Any], index: int) -> UserStep | None:
     return next((s for s in steps[index + 1 :] if not isinstance(s, Expectation)), None)
@@ -51,8 +55,22 @@ async def _perform(session: Session, step: UserStep, wait_for_reply: bool) -> pd
         await asyncio.sleep(step.ms / 1000.0)  # a silence lasts this long in real time: that is the step
         return began
     if wait_for_reply:
-        await session.wait_for_reply(timeout=None)
+        await _reply_heard(session)
     return began
+
+
+async def _reply_heard(session: Session) -> None:
+    """Until the reply to this step is done and heard; the case's per-step timeout bounds it.
+
+    First a response created since the step began: after a barge-in, the reply it cut off may finish (its
+    ``response.done``) after the user started speaking, and must not be taken for the answer."""
+    await session.wait_for("response.created", timeout=None)
+    while True:
+        try:
+            await session.wait_for_reply(timeout=REPLY_RECHECK_S)
+        except TimeoutError:
+            continue
+        return
 
 
 async def play_case(session: Session, case: Case) -> CaseRun:

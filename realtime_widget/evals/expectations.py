@@ -64,11 +64,6 @@ class Window:
         rows = rows[self._within(rows["started"])]
         return rows if role is None else rows[rows["role"] == role]
 
-    def replies_since_previous_turn(self) -> pd.DataFrame:
-        """The assistant's utterances that started in the turn before this one or in this one: a barge-in cuts
-        off the reply to the turn before it, usually after that reply was generated."""
-        return Window(self.record, self.previous or self.start, self.end).transcript("assistant")
-
     def turns(self) -> pd.DataFrame:
         """User turns whose reply was created in the window (typed turns have no speech times, but a reply)."""
         rows = self.record.turns
@@ -265,14 +260,19 @@ class Interrupted(Expectation):
         return "reply interrupted" if self.expected else "reply not interrupted"
 
     def check(self, window: Window) -> str | None:
-        """``None`` when a reply in (or running into) the window was interrupted, as expected."""
-        replies = window.replies_since_previous_turn()
+        """``None`` when a reply of this turn or the one before was interrupted, as expected: its item truncated
+        at what was heard, its output buffer cleared, or its response cancelled by the user's speech."""
+        since = Window(window.record, window.previous or window.start, window.end)
+        replies = since.transcript("assistant")
         cut = replies[replies["interrupted"].astype(bool)]
-        if self.expected and cut.empty:
+        turns = since.turns()
+        cut_turns = turns[turns["interrupted"].astype(bool)]
+        if self.expected and cut.empty and cut_turns.empty:
             return "no reply was interrupted" if not replies.empty else "there was no reply to interrupt"
-        if not self.expected and not cut.empty:
-            heard = cut["text"].iloc[0]
-            return f"a reply was cut off after {cut['audio_end_ms'].iloc[0]:.0f} ms: {heard!r}"
+        if not self.expected and not (cut.empty and cut_turns.empty):
+            if cut.empty:
+                return "a reply was cut off by the user's speech"
+            return f"a reply was cut off after {cut['audio_end_ms'].iloc[0]:.0f} ms: {cut['text'].iloc[0]!r}"
         return None
 
 

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from realtime_widget.errors import RealtimeWidgetError
 from realtime_widget.evals.cases import Case, CaseRun, Failure, check
 from realtime_widget.evals.conversation import play_case
@@ -26,6 +28,7 @@ from realtime_widget.evals.results import Results, run_row
 from realtime_widget.record import SessionRecord
 from realtime_widget.session import Session
 from realtime_widget.tools import ToolLike
+from realtime_widget.validation_errors import first_error, what, where
 
 __all__ = ["run", "run_sync"]
 
@@ -81,6 +84,9 @@ def _check_before_running(
     for name in variants:
         try:
             session = make(name)
+        except ValidationError as exc:
+            error = first_error(exc)
+            raise ValueError(f"variant {name!r}: {where(error)}: {what(error)}") from exc
         except (TypeError, ValueError) as exc:
             raise ValueError(f"variant {name!r}: {exc}") from exc
         tools = _tool_names(session)
