@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def plot_results(results: Results, *, figsize: tuple[float, float] = (10.0, 4.0)
     right.set_title("Pass rate (95% bootstrap CI)")
     right.set_ylabel("share of runs that passed")
     for x, (rate, runs) in enumerate(zip(rates, summary["runs"], strict=True)):
-        high = summary["pass_rate_high"].iloc[x]
-        right.text(x, (high if high == high else rate) + 0.03, f"{rate:.0%} of {runs}", ha="center")
+        high = float(summary["pass_rate_high"].iloc[x])
+        right.text(x, (rate if math.isnan(high) else high) + 0.03, f"{rate:.0%} of {runs}", ha="center")
     plt.close(fig)  # returned for the notebook to show once, not drawn twice
     return fig
