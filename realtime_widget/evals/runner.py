@@ -25,6 +25,7 @@ from realtime_widget.evals.conversation import play_case
 from realtime_widget.evals.loading import load_cases, load_variants
 from realtime_widget.evals.progress import Progress
 from realtime_widget.evals.results import Results, run_row
+from realtime_widget.keys import resolve_api_key
 from realtime_widget.record import SessionRecord
 from realtime_widget.session import Session
 from realtime_widget.tools import ToolLike
@@ -80,8 +81,15 @@ def _tool_names(session: Session) -> list[str]:
 def _check_before_running(
     cases: list[Case], variants: dict[str, dict[str, Any]], make: Callable[[str], Session]
 ) -> None:
-    """Build (not connect) each variant's session, and check each case against its tools."""
-    for name in variants:
+    """Build (not connect) each variant's session, and check each case against its tools; a scripted case needs the
+    local server, which sessions use only without an API key."""
+    for name, options in variants.items():
+        scripted = next((case.name for case in cases if case.script), None)
+        if scripted is not None and resolve_api_key(options.get("api_key")) is not None:
+            raise ValueError(
+                f"variant {name!r}: case {scripted!r} scripts the local server's replies, but with an API key the "
+                "sessions talk to the real API; run it without OPENAI_API_KEY, or drop its script"
+            )
         try:
             session = make(name)
         except ValidationError as exc:
@@ -108,7 +116,8 @@ def _describe_run(cases: list[Case], variants: dict[str, dict[str, Any]], repeat
     return {
         "started": datetime.now(UTC).isoformat(),
         "repeats": repeats,
-        "variants": variants,
+        # A key given as a variant's option is never written down.
+        "variants": {name: {k: v for k, v in opts.items() if k != "api_key"} for name, opts in variants.items()},
         "cases": [
             {"name": case.name, "timeout_s": case.timeout_s, "steps": [step.describe() for step in case.steps]}
             for case in cases
@@ -187,10 +196,12 @@ async def run(
     all_variants = _variants(variants)
     tool_list = list(tools)
 
-    def make(variant: str) -> Session:
-        return Session(tool_list, **{**session_options, **all_variants[variant]})
+    options = {name: {**session_options, **overrides} for name, overrides in all_variants.items()}
 
-    _check_before_running(all_cases, all_variants, make)
+    def make(variant: str) -> Session:
+        return Session(tool_list, **options[variant])
+
+    _check_before_running(all_cases, options, make)
     folder = _run_folder(out)
     (folder / "run.json").write_text(json.dumps(_describe_run(all_cases, all_variants, repeats), indent=2, default=str))
     jobs = [_Job(v, c, r) for v in all_variants for c in all_cases for r in range(repeats)]

@@ -140,6 +140,9 @@ async def test_bad_variants_and_unknown_tools_are_refused_before_anything_runs(
     weather = Case("w", [Typed("Weather?"), expect.tool_called("get_wether")])
     with pytest.raises(ValueError, match=r"expects tool 'get_wether'.*did you mean 'get_weather'"):
         await run([weather], tools=[get_weather], out=tmp_path / "runs", progress=False)
+    scripted = Case("s", [Typed("Hi")], script=[{"say": "Hello."}])
+    with pytest.raises(ValueError, match="case 's' scripts the local server's replies, but with an API key"):
+        await run([scripted], api_key="sk-not-used", out=tmp_path / "runs", progress=False)
     assert not (tmp_path / "runs").exists(), "nothing ran, nothing was written"
 
 
