@@ -95,7 +95,7 @@ class Session:
         base_url: the API base, e.g. ``https://api.openai.com/v1``, a proxy, or a local server.
         config: a :class:`SessionConfig`; or give its options as keyword arguments (``voice="marin"``, ...).
         tts: text-to-speech for :meth:`say` (text in; mono audio at 24 kHz out, int16 or float). Default: eSpeak
-            NG (the ``speech`` extra), in a male voice.
+            NG (the ``speech`` extra).
         record_audio: keep the base64 audio of ``input_audio_buffer.append`` and ``response.output_audio.delta``
             in the record. By default those events are recorded with an empty ``audio``/``delta`` (their times and
             ids kept): the audio would make the record grow by about 100 kB a second.
@@ -159,7 +159,9 @@ class Session:
         # Turn latency: the end of the user's speech not yet answered by audible reply audio.
         self._speech_end_ms: float | None = None
         self._audible: dict[str, float] = {}  # response id → its first audible sample (WebSocket)
-        self._last_audible_ms: float | None = None
+        #: When the reply now playing became audible (reset at each user turn and each WebRTC reply).
+        self._reply_audible_ms: float | None = None
+        self._playback_end: asyncio.TimerHandle | None = None
         self._latencies: list[tuple[float, float]] = []  # (speech end, latency ms)
         self._turn_starts: dict[int, float] = {0: 0.0}  # mark → when that turn began (session ms)
 
@@ -297,6 +299,13 @@ class Session:
         return None if self._link is None else self._link.call_id
 
     @property
+    def api_session_id(self) -> str | None:
+        """The server's id of this session (``sess_...``, from ``session.created``), as its logs name it."""
+        created = next((e for e in self._server_events if e.get("type") == "session.created"), None)
+        session = (created or {}).get("session") or {}
+        return str(session["id"]) if session.get("id") else None
+
+    @property
     def local_server(self) -> Any:
         """The bundled local server when the session uses it (for scripting it in tests), else ``None``."""
         return None if self._endpoint is None else self._endpoint.local_server
@@ -326,7 +335,7 @@ class Session:
 
     def _send(self, event: dict[str, Any]) -> None:
         if self._link is None or self.status in ("closed", "failed", "idle"):
-            raise RealtimeWidgetError(self._closed_error())
+            raise RealtimeWidgetError(_NOT_CONNECTED if self.status == "idle" else self._closed_error())
         event = {"event_id": _event_id(), **event} if "event_id" not in event else event
         self._link.send(json.dumps(event))
         recorded = event
@@ -351,6 +360,7 @@ class Session:
     def _begin_turn(self) -> None:
         self._mark = len(self._server_events)
         self._turn_starts[self._mark] = self._clock.now_ms()
+        self._reply_audible_ms = None
 
     async def send_text(self, text: str, *, respond: bool = True) -> None:
         """Adds a typed user message and (by default) asks the model to answer it."""
@@ -406,7 +416,6 @@ class Session:
         speech = await asyncio.to_thread(user_speech, what, tts, sample_rate)
         silence = self._trailing_silence_ms() if trailing_silence_ms is None else int(trailing_silence_ms)
         self._begin_turn()
-        started = self._clock.now_ms()
         ended = await microphone.speak(speech, silence)
         self._speech_end_ms = ended
         duration = speech.size * 1000.0 / SAMPLE_RATE
@@ -416,16 +425,16 @@ class Session:
         if self._config.turn_detection is None:
             self.send_event({"type": "input_audio_buffer.commit"})
             self.create_response()
-        return Utterance(started, ended, duration)
+        return Utterance(ended - duration, ended, duration)
 
     async def interrupt(self, what: str | Path | npt.NDArray[Any], *, after_ms: float = 0.0, **say: Any) -> Utterance:
         """Barge-in: waits until the reply has been audible for ``after_ms``, then speaks ``what`` over it (see
         :meth:`say`). Over WebSocket the session stops playing the reply when the server hears the user and sends
         ``conversation.item.truncate`` with what was heard; over WebRTC the server does that itself."""
         mark = self._mark
-        await self.wait_for(lambda _e: self._last_audible_ms is not None, timeout=60.0, since=mark)
-        assert self._last_audible_ms is not None
-        wait_s = (self._last_audible_ms + after_ms - self._clock.now_ms()) / 1000.0
+        await self._until(lambda: self._reply_audible_ms is not None, 60.0, "no reply was heard", mark)
+        assert self._reply_audible_ms is not None
+        wait_s = (self._reply_audible_ms + after_ms - self._clock.now_ms()) / 1000.0
         if wait_s > 0:
             await asyncio.sleep(wait_s)  # the offset into the reply is the point of a barge-in
         return await self.say(what, **say)
@@ -481,24 +490,35 @@ class Session:
         :class:`RealtimeWidgetError` when the session fails or closes first.
         """
         matches = (lambda e: e.get("type") == match) if isinstance(match, str) else match
-        position = self._mark if since is None else since
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
+        first = self._mark if since is None else since
+        position = first
+        found: list[dict[str, Any]] = []
+
+        def arrived() -> bool:
+            nonlocal position
             while position < len(self._server_events):
                 event = self._server_events[position]
                 position += 1
                 if matches(event):
-                    return event
-            if matches({}) and not isinstance(match, str):
-                return {}
+                    found.append(event)
+                    return True
+            return False
+
+        what = repr(match) if isinstance(match, str) else "matching event"
+        await self._until(arrived, timeout, f"no {what}", first)
+        return found[0]
+
+    async def _until(self, condition: Callable[[], bool], limit_s: float | None, missing: str, first: int) -> None:
+        """Waits until ``condition()`` holds, looking again whenever something arrives (or a reply stops playing)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if limit_s is None else loop.time() + limit_s
+        while not condition():
             if self.status in ("failed", "closed"):
                 raise RealtimeWidgetError(self._closed_error())
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
-                seen = [e.get("type") for e in self._server_events[self._mark if since is None else since :]]
-                what = match if isinstance(match, str) else "a matching event"
-                raise TimeoutError(f"no {what} within {timeout:g} s; since then the server sent {seen[-20:]}")
+                seen = [e.get("type") for e in self._server_events[first:]]
+                raise TimeoutError(f"{missing} within {limit_s:g} s; meanwhile the server sent {seen[-20:]}")
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), remaining)
@@ -508,7 +528,7 @@ class Session:
         done, no other is in progress or expected (a tool call's follow-up), and its audio has finished playing
         (or was cut off). Returns the :class:`Reply`."""
         mark = self._mark
-        await self.wait_for(lambda _e: self._reply_finished(mark), timeout=timeout, since=mark)
+        await self._until(lambda: self._reply_finished(mark), timeout, "the reply did not finish", mark)
         return self._reply_since(mark)
 
     async def turn(self, what: str | Path | npt.NDArray[Any], *, timeout: float = 60.0, **say: Any) -> Reply:  # noqa: ASYNC109
@@ -615,18 +635,28 @@ class Session:
         except ValueError:
             return
         audible = self._playback.play(str(event.get("item_id")), response_id, samples, now)
+        # Waiters look again when the reply has finished playing, which no event announces over WebSocket.
+        if self._playback_end is not None:
+            self._playback_end.cancel()
+        delay_s = (self._playback.ends_at - now) / 1000.0
+        self._playback_end = asyncio.get_running_loop().call_later(delay_s, self._arrived.set)
         if audible is not None and response_id not in self._audible:
             self._audible[response_id] = audible
+            self._reply_audible_ms = audible
             created = self._active.get(response_id, now)
             self._heard_reply_start(audible, replying_since=created)
 
     def _on_audio_frame(self, samples: npt.NDArray[np.int16], rate: int) -> None:
         loud = first_audible(samples)
-        if loud is not None:
-            self._heard_reply_start(self._clock.now_ms() + loud * 1000.0 / rate, replying_since=None)
+        if loud is None:
+            return
+        audible = self._clock.now_ms() + loud * 1000.0 / rate
+        if self._reply_audible_ms is None:
+            self._reply_audible_ms = audible
+            self._arrived.set()  # a barge-in may be waiting for the reply to be heard
+        self._heard_reply_start(audible, replying_since=None)
 
     def _heard_reply_start(self, audible_ms: float, *, replying_since: float | None) -> None:
-        self._last_audible_ms = audible_ms
         end = self._speech_end_ms
         if end is None or audible_ms <= end or (replying_since is not None and replying_since < end):
             return
