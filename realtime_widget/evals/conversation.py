@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["play_case"]
 
-#: How often the reply is asked about again: Session.wait_for_reply re-checks its condition when an event arrives
-#: or its own timeout passes, and over WebSocket a reply ends playing on the simulated speaker with no event.
-REPLY_RECHECK_S = 0.2
-
 
 def _next_user_step(steps: Sequence[Any], index: int) -> UserStep | None:
     return next((s for s in steps[index + 1 :] if not isinstance(s, Expectation)), None)
@@ -37,7 +33,7 @@ def _epoch_ms(ms: float) -> pd.Timestamp:
     return pd.Timestamp(round(ms * 1000), unit="us", tz="UTC")
 
 
-async def _perform(session: Session, step: UserStep, wait_for_reply: bool) -> pd.Timestamp:
+async def _perform(session: Session, step: UserStep, wait_for_reply: bool, timeout_s: float) -> pd.Timestamp:
     """Take one user step; returns when it began (for a spoken step, when the speech began)."""
     began = pd.Timestamp(datetime.now(UTC))
     if isinstance(step, Say):
@@ -55,22 +51,17 @@ async def _perform(session: Session, step: UserStep, wait_for_reply: bool) -> pd
         await asyncio.sleep(step.ms / 1000.0)  # a silence lasts this long in real time: that is the step
         return began
     if wait_for_reply:
-        await _reply_heard(session)
+        await _reply_heard(session, timeout_s)
     return began
 
 
-async def _reply_heard(session: Session) -> None:
+async def _reply_heard(session: Session, timeout_s: float) -> None:
     """Until the reply to this step is done and heard; the case's per-step timeout bounds it.
 
     First a response created since the step began: after a barge-in, the reply it cut off may finish (its
     ``response.done``) after the user started speaking, and must not be taken for the answer."""
     await session.wait_for("response.created", timeout=None)
-    while True:
-        try:
-            await session.wait_for_reply(timeout=REPLY_RECHECK_S)
-        except TimeoutError:
-            continue
-        return
+    await session.wait_for_reply(timeout=timeout_s)
 
 
 async def play_case(session: Session, case: Case) -> CaseRun:
@@ -87,7 +78,7 @@ async def play_case(session: Session, case: Case) -> CaseRun:
         wait = not _is_barge_in(_next_user_step(steps, index))
         session.record.add_kernel_timeline("eval_step", {"case": case.name, "step": number, "what": step.describe()})
         try:
-            began = await asyncio.wait_for(_perform(session, step, wait), case.timeout_s)
+            began = await asyncio.wait_for(_perform(session, step, wait, case.timeout_s), case.timeout_s)
         except TimeoutError:
             session.record.add_kernel_timeline("eval_step_timeout", {"case": case.name, "step": number})
             run.errors.append(

@@ -127,13 +127,9 @@ def _describe_run(cases: list[Case], variants: dict[str, dict[str, Any]], repeat
 
 def _call_id(session: Session) -> str | None:
     """The local server's id for this session's call (WebRTC: the call id; WebSocket: found by session id)."""
-    if session.call_id is not None:
+    if session.call_id is not None or session.local_server is None:
         return session.call_id
-    created = session.record.events
-    created = created[created["type"] == "session.created"]
-    if created.empty or session.local_server is None:
-        return None
-    session_id = json.loads(created["payload"].iloc[0]).get("session", {}).get("id")
+    session_id = session.api_session_id
     calls = session.local_server.calls()
     return next((c["call_id"] for c in calls if c.get("session_id") == session_id), None)
 
