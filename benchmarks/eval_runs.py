@@ -3,7 +3,8 @@
 Starts the local server as a child process (as a notebook's sessions do) and runs the same spoken cases with
 ``evals.run`` at several concurrencies: wall time, runs per minute, the voice-to-voice latency the runs measured
 (median and p90), the pass rate of a latency budget, the cost per run at the model's list prices (the local server
-reports token estimates), and CPU seconds per run in this process and in the server. When the machine cannot keep
+reports token estimates), and CPU seconds per run in this process and in the server process (its speech
+recognition runs in a worker process of its own, not counted). When the machine cannot keep
 up, latency grows with concurrency: the ratio column shows by how much against one session at a time.
 
 Run: ``.venv/bin/python benchmarks/eval_runs.py [--concurrency 1,2,4] [--runs 8]``. Prints a table; asserts
