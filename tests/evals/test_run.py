@@ -179,3 +179,27 @@ async def test_a_session_that_drops_fails_its_case_alone(offline: LocalServer) -
     record = results.records[row["session_id"]]
     assert (record.events["type"] == "response.function_call_arguments.done").any(), "what was recorded is kept"
     assert _single(results.table, "fine")["passed"]
+
+
+async def test_audio_file_and_image_turns(offline: LocalServer, tmp_path: Path) -> None:
+    from PIL import Image as PILImage
+
+    from realtime_widget.evals import Image
+
+    from ..e2e.speech import write_mic_wav
+
+    wav = write_mic_wav(tmp_path / "question.wav", "Hello there", lead_s=0.3, tail_s=0.3)
+    png = tmp_path / "red.png"
+    PILImage.new("RGB", (32, 24), "red").save(png)
+    case = Case(
+        "media",
+        [
+            Say(audio=wav),
+            expect.said(r"\w", role="user"),  # the recording was heard (the offline recognizer is rough)
+            expect.latency_within(20_000),
+            Image(png, "What is this?"),
+            expect.said("I see"),  # the local model says what it was shown
+        ],
+    )
+    results = await run([case], progress=False)
+    assert results.passed, results.passed
