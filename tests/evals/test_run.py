@@ -11,10 +11,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from PIL import Image as PILImage
 
 from realtime_widget import load_sessions, tool
-from realtime_widget.evals import Case, Say, Silence, Typed, expect, load, run
+from realtime_widget.evals import Case, Image, Say, Silence, Typed, expect, load, run
 from realtime_widget.server.launcher import LocalServer
+from tests.e2e.speech import write_mic_wav
 
 
 @tool
@@ -182,12 +184,6 @@ async def test_a_session_that_drops_fails_its_case_alone(offline: LocalServer) -
 
 
 async def test_audio_file_and_image_turns(offline: LocalServer, tmp_path: Path) -> None:
-    from PIL import Image as PILImage
-
-    from realtime_widget.evals import Image
-
-    from ..e2e.speech import write_mic_wav
-
     wav = write_mic_wav(tmp_path / "question.wav", "Hello there", lead_s=0.3, tail_s=0.3)
     png = tmp_path / "red.png"
     PILImage.new("RGB", (32, 24), "red").save(png)
