@@ -88,6 +88,11 @@ async def play_case(session: Session, case: Case) -> CaseRun:
         except RealtimeWidgetError as exc:
             run.errors.append(Failure(number, step.describe(), f"the session failed: {exc.info.message}"))
             break
+        except (OSError, ValueError, TypeError) as exc:
+            # A step that cannot be taken (a missing audio or image file, audio the synthesizer refused) fails
+            # its own case; the run goes on.
+            run.errors.append(Failure(number, step.describe(), f"could not be taken: {type(exc).__name__}: {exc}"))
+            break
         run.marks.append(None if isinstance(step, Silence) else began)
     run.marks += [None] * (len(case.user_steps) - len(run.marks))
     return run

@@ -197,5 +197,9 @@ async def test_audio_file_and_image_turns(offline: LocalServer, tmp_path: Path) 
             expect.said("I see"),  # the local model says what it was shown
         ],
     )
-    results = await run([case], progress=False)
-    assert results.passed, results.passed
+    missing = Case("missing file", [Say(audio=tmp_path / "nowhere.wav"), expect.said("anything")])
+    results = await run([case, missing], progress=False)
+    assert _single(results.table, "media")["passed"], results.passed
+    [failure, not_checked] = _single(results.table, "missing file")["failures"]
+    assert failure.startswith("step 1 (say audio nowhere.wav): could not be taken: ")
+    assert not_checked == "step 2 (assistant said /anything/): not checked: its turn never happened"
