@@ -22,6 +22,8 @@ from anywidget.experimental import command
 
 from realtime_widget.suggest import did_you_mean
 
+from .agents.driver import AgentSettings
+from .agents.support import AgentSupport
 from .autosave import Autosave
 from .background import BackgroundTasks
 from .batches import BatchInbox
@@ -81,6 +83,10 @@ class RealtimeWidget(anywidget.AnyWidget):
             ``autosave_every_s`` seconds and when the connection ends; each save is atomic, and a failed one
             (a full disk) keeps the last good save and says so in the widget.
         autosave_every_s: seconds between autosaves (default 30).
+        agent: an OpenAI Agents SDK ``agents.realtime.RealtimeAgent`` (needs the ``agents`` extra): its
+            instructions, function tools, handoffs, voice, prompt and output guardrails drive the session, as the
+            SDK's ``RealtimeSession`` runs them (see :mod:`realtime_widget.agents`); ``tools=`` may add ours.
+        context: the context object given to the agent's dynamic instructions, tools, handoffs and guardrails.
 
     Unknown keyword arguments raise ``TypeError`` naming the closest option.
     """
@@ -116,6 +122,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         key_ttl_seconds: int = 600,
         autosave: str | Path | None = None,
         autosave_every_s: float = 30.0,
+        agent: Any = None,
+        context: Any = None,
         **session_options: Any,
     ) -> None:
         _check_widget_arguments(api_key, base_url, key_ttl_seconds, autosave_every_s)
@@ -127,6 +135,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         # are answered another way, and widget.config puts both together.
         self._tools = ToolRegistry([*tools, *self._config.python_tools()])
         self._config = self._config.replace(tools=[t for t in self._config.tools if isinstance(t, dict)])
+        self._agent = AgentSupport.start(agent, context, self._tools) if agent is not None else None
+        if self._agent is not None:
+            self._config = self._agent.configure(self._config)
         self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)
         self._key_ttl_seconds = key_ttl_seconds
         self._autosave = Autosave(Path(autosave), autosave_every_s) if autosave is not None else None
@@ -138,7 +149,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._live_updates = LiveUpdates()
         self._background = BackgroundTasks("realtime widget", log)
         self._runner = ToolRunner(
-            self._tools, send=self._send_client_event, notify=self._send_command, record=self.record
+            self._tools if self._agent is None else self._agent.toolbox,
+            send=self._send_client_event,
+            notify=self._send_command,
+            record=self.record,
         )
         connection = connection or ConnectionOptions()
         super().__init__(
@@ -150,6 +164,8 @@ class RealtimeWidget(anywidget.AnyWidget):
             problem_hints={"codes": HINTS, "default": DEFAULT_HINT},
         )
         self.on_msg(self._on_custom_message)
+        if self._agent is not None:
+            self._agent.bind(self)
         self.observe(self._on_settings_edited, names=["settings"])
 
     # ---- the Python API -------------------------------------------------------------------------------------
@@ -159,12 +175,18 @@ class RealtimeWidget(anywidget.AnyWidget):
         """The session configuration used for the next key and ``session.update``: the widget's Python tools, and
         the tools of the config it does not run itself (MCP servers, functions answered elsewhere), untouched."""
         others = [t for t in self._config.tools if isinstance(t, dict) and t.get("name") not in self._tools]
-        return self._config.replace(tools=[*others, *self._tools.definitions()])
+        agent_tools = self._agent.tool_definitions() if self._agent is not None else []
+        return self._config.replace(tools=[*others, *self._tools.definitions(), *agent_tools])
 
     @property
     def tools(self) -> ToolRegistry:
         """The Python tools the model may call; add or remove them with :meth:`add_tool` / :meth:`remove_tool`."""
         return self._tools
+
+    @property
+    def agent(self) -> Any:
+        """The Agents SDK agent in charge now (after handoffs, the one handed to), or ``None`` without ``agent=``."""
+        return self._agent.driver.agent if self._agent is not None else None
 
     @property
     def local_server(self) -> Any:
@@ -287,6 +309,25 @@ class RealtimeWidget(anywidget.AnyWidget):
         names = ", ".join(previous) or "the change"
         self.notify("warning", f"The server refused {names}: undone.")
 
+    def _switch_agent(self, settings: AgentSettings) -> None:
+        """A handoff (``realtime_widget.agents``): the new agent's instructions, prompt and tools in one
+        ``session.update``; a new voice in one of its own after it, which the API refuses once the assistant has
+        spoken (shown, rolled back) without undoing the handoff."""
+        assert self._agent is not None
+        previous = {"instructions": self._config.instructions, "extra": self._config.extra}
+        self._config = self._agent.configure(self._config, with_voice=False)
+        self.settings = self._config.ui_settings()
+        if self.status == "connected":
+            changes: dict[str, Any] = {
+                "instructions": self._config.instructions,
+                "tools": self.config.tool_definitions(),
+            }
+            if self._config.extra != previous["extra"]:
+                changes["extra"] = self._config.extra
+            self._send_session_update(changes, previous)
+        if settings.voice is not None and settings.voice != self._config.voice:
+            self.update_session(voice=settings.voice)
+
     def add_tool(self, tool: ToolLike) -> None:
         """Makes another Python function callable by the model (sent at once when connected)."""
         self._tools.add(tool)
@@ -377,7 +418,11 @@ class RealtimeWidget(anywidget.AnyWidget):
                 line = utterance(item)
                 if line is not None:
                     finished.append(line)
+                if line is not None and self._agent is not None:
+                    line["agent"] = self._agent.driver.agent_of(line.get("response_id"))
                 if item.get("dir") == "server":
+                    if self._agent is not None:
+                        self._agent.driver.on_server_event(event)
                     self._runner.on_server_event(event)
                     refused = self._live_updates.on_server_event(event)
                     if refused is not None:
@@ -469,6 +514,8 @@ _WIDGET_OPTIONS = (
     "key_ttl_seconds",
     "autosave",
     "autosave_every_s",
+    "agent",
+    "context",
 )
 
 
