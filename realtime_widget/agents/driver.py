@@ -315,6 +315,10 @@ class AgentDriver:
         hooks.send({"type": "conversation.item.create", "item": message})
         hooks.send({"type": "response.create"})
 
+    async def settled(self) -> None:
+        """Waits until the guardrail checks started so far have finished (tests, and a session that ends)."""
+        await self._background.drain()
+
     async def aclose(self) -> None:
         """Stops guardrail checks still running."""
         await self._background.cancel_all()
