@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .connection_options import ConnectionOptions
     from .errors import ErrorInfo, RealtimeWidgetError
     from .record import SessionRecord, load_sessions
+    from .session import Reply, Session, Utterance
     from .tools import tool
     from .widget import RealtimeWidget
 
@@ -23,9 +24,12 @@ _WHERE = {
     "ErrorInfo": ".errors",
     "RealtimeWidget": ".widget",
     "RealtimeWidgetError": ".errors",
+    "Reply": ".session",
+    "Session": ".session",
     "SessionConfig": ".config",
     "SessionRecord": ".record",
     "load_sessions": ".record",
+    "Utterance": ".session",
     "tool": ".tools",
 }
 
@@ -34,8 +38,11 @@ __all__ = [
     "ErrorInfo",
     "RealtimeWidget",
     "RealtimeWidgetError",
+    "Reply",
+    "Session",
     "SessionConfig",
     "SessionRecord",
+    "Utterance",
     "load_sessions",
     "tool",
 ]

@@ -20,8 +20,6 @@ import anywidget
 import traitlets
 from anywidget.experimental import command
 
-from realtime_widget.suggest import did_you_mean
-
 from .agents.driver import AgentSettings
 from .agents.support import AgentSupport
 from .autosave import Autosave
@@ -38,6 +36,7 @@ from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import Rejection, check_client_event
 from .protocol.rules import KEY_TTL_RANGE_S
 from .record import SessionRecord, utterance
+from .session_options import build_session_config, check_endpoint_arguments, config_with_tools
 from .tools import ToolLike, ToolRegistry
 from .tools.runner import ToolRunner
 
@@ -127,14 +126,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         **session_options: Any,
     ) -> None:
         _check_widget_arguments(api_key, base_url, key_ttl_seconds, autosave_every_s)
-        if config is not None and session_options:
-            raise TypeError("pass session options either as config= or as keyword arguments, not both")
-        _reject_unknown_options(session_options)
-        self._config = config if config is not None else SessionConfig(**session_options)
-        # Python tools given in the config run here too; the config keeps the tools the API runs (MCP) or that
-        # are answered another way, and widget.config puts both together.
-        self._tools = ToolRegistry([*tools, *self._config.python_tools()])
-        self._config = self._config.replace(tools=[t for t in self._config.tools if isinstance(t, dict)])
+        # widget.config puts the Python tools and the config's other tools back together.
+        self._config, self._tools = build_session_config(
+            "RealtimeWidget", tools, config, session_options, _WIDGET_OPTIONS
+        )
         self._agent = AgentSupport.start(agent, context, self._tools) if agent is not None else None
         if self._agent is not None:
             self._config = self._agent.configure(self._config)
@@ -174,9 +169,10 @@ class RealtimeWidget(anywidget.AnyWidget):
     def config(self) -> SessionConfig:
         """The session configuration used for the next key and ``session.update``: the widget's Python tools, and
         the tools of the config it does not run itself (MCP servers, functions answered elsewhere), untouched."""
-        others = [t for t in self._config.tools if isinstance(t, dict) and t.get("name") not in self._tools]
-        agent_tools = self._agent.tool_definitions() if self._agent is not None else []
-        return self._config.replace(tools=[*others, *self._tools.definitions(), *agent_tools])
+        config = config_with_tools(self._config, self._tools)
+        if self._agent is None:
+            return config
+        return config.replace(tools=[*config.tools, *self._agent.tool_definitions()])
 
     @property
     def tools(self) -> ToolRegistry:
@@ -523,9 +519,7 @@ def _check_widget_arguments(
     api_key: object, base_url: object, key_ttl_seconds: object, autosave_every_s: object
 ) -> None:
     """A wrong type or value for an argument raises at once, naming it, instead of failing later and elsewhere."""
-    for argument, value in (("api_key", api_key), ("base_url", base_url)):
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"{argument} must be a string; got {type(value).__name__}")
+    check_endpoint_arguments(api_key, base_url)
     low, high = KEY_TTL_RANGE_S
     if isinstance(key_ttl_seconds, bool) or not isinstance(key_ttl_seconds, int):
         raise TypeError(f"key_ttl_seconds must be a whole number of seconds; got {type(key_ttl_seconds).__name__}")
@@ -535,11 +529,3 @@ def _check_widget_arguments(
         raise TypeError(f"autosave_every_s must be a number of seconds; got {type(autosave_every_s).__name__}")
     if not math.isfinite(autosave_every_s) or autosave_every_s <= 0:
         raise ValueError(f"autosave_every_s must be a positive number of seconds; got {autosave_every_s}")
-
-
-def _reject_unknown_options(options: dict[str, Any]) -> None:
-    """A misspelt option raises ``TypeError`` naming the closest widget or session option, never silently ignored."""
-    known = [*_WIDGET_OPTIONS, *(name for name in SessionConfig.model_fields)]
-    for name in options:
-        if name not in SessionConfig.model_fields:
-            raise TypeError(f"RealtimeWidget() got an unknown option {name!r}{did_you_mean(name, known)}")
