@@ -20,7 +20,7 @@ import anywidget
 import traitlets
 from anywidget.experimental import command
 
-from .agents.driver import AgentSettings
+from .agents.driver import AgentHooks, AgentSettings
 from .agents.support import AgentSupport
 from .autosave import Autosave
 from .background import BackgroundTasks
@@ -160,7 +160,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         )
         self.on_msg(self._on_custom_message)
         if self._agent is not None:
-            self._agent.bind(self)
+            hooks = AgentHooks(
+                self.record, self._send_client_event, self._switch_agent, self.cancel_response, self.notify
+            )
+            self._agent.bind(hooks)
         self.observe(self._on_settings_edited, names=["settings"])
 
     # ---- the Python API -------------------------------------------------------------------------------------
@@ -310,16 +313,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         ``session.update``; a new voice in one of its own after it, which the API refuses once the assistant has
         spoken (shown, rolled back) without undoing the handoff."""
         assert self._agent is not None
-        previous = {"instructions": self._config.instructions, "extra": self._config.extra}
-        self._config = self._agent.configure(self._config, with_voice=False)
+        tools = self.config.tool_definitions()  # the agent's tools are the new agent's already
+        self._config, changes, previous = self._agent.switch(self._config, tools)
         self.settings = self._config.ui_settings()
         if self.status == "connected":
-            changes: dict[str, Any] = {
-                "instructions": self._config.instructions,
-                "tools": self.config.tool_definitions(),
-            }
-            if self._config.extra != previous["extra"]:
-                changes["extra"] = self._config.extra
             self._send_session_update(changes, previous)
         if settings.voice is not None and settings.voice != self._config.voice:
             self.update_session(voice=settings.voice)

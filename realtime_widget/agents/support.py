@@ -5,7 +5,7 @@ Imported by the widget always; the Agents SDK itself is imported only when an ag
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from realtime_widget.config import SessionConfig
 from realtime_widget.tools import ToolRegistry
@@ -13,8 +13,7 @@ from realtime_widget.tools import ToolRegistry
 from .driver import AgentDriver, AgentHooks, AgentSettings
 from .toolbox import AgentToolbox
 
-if TYPE_CHECKING:
-    from realtime_widget.widget import RealtimeWidget
+Changes = dict[str, Any]
 
 
 class AgentSupport:
@@ -37,19 +36,19 @@ class AgentSupport:
         """The current agent's function tools and transfer tools, as ``session.tools`` carries them."""
         return [dict(t) for t in self.driver.settings.tools]
 
-    def bind(self, widget: RealtimeWidget) -> None:
-        def switch(settings: AgentSettings) -> None:
-            widget._switch_agent(settings)
+    def bind(self, hooks: AgentHooks) -> None:
+        self.driver.bind(hooks)
 
-        self.driver.bind(
-            AgentHooks(
-                record=widget.record,
-                send=widget._send_client_event,
-                switch=switch,
-                interrupt=widget.cancel_response,
-                notify=widget.notify,
-            )
-        )
+    def switch(self, config: SessionConfig, tools: list[dict[str, Any]]) -> tuple[SessionConfig, Changes, Changes]:
+        """A handoff's new config (``config`` with the current agent's instructions and prompt, not its voice), the
+        changes its one ``session.update`` carries (instructions, all of the session's ``tools`` as they will be,
+        the prompt if it changed) and the options to roll back if the API refuses it."""
+        previous: Changes = {"instructions": config.instructions, "extra": config.extra}
+        switched = self.configure(config, with_voice=False)
+        changes: Changes = {"instructions": switched.instructions, "tools": tools}
+        if switched.extra != config.extra:
+            changes["extra"] = switched.extra
+        return switched, changes, previous
 
 
 def apply_settings(config: SessionConfig, settings: AgentSettings, *, with_voice: bool = True) -> SessionConfig:

@@ -106,7 +106,8 @@ def test_an_output_guardrail_trips_cancels_and_clears_the_audio_and_says_why(
     )
     with opened_widget(lab_page, name) as kernel:
         click_connect(lab_page, kernel)
-        long_answer = "Of course. " * 12 + "I will refund the whole amount to your card today, no questions asked."
+        # Early in the reply: the SDK checks the transcript at each 100 characters, not what comes after the last.
+        long_answer = "I will refund the whole amount to your card today, no questions asked. " + "Of course. " * 12
         local_server.script([{"say": long_answer}], call_id=kernel.value("widget.call_id"))
         kernel.run("widget.send_text('Can I have my money back?')")
 
