@@ -163,6 +163,9 @@ class RealtimeWidget(anywidget.AnyWidget):
             hooks = AgentHooks(
                 self.record, self._send_client_event, self._switch_agent, self.cancel_response, self.notify
             )
+            hooks.attributed = lambda response_id, name: self._send_command(
+                {"name": "agent", "response_id": response_id, "agent": name}
+            )
             self._agent.bind(hooks)
         self.observe(self._on_settings_edited, names=["settings"])
 

@@ -88,6 +88,8 @@ class AgentHooks:
         switch: Applies a handoff's settings with one ``session.update`` (and the voice after it, if it changed).
         interrupt: Cancels the response in progress and clears the audio already on its way.
         notify: Shows a message to the person (level ``"info"``, ``"warning"`` or ``"error"``, text).
+        attributed: Told ``(response_id, agent name)`` as each response is attributed (the widget labels its
+            transcript with it); optional.
     """
 
     record: SessionRecord
@@ -95,6 +97,7 @@ class AgentHooks:
     switch: Callable[[AgentSettings], None]
     interrupt: Callable[[], None]
     notify: Callable[[str, str], None]
+    attributed: Callable[[str, str], None] | None = None
 
 
 @dataclass
@@ -275,6 +278,8 @@ class AgentDriver:
                 if self._hooks is not None:
                     detail = {"response_id": response_id, "agent": str(self._agent.name)}
                     self._hooks.record.add_kernel_timeline("agent_response", detail)
+                    if self._hooks.attributed is not None:
+                        self._hooks.attributed(response_id, str(self._agent.name))
         elif kind in TRANSCRIPT_DELTAS:
             item_id = str(event.get("item_id") or "")
             response_id = str(event.get("response_id") or "")

@@ -87,7 +87,14 @@ def test_an_agent_hands_off_and_the_new_agent_calls_its_function_tool(
         assert kernel.value("widget.agent.name") == "Billing"
         notice = lab_page.page.locator(f"{WIDGET} [data-testid=notice]").get_by_text("Triage handed off to Billing.")
         notice.first.wait_for(timeout=30_000)
-        lab_page.page.locator(WIDGET).first.screenshot(path=str(artifacts / "agents_handoff.png"))
+        # The widget's transcript names the agent that answered.
+        speaker = lab_page.page.locator(f"{WIDGET} [data-testid=transcript] .rtw-turn-who")
+        speaker.get_by_text("Billing", exact=True).first.wait_for(timeout=30_000)
+        widget = lab_page.page.locator(WIDGET).first
+        widget.screenshot(path=str(artifacts / "agents_handoff-light.png"))
+        lab_page.set_theme("JupyterLab Dark")
+        widget.screenshot(path=str(artifacts / "agents_handoff-dark.png"))
+        lab_page.set_theme("JupyterLab Light")
         assert kernel.value("len(widget.record.validate())") == 0
 
 
