@@ -145,7 +145,7 @@ class Session:
         if not math.isfinite(connect_timeout) or connect_timeout <= 0:
             raise ValueError(f"connect_timeout must be a positive number of seconds; got {connect_timeout}")
         self._config, self._tools = build_session_config("Session", tools, config, session_options, _SESSION_OPTIONS)
-        self._agent = AgentSupport.start(agent, context, self._tools) if agent is not None else None
+        self._agent = AgentSupport.given(agent, context, self._tools)
         if self._agent is not None:
             self._config = self._agent.configure(self._config)
         if base_url is not None and resolve_api_key(api_key) is None:

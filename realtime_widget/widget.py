@@ -130,7 +130,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._config, self._tools = build_session_config(
             "RealtimeWidget", tools, config, session_options, _WIDGET_OPTIONS
         )
-        self._agent = AgentSupport.start(agent, context, self._tools) if agent is not None else None
+        self._agent = AgentSupport.given(agent, context, self._tools)
         if self._agent is not None:
             self._config = self._agent.configure(self._config)
         self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)

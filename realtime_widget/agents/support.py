@@ -28,6 +28,15 @@ class AgentSupport:
         driver = AgentDriver(agent, context=context)
         return cls(driver, AgentToolbox(registry, driver))
 
+    @classmethod
+    def given(cls, agent: Any, context: Any, registry: ToolRegistry) -> AgentSupport | None:
+        """The support for ``agent``, or ``None`` without one; a ``context`` without an agent is a mistake."""
+        if agent is None:
+            if context is not None:
+                raise TypeError("context= is given to an agent's functions: pass agent= too")
+            return None
+        return cls.start(agent, context, registry)
+
     def configure(self, config: SessionConfig, *, with_voice: bool = True) -> SessionConfig:
         """``config`` with the current agent's instructions, prompt and (with ``with_voice``) voice."""
         return apply_settings(config, self.driver.settings, with_voice=with_voice)

@@ -93,7 +93,8 @@ def test_an_agent_hands_off_and_the_new_agent_calls_its_function_tool(
         widget = lab_page.page.locator(WIDGET).first
         widget.screenshot(path=str(artifacts / "agents_handoff-light.png"))
         lab_page.set_theme("JupyterLab Dark")
-        widget.screenshot(path=str(artifacts / "agents_handoff-dark.png"))
+        lab_page.page.locator("#jupyterlab-splash").wait_for(state="detached")  # the theme change's splash is gone
+        widget.screenshot(path=str(artifacts / "agents_handoff-dark.png"), animations="disabled")
         lab_page.set_theme("JupyterLab Light")
         assert kernel.value("len(widget.record.validate())") == 0
 

@@ -209,6 +209,11 @@ def test_tools_that_are_not_function_tools_are_refused_and_names_must_not_clash(
         RealtimeWidget(tools=[plan_of], agent=triage, base_url=UNUSED_BASE_URL, api_key="sk-" + "t" * 24)
 
 
+def test_a_context_without_an_agent_is_refused() -> None:
+    with pytest.raises(TypeError, match="pass agent= too"):
+        RealtimeWidget(context={}, base_url=UNUSED_BASE_URL, api_key="sk-" + "t" * 24)
+
+
 def test_without_the_sdk_agent_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     triage, _ = agents()
     monkeypatch.setitem(sys.modules, "agents", None)  # as if not installed
