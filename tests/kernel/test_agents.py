@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -238,3 +239,22 @@ def test_the_widget_mixes_our_tools_and_the_agents_and_records_who_spoke() -> No
         assert w.agent is triage
     finally:
         w.close()
+
+
+def test_the_agent_columns_survive_save_and_load(tmp_path: Any) -> None:
+    record = SessionRecord()
+    now = time.time() * 1000
+    done = {
+        "type": "response.output_audio_transcript.done",
+        "event_id": "e1",
+        "response_id": "resp_1",
+        "item_id": "item_1",
+        "output_index": 0,
+        "content_index": 0,
+        "transcript": "Billing desk.",
+    }
+    record.add_items([{"k": "event", "t": now, "dir": "server", "event": done}])
+    record.add_kernel_timeline("agent_response", {"response_id": "resp_1", "agent": "Billing"})
+    assert list(record.transcript.agent) == ["Billing"]
+    loaded = SessionRecord.load(record.save(tmp_path / "saved"))
+    assert list(loaded.transcript.agent) == ["Billing"]
