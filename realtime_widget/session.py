@@ -317,6 +317,10 @@ class Session:
             return config
         return config.replace(tools=[*config.tools, *self._agent.tool_definitions()])
 
+    def agent_tool_names(self) -> list[str]:
+        """The function tools of every agent the starting agent's handoffs can reach (none without ``agent=``)."""
+        return self._agent.driver.reachable_tool_names() if self._agent is not None else []
+
     @property
     def agent(self) -> Any:
         """The Agents SDK agent in charge now (after handoffs, the one handed to), or ``None`` without ``agent=``."""
@@ -368,7 +372,7 @@ class Session:
 
     def _send(self, event: dict[str, Any]) -> None:
         if self._link is None or self.status in ("closed", "failed", "idle"):
-            raise RealtimeWidgetError(self._closed_error())
+            raise RealtimeWidgetError(_NOT_CONNECTED if self.status == "idle" else self._closed_error())
         event = {"event_id": _event_id(), **event} if "event_id" not in event else event
         self._link.send(json.dumps(event))
         recorded = event
@@ -449,7 +453,6 @@ class Session:
         speech = await asyncio.to_thread(user_speech, what, tts, sample_rate)
         silence = self._trailing_silence_ms() if trailing_silence_ms is None else int(trailing_silence_ms)
         self._begin_turn()
-        started = self._clock.now_ms()
         ended = await microphone.speak(speech, silence)
         self._speech_end_ms = ended
         duration = speech.size * 1000.0 / SAMPLE_RATE
@@ -459,7 +462,7 @@ class Session:
         if self._config.turn_detection is None:
             self.send_event({"type": "input_audio_buffer.commit"})
             self.create_response()
-        return Utterance(started, ended, duration)
+        return Utterance(ended - duration, ended, duration)
 
     async def interrupt(self, what: str | Path | npt.NDArray[Any], *, after_ms: float = 0.0, **say: Any) -> Utterance:
         """Barge-in: waits until the reply has been audible for ``after_ms``, then speaks ``what`` over it (see

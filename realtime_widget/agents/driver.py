@@ -155,6 +155,27 @@ class AgentDriver:
         """Whether ``name`` is one of the current agent's function tools or transfer tools."""
         return name in self._resolved.functions or name in self._resolved.handoffs
 
+    def reachable_tool_names(self) -> list[str]:
+        """The names of the function and transfer tools of this agent and of every agent its handoffs reach (as
+        far as they can be seen without invoking them: a ``Handoff`` object names its tool, not its agent)."""
+        realtime = __import__("agents.realtime", fromlist=["RealtimeAgent"])
+        names: list[str] = []
+        seen: set[int] = set()
+        waiting = [self._agent]
+        while waiting:
+            agent = waiting.pop()
+            if id(agent) in seen:
+                continue
+            seen.add(id(agent))
+            names.extend(str(getattr(tool, "name", "")) for tool in agent.tools)
+            for handoff in agent.handoffs:
+                if isinstance(handoff, realtime.RealtimeAgent):
+                    names.append(str(agents_sdk().Handoff.default_tool_name(handoff)))
+                    waiting.append(handoff)
+                else:
+                    names.append(str(handoff.tool_name))
+        return list(dict.fromkeys(n for n in names if n))
+
     def bind(self, hooks: AgentHooks) -> None:
         """Connects the driver to its session; it records the starting agent."""
         self._hooks = hooks

@@ -10,6 +10,7 @@ from typing import Any
 class Utterance:
     """One thing the simulated user said. Times are epoch milliseconds on the session's clock (the record's)."""
 
+    #: When the first sample sounded.
     started_ms: float
     #: When the last speech sample sounded (known exactly: the session played it); trailing silence not included.
     ended_ms: float

@@ -44,8 +44,9 @@ def espeak(voice: str = DEFAULT_USER_VOICE) -> TextToSpeech:
 def as_pcm16(samples: npt.NDArray[Any], sample_rate: int = SAMPLE_RATE) -> Pcm16:
     """Mono PCM16 at 24 kHz from an array: int16 as is, floats in -1..1 scaled; stereo is mixed down."""
     array = np.asarray(samples)
-    if array.ndim == 2:
-        array = array.mean(axis=1 if array.shape[1] <= 2 else 0)
+    if array.ndim == 2:  # (frames, channels), or (channels, frames) for a wide one
+        mixed = array.mean(axis=1 if array.shape[1] <= 2 else 0)
+        array = mixed if np.issubdtype(array.dtype, np.floating) else np.rint(mixed).astype(np.int32)
     if array.ndim != 1:
         raise ValueError(f"audio must be a 1-D (mono) or 2-D (stereo) array; got shape {array.shape}")
     if np.issubdtype(array.dtype, np.floating):
