@@ -177,6 +177,9 @@ def test_the_agents_notebook_runs_offline_from_top_to_bottom(lab_page: LabPage, 
         assert kernel.value("list(widget.record.tool_calls.name)") == ["transfer_to_billing", "invoice_total"]
         assert kernel.value("widget.record.turns.agent.iloc[-1]") == "Billing"
         assert kernel.value("widget.record.transcript.text.iloc[-1]").endswith("Billing desk.")
+        # Evaluated in two versions: only the one that hands off is answered by Billing.
+        passed = kernel.value("results.table.set_index('variant').passed.to_dict()")
+        assert passed == {"v1: one agent": False, "v2: triage and billing": True}
     finally:
         kernel.run("widget.disconnect()")
         kernel.close()
