@@ -258,3 +258,12 @@ def test_the_agent_columns_survive_save_and_load(tmp_path: Any) -> None:
     assert list(record.transcript.agent) == ["Billing"]
     loaded = SessionRecord.load(record.save(tmp_path / "saved"))
     assert list(loaded.transcript.agent) == ["Billing"]
+
+
+def test_an_agents_prompt_goes_into_the_session() -> None:
+    agent: RealtimeAgent[Any] = RealtimeAgent(name="A", prompt={"id": "pmpt_123", "variables": {"city": "Oslo"}})
+    w = RealtimeWidget(agent=agent, base_url=UNUSED_BASE_URL, api_key="sk-" + "t" * 24)
+    try:
+        assert w.config.to_session()["prompt"] == {"id": "pmpt_123", "variables": {"city": "Oslo"}}
+    finally:
+        w.close()
