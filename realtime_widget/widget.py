@@ -37,7 +37,7 @@ from .protocol import Rejection, check_client_event
 from .protocol.rules import KEY_TTL_RANGE_S
 from .record import SessionRecord, utterance
 from .session_options import build_session_config, check_endpoint_arguments, config_with_tools
-from .tools import ToolLike, ToolRegistry
+from .tools import Tool, ToolLike, ToolRegistry
 from .tools.runner import ToolRunner
 
 _STATIC = Path(__file__).parent / "static"
@@ -326,6 +326,8 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def add_tool(self, tool: ToolLike) -> None:
         """Makes another Python function callable by the model (sent at once when connected)."""
+        if self._agent is not None:
+            self._agent.toolbox.refuse_clash(Tool.from_function(tool).name)
         self._tools.add(tool)
         self._tools_changed()
 

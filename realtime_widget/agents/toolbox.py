@@ -28,6 +28,11 @@ class AgentToolbox:
                 " rename one (tool(name=...))"
             )
 
+    def refuse_clash(self, name: str) -> None:
+        """A ``ValueError`` when ``name`` is one of the current agent's tools (before one of ours is added)."""
+        if name in self.driver.settings.tool_names():
+            raise ValueError(f"agent {self.driver.settings.agent!r} has a tool named {name!r}; rename ours (name=...)")
+
     def get(self, name: str) -> Tool | None:
         return None if self.driver.handles(name) else self.registry.get(name)
 

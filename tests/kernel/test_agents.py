@@ -208,6 +208,13 @@ def test_tools_that_are_not_function_tools_are_refused_and_names_must_not_clash(
     triage, _ = agents()
     with pytest.raises(ValueError, match="plan_of"):
         RealtimeWidget(tools=[plan_of], agent=triage, base_url=UNUSED_BASE_URL, api_key="sk-" + "t" * 24)
+    w = RealtimeWidget(agent=triage, base_url=UNUSED_BASE_URL, api_key="sk-" + "t" * 24)
+    try:
+        with pytest.raises(ValueError, match="plan_of"):
+            w.add_tool(plan_of)
+        assert "plan_of" not in w.tools
+    finally:
+        w.close()
 
 
 def test_a_context_without_an_agent_is_refused() -> None:
