@@ -24,6 +24,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from .agents.driver import AgentHooks, AgentSettings
+from .agents.support import AgentSupport
 from .background import BackgroundTasks
 from .callbacks import EventDispatcher
 from .config import SemanticVAD, ServerVAD, SessionConfig
@@ -59,7 +61,18 @@ VAD_MARGIN_MS = 700
 #: Semantic VAD waits longer the less sure it is that the user is done; this covers its "auto" eagerness.
 SEMANTIC_VAD_SILENCE_MS = 2000
 
-_SESSION_OPTIONS = ("tools", "transport", "api_key", "base_url", "config", "tts", "record_audio", "connect_timeout")
+_SESSION_OPTIONS = (
+    "tools",
+    "transport",
+    "api_key",
+    "base_url",
+    "config",
+    "tts",
+    "record_audio",
+    "connect_timeout",
+    "agent",
+    "context",
+)
 
 
 class Session:
@@ -100,6 +113,9 @@ class Session:
             in the record. By default those events are recorded with an empty ``audio``/``delta`` (their times and
             ids kept): the audio would make the record grow by about 100 kB a second.
         connect_timeout: seconds to wait for the session to be ready.
+        agent: an OpenAI Agents SDK ``agents.realtime.RealtimeAgent`` (the ``agents`` extra), run as in the widget:
+            its instructions, function tools, handoffs, voice, prompt and output guardrails drive the session.
+        context: the context object given to the agent's dynamic instructions, tools, handoffs and guardrails.
 
     Unknown keyword arguments raise ``TypeError`` naming the closest option.
     """
@@ -115,6 +131,8 @@ class Session:
         tts: TextToSpeech | None = None,
         record_audio: bool = False,
         connect_timeout: float = 30.0,
+        agent: Any = None,
+        context: Any = None,
         **session_options: Any,
     ) -> None:
         check_endpoint_arguments(api_key, base_url)
@@ -127,6 +145,9 @@ class Session:
         if not math.isfinite(connect_timeout) or connect_timeout <= 0:
             raise ValueError(f"connect_timeout must be a positive number of seconds; got {connect_timeout}")
         self._config, self._tools = build_session_config("Session", tools, config, session_options, _SESSION_OPTIONS)
+        self._agent = AgentSupport.given(agent, context, self._tools)
+        if self._agent is not None:
+            self._config = self._agent.configure(self._config)
         if base_url is not None and resolve_api_key(api_key) is None:
             raise ValueError("base_url needs an api_key (or OPENAI_API_KEY) for that server")
         self._api_key = api_key
@@ -148,7 +169,11 @@ class Session:
         self._dispatcher = EventDispatcher()
         self._live_updates = LiveUpdates()
         self._background = BackgroundTasks("headless session", log)
-        self._runner = ToolRunner(self._tools, send=self._send, notify=self._tool_status, record=self.record)
+        tool_source = self._tools if self._agent is None else self._agent.toolbox
+        self._runner = ToolRunner(tool_source, send=self._send, notify=self._tool_status, record=self.record)
+        if self._agent is not None:
+            notify = self._agent_notice
+            self._agent.bind(AgentHooks(self.record, self.send_event, self._switch_agent, self.cancel_response, notify))
         self._server_events: list[dict[str, Any]] = []
         self._arrived = asyncio.Event()
         self._mark = 0
@@ -296,8 +321,20 @@ class Session:
 
     @property
     def config(self) -> SessionConfig:
-        """The session config, Python tools included (as the widget's ``config``)."""
-        return config_with_tools(self._config, self._tools)
+        """The session config, Python tools included (as the widget's ``config``), and an agent's."""
+        config = config_with_tools(self._config, self._tools)
+        if self._agent is None:
+            return config
+        return config.replace(tools=[*config.tools, *self._agent.tool_definitions()])
+
+    def agent_tool_names(self) -> list[str]:
+        """The function tools of every agent the starting agent's handoffs can reach (none without ``agent=``)."""
+        return self._agent.driver.reachable_tool_names() if self._agent is not None else []
+
+    @property
+    def agent(self) -> Any:
+        """The Agents SDK agent in charge now (after handoffs, the one handed to), or ``None`` without ``agent=``."""
+        return self._agent.driver.agent if self._agent is not None else None
 
     @property
     def tools(self) -> ToolRegistry:
@@ -625,6 +662,8 @@ class Session:
                 recorded = {**event, "delta": ""}
         self._record_event(now, "server", recorded)
         self._follow(event, now)
+        if self._agent is not None:
+            self._agent.driver.on_server_event(event)
         self._runner.on_server_event(event)
         refused = self._live_updates.on_server_event(event)
         if refused:
@@ -754,6 +793,23 @@ class Session:
         if isinstance(detection, SemanticVAD):
             return SEMANTIC_VAD_SILENCE_MS + VAD_MARGIN_MS
         return 0
+
+    def _switch_agent(self, settings: AgentSettings) -> None:
+        # A handoff (realtime_widget.agents), as the widget's: instructions and tools in one session.update, a new
+        # voice in one of its own (refused by the API once the assistant has spoken; the handoff stands).
+        assert self._agent is not None
+        self._config, changes, previous = self._agent.switch(self._config, self.config.tool_definitions())
+        if self.status == "connected":
+            event = self._config.session_update_event(changes)
+            event["event_id"] = _event_id()
+            self._live_updates.sent(event["event_id"], previous, None)
+            self.send_event(event)
+        if settings.voice is not None and settings.voice != self._config.voice:
+            self.update_session(voice=settings.voice)
+
+    def _agent_notice(self, level: str, text: str) -> None:
+        # The widget shows these; headless, they go to the log (the record has the handoffs and guardrail trips).
+        log.log(logging.WARNING if level in ("warning", "error") else logging.INFO, "%s", text)
 
     def _tool_status(self, command: dict[str, Any]) -> None:
         # The widget shows these in its UI; a headless session has none (the record has the calls).

@@ -20,6 +20,8 @@ import anywidget
 import traitlets
 from anywidget.experimental import command
 
+from .agents.driver import AgentHooks, AgentSettings
+from .agents.support import AgentSupport
 from .autosave import Autosave
 from .background import BackgroundTasks
 from .batches import BatchInbox
@@ -35,7 +37,7 @@ from .protocol import Rejection, check_client_event
 from .protocol.rules import KEY_TTL_RANGE_S
 from .record import SessionRecord, utterance
 from .session_options import build_session_config, check_endpoint_arguments, config_with_tools
-from .tools import ToolLike, ToolRegistry
+from .tools import Tool, ToolLike, ToolRegistry
 from .tools.runner import ToolRunner
 
 _STATIC = Path(__file__).parent / "static"
@@ -85,6 +87,10 @@ class RealtimeWidget(anywidget.AnyWidget):
             ``autosave_every_s`` seconds and when the connection ends; each save is atomic, and a failed one
             (a full disk) keeps the last good save and says so in the widget.
         autosave_every_s: seconds between autosaves (default 30).
+        agent: an OpenAI Agents SDK ``agents.realtime.RealtimeAgent`` (needs the ``agents`` extra): its
+            instructions, function tools, handoffs, voice, prompt and output guardrails drive the session, as the
+            SDK's ``RealtimeSession`` runs them (see :mod:`realtime_widget.agents`); ``tools=`` may add ours.
+        context: the context object given to the agent's dynamic instructions, tools, handoffs and guardrails.
 
     Unknown keyword arguments raise ``TypeError`` naming the closest option.
     """
@@ -121,6 +127,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         key_ttl_seconds: int = 600,
         autosave: str | Path | None = None,
         autosave_every_s: float = 30.0,
+        agent: Any = None,
+        context: Any = None,
         **session_options: Any,
     ) -> None:
         _check_widget_arguments(api_key, base_url, key_ttl_seconds, autosave_every_s)
@@ -129,6 +137,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._config, self._tools = build_session_config(
             "RealtimeWidget", tools, config, session_options, _WIDGET_OPTIONS
         )
+        self._agent = AgentSupport.given(agent, context, self._tools)
+        if self._agent is not None:
+            self._config = self._agent.configure(self._config)
         self._endpoint: Endpoint = resolve_endpoint(api_key=api_key, base_url=base_url)
         self._key_ttl_seconds = key_ttl_seconds
         self._autosave = Autosave(Path(autosave), autosave_every_s) if autosave is not None else None
@@ -140,7 +151,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._live_updates = LiveUpdates()
         self._background = BackgroundTasks("realtime widget", log)
         self._runner = ToolRunner(
-            self._tools, send=self._send_client_event, notify=self._send_command, record=self.record
+            self._tools if self._agent is None else self._agent.toolbox,
+            send=self._send_client_event,
+            notify=self._send_command,
+            record=self.record,
         )
         connection = connection or ConnectionOptions()
         super().__init__(
@@ -152,6 +166,14 @@ class RealtimeWidget(anywidget.AnyWidget):
             problem_hints={"codes": HINTS, "default": DEFAULT_HINT},
         )
         self.on_msg(self._on_custom_message)
+        if self._agent is not None:
+            hooks = AgentHooks(
+                self.record, self._send_client_event, self._switch_agent, self.cancel_response, self.notify
+            )
+            hooks.attributed = lambda response_id, name: self._send_command(
+                {"name": "agent", "response_id": response_id, "agent": name}
+            )
+            self._agent.bind(hooks)
         self.observe(self._on_settings_edited, names=["settings"])
         # Autosave follows the status whoever moves it: the browser's trait usually arrives before the batch with
         # the timeline milestone, which then finds the status already set.
@@ -163,12 +185,20 @@ class RealtimeWidget(anywidget.AnyWidget):
     def config(self) -> SessionConfig:
         """The session configuration used for the next key and ``session.update``: the widget's Python tools, and
         the tools of the config it does not run itself (MCP servers, functions answered elsewhere), untouched."""
-        return config_with_tools(self._config, self._tools)
+        config = config_with_tools(self._config, self._tools)
+        if self._agent is None:
+            return config
+        return config.replace(tools=[*config.tools, *self._agent.tool_definitions()])
 
     @property
     def tools(self) -> ToolRegistry:
         """The Python tools the model may call; add or remove them with :meth:`add_tool` / :meth:`remove_tool`."""
         return self._tools
+
+    @property
+    def agent(self) -> Any:
+        """The Agents SDK agent in charge now (after handoffs, the one handed to), or ``None`` without ``agent=``."""
+        return self._agent.driver.agent if self._agent is not None else None
 
     @property
     def local_server(self) -> Any:
@@ -295,8 +325,23 @@ class RealtimeWidget(anywidget.AnyWidget):
         names = ", ".join(previous) or "the change"
         self.notify("warning", f"The server refused {names}: undone.")
 
+    def _switch_agent(self, settings: AgentSettings) -> None:
+        """A handoff (``realtime_widget.agents``): the new agent's instructions, prompt and tools in one
+        ``session.update``; a new voice in one of its own after it, which the API refuses once the assistant has
+        spoken (shown, rolled back) without undoing the handoff."""
+        assert self._agent is not None
+        tools = self.config.tool_definitions()  # the agent's tools are the new agent's already
+        self._config, changes, previous = self._agent.switch(self._config, tools)
+        self.settings = self._config.ui_settings()
+        if self.status == "connected":
+            self._send_session_update(changes, previous)
+        if settings.voice is not None and settings.voice != self._config.voice:
+            self.update_session(voice=settings.voice)
+
     def add_tool(self, tool: ToolLike) -> None:
         """Makes another Python function callable by the model (sent at once when connected)."""
+        if self._agent is not None:
+            self._agent.toolbox.refuse_clash(Tool.from_function(tool).name)
         self._tools.add(tool)
         self._tools_changed()
 
@@ -385,7 +430,11 @@ class RealtimeWidget(anywidget.AnyWidget):
                 line = utterance(item)
                 if line is not None:
                     finished.append(line)
+                if line is not None and self._agent is not None:
+                    line["agent"] = self._agent.driver.agent_of(line.get("response_id"))
                 if item.get("dir") == "server":
+                    if self._agent is not None:
+                        self._agent.driver.on_server_event(event)
                     self._runner.on_server_event(event)
                     refused = self._live_updates.on_server_event(event)
                     if refused is not None:
@@ -488,6 +537,8 @@ _WIDGET_OPTIONS = (
     "key_ttl_seconds",
     "autosave",
     "autosave_every_s",
+    "agent",
+    "context",
 )
 
 

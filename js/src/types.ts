@@ -176,6 +176,13 @@ export interface NoticeMessage {
   text: string;
 }
 
+/** Which Agents SDK agent a response belongs to (a widget with `agent=`), for the transcript's speaker label. */
+export interface AgentMessage {
+  name: "agent";
+  response_id: string;
+  agent: string;
+}
+
 export type KernelCommand =
   /** `key`: an ephemeral key the kernel minted with the request (a Python `connect()`), used for this attempt. */
   | { name: "connect"; key?: string }
@@ -183,7 +190,8 @@ export type KernelCommand =
   | { name: "send"; event: RealtimeEvent }
   | { name: "interrupt" }
   | ToolStatusMessage
-  | NoticeMessage;
+  | NoticeMessage
+  | AgentMessage;
 
 export interface CommandEnvelope {
   type: "rtw:cmd";
@@ -209,6 +217,7 @@ export interface ControllerEvents {
   voiceLatency: (item: VoiceLatencyItem) => void;
   tool: (message: ToolStatusMessage) => void;
   notice: (message: NoticeMessage) => void;
+  agent: (message: AgentMessage) => void;
   /** True while a command to the kernel has waited more than 1 s (a cell is running). */
   kernelWaiting: (waiting: boolean) => void;
   /** The remote audio could not autoplay: the UI shows a click-to-enable-audio prompt. */
@@ -228,6 +237,8 @@ export interface Controller {
   readonly recentEvents: readonly EventItem[];
   readonly recentStats: readonly StatsItem[];
   readonly toolCalls: ReadonlyMap<string, ToolStatusMessage>;
+  /** Response id → the Agents SDK agent that gave it (kernel `agent` commands). */
+  readonly responseAgents: ReadonlyMap<string, string>;
 
   connect(): Promise<void>;
   disconnect(): Promise<void>;

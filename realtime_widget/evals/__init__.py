@@ -16,6 +16,7 @@ from __future__ import annotations
 from realtime_widget.evals.assertions import assert_passed
 from realtime_widget.evals.cases import Case, Failure, check
 from realtime_widget.evals.expectations import (
+    AnsweredBy,
     CostUnder,
     Expectation,
     Interrupted,
@@ -31,6 +32,7 @@ from realtime_widget.evals.runner import run, run_sync
 from realtime_widget.evals.steps import Image, Say, Silence, Typed
 
 __all__ = [
+    "AnsweredBy",
     "Case",
     "CaseFileError",
     "CostUnder",

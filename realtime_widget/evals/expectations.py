@@ -323,9 +323,33 @@ class CostUnder(Expectation):
 
 
 @dataclass(frozen=True)
+class AnsweredBy(Expectation):
+    """The turn's answer came from the Agents SDK agent called ``agent`` (a session with ``agent=``): the agent of
+    the last assistant utterance in the window, handoffs included (``record.transcript.agent``)."""
+
+    agent: str
+    scope: Scope = "turn"
+
+    def describe(self) -> str:
+        """A short label for tables and failure messages."""
+        return f"answered by {self.agent}"
+
+    def check(self, window: Window) -> str | None:
+        """``None`` when the last assistant utterance in the window is the agent's."""
+        rows = window.transcript("assistant")
+        if rows.empty:
+            return "the assistant said nothing"
+        agents = rows["agent"].dropna()
+        if agents.empty:
+            return "no agent is named for the answer (a session without agent=?)"
+        last = str(agents.iloc[-1])
+        return None if last == self.agent else f"answered by {last}, not {self.agent}"
+
+
+@dataclass(frozen=True)
 class _Expect:
     """Short constructors: ``expect.tool_called(...)``, ``expect.said(...)``, ``expect.latency_within(...)``,
-    ``expect.interrupted()``, ``expect.no_error()``, ``expect.cost_under(...)``."""
+    ``expect.interrupted()``, ``expect.no_error()``, ``expect.cost_under(...)``, ``expect.answered_by(...)``."""
 
     tool_called: type[ToolCalled] = field(default=ToolCalled)
     said: type[Said] = field(default=Said)
@@ -333,6 +357,7 @@ class _Expect:
     interrupted: type[Interrupted] = field(default=Interrupted)
     no_error: type[NoError] = field(default=NoError)
     cost_under: type[CostUnder] = field(default=CostUnder)
+    answered_by: type[AnsweredBy] = field(default=AnsweredBy)
 
 
 expect = _Expect()

@@ -19,6 +19,7 @@ A cases file is a list of cases, or ``{"cases": [...]}``. A case::
       - expect_latency_ms: 1500
       - expect_no_error: true
       - expect_cost_usd: 0.05
+      - expect_agent: Billing    # the Agents SDK agent that answered (a session with agent=)
     script: [{say: "Sunny."}]    # local server only
 
 A variants file maps each variant's name to its session options: ``{"terse": {"instructions": "..."}}``.
@@ -32,7 +33,15 @@ from pathlib import Path
 from typing import Any
 
 from realtime_widget.evals.cases import Case, Step
-from realtime_widget.evals.expectations import CostUnder, Interrupted, LatencyWithin, NoError, Said, ToolCalled
+from realtime_widget.evals.expectations import (
+    AnsweredBy,
+    CostUnder,
+    Interrupted,
+    LatencyWithin,
+    NoError,
+    Said,
+    ToolCalled,
+)
 from realtime_widget.evals.steps import Image, Say, Silence, Typed
 from realtime_widget.suggest import did_you_mean
 
@@ -118,6 +127,7 @@ _EXPECTATIONS: dict[str, Callable[[Any], Step]] = {
     "expect_interrupted": lambda v: Interrupted(_flag(v, "expect_interrupted")),
     "expect_no_error": _no_error,
     "expect_cost_usd": lambda v: CostUnder(float(v)),
+    "expect_agent": lambda v: AnsweredBy(str(v)),
 }
 _USER_KEYS = ("say", "audio", "type", "image", "silence_ms")
 _MODIFIERS = {"say": {"interrupt_after_ms"}, "audio": {"interrupt_after_ms"}, "image": {"prompt"}}

@@ -75,7 +75,9 @@ def _variants(variants: Mapping[str, Mapping[str, Any]] | str | Path | None) -> 
 
 
 def _tool_names(session: Session) -> list[str]:
-    return [str(t["name"]) for t in session.config.tools if isinstance(t, dict) and "name" in t]
+    names = [str(t["name"]) for t in session.config.tools if isinstance(t, dict) and "name" in t]
+    # An agent's handoffs bring the tools of the agents they reach.
+    return [*names, *session.agent_tool_names()]
 
 
 def _check_before_running(

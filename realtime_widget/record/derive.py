@@ -95,8 +95,9 @@ def utterance(item: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"role": role, "text": text, "item_id": event.get("item_id"), "response_id": event.get("response_id")}
 
 
-def transcript(store: EventStore) -> pd.DataFrame:
-    """One row per finished utterance; see :attr:`SessionRecord.transcript` for the columns."""
+def transcript(store: EventStore, agents: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per finished utterance; see :attr:`SessionRecord.transcript` for the columns. ``agents`` names the
+    agent of each response id (an Agents SDK session)."""
     rows: list[dict[str, Any]] = []
     speech_started = _first_time_by_id(store, "item_code", "input_audio_buffer.speech_started")
     speech_stopped = _first_time_by_id(store, "item_code", "input_audio_buffer.speech_stopped")
@@ -129,6 +130,7 @@ def transcript(store: EventStore) -> pd.DataFrame:
     for row in rows:
         row.setdefault("interrupted", False)
         row.setdefault("generated_text", row["text"])
+        row["agent"] = (agents or {}).get(str(row["response_id"])) if row["response_id"] else None
     rows.sort(key=lambda r: (r["started"], r["ended"]))
     return _frame(schema.TRANSCRIPT, rows, ("started", "ended"))
 
@@ -314,8 +316,11 @@ def _sum(values: Sequence[int | None]) -> int | None:
     return sum(present) if present else None
 
 
-def turns(store: EventStore, voice_latency: Sequence[tuple[int, float, int, int]]) -> pd.DataFrame:
+def turns(
+    store: EventStore, voice_latency: Sequence[tuple[int, float, int, int]], agents: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """One row per user turn; see :attr:`SessionRecord.turns` for the columns and how they are measured.
+    ``agents`` names the agent of each response id (an Agents SDK session).
 
     ``voice_latency`` holds (time, ms, user speech end, assistant audio start) with times in µs.
     """
@@ -361,6 +366,7 @@ def turns(store: EventStore, voice_latency: Sequence[tuple[int, float, int, int]
                 "responses": len(responses),
                 "input_tokens": _sum([r.input_tokens for r in responses]),
                 "output_tokens": _sum([r.output_tokens for r in responses]),
+                "agent": (agents or {}).get(last.response_id) if last else None,
             }
         )
     time_columns = ("speech_started", "speech_stopped", "response_created", "first_audio", "response_done")

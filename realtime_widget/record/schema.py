@@ -40,6 +40,7 @@ TRANSCRIPT: dict[str, str] = {
     "interrupted": "bool",
     "audio_end_ms": "float64",
     "generated_text": STR,
+    "agent": STR,
 }
 TURNS: dict[str, str] = {
     "turn": "int64",
@@ -59,6 +60,7 @@ TURNS: dict[str, str] = {
     "responses": "int64",
     "input_tokens": INT,
     "output_tokens": INT,
+    "agent": STR,
 }
 STATS: dict[str, str] = {
     "time": TIME,

@@ -92,6 +92,7 @@ class SessionRecord:
         self._stats: list[tuple[Any, ...]] = []
         # (time µs, source, what, attempt, detail JSON)
         self._timeline: list[tuple[int, str, str, int | None, str]] = []
+        self._response_agents: dict[str, str] = {}  # response id -> Agents SDK agent, from agent_response rows
         self._voice_latency: list[tuple[int, float, int, int]] = []
         self._tool_calls: list[tuple[Any, ...]] = []
         self._listeners: list[AppendListener] = []
@@ -136,6 +137,9 @@ class SessionRecord:
         record.add_items(events, clock_offset_ms=0.0)
         record._stats = list(stats)
         record._timeline = list(timeline)
+        for _time, _source, what, _attempt, detail in record._timeline:
+            if what == "agent_response":
+                record._note_agent(json.loads(detail))
         record._tool_calls = list(tool_calls)
         record._voice_latency = list(voice_latency)
         record.set_clock_offset(clock_offset_ms, clock_rtt_ms)
@@ -231,6 +235,8 @@ class SessionRecord:
     def _add_timeline(self, time_us: int, source: str, item: Mapping[str, Any]) -> None:
         attempt = item.get("attempt")
         detail = item.get("detail")
+        if item.get("what") == "agent_response":
+            self._note_agent(detail)
         self._timeline.append(
             (
                 time_us,
@@ -240,6 +246,11 @@ class SessionRecord:
                 json.dumps(detail if isinstance(detail, dict) else {}, default=str, separators=(",", ":")),
             )
         )
+
+    def _note_agent(self, detail: object) -> None:
+        # An Agents SDK session's kernel row naming the agent of a response (realtime_widget.agents).
+        if isinstance(detail, dict) and detail.get("response_id") and detail.get("agent"):
+            self._response_agents[str(detail["response_id"])] = str(detail["agent"])
 
     def _take_clock_offset(self, detail: object, current: float) -> float:
         if isinstance(detail, dict) and isinstance(detail.get("offset_ms"), int | float):
@@ -334,6 +345,8 @@ class SessionRecord:
         interrupted     bool                  the reply's audio was truncated (``conversation.item.truncated``)
         audio_end_ms    float64               where it was truncated, in ms of its audio (NaN if it was not)
         generated_text  str                   everything the model generated (equals ``text`` unless interrupted)
+        agent           str                   the Agents SDK agent that spoke (``RealtimeWidget(agent=...)``);
+                                              missing for user rows and without an agent
         ==============  ====================  =======================================================================
 
         The real API generates a reply faster than it is spoken, so its whole transcript arrives before the user
@@ -342,7 +355,7 @@ class SessionRecord:
         the cut is placed at this session's speaking rate (measured from replies heard in full over WebRTC; about
         150 words a minute without any), whole words only. Typed user messages have ``started == ended``.
         """
-        return self._view("transcript", lambda: derive.transcript(self._events))
+        return self._view("transcript", lambda: derive.transcript(self._events, self._response_agents))
 
     @property
     def turns(self) -> pd.DataFrame:
@@ -376,12 +389,14 @@ class SessionRecord:
         responses             int64                 responses in the turn (2 when a tool call needed a follow-up)
         input_tokens          Int64                 summed over the turn's responses
         output_tokens         Int64                 summed over the turn's responses
+        agent                 str                   the Agents SDK agent of the turn's last response, the one that
+                                                    answered (after a handoff, the agent handed to); missing without
         ====================  ====================  ====================================================================
 
         Server VAD reports ``speech_stopped`` after its silence duration, so ``latency_ms`` excludes that wait and
         ``voice_to_voice_ms`` includes it. Responses before the first user turn (a greeting) belong to no turn.
         """
-        return self._view("turns", lambda: derive.turns(self._events, self._voice_latency))
+        return self._view("turns", lambda: derive.turns(self._events, self._voice_latency, self._response_agents))
 
     @property
     def stats(self) -> pd.DataFrame:

@@ -12,17 +12,26 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from realtime_widget.background import BackgroundTasks
 from realtime_widget.record import SessionRecord
 
-from .registry import ToolOutcome, ToolRegistry
+from .define import Tool
+from .registry import ToolOutcome
 
 log = logging.getLogger(__name__)
 
 SendEvent = Callable[[dict[str, Any]], None]
 SendCommand = Callable[[dict[str, Any]], None]
+
+
+class ToolSource(Protocol):
+    """What the runner needs of its tools: a :class:`~.registry.ToolRegistry`, or one that also holds an agent's."""
+
+    def get(self, name: str) -> Tool | None: ...
+
+    async def run(self, call_id: str, name: str, arguments_json: str) -> ToolOutcome: ...
 
 
 @dataclass
@@ -33,9 +42,10 @@ class _ResponseCalls:
 
 
 class ToolRunner:
-    """Dispatches function calls to the :class:`ToolRegistry` and sends their outputs."""
+    """Dispatches function calls to the :class:`ToolRegistry` (or another :class:`ToolSource`) and sends their
+    outputs."""
 
-    def __init__(self, tools: ToolRegistry, *, send: SendEvent, notify: SendCommand, record: SessionRecord) -> None:
+    def __init__(self, tools: ToolSource, *, send: SendEvent, notify: SendCommand, record: SessionRecord) -> None:
         self._tools = tools
         self._send = send
         self._notify = notify

@@ -89,6 +89,8 @@ export class RealtimeController implements Controller {
   private readonly events: EventItem[] = [];
   private readonly statsItems: StatsItem[] = [];
   private readonly tools = new Map<string, ToolStatusMessage>();
+  /** Response id → the Agents SDK agent that gave it, as the kernel says (bounded like the tool calls). */
+  private readonly agents = new Map<string, string>();
   private connection: Transport | null = null;
   private attemptCount = 0;
   /** A key the kernel sent with its connect command: used once, by the next attempt, instead of asking. */
@@ -158,6 +160,9 @@ export class RealtimeController implements Controller {
   }
   get toolCalls(): ReadonlyMap<string, ToolStatusMessage> {
     return this.tools;
+  }
+  get responseAgents(): ReadonlyMap<string, string> {
+    return this.agents;
   }
 
   on<K extends keyof AllEvents>(name: K, listener: AllEvents[K]): () => void {
@@ -510,6 +515,14 @@ export class RealtimeController implements Controller {
         break;
       case "notice":
         this.emitter.emit("notice", command);
+        break;
+      case "agent":
+        this.agents.set(command.response_id, command.agent);
+        if (this.agents.size > TOOL_CALLS_LIMIT) {
+          const oldest = this.agents.keys().next();
+          if (oldest.done !== true) this.agents.delete(oldest.value);
+        }
+        this.emitter.emit("agent", command);
         break;
     }
   }

@@ -160,6 +160,10 @@ function parseCommandBody(d: Dict): KernelCommand | null {
       return parseToolStatus(d);
     case "notice":
       return parseNotice(d);
+    case "agent":
+      return typeof d["response_id"] === "string" && typeof d["agent"] === "string" && d["agent"] !== ""
+        ? { name: "agent", response_id: d["response_id"], agent: d["agent"] }
+        : null;
     default:
       return null;
   }

@@ -50,7 +50,10 @@ interface EntryView {
   update(entry: Entry): void;
 }
 
-function messageView(initial: MessageEntry): EntryView {
+/** Who said an assistant line: the Agents SDK agent the kernel named for its response, else "Assistant". */
+type SpeakerOf = (responseId: string | null) => string | undefined;
+
+function messageView(initial: MessageEntry, speakerOf: SpeakerOf): EntryView {
   const who = h("div", { class: "rtw-turn-who" });
   const text = h("span", { class: "rtw-bubble-text" });
   // The part of a truncated reply the user never heard: shown, but set apart.
@@ -64,7 +67,7 @@ function messageView(initial: MessageEntry): EntryView {
     update(entry) {
       if (entry.kind !== "message") return;
       view.entry = entry;
-      setText(who, entry.role === "user" ? (entry.via === "text" ? "You (typed)" : "You") : "Assistant");
+      setText(who, entry.role === "user" ? (entry.via === "text" ? "You (typed)" : "You") : (speakerOf(entry.responseId) ?? "Assistant"));
       let shown = entry.text;
       let placeholder = false;
       if (shown === "") {
@@ -128,8 +131,8 @@ function toolView(initial: ToolEntry): EntryView {
   return view;
 }
 
-function createEntryView(entry: Entry): EntryView {
-  return entry.kind === "message" ? messageView(entry) : toolView(entry);
+function createEntryView(entry: Entry, speakerOf: SpeakerOf): EntryView {
+  return entry.kind === "message" ? messageView(entry, speakerOf) : toolView(entry);
 }
 
 /** Lines worth announcing: finished speech and answers, and finished tool calls; not what the user typed. */
@@ -152,6 +155,7 @@ function drawEntries(
   views: Map<string, EntryView>,
   state: TranscriptState,
   onDrawn: (id: string, entry: Entry) => void,
+  speakerOf: SpeakerOf,
 ): void {
   for (const [id, view] of views) {
     if (!state.entries.has(id)) {
@@ -165,7 +169,7 @@ function drawEntries(
     if (!entry) continue;
     let view = views.get(id);
     if (!view) {
-      view = createEntryView(entry);
+      view = createEntryView(entry, speakerOf);
       views.set(id, view);
     } else if (view.entry !== entry) {
       view.update(entry);
@@ -207,6 +211,13 @@ function followNewest(scope: Scope, list: HTMLElement): { scrollIfFollowing: () 
   return { scrollIfFollowing };
 }
 
+/** The kernel names a response's agent once the response is under way: its lines already drawn take the name. */
+function relabel(views: ReadonlyMap<string, EntryView>, responseId: string): void {
+  for (const view of views.values()) {
+    if (view.entry.kind === "message" && view.entry.responseId === responseId) view.update(view.entry);
+  }
+}
+
 export function createTranscript(ctx: ViewContext): HTMLElement {
   const { controller, scope } = ctx;
   const list = h("div", {
@@ -225,6 +236,7 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
     announcer,
   ]);
   const views = new Map<string, EntryView>();
+  const speakerOf: SpeakerOf = (id) => (id === null ? undefined : controller.responseAgents.get(id));
   let shown: TranscriptState = EMPTY_TRANSCRIPT;
   let state: TranscriptState = EMPTY_TRANSCRIPT;
   const follower = followNewest(scope, list);
@@ -237,9 +249,10 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
   function render(announceChanges: boolean): void {
     if (state === shown) return;
     const before = shown;
-    drawEntries(list, views, state, (id, entry) => {
+    const onDrawn = (id: string, entry: Entry): void => {
       if (announceChanges && finishedNow(before.entries.get(id), entry)) announce(entry);
-    });
+    };
+    drawEntries(list, views, state, onDrawn, speakerOf);
     shown = state;
     setAttrs(empty, { hidden: state.order.length > 0 });
     section.dataset["empty"] = String(state.order.length === 0);
@@ -259,6 +272,7 @@ export function createTranscript(ctx: ViewContext): HTMLElement {
       render(Math.abs(Date.now() - item.t) < ANNOUNCE_WITHIN_MS);
     }),
   );
+  scope.add(controller.on("agent", (message) => relabel(views, message.response_id)));
   scope.add(
     controller.on("tool", (message: ToolStatusMessage) => {
       state = reduceTranscript(state, { kind: "tool", message });

@@ -24,6 +24,7 @@ export class FakeController implements Controller {
   recentEvents: EventItem[] = [];
   recentStats: StatsItem[] = [];
   toolCalls = new Map<string, ToolStatusMessage>();
+  responseAgents = new Map<string, string>();
   microphones: MediaDeviceInfo[] = [];
   readonly calls: Array<[string, ...unknown[]]> = [];
   private readonly listeners: Listeners = {
@@ -36,6 +37,7 @@ export class FakeController implements Controller {
     voiceLatency: new Set(),
     tool: new Set(),
     notice: new Set(),
+    agent: new Set(),
     kernelWaiting: new Set(),
     autoplayBlocked: new Set(),
   };

@@ -56,6 +56,17 @@ describe("transcript view", () => {
     expect(assistant!.querySelector<HTMLElement>(".rtw-tag")!.hidden).toBe(false);
   });
 
+  it("names the Agents SDK agent that gave an answer, once the kernel says which", () => {
+    server({ type: "response.output_audio_transcript.delta", response_id: "r1", item_id: "a1", delta: "Hello" });
+    const who = (): string => q("transcript").querySelector(".rtw-turn-who")!.textContent;
+    expect(who()).toBe("Assistant");
+    controller.responseAgents.set("r1", "Billing");
+    controller.emit("agent", { name: "agent", response_id: "r1", agent: "Billing" });
+    expect(who()).toBe("Billing");
+    server({ type: "response.output_audio_transcript.delta", response_id: "r2", item_id: "a2", delta: "<b>x</b>" });
+    expect(q("transcript").querySelectorAll(".rtw-turn-who")[1]!.textContent).toBe("Assistant");
+  });
+
   it("shows tool calls inline with arguments and result", () => {
     server({ type: "response.function_call_arguments.done", response_id: "r1", item_id: "fc1", call_id: "c1", name: "lookup", arguments: '{"city":"Oslo"}' });
     controller.emit("tool", { name: "tool_status", call_id: "c1", state: "done", tool: "lookup", arguments: '{"city":"Oslo"}', output: "3 degrees" });

@@ -3,6 +3,9 @@
 No language model: fixed rules, so the same context always gives the same reply (tests rely on it).
 
 - Function outputs waiting: speak them, concisely (JSON is summarised as "temperature 21, condition sunny").
+- A handoff's output waiting (an Agents SDK transfer tool, ``transfer_to_<agent>``): the agent handed to goes on
+  with the user's words, calling a tool of its own that they name, else saying "You're now talking to <agent>."
+  A transfer tool is called like any tool: when the words name it ("billing" calls ``transfer_to_billing``).
 - ``tool_choice``: ``"none"`` never calls; ``"required"`` calls the best-matching tool (the first if none match);
   ``{"type": "function", "name": ...}`` calls that tool; ``"auto"`` calls a tool when the words name it
   (``tool_match.MATCH_SCORE``).
@@ -148,9 +151,36 @@ def speak_results(outputs: list[dict[str, Any]], conversation: list[dict[str, An
     return " ".join(sentences)
 
 
+# ---- handoffs ----------------------------------------------------------------------------------------------------
+#: The Agents SDK names a handoff's tool ``transfer_to_<agent name>`` (agents/handoffs.py, Handoff.default_tool_name)
+#: and answers its call with ``{"assistant": "<agent name>"}`` (Handoff.get_transfer_message).
+TRANSFER_PREFIX = "transfer_to_"
+
+
+def is_transfer_tool(name: str) -> bool:
+    return name.startswith(TRANSFER_PREFIX)
+
+
+def transfer_target(outputs: list[dict[str, Any]], conversation: list[dict[str, Any]]) -> str | None:
+    """The agent a handoff went to, when the outputs waiting are the output of a transfer tool; else ``None``."""
+    names = _call_names(conversation)
+    target: str | None = None
+    for item in outputs:
+        name = names.get(str(item.get("call_id")), "")
+        if not is_transfer_tool(name):
+            return None
+        try:
+            value = json.loads(str(item.get("output", "")))
+        except ValueError:
+            value = None
+        said = value.get("assistant") if isinstance(value, dict) else None
+        target = str(said) if said else name[len(TRANSFER_PREFIX) :].replace("_", " ")
+    return target
+
+
 # ---- the responder ---------------------------------------------------------------------------------------------
-def _chosen_tool(context: ResponseContext) -> dict[str, Any] | None:
-    tools = function_tools(context.tools)
+def _chosen_tool(context: ResponseContext, *, transfers: bool = True) -> dict[str, Any] | None:
+    tools = [t for t in function_tools(context.tools) if transfers or not is_transfer_tool(t["name"])]
     choice = context.tool_choice
     if not tools or choice == "none":
         return None
@@ -171,6 +201,9 @@ class RuleResponder:
 
     def respond(self, context: ResponseContext) -> Reply:
         """The reply for this context; the same context always gives the same reply."""
+        target = transfer_target(context.pending_function_outputs, context.conversation)
+        if target is not None:
+            return self._after_transfer(target, context)
         if context.pending_function_outputs:
             spoken = speak_results(context.pending_function_outputs, context.conversation)
             return Reply(text=self._finish(spoken, context))
@@ -192,6 +225,14 @@ class RuleResponder:
         if greeting is not None:
             text = greeting if context.last_user_text is None or text == greeting else f"{_sentence(greeting)} {text}"
         return Reply(text=self._finish(text, context))
+
+    def _after_transfer(self, target: str, context: ResponseContext) -> Reply:
+        # The new agent's tools are in the session by now (the handoff's session.update came before the output);
+        # handing straight back would loop, so only its own tools are considered.
+        tool = _chosen_tool(context, transfers=False)
+        if tool is not None:
+            return Reply(function_call=FunctionCall(tool["name"], fill_arguments(tool, context.last_user_text or "")))
+        return Reply(text=self._finish(f"You're now talking to {target}.", context))
 
     @staticmethod
     def _finish(text: str, context: ResponseContext) -> str:

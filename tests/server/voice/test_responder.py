@@ -320,3 +320,42 @@ def test_same_context_gives_the_same_reply(text: str | None, choice: str | dict[
     assert (reply.text is None) != (reply.function_call is None)
     if reply.function_call is not None:
         json.dumps(reply.function_call.arguments)  # always serialisable
+
+
+# ---- Agents SDK handoffs ---------------------------------------------------------------------------------------
+TRANSFER: dict[str, Any] = {
+    "type": "function",
+    "name": "transfer_to_billing",
+    "description": "Handoff to the Billing agent to handle the request. Invoices, payments and refunds.",
+    "parameters": {"type": "object", "properties": {}, "required": [], "additionalProperties": False},
+}
+INVOICES: dict[str, Any] = {
+    "type": "function",
+    "name": "invoice_total",
+    "description": "The total of a customer's invoices.",
+    "parameters": {"type": "object", "properties": {"customer_id": {"type": "integer"}}, "required": ["customer_id"]},
+}
+
+
+def _transferred(tools: list[dict[str, Any]], text: str, instructions: str = "") -> ResponseContext:
+    call = {"type": "function_call", "call_id": "c1", "name": "transfer_to_billing", "arguments": "{}"}
+    output = {"type": "function_call_output", "call_id": "c1", "output": '{"assistant": "Billing"}'}
+    return ctx(text, tools=tools, outputs=[output], conversation=[call, output], instructions=instructions)
+
+
+def test_words_naming_an_agent_call_its_transfer_tool() -> None:
+    reply = respond(ctx("I have a billing question", tools=[WEATHER, TRANSFER]))
+    assert reply.function_call == FunctionCall("transfer_to_billing", {})
+    assert respond(ctx("what is the weather in Paris", tools=[WEATHER, TRANSFER])).function_call is not None
+    assert respond(ctx("what is the weather in Paris", tools=[TRANSFER])).function_call is None
+
+
+def test_after_a_transfer_the_new_agent_calls_its_own_tool_the_words_name() -> None:
+    reply = respond(_transferred([INVOICES, TRANSFER], "billing: the invoice total of customer 42"))
+    assert reply.function_call == FunctionCall("invoice_total", {"customer_id": 42})
+
+
+def test_after_a_transfer_without_a_matching_tool_the_new_agent_introduces_itself_in_its_own_words() -> None:
+    reply = respond(_transferred([TRANSFER], "I have a billing question", 'Always end with "Billing desk."'))
+    assert reply.text == "You're now talking to Billing. Billing desk."
+    assert reply.function_call is None  # never transferred again to the agent it is
