@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from .agents.driver import AgentHooks, AgentSettings
 from .agents.support import AgentSupport
+from .arguments import check_seconds
 from .background import BackgroundTasks
 from .callbacks import EventDispatcher
 from .config import SemanticVAD, ServerVAD, SessionConfig
@@ -140,10 +141,7 @@ class Session:
             raise ValueError(f"transport must be 'websocket' or 'webrtc'; got {transport!r}")
         if tts is not None and not callable(tts):
             raise TypeError(f"tts must be a function from text to audio; got {type(tts).__name__}")
-        if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, int | float):
-            raise TypeError(f"connect_timeout must be a number of seconds; got {type(connect_timeout).__name__}")
-        if not math.isfinite(connect_timeout) or connect_timeout <= 0:
-            raise ValueError(f"connect_timeout must be a positive number of seconds; got {connect_timeout}")
+        check_seconds("connect_timeout", connect_timeout)
         self._config, self._tools = build_session_config("Session", tools, config, session_options, _SESSION_OPTIONS)
         self._agent = AgentSupport.given(agent, context, self._tools)
         if self._agent is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -22,6 +21,7 @@ from anywidget.experimental import command
 
 from .agents.driver import AgentHooks, AgentSettings
 from .agents.support import AgentSupport
+from .arguments import check_seconds
 from .autosave import Autosave
 from .background import BackgroundTasks
 from .batches import BatchInbox
@@ -552,7 +552,4 @@ def _check_widget_arguments(
         raise TypeError(f"key_ttl_seconds must be a whole number of seconds; got {type(key_ttl_seconds).__name__}")
     if not low <= key_ttl_seconds <= high:
         raise ValueError(f"key_ttl_seconds must be between {low} and {high} (the API's limits); got {key_ttl_seconds}")
-    if isinstance(autosave_every_s, bool) or not isinstance(autosave_every_s, int | float):
-        raise TypeError(f"autosave_every_s must be a number of seconds; got {type(autosave_every_s).__name__}")
-    if not math.isfinite(autosave_every_s) or autosave_every_s <= 0:
-        raise ValueError(f"autosave_every_s must be a positive number of seconds; got {autosave_every_s}")
+    check_seconds("autosave_every_s", autosave_every_s)

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 import re
 from collections.abc import Callable
 from typing import Any, TypeAlias, overload
 
 from pydantic import BaseModel
+
+from realtime_widget.arguments import check_seconds
 
 from .schema import ToolSignature, clean_schema, signature_of
 
@@ -43,16 +44,6 @@ DEFAULT_PROGRESS_AFTER_S = 1.5
 """How long a tool may run before the model is told it timed out; per tool with ``@tool(timeout_s=...)``."""
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what the API accepts as a function name
-
-
-def _check_seconds(argument: str, value: object) -> None:
-    """``value`` is ``None`` or a finite, positive number of seconds; else a ``TypeError``/``ValueError`` naming it."""
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{argument} must be a number of seconds; got {type(value).__name__}")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{argument} must be a positive, finite number of seconds; got {value}")
 
 
 class Tool:
@@ -95,8 +86,8 @@ class Tool:
         for argument, value in (("name", name), ("description", description), ("progress_message", progress_message)):
             if value is not None and not isinstance(value, str):
                 raise TypeError(f"{argument} must be a string; got {type(value).__name__}")
-        _check_seconds("timeout_s", timeout_s)
-        _check_seconds("progress_after_s", progress_after_s)
+        check_seconds("timeout_s", timeout_s, optional=True)
+        check_seconds("progress_after_s", progress_after_s, optional=True)
         self.fn = fn
         self.name = tool_name
         self.timeout_s = timeout_s
