@@ -112,7 +112,9 @@ export type TimelineWhat =
   | "failed"
   | "clock_offset"
   | "mic_error"
-  | "autoplay_blocked";
+  | "mic_off"
+  | "autoplay_blocked"
+  | "commands_over_custom_messages";
 
 export interface TimelineItem {
   k: "timeline";
