@@ -70,6 +70,8 @@ class LabPage:
         """``'JupyterLab Light'`` or ``'JupyterLab Dark'``."""
         self.command("apputils:change-theme", {"theme": theme})
         self.page.wait_for_function("(t) => document.body.dataset.jpThemeName === t", arg=theme)
+        # A theme change shows JupyterLab's splash animation over the page for a moment; screenshots wait it out.
+        self.page.wait_for_selector("#jupyterlab-splash", state="detached")
 
     def save(self) -> None:
         self.command("docmanager:save")

@@ -18,6 +18,7 @@ import type {
   ErrorCode,
   EventItem,
   KernelCommand,
+  MicOff,
   RealtimeEvent,
   StatsItem,
   Status,
@@ -96,6 +97,7 @@ export class RealtimeController implements Controller {
   private _error: WidgetError | null = null;
   private _connectedSince: number | null = null;
   private _muted: boolean;
+  private _micOff: MicOff | null = null;
   private _talking = false;
   private disposed = false;
   private readonly onCustom = (msg: unknown): void => this.handleCustom(msg);
@@ -141,6 +143,9 @@ export class RealtimeController implements Controller {
   }
   get muted(): boolean {
     return this._muted;
+  }
+  get micOff(): MicOff | null {
+    return this._micOff;
   }
   get talking(): boolean {
     return this._talking;
@@ -252,6 +257,7 @@ export class RealtimeController implements Controller {
         settings: parseSettings(this.model.get("settings")),
         options: parseOptions(this.model.get("options")),
         muted: this._muted,
+        microphone: this.model.get("microphone") !== false,
         mintKey: (n, signal) => this.takeKey(n, signal),
       },
       this.hooksFor(attempt, isReconnect),
@@ -294,6 +300,11 @@ export class RealtimeController implements Controller {
         if (emit) this.emitter.emit("levels", levels);
       },
       autoplayBlocked: (blocked) => this.emitter.emit("autoplayBlocked", blocked),
+      micOff: (off) => {
+        if (!current()) return;
+        this._micOff = off;
+        this.emitter.emit("micOff", off);
+      },
       lost: (failure) => {
         if (!current()) return;
         this.onLost(failure, attempt);
