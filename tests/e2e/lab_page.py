@@ -16,6 +16,9 @@ OPEN_TIMEOUT_MS = 60_000
 class LabPage:
     """One browser tab showing one notebook."""
 
+    #: Where a notebook opens; ``?reset`` starts from an empty workspace, not the notebooks earlier tests left open.
+    notebook_path = "/lab/tree/{name}?reset"
+
     def __init__(self, page: Any, lab: JupyterLab) -> None:
         self.page = page
         self.lab = lab
@@ -30,8 +33,9 @@ class LabPage:
 
     def open_notebook(self, name: str) -> None:
         """Opens ``name`` and waits until its kernel is ready."""
-        # ?reset: start from an empty workspace, not the notebooks earlier tests left open.
-        self.page.goto(f"{self.lab.url}/lab/tree/{name}?reset&token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
+        path = self.notebook_path.format(name=name)
+        separator = "&" if "?" in path else "?"
+        self.page.goto(f"{self.lab.url}{path}{separator}token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
         self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=OPEN_TIMEOUT_MS)
         self.page.evaluate(
             """async (name) => {
@@ -75,6 +79,12 @@ class LabPage:
 
     def save(self) -> None:
         self.command("docmanager:save")
+
+
+class NotebookPage(LabPage):
+    """One browser tab of Jupyter Notebook 7: one notebook per page, the same application object and commands."""
+
+    notebook_path = "/notebooks/{name}"
 
 
 WIDGET = ".rtw-root"

@@ -82,10 +82,16 @@ export class CommandInvoker {
       } catch (error) {
         // A timeout or cancel of ours is the answer; anything else means invoke itself does not work here.
         if (signal.aborted) throw error;
-        this.path = "custom_message";
-        this.onFallback(error instanceof Error ? error.message : String(error));
+        this.switchToCustomMessages(error);
       }
     }
     return sendCommand(this.model, name, msg, signal);
+  }
+
+  /** Requests sent together (history and clock at start-up) all fail over invoke; the switch is reported once. */
+  private switchToCustomMessages(error: unknown): void {
+    const first = this.path === "invoke";
+    this.path = "custom_message";
+    if (first) this.onFallback(error instanceof Error ? error.message : String(error));
   }
 }

@@ -92,6 +92,18 @@ describe("CommandInvoker", () => {
     expect(model.sent.map((m) => (m as { name: string }).name)).toEqual(["history", "clock"]);
   });
 
+  it("reports the switch once when requests sent together all fail over invoke", async () => {
+    const model = answeringModel((name) => name);
+    const reasons: string[] = [];
+    const commands = new CommandInvoker(marimoExperimental, model, (reason) => reasons.push(reason));
+    const signal = new AbortController().signal;
+    await expect(Promise.all([commands.invoke("history", {}, signal), commands.invoke("clock", {}, signal)])).resolves.toEqual([
+      "history",
+      "clock",
+    ]);
+    expect(reasons).toHaveLength(1);
+  });
+
   it("uses custom messages from the start where there is no invoke", async () => {
     const model = answeringModel(() => "pong");
     const commands = new CommandInvoker(undefined, model);
