@@ -125,26 +125,37 @@ class MarimoServer:
     log_path: Path
 
 
+# A user config of its own: in `marimo edit` the notebook runs when opened (as `marimo run` always does), and
+# nothing is checked online.
+MARIMO_CONFIG = """[runtime]
+auto_instantiate = true
+"""
+
+
 @contextlib.contextmanager
-def marimo_run(base: Path, env: dict[str, str]) -> Iterator[MarimoServer]:
-    """``marimo run`` of the quickstart app on 127.0.0.1, with its own config folder; stopped by its PID."""
+def marimo_server(base: Path, env: dict[str, str], mode: str = "run") -> Iterator[MarimoServer]:
+    """``marimo run`` (``mode="run"``, the app) or ``marimo edit`` (the notebook editor) of the quickstart app on
+    127.0.0.1, headless, with its own config folder; stopped by its PID."""
     app = base / "quickstart_app.py"
     app.write_text(QUICKSTART_APP)
     probe = base / "probe"
     probe.mkdir()
     config = base / "config"
-    config.mkdir()
+    (config / "marimo").mkdir(parents=True)
+    (config / "marimo" / "marimo.toml").write_text(MARIMO_CONFIG)
     port = free_port()
     full_env = {**env, "XDG_CONFIG_HOME": str(config), "RTW_TEST_PROBE_DIR": str(probe)}
+    edit_only = ["--skip-update-check"] if mode == "edit" else []
     command = [
         sys.executable,
         "-m",
         "marimo",
-        "run",
+        mode,
         "--headless",
         "--host=127.0.0.1",
         f"--port={port}",
         "--no-token",
+        *edit_only,
         str(app),
     ]
     log_path = base / "marimo.log"

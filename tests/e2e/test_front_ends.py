@@ -14,7 +14,7 @@ from realtime_widget.server.launcher import LocalServer
 from .front_end_checks import converse_through_quickstart
 from .harness import JupyterLab, kernel_env
 from .lab_page import WIDGET, NotebookPage
-from .marimo_app import marimo_run
+from .marimo_app import marimo_server
 
 pytestmark = pytest.mark.e2e
 
@@ -50,10 +50,13 @@ def test_quickstart_in_jupyter_notebook_7(notebook_page: NotebookPage, notebook7
         kernel.close()
 
 
-def test_quickstart_in_marimo(browser: Any, local_server: LocalServer, tmp_path: Path, artifacts: Path) -> None:
+@pytest.mark.parametrize("mode", ["run", "edit"])
+def test_quickstart_in_marimo(
+    mode: str, browser: Any, local_server: LocalServer, tmp_path: Path, artifacts: Path
+) -> None:
     # mo.ui.anywidget renders the widget and carries traits and custom messages; its experimental.invoke always
     # throws, so the widget's commands (the key, history, clock) go over custom messages.
-    with marimo_run(tmp_path, kernel_env(local_server)) as marimo:
+    with marimo_server(tmp_path, kernel_env(local_server), mode) as marimo:
         page = browser.new_page()
         console: list[str] = []
         page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
@@ -69,9 +72,9 @@ def test_quickstart_in_marimo(browser: Any, local_server: LocalServer, tmp_path:
             # The kernel minted the browser's key (the Connect button, not a Python connect()) over the fallback.
             minted = python.value("list(widget.record.timeline.query('what == \"mint_end\"').source)")
             assert minted.count("kernel") == 1, minted
-            page.locator(WIDGET).first.screenshot(path=str(artifacts / "marimo-quickstart.png"))
+            page.locator(WIDGET).first.screenshot(path=str(artifacts / f"marimo-{mode}-quickstart.png"))
         except Exception:
-            page.screenshot(path=str(artifacts / "failed-marimo.png"), full_page=True)
+            page.screenshot(path=str(artifacts / f"failed-marimo-{mode}.png"), full_page=True)
             print("\n".join(console[-40:]))
             print(f"--- marimo log ---\n{marimo.log_path.read_text()[-3000:]}")
             raise
