@@ -36,7 +36,14 @@ export interface WidgetError {
 }
 
 /** Why the connection runs without a microphone (receive-only: typed turns in, audio and transcript out). */
-export type MicOffReason = "not_requested" | "insecure_context" | "unsupported" | "denied" | "missing" | "failed";
+export type MicOffReason =
+  | "not_requested"
+  | "insecure_context"
+  | "unsupported"
+  | "vscode_webview"
+  | "denied"
+  | "missing"
+  | "failed";
 
 /** The microphone is off: why, what it means, and how to turn it on where that is possible. Rendered as text. */
 export interface MicOff {

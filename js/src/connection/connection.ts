@@ -64,7 +64,12 @@ async function within<T>(promise: Promise<T>, ms: number, failure: () => Connect
 }
 
 /** The error code the record has always used for a getUserMedia failure (timeline `mic_error`). */
-const MIC_ERROR_CODE = { denied: "mic_denied", missing: "mic_missing", failed: "unknown" } as const;
+const MIC_ERROR_CODE = {
+  denied: "mic_denied",
+  vscode_webview: "mic_denied",
+  missing: "mic_missing",
+  failed: "unknown",
+} as const;
 
 export class Connection {
   private state: State = "new";
@@ -176,7 +181,7 @@ export class Connection {
     }
     if (!result.on) {
       const { reason, detail } = result.off;
-      if (reason === "denied" || reason === "missing" || reason === "failed") {
+      if (reason === "denied" || reason === "vscode_webview" || reason === "missing" || reason === "failed") {
         this.hooks.timeline("mic_error", { code: MIC_ERROR_CODE[reason], message: detail });
       }
       this.hooks.timeline("mic_off", { ...result.off });

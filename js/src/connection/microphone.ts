@@ -25,8 +25,14 @@ const TEXT: Record<MicOffReason, ReasonText> = {
   unsupported: {
     message: "The microphone is off: this page cannot use audio input (no getUserMedia here).",
     hint:
-      "Type to talk; the assistant still answers aloud. Some notebook front ends (VS Code's webview) never " +
-      "allow the microphone; for voice, open the notebook in JupyterLab or Notebook in a browser.",
+      "Type to talk; the assistant still answers aloud. For voice, open the notebook in JupyterLab or " +
+      "Jupyter Notebook in a current browser.",
+  },
+  vscode_webview: {
+    message: "The microphone is off: VS Code's notebook view does not let pages use it (microsoft/vscode#119127).",
+    hint:
+      "Type to talk; the assistant still answers aloud. For voice, open this notebook in JupyterLab or " +
+      "Jupyter Notebook in a browser (jupyter lab), where the browser asks for the microphone.",
   },
   denied: {
     message: "The microphone is off: access to it was refused.",
@@ -51,10 +57,22 @@ export function micOff(reason: MicOffReason, detail = ""): MicOff {
   return { reason, ...TEXT[reason], detail: detail.slice(0, 300) };
 }
 
+/**
+ * True inside VS Code's webview (desktop: documents at vscode-webview:// origins; its user agent names "Code/" and
+ * "Electron/"). Its Electron permission handler refuses media for webviews, so a refusal there is not the user's
+ * and cannot be undone in a site-settings menu (microsoft/vscode#119127, #323602).
+ */
+export function inVsCodeWebview(): boolean {
+  const protocol = (globalThis as { location?: { protocol?: unknown } }).location?.protocol;
+  if (protocol === "vscode-webview:") return true;
+  const agent = (globalThis.navigator as Navigator | undefined)?.userAgent ?? "";
+  return /\bCode\/\d/.test(agent) && agent.includes("Electron/");
+}
+
 /** The reason for a getUserMedia failure (its DOMException name, per the Media Capture spec). */
 export function reasonFor(error: unknown): MicOffReason {
   const name = error instanceof DOMException || error instanceof Error ? error.name : "";
-  if (name === "NotAllowedError" || name === "SecurityError") return "denied";
+  if (name === "NotAllowedError" || name === "SecurityError") return inVsCodeWebview() ? "vscode_webview" : "denied";
   if (name === "NotFoundError" || name === "OverconstrainedError" || name === "NotReadableError") return "missing";
   return "failed";
 }
