@@ -215,6 +215,30 @@ def test_no_microphone_at_all_connects_receive_only(lab: JupyterLab, tmp_path: P
         pool.submit(in_second_browser).result(timeout=180)
 
 
+def test_microphone_false_connects_receive_only_without_asking(lab_page: LabPage, lab: JupyterLab) -> None:
+    name = write_notebook(
+        lab.root_dir,
+        "mic_false.ipynb",
+        "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(microphone=False)\nwidget",
+    )
+    page = lab_page.page
+    with opened_widget(lab_page, name) as kernel:
+        page.click(f"{WIDGET} [data-testid=connect]")
+        page.wait_for_selector(f"{WIDGET} [data-testid=status][data-status=connected]", timeout=30_000)
+        _check_mic_off_notice(page, kernel, "not_requested")
+        timeline = kernel.value("list(widget.record.timeline['what'])")
+        assert "mic_error" not in timeline  # the browser was never asked
+        assert "mic_ready" not in timeline
+        mic_start = "widget.record.timeline.query('what == \"mic_start\"').detail.iloc[-1]"
+        assert kernel.value(f"__import__('json').loads({mic_start})") == {"requested": False}
+        # Turning it back on from Python takes effect at the next connect, and the notice goes.
+        kernel.run("widget.disconnect()\nwidget.microphone = True")
+        kernel.wait_until("widget.status == 'closed'")
+        page.click(f"{WIDGET} [data-testid=connect]")
+        kernel.wait_until("widget.status == 'connected' and widget.mic_off == {}", timeout=30)
+        page.locator(f"{WIDGET} [data-testid=mic-off]").wait_for(state="hidden")
+
+
 def test_tool_that_raises(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
     page = lab_page.page
     name = write_notebook(

@@ -14,7 +14,7 @@ interface ReasonText {
 const TEXT: Record<MicOffReason, ReasonText> = {
   not_requested: {
     message: "The microphone is off: this widget was made with microphone=False.",
-    hint: "Type to talk; the assistant still answers aloud. For voice, make the widget with microphone=True.",
+    hint: "Type to talk; the assistant still answers aloud. For voice, set widget.microphone = True in Python and connect again.",
   },
   insecure_context: {
     message: "The microphone is off: browsers allow it only on secure pages (https or localhost), and this one is not.",

@@ -186,7 +186,7 @@ describe("connecting", () => {
     expect(controller.status).toBe("connected");
     expect(getUserMedia).not.toHaveBeenCalled();
     expect(controller.micOff?.reason).toBe("not_requested");
-    expect(controller.micOff?.hint).toContain("microphone=True");
+    expect(controller.micOff?.hint).toContain("widget.microphone = True");
     controller["batch"].flush();
     expect(model.timeline()).toContain("mic_off");
     expect(model.timeline()).not.toContain("mic_error");
