@@ -117,7 +117,9 @@ _APP_OPTIONS = {
 }
 
 
-def start_jupyterlab(base: Path, notebooks: Path, env: dict[str, str], app: str = "jupyterlab") -> JupyterLab:
+def start_jupyterlab(
+    base: Path, notebooks: Path, env: dict[str, str], app: str = "jupyterlab", extra_args: tuple[str, ...] = ()
+) -> JupyterLab:
     """Starts JupyterLab on 127.0.0.1 serving a copy of ``notebooks``; waits until it answers.
 
     ``app="notebook"`` starts Jupyter Notebook 7 instead (the same server, JupyterLab's components, one document
@@ -158,6 +160,7 @@ def start_jupyterlab(base: Path, notebooks: Path, env: dict[str, str], app: str 
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
         *_APP_OPTIONS[app],
+        *extra_args,
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

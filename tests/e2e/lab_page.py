@@ -19,9 +19,11 @@ class LabPage:
     #: Where a notebook opens; ``?reset`` starts from an empty workspace, not the notebooks earlier tests left open.
     notebook_path = "/lab/tree/{name}?reset"
 
-    def __init__(self, page: Any, lab: JupyterLab) -> None:
+    def __init__(self, page: Any, lab: JupyterLab, url: str | None = None) -> None:
+        """``url``: the server's address as the browser names it, when not ``lab.url`` (another host name)."""
         self.page = page
         self.lab = lab
+        self.url = url or lab.url
         self.console: list[str] = []
         self.frames_received: list[str] = []
         page.on("websocket", self._watch_websocket)
@@ -35,7 +37,7 @@ class LabPage:
         """Opens ``name`` and waits until its kernel is ready."""
         path = self.notebook_path.format(name=name)
         separator = "&" if "?" in path else "?"
-        self.page.goto(f"{self.lab.url}{path}{separator}token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
+        self.page.goto(f"{self.url}{path}{separator}token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
         self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=OPEN_TIMEOUT_MS)
         self.page.evaluate(
             """async (name) => {

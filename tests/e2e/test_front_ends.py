@@ -4,6 +4,7 @@ JupyterLab tests elsewhere. VS Code and Colab cannot run here; the README says w
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,12 @@ import pytest
 from realtime_widget.server.launcher import LocalServer
 
 from .front_end_checks import converse_through_quickstart
-from .harness import JupyterLab, kernel_env
-from .lab_page import WIDGET, NotebookPage
+from .harness import JupyterLab, chromium_context, kernel_env, start_jupyterlab, stop_jupyterlab
+from .lab_page import WIDGET, LabPage, NotebookPage, open_widget_notebook
 from .marimo_app import marimo_server
+from .notebooks import write_notebook
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
 
@@ -80,3 +84,56 @@ def test_quickstart_in_marimo(
             raise
         finally:
             page.close()
+
+
+def test_an_insecure_page_connects_receive_only(
+    local_server: LocalServer, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
+) -> None:
+    # JupyterLab opened by a host name rather than localhost over plain http, as a server on another machine is:
+    # not a secure context, so the page has no getUserMedia (nor crypto.randomUUID). The name resolves to
+    # 127.0.0.1 inside Chromium only; the server accepts a Host that is not localhost.
+    lab = start_jupyterlab(
+        tmp_path_factory.mktemp("insecure-lab"),
+        REPO / "notebooks",
+        kernel_env(local_server),
+        extra_args=("--ServerApp.allow_remote_access=True",),
+    )
+    host = "jupyter.example.test"
+    name = write_notebook(
+        lab.root_dir, "insecure.ipynb", "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget()\nwidget"
+    )
+    profile = tmp_path_factory.mktemp("insecure-profile")
+
+    def in_second_browser() -> None:
+        with chromium_context(profile, [f"--host-resolver-rules=MAP {host} 127.0.0.1"]) as context:
+            page = context.new_page()
+            lab_page = LabPage(page, lab, url=lab.url.replace("127.0.0.1", host))
+            kernel = open_widget_notebook(lab_page, name)
+            try:
+                assert page.evaluate("() => window.isSecureContext") is False
+                page.click(f"{WIDGET} [data-testid=connect]")
+                page.wait_for_selector(f"{WIDGET} [data-testid=status][data-status=connected]", timeout=30_000)
+                notice = page.locator(f"{WIDGET} [data-testid=mic-off]")
+                notice.wait_for(state="visible")
+                assert notice.get_attribute("data-reason") == "insecure_context"
+                mic_off = kernel.wait_until("widget.mic_off")
+                assert mic_off["reason"] == "insecure_context"
+                assert "localhost" in mic_off["hint"]
+                kernel.run("widget.send_text('typed on an insecure page')")
+                kernel.wait_until("(widget.record.transcript.role == 'assistant').any()", timeout=30)
+                page.click(f"{WIDGET} [data-testid=disconnect]")
+                kernel.wait_until("widget.status == 'closed'", timeout=15)
+            except Exception:
+                page.screenshot(path=str(artifacts / "failed-insecure.png"))
+                print("\n".join(lab_page.console[-40:]))
+                raise
+            finally:
+                kernel.close()
+                page.close()
+
+    try:
+        # Playwright's sync API allows one instance per thread, and the run's shared browser holds this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(in_second_browser).result(timeout=180)
+    finally:
+        stop_jupyterlab(lab)
