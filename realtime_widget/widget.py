@@ -91,6 +91,9 @@ class RealtimeWidget(anywidget.AnyWidget):
             instructions, function tools, handoffs, voice, prompt and output guardrails drive the session, as the
             SDK's ``RealtimeSession`` runs them (see :mod:`realtime_widget.agents`); ``tools=`` may add ours.
         context: the context object given to the agent's dynamic instructions, tools, handoffs and guardrails.
+        microphone: ``False`` connects without asking for the microphone: receive-only, typed turns in, the
+            assistant's voice and transcript out. The widget also connects this way by itself when the browser
+            refuses the microphone, has none, or the page is not a secure context; :attr:`mic_off` says why.
 
     Unknown keyword arguments raise ``TypeError`` naming the closest option.
     """
@@ -109,6 +112,15 @@ class RealtimeWidget(anywidget.AnyWidget):
     kernel_busy_hint = traitlets.Bool(False).tag(sync=True)
     instance_id = traitlets.Unicode(help="Unique per widget: the browser keys its one connection by it.").tag(sync=True)
     problem_hints = traitlets.Dict(help="What to do next, by API error code, for problems shown live.").tag(sync=True)
+    microphone = traitlets.Bool(
+        True, help="Whether the browser asks for the microphone when it connects (False: receive-only)."
+    ).tag(sync=True)
+
+    # Kernel-side only, from the browser's timeline (traits the browser writes can arrive late; batches do not).
+    mic_off = traitlets.Dict(
+        help="Why the current connection has no microphone: {reason, message, hint, detail}; empty when it has one. "
+        "reason is one of not_requested, insecure_context, unsupported, vscode_webview, denied, missing, failed."
+    )
 
     # Kernel-side only (no sync=True): updated from the browser's batches, never sent back.
     transcript: traitlets.List[dict[str, Any]] = traitlets.List(
@@ -127,12 +139,15 @@ class RealtimeWidget(anywidget.AnyWidget):
         key_ttl_seconds: int = 600,
         autosave: str | Path | None = None,
         autosave_every_s: float = 30.0,
+        microphone: bool = True,
         agent: Any = None,
         context: Any = None,
         **session_options: Any,
     ) -> None:
         _check_widget_arguments(api_key, base_url, key_ttl_seconds, autosave_every_s)
         transport = check_transport(transport)
+        if not isinstance(microphone, bool):
+            raise TypeError(f"microphone must be True or False; got {type(microphone).__name__}")
         # widget.config puts the Python tools and the config's other tools back together.
         self._config, self._tools = build_session_config(
             "RealtimeWidget", tools, config, session_options, _WIDGET_OPTIONS
@@ -164,6 +179,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             options={**connection.to_trait(), **route_options(transport, self._local_server_url())},
             settings=self._config.ui_settings(),
             problem_hints={"codes": HINTS, "default": DEFAULT_HINT},
+            microphone=microphone,
         )
         self.on_msg(self._on_custom_message)
         if self._agent is not None:
@@ -458,6 +474,10 @@ class RealtimeWidget(anywidget.AnyWidget):
         what = item.get("what")
         if what == "answer_received":
             self._call_id = str(detail.get("call_id") or "") or None
+        elif what == "mic_off":
+            self.mic_off = {key: str(detail.get(key) or "") for key in ("reason", "message", "hint", "detail")}
+        elif what == "mic_ready":
+            self.mic_off = {}
         status = _STATUS_AFTER.get(str(what))
         if status is None:
             return
@@ -539,6 +559,7 @@ _WIDGET_OPTIONS = (
     "autosave_every_s",
     "agent",
     "context",
+    "microphone",
 )
 
 

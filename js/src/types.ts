@@ -39,6 +39,25 @@ export interface WidgetError {
   hint: string;
 }
 
+/** Why the connection runs without a microphone (receive-only: typed turns in, audio and transcript out). */
+export type MicOffReason =
+  | "not_requested"
+  | "insecure_context"
+  | "unsupported"
+  | "vscode_webview"
+  | "denied"
+  | "missing"
+  | "failed";
+
+/** The microphone is off: why, what it means, and how to turn it on where that is possible. Rendered as text. */
+export interface MicOff {
+  reason: MicOffReason;
+  message: string;
+  hint: string;
+  /** The browser's own words (e.g. "NotAllowedError: Permission denied"), or "". */
+  detail: string;
+}
+
 export type TurnDetectionChoice = "server_vad" | "semantic_vad" | "none";
 
 /** The `settings` trait: what the UI edits before connecting. */
@@ -125,7 +144,9 @@ export type TimelineWhat =
   | "autoplay_blocked"
   | "transport"
   | "route_tried"
-  | "ws_open";
+  | "ws_open"
+  | "mic_off"
+  | "commands_over_custom_messages";
 
 export interface TimelineItem {
   k: "timeline";
@@ -222,6 +243,8 @@ export interface ControllerEvents {
   kernelWaiting: (waiting: boolean) => void;
   /** The remote audio could not autoplay: the UI shows a click-to-enable-audio prompt. */
   autoplayBlocked: (blocked: boolean) => void;
+  /** The connection runs without a microphone (and why), or null once it has one. */
+  micOff: (off: MicOff | null) => void;
 }
 
 /** One per widget model per page (created in `initialize`), shared by every view of that model. */
@@ -231,6 +254,8 @@ export interface Controller {
   /** When the current connection reached `connected` (ms since epoch), or null. */
   readonly connectedSince: number | null;
   readonly muted: boolean;
+  /** Why the latest connection attempt has no microphone, or null when it has one (or has not asked yet). */
+  readonly micOff: MicOff | null;
   /** True while push-to-talk is held. */
   readonly talking: boolean;
   /** Every item seen so far in this page (restored history first), for views created later. Bounded. */

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from realtime_widget.endpoint import LOCAL_SERVER_KEY_ENV, LOCAL_SERVER_URL_ENV
 from realtime_widget.server.launcher import LocalServer
 
-from .harness import JupyterLab, chromium_context, only_loopback_interfaces, start_jupyterlab, stop_jupyterlab
+from .harness import (
+    JupyterLab,
+    chromium_context,
+    kernel_env,
+    only_loopback_interfaces,
+    start_jupyterlab,
+    stop_jupyterlab,
+)
 from .lab_page import LabPage
 from .speech import write_mic_wav
 
@@ -48,11 +53,18 @@ def local_server() -> Iterator[LocalServer]:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory, local_server: LocalServer) -> Iterator[JupyterLab]:
-    env = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL"}}
-    # Every kernel's widgets use the run's shared local server instead of starting their own.
-    env[LOCAL_SERVER_URL_ENV] = local_server.base_url
-    env[LOCAL_SERVER_KEY_ENV] = local_server.api_key
-    server = start_jupyterlab(tmp_path_factory.mktemp("jupyterlab"), REPO / "notebooks", env)
+    server = start_jupyterlab(tmp_path_factory.mktemp("jupyterlab"), REPO / "notebooks", kernel_env(local_server))
+    try:
+        yield server
+    finally:
+        stop_jupyterlab(server)
+
+
+@pytest.fixture(scope="session")
+def notebook7(tmp_path_factory: pytest.TempPathFactory, local_server: LocalServer) -> Iterator[JupyterLab]:
+    """Jupyter Notebook 7 serving the same notebooks (started only by the tests that use it)."""
+    env = kernel_env(local_server)
+    server = start_jupyterlab(tmp_path_factory.mktemp("notebook7"), REPO / "notebooks", env, app="notebook")
     try:
         yield server
     finally:

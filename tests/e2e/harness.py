@@ -25,6 +25,9 @@ from typing import Any
 
 import httpx
 
+from realtime_widget.endpoint import LOCAL_SERVER_KEY_ENV, LOCAL_SERVER_URL_ENV
+from realtime_widget.server.launcher import LocalServer
+
 CHROMIUM = os.environ.get("REALTIME_WIDGET_CHROMIUM", "/usr/bin/chromium")
 
 CHROMIUM_ARGS = [
@@ -93,8 +96,34 @@ class JupyterLab:
         raise LookupError(f"no kernel session for {notebook_name}")
 
 
-def start_jupyterlab(base: Path, notebooks: Path, env: dict[str, str]) -> JupyterLab:
-    """Starts JupyterLab on 127.0.0.1 serving a copy of ``notebooks``; waits until it answers."""
+def kernel_env(local_server: LocalServer) -> dict[str, str]:
+    """The environment of a notebook server under test: no OpenAI key, and every kernel's widgets use the run's
+    shared local server instead of starting their own."""
+    env = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL"}}
+    env[LOCAL_SERVER_URL_ENV] = local_server.base_url
+    env[LOCAL_SERVER_KEY_ENV] = local_server.api_key
+    return env
+
+
+# The front end's own options: the app object exposed as window.jupyterapp (to run cells), no update checks.
+_APP_OPTIONS = {
+    "jupyterlab": [
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.expose_app_in_browser=True",
+    ],
+    "notebook": ["--JupyterNotebookApp.expose_app_in_browser=True"],
+}
+
+
+def start_jupyterlab(
+    base: Path, notebooks: Path, env: dict[str, str], app: str = "jupyterlab", extra_args: tuple[str, ...] = ()
+) -> JupyterLab:
+    """Starts JupyterLab on 127.0.0.1 serving a copy of ``notebooks``; waits until it answers.
+
+    ``app="notebook"`` starts Jupyter Notebook 7 instead (the same server, JupyterLab's components, one document
+    per page)."""
     root = base / "root"
     shutil.copytree(notebooks, root)
     dirs = {name: base / name for name in ("config", "runtime", "settings", "workspaces")}
@@ -119,21 +148,19 @@ def start_jupyterlab(base: Path, notebooks: Path, env: dict[str, str]) -> Jupyte
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTERLAB_WORKSPACES_DIR": str(dirs["workspaces"]),
     }
-    log_path = base / "jupyterlab.log"
+    log_path = base / f"{app}.log"
     command = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        app,
         "--no-browser",
         "--allow-root",
         "--ip=127.0.0.1",
         f"--port={port}",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.extension_manager=readonly",
-        "--LabApp.expose_app_in_browser=True",
+        *_APP_OPTIONS[app],
+        *extra_args,
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -141,13 +168,13 @@ def start_jupyterlab(base: Path, notebooks: Path, env: dict[str, str]) -> Jupyte
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited early:\n{log_path.read_text()[-3000:]}")
+            raise RuntimeError(f"{app} exited early:\n{log_path.read_text()[-3000:]}")
         with contextlib.suppress(httpx.HTTPError):
             if lab.api("GET", "/api/status").status_code == 200:
                 return lab
         time.sleep(0.2)
     stop_process_group(process)
-    raise TimeoutError(f"JupyterLab did not start:\n{log_path.read_text()[-3000:]}")
+    raise TimeoutError(f"{app} did not start:\n{log_path.read_text()[-3000:]}")
 
 
 def stop_jupyterlab(lab: JupyterLab) -> None:

@@ -17,9 +17,14 @@ OPEN_TIMEOUT_MS = 60_000
 class LabPage:
     """One browser tab showing one notebook."""
 
-    def __init__(self, page: Any, lab: JupyterLab) -> None:
+    #: Where a notebook opens; ``?reset`` starts from an empty workspace, not the notebooks earlier tests left open.
+    notebook_path = "/lab/tree/{name}?reset"
+
+    def __init__(self, page: Any, lab: JupyterLab, url: str | None = None) -> None:
+        """``url``: the server's address as the browser names it, when not ``lab.url`` (another host name)."""
         self.page = page
         self.lab = lab
+        self.url = url or lab.url
         self.console: list[str] = []
         self.frames_received: list[str] = []
         page.on("websocket", self._watch_websocket)
@@ -31,8 +36,9 @@ class LabPage:
 
     def open_notebook(self, name: str) -> None:
         """Opens ``name`` and waits until its kernel is ready."""
-        # ?reset: start from an empty workspace, not the notebooks earlier tests left open.
-        self.page.goto(f"{self.lab.url}/lab/tree/{name}?reset&token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
+        path = self.notebook_path.format(name=name)
+        separator = "&" if "?" in path else "?"
+        self.page.goto(f"{self.url}{path}{separator}token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
         self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=OPEN_TIMEOUT_MS)
         self.page.evaluate(
             """async (name) => {
@@ -71,9 +77,17 @@ class LabPage:
         """``'JupyterLab Light'`` or ``'JupyterLab Dark'``."""
         self.command("apputils:change-theme", {"theme": theme})
         self.page.wait_for_function("(t) => document.body.dataset.jpThemeName === t", arg=theme)
+        # A theme change shows JupyterLab's splash animation over the page for a moment; screenshots wait it out.
+        self.page.wait_for_selector("#jupyterlab-splash", state="detached")
 
     def save(self) -> None:
         self.command("docmanager:save")
+
+
+class NotebookPage(LabPage):
+    """One browser tab of Jupyter Notebook 7: one notebook per page, the same application object and commands."""
+
+    notebook_path = "/notebooks/{name}"
 
 
 WIDGET = ".rtw-root"

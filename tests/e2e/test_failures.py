@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from realtime_widget.server.launcher import LocalServer
 
-from .harness import CHROMIUM_ARGS, JupyterLab, chromium_context
+from .harness import CHROMIUM_ARGS, JupyterLab, KernelClient, chromium_context
 from .lab_page import (
     WIDGET,
     LabPage,
@@ -131,11 +132,25 @@ def test_channel_closed_by_server_keeps_the_record(
         assert kernel.value("len(widget.record.validate())") == 0
 
 
-def test_microphone_denied(lab: JupyterLab, tmp_path: Path, artifacts: Path) -> None:
-    # A browser of its own that does not grant the microphone by itself (no --use-fake-ui-for-media-stream).
+def _check_mic_off_notice(page: Any, kernel: KernelClient, reason: str) -> None:
+    """The widget says why the mic is off and how to turn it on; Python has the same words."""
+    notice = page.locator(f"{WIDGET} [data-testid=mic-off]")
+    notice.wait_for(state="visible")
+    assert notice.get_attribute("data-reason") == reason
+    mic_off = kernel.wait_until("widget.mic_off")
+    assert mic_off["reason"] == reason
+    text = notice.inner_text()
+    assert mic_off["message"] in text
+    assert mic_off["hint"] in text
+    assert page.locator(f"{WIDGET} [data-testid=mute]").is_disabled()
+
+
+def test_no_microphone_at_all_connects_receive_only(lab: JupyterLab, tmp_path: Path, artifacts: Path) -> None:
+    # A browser of its own that does not grant the microphone by itself (no --use-fake-ui-for-media-stream), as
+    # a refused permission prompt or VS Code's webview: the widget connects without it and typed turns work.
     name = write_notebook(
         lab.root_dir,
-        "mic_denied.ipynb",
+        "mic_refused.ipynb",
         "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget()\nwidget",
     )
     args = [arg for arg in CHROMIUM_ARGS if arg != "--use-fake-ui-for-media-stream"]
@@ -147,13 +162,39 @@ def test_microphone_denied(lab: JupyterLab, tmp_path: Path, artifacts: Path) -> 
             kernel = open_widget_notebook(lab_page, name)
             try:
                 page.click(f"{WIDGET} [data-testid=connect]")
-                text = wait_failed(lab_page, kernel, WIDGET, "widget", "mic_denied")
-                assert "Microphone access was denied" in text
-                # From the browser's batch, which can reach the kernel after the failed status (a trait).
-                kernel.wait_until("'mic_error' in set(widget.record.timeline['what'])")
-                assert page.is_visible(f"{WIDGET} [data-testid=retry]")
+                page.wait_for_selector(f"{WIDGET} [data-testid=status][data-status=connected]", timeout=30_000)
+                kernel.wait_until("widget.status == 'connected'")
+                assert kernel.value("widget.error") == {}
+
+                _check_mic_off_notice(page, kernel, "denied")
+                assert "NotAllowedError" in kernel.value("widget.mic_off['detail']")
+                assert "site settings" in kernel.value("widget.mic_off['hint']")
+
+                # A typed turn is answered (in text and audio) over the receive-only connection.
+                page.fill(f"{WIDGET} [data-testid=text-input]", "hello without a mic")
+                page.click(f"{WIDGET} [data-testid=send]")
+                kernel.wait_until("(widget.record.transcript.role == 'assistant').any()", timeout=30)
+                answer = kernel.value("widget.record.transcript.query('role == \"assistant\"').text.iloc[-1]")
+                assert answer
+                page.locator(f"{WIDGET} [data-testid=transcript]").get_by_text(answer).wait_for(timeout=30_000)
+                assert kernel.value("(widget.record.transcript.text == 'hello without a mic').any()")
+                kernel.wait_until("'output_audio_buffer.started' in set(widget.record.events['type'])", timeout=30)
+
+                widget = page.locator(WIDGET).first
+                widget.screenshot(path=str(artifacts / "mic-off-light.png"))
+                lab_page.set_theme("JupyterLab Dark")
+                widget.screenshot(path=str(artifacts / "mic-off-dark.png"))
+                lab_page.set_theme("JupyterLab Light")
+
+                # The record keeps everything: why the mic was off, the connection, the turn.
+                timeline = kernel.value("list(widget.record.timeline['what'])")
+                assert timeline.index("mic_error") < timeline.index("mic_off") < timeline.index("connected")
+                page.click(f"{WIDGET} [data-testid=disconnect]")
+                kernel.wait_until("'closed' in set(widget.record.timeline['what'])", timeout=15)
+                assert kernel.value(f"(widget.record.transcript.text == {answer!r}).any()")
+                assert kernel.value("len(widget.record.validate())") == 0
             except Exception:
-                page.screenshot(path=str(artifacts / "failed-mic-denied.png"))
+                page.screenshot(path=str(artifacts / "failed-mic-refused.png"))
                 print("\n".join(lab_page.console[-40:]))
                 raise
             finally:
@@ -163,6 +204,30 @@ def test_microphone_denied(lab: JupyterLab, tmp_path: Path, artifacts: Path) -> 
     # Playwright's sync API allows one instance per thread, and the run's shared browser holds this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(in_second_browser).result(timeout=180)
+
+
+def test_microphone_false_connects_receive_only_without_asking(lab_page: LabPage, lab: JupyterLab) -> None:
+    name = write_notebook(
+        lab.root_dir,
+        "mic_false.ipynb",
+        "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(microphone=False)\nwidget",
+    )
+    page = lab_page.page
+    with opened_widget(lab_page, name) as kernel:
+        page.click(f"{WIDGET} [data-testid=connect]")
+        page.wait_for_selector(f"{WIDGET} [data-testid=status][data-status=connected]", timeout=30_000)
+        _check_mic_off_notice(page, kernel, "not_requested")
+        timeline = kernel.value("list(widget.record.timeline['what'])")
+        assert "mic_error" not in timeline  # the browser was never asked
+        assert "mic_ready" not in timeline
+        mic_start = "widget.record.timeline.query('what == \"mic_start\"').detail.iloc[-1]"
+        assert kernel.value(f"__import__('json').loads({mic_start})") == {"requested": False}
+        # Turning it back on from Python takes effect at the next connect, and the notice goes.
+        kernel.run("widget.disconnect()\nwidget.microphone = True")
+        kernel.wait_until("widget.status == 'closed'")
+        page.click(f"{WIDGET} [data-testid=connect]")
+        kernel.wait_until("widget.status == 'connected' and widget.mic_off == {}", timeout=30)
+        page.locator(f"{WIDGET} [data-testid=mic-off]").wait_for(state="hidden")
 
 
 def test_tool_that_raises(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:

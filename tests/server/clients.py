@@ -48,14 +48,18 @@ class RtcClient:
     """A browser stand-in: mic track, ``oai-events`` channel, SDP POSTed to ``/v1/realtime/calls``.
 
     ``events`` collects every server event received (parsed); ``audio_rms`` one RMS per received 20 ms frame.
+    ``receive_only`` offers a recvonly audio transceiver instead of the mic, as the widget does without a microphone.
     """
 
-    def __init__(self, base_url: str, key: str) -> None:
+    def __init__(self, base_url: str, key: str, *, receive_only: bool = False) -> None:
         self.base_url = base_url
         self.key = key
         self.pc = RTCPeerConnection()
         self.mic = MicTrack()
-        self.pc.addTrack(self.mic)
+        if receive_only:
+            self.pc.addTransceiver("audio", direction="recvonly")
+        else:
+            self.pc.addTrack(self.mic)
         self.channel = self.pc.createDataChannel("oai-events")
         #: The type of every client event sent, in order.
         self.sent_types: list[str] = []

@@ -56,11 +56,14 @@ async def server(
 @pytest.fixture
 async def rtc_client(server: RealtimeServer) -> AsyncIterator[Callable[..., Awaitable[RtcClient]]]:
     """A factory: ``client = await rtc_client()`` connects (raw SDP, standard key) and waits for the channel;
-    pass ``key=`` or ``session=`` (multipart) to vary it, ``wait=False`` to skip waiting."""
+    pass ``key=`` or ``session=`` (multipart) to vary it, ``receive_only=True`` to offer no microphone,
+    ``wait=False`` to skip waiting."""
     clients: list[RtcClient] = []
 
-    async def make(key: str = API_KEY, session: dict[str, Any] | None = None, wait: bool = True) -> RtcClient:
-        client = RtcClient(server.base_url, key)
+    async def make(
+        key: str = API_KEY, session: dict[str, Any] | None = None, wait: bool = True, receive_only: bool = False
+    ) -> RtcClient:
+        client = RtcClient(server.base_url, key, receive_only=receive_only)
         clients.append(client)
         response = await client.connect(session)
         if wait:

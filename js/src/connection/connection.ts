@@ -1,11 +1,12 @@
 // One connection attempt: owns the mic, the RTCPeerConnection, the "oai-events" channel, the remote audio element,
 // stats sampling and level metering, from the ephemeral key to `session.updated`, and tears them down in one order.
-import type { ConnectionOptions, Levels, RealtimeEvent, Settings, StatsItem, TimelineWhat } from "../types";
+import type { ConnectionOptions, Levels, MicOff, RealtimeEvent, Settings, StatsItem, TimelineWhat } from "../types";
 import { now } from "./clock";
 import { Aborted, ConnectFailure } from "./errors";
 import { postOffer } from "./signaling";
 import { parseMessage, sessionUpdate, withEventId, type Parsed } from "./events";
 import { LevelMonitor } from "./levels";
+import { openMicrophone } from "./microphone";
 import { ResponseSequencer } from "./responses";
 import { StatsSampler } from "./stats";
 
@@ -22,6 +23,8 @@ export interface AttemptConfig {
   settings: Settings;
   options: ConnectionOptions;
   muted: boolean;
+  /** False: do not ask for the microphone, connect receive-only (RealtimeWidget(microphone=False)). */
+  microphone: boolean;
   /** Fetches a fresh ephemeral key from the kernel. */
   mintKey: (attempt: number, signal: AbortSignal) => Promise<string>;
 }
@@ -34,6 +37,8 @@ export interface ConnectionHooks {
   stats(item: StatsItem): void;
   levels(t: number, levels: Levels, emit: boolean): void;
   autoplayBlocked(blocked: boolean): void;
+  /** This attempt runs without a microphone (and why), or null: it has one. */
+  micOff(off: MicOff | null): void;
   /** The connection was open and is now gone; it has already been torn down. Called at most once. */
   lost(failure: ConnectFailure): void;
 }
@@ -58,15 +63,6 @@ async function within<T>(promise: Promise<T>, ms: number, failure: () => Connect
   }
 }
 
-export function micFailure(error: unknown): ConnectFailure {
-  const name = error instanceof DOMException ? error.name : "";
-  const text = error instanceof Error ? error.message : String(error);
-  if (name === "NotAllowedError" || name === "SecurityError") return new ConnectFailure("mic_denied", text);
-  if (name === "NotFoundError" || name === "OverconstrainedError" || name === "NotReadableError") {
-    return new ConnectFailure("mic_missing", text);
-  }
-  return new ConnectFailure("unknown", `getUserMedia: ${name} ${text}`);
-}
 
 export class Connection {
   private state: State = "new";
@@ -136,14 +132,16 @@ export class Connection {
       throw new ConnectFailure("unknown", "The kernel has not set calls_url, so there is nowhere to connect.");
     }
     const key = await this.mintKey();
-    const { stream, track } = await this.openMic();
+    const mic = await this.openMic();
     this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
-    this.levels.setMic(stream);
+    if (mic !== null) this.levels.setMic(mic.stream);
     const pc = this.createPeerConnection();
-    const sender = pc.addTrack(track, stream);
+    // Without a microphone the offer still asks for the assistant's audio: a recvonly audio transceiver.
+    const sender = mic !== null ? pc.addTrack(mic.track, mic.stream) : null;
+    if (mic === null) pc.addTransceiver("audio", { direction: "recvonly" });
     const channelOpen = this.createChannel(pc);
     await this.negotiate(pc, key);
-    const bitrateApplied = await this.applyMaxBitrate(sender);
+    const bitrateApplied = sender !== null && (await this.applyMaxBitrate(sender));
     await this.waitForChannel(channelOpen);
     await this.updateSession();
 
@@ -163,33 +161,14 @@ export class Connection {
     return key;
   }
 
-  private async openMic(): Promise<{ stream: MediaStream; track: MediaStreamTrack }> {
-    this.hooks.timeline("mic_start");
-    const stream = await this.requestMic();
-    if (this.state === "closed") {
-      // Closed while the permission prompt was open: nobody else will stop this stream.
-      for (const t of stream.getTracks()) t.stop();
-      throw new Aborted();
+  /** The microphone, or null when this attempt goes on without one (the timeline and the hook say why). */
+  private async openMic(): Promise<{ stream: MediaStream; track: MediaStreamTrack } | null> {
+    const mic = await openMicrophone(this.config, this.hooks, () => this.state === "closed");
+    if (mic !== null) {
+      this.mic = mic.stream;
+      this.applyTrackEnabled();
     }
-    this.mic = stream;
-    const track = stream.getAudioTracks()[0];
-    if (track === undefined) throw new ConnectFailure("mic_missing", "The stream has no audio track.");
-    this.applyTrackEnabled();
-    this.hooks.timeline("mic_ready", { label: track.label });
-    return { stream, track };
-  }
-
-  private async requestMic(): Promise<MediaStream> {
-    const { deviceId, ...audio } = this.config.options.audio;
-    try {
-      return await navigator.mediaDevices.getUserMedia({
-        audio: deviceId === null ? audio : { ...audio, deviceId: { exact: deviceId } },
-      });
-    } catch (error) {
-      const failure = micFailure(error);
-      this.hooks.timeline("mic_error", { code: failure.code, message: failure.detail ?? "" });
-      throw failure;
-    }
+    return mic;
   }
 
   private createPeerConnection(): RTCPeerConnection {

@@ -1,9 +1,10 @@
 // Realtime client events the browser builds, and the parse step for messages that arrive on the data channel.
 import type { RealtimeEvent, Settings } from "../types";
+import { randomId } from "./ids";
 
 /** An event id in the Realtime API's style ("evt_" + 32 hex characters). */
 export function newEventId(): string {
-  return `evt_${crypto.randomUUID().replaceAll("-", "")}`;
+  return `evt_${randomId().replaceAll("-", "")}`;
 }
 
 /** A copy of `event` with an `event_id`, keeping one the caller chose. */

@@ -1,7 +1,8 @@
-// Requests to the kernel over anywidget's command channel. A busy kernel answers only when its cell ends,
-// so every request has a generous timeout and reports when it has waited long enough to show "waiting for the kernel".
-import type { Experimental } from "@anywidget/types";
+// Requests to the kernel over anywidget's command channel (commands.ts: `invoke`, or custom messages where a front
+// end has no working `invoke`). A busy kernel answers only when its cell ends, so every request has a generous
+// timeout and reports when it has waited long enough to show "waiting for the kernel".
 import type { ErrorCode } from "../types";
+import type { CommandInvoker } from "./commands";
 import { ConnectFailure, isErrorCode } from "./errors";
 import { now } from "./clock";
 import { parseClockReply, parseHistory, type History } from "./traits";
@@ -21,7 +22,7 @@ export class KernelClient {
   private busy = false;
 
   constructor(
-    private readonly experimental: Experimental,
+    private readonly commands: CommandInvoker,
     private readonly onBusy: (busy: boolean) => void,
   ) {}
 
@@ -63,8 +64,7 @@ export class KernelClient {
     if (reportBusy) this.waiting++;
     const busyTimer = reportBusy ? setTimeout(() => this.setBusy(true), BUSY_AFTER_MS) : undefined;
     try {
-      const [reply] = await this.experimental.invoke<unknown>(name, msg, { signal: combined });
-      return reply;
+      return await this.commands.invoke(name, msg, combined);
     } catch (error) {
       if (signal?.aborted === true) throw error;
       if (timeout.aborted) throw new ConnectFailure("kernel_timeout", `No answer to '${name}' within 30 s.`);

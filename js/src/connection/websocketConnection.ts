@@ -9,7 +9,8 @@
 // Audio events (appends and deltas) are counted in the stats but not recorded as events: over WebRTC the same
 // audio travels as RTP and is not in the record either, so both transports give the same record.
 import type { AttemptConfig, ConnectionHooks } from "./connection";
-import { micFailure, SESSION_UPDATE_TIMEOUT_MS } from "./connection";
+import { SESSION_UPDATE_TIMEOUT_MS } from "./connection";
+import { openMicrophone } from "./microphone";
 import type { Levels, RealtimeEvent, StatsItem } from "../types";
 import { now } from "./clock";
 import { Aborted, ConnectFailure } from "./errors";
@@ -129,49 +130,36 @@ export class WebSocketConnection {
     this.hooks.timeline("connected", { session_id: this.sessionId, transport: "websocket", route: this.route?.name });
   }
 
-  private async openMic(): Promise<MediaStream> {
-    this.hooks.timeline("mic_start");
-    const { deviceId, ...audio } = this.config.options.audio;
-    let stream: MediaStream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: deviceId === null ? audio : { ...audio, deviceId: { exact: deviceId } },
-      });
-    } catch (error) {
-      const failure = micFailure(error);
-      this.hooks.timeline("mic_error", { code: failure.code, message: failure.detail ?? "" });
-      throw failure;
-    }
-    if (this.state === "closed") {
-      for (const t of stream.getTracks()) t.stop();
-      throw new Aborted();
-    }
-    this.mic = stream;
-    const track = stream.getAudioTracks()[0];
-    if (track === undefined) throw new ConnectFailure("mic_missing", "The stream has no audio track.");
+  /** The microphone, or null: this attempt goes on receive-only (the timeline and the hook say why). */
+  private async openMic(): Promise<MediaStream | null> {
+    const mic = await openMicrophone(this.config, this.hooks, () => this.state === "closed");
+    if (mic === null) return null;
+    this.mic = mic.stream;
     // A device unplugged mid-call ends its track: say so rather than send silence without a word.
-    track.addEventListener("ended", () => {
+    mic.track.addEventListener("ended", () => {
       this.hooks.timeline("mic_error", { code: "mic_missing", message: "The microphone stopped." });
       this.fail(new ConnectFailure("mic_missing", "The microphone stopped (unplugged, or taken by another app)."));
     });
     this.applyTrackEnabled();
-    this.hooks.timeline("mic_ready", { label: track.label });
-    return stream;
+    return mic.stream;
   }
 
-  /** One AudioContext at the API's rate (the browser resamples the mic into it), with both worklets. */
-  private async startAudio(stream: MediaStream): Promise<void> {
+  /** One AudioContext at the API's rate (the browser resamples the mic into it), with both worklets; without a
+   * microphone (receive-only) only the playback worklet runs. */
+  private async startAudio(stream: MediaStream | null): Promise<void> {
     const context = new AudioContext({ sampleRate: PCM_RATE });
     this.context = context;
     await loadWorklets(context);
     this.checkAborted();
 
-    const capture = new AudioWorkletNode(context, CAPTURE_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 1 });
-    capture.port.onmessage = (e: MessageEvent<Float32Array>) => this.onCaptured(e.data);
-    const mute = context.createGain();
-    mute.gain.value = 0; // the capture node must be pulled by the graph to run; it must not be heard
-    context.createMediaStreamSource(stream).connect(capture).connect(mute).connect(context.destination);
-    this.capture = capture;
+    if (stream !== null) {
+      const capture = new AudioWorkletNode(context, CAPTURE_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 1 });
+      capture.port.onmessage = (e: MessageEvent<Float32Array>) => this.onCaptured(e.data);
+      const mute = context.createGain();
+      mute.gain.value = 0; // the capture node must be pulled by the graph to run; it must not be heard
+      context.createMediaStreamSource(stream).connect(capture).connect(mute).connect(context.destination);
+      this.capture = capture;
+    }
 
     const playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
       numberOfInputs: 0,
@@ -185,7 +173,7 @@ export class WebSocketConnection {
     this.playback = playback;
 
     this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
-    this.levels.setMic(stream);
+    if (stream !== null) this.levels.setMic(stream);
     this.levels.setRemote(remote.stream);
     await context.resume().catch(() => undefined);
     if (context.state !== "running" && this.state !== "closed") {

@@ -1,5 +1,5 @@
 // Things the person must notice: the current error (with Dismiss; the main button tries again), a lost
-// connection being re-established, "waiting for the kernel",
+// connection being re-established, a connection without a microphone (why, and how to get it), "waiting for the kernel",
 // the click-to-enable-audio prompt, and notices sent by the kernel. All text goes in as text.
 import type { NoticeMessage, WidgetError } from "../types";
 import type { ViewContext } from "./context";
@@ -137,6 +137,31 @@ function createReconnecting(ctx: ViewContext): HTMLElement {
   return el;
 }
 
+/** "The microphone is off": why, and how to turn it on where that can be done. Stays while it holds. */
+function createMicOff(ctx: ViewContext): HTMLElement {
+  const { controller, scope } = ctx;
+  const message = h("p", { class: "rtw-alert-title", attrs: { "data-testid": "mic-off-message" } });
+  const hint = h("p", { class: "rtw-error-hint", attrs: { "data-testid": "mic-off-hint" } });
+  const el = h("div", { class: "rtw-alert rtw-alert-info", attrs: { "data-testid": "mic-off", role: "status", hidden: true } }, [
+    h("span", { class: "rtw-alert-icon", attrs: { "aria-hidden": "true" } }, [icon("micOff")]),
+    h("div", { class: "rtw-alert-body" }, [message, hint]),
+  ]);
+
+  function render(): void {
+    const off = controller.micOff;
+    // Before the first connect there is nothing to say: the browser has not been asked yet.
+    const show = off !== null && controller.status !== "idle";
+    setAttrs(el, { hidden: !show, "data-reason": off?.reason ?? null });
+    if (off === null) return;
+    setText(message, off.message);
+    setText(hint, off.hint);
+  }
+  scope.add(controller.on("micOff", render));
+  scope.add(controller.on("status", render));
+  render();
+  return el;
+}
+
 function createKernelWaiting(ctx: ViewContext): HTMLElement {
   const { controller, model, scope } = ctx;
   const el = h("div", { class: "rtw-alert rtw-alert-wait", attrs: { "data-testid": "kernel-waiting", role: "status", hidden: true } }, [
@@ -225,6 +250,7 @@ export function createAlerts(ctx: ViewContext): HTMLElement {
   return h("div", { class: "rtw-alerts" }, [
     createErrorPanel(ctx),
     createReconnecting(ctx),
+    createMicOff(ctx),
     createAutoplayPrompt(ctx),
     createKernelWaiting(ctx),
     createNotices(ctx),

@@ -65,10 +65,13 @@ function createMuteButton(ctx: ViewContext, micMeter: HTMLElement): { el: HTMLBu
   }, [icon("mic"), h("span", { class: "rtw-btn-text", text: "Mute" })]);
   function render(): void {
     const muted = controller.muted;
-    mute.firstElementChild?.replaceWith(icon(muted ? "micOff" : "mic"));
-    setAttrs(mute, { "aria-pressed": String(muted), title: muted ? "Microphone is muted" : "Mute the microphone" });
+    // Without a microphone there is nothing to mute; the mic-off notice says why.
+    const noMic = controller.micOff !== null && controller.status !== "idle";
+    mute.firstElementChild?.replaceWith(icon(muted || noMic ? "micOff" : "mic"));
+    const title = noMic ? "No microphone in this connection" : muted ? "Microphone is muted" : "Mute the microphone";
+    setAttrs(mute, { "aria-pressed": String(muted), title, disabled: noMic });
     mute.classList.toggle("rtw-on", muted);
-    micMeter.dataset["muted"] = String(muted);
+    micMeter.dataset["muted"] = String(muted || noMic);
   }
   scope.listen(mute, "click", () => {
     controller.setMuted(!controller.muted);
@@ -195,8 +198,9 @@ export function createControls(ctx: ViewContext): HTMLElement {
   function renderStatus(status: Status): void {
     primary.render(status);
     setAttrs(interrupt, { disabled: status !== "connected" });
-    setAttrs(talk.el, { disabled: status !== "connected" });
-    if (status !== "connected") talk.press(false); // a dropped call must not leave the mic open on reconnect
+    const noMic = controller.micOff !== null;
+    setAttrs(talk.el, { disabled: status !== "connected" || noMic });
+    if (status !== "connected" || noMic) talk.press(false); // a dropped call must not leave the mic open on reconnect
     turnDetection.render();
     mute.render(); // the controller also signals mute changes from Python this way
   }
@@ -207,6 +211,7 @@ export function createControls(ctx: ViewContext): HTMLElement {
     }),
   );
   scope.add(controller.on("status", renderStatus));
+  scope.add(controller.on("micOff", () => renderStatus(controller.status)));
   renderStatus(controller.status);
   mute.render();
 

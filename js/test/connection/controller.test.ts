@@ -148,19 +148,81 @@ describe("connecting", () => {
   });
 
   it.each([
-    ["NotAllowedError", "mic_denied"],
-    ["NotFoundError", "mic_missing"],
-    ["OverconstrainedError", "mic_missing"],
-  ])("maps getUserMedia %s to %s, with a mic_error timeline entry", async (name, code) => {
+    ["NotAllowedError", "mic_denied", "denied"],
+    ["NotFoundError", "mic_missing", "missing"],
+    ["OverconstrainedError", "mic_missing", "missing"],
+    ["NotReadableError", "mic_missing", "missing"],
+    ["AbortError", "unknown", "failed"],
+  ])("connects receive-only when getUserMedia fails with %s (mic_error %s, mic off: %s)", async (name, code, reason) => {
     installBrowser({
       getUserMedia: () => Promise.reject(new DOMException("no", name)),
     });
     const { model, controller } = start();
+    const offs: unknown[] = [];
+    controller.on("micOff", (off) => offs.push(off));
     await settle(controller.connect());
-    expect(controller.error?.code).toBe(code);
+    expect(controller.status).toBe("connected");
+    expect(controller.error).toBeNull();
+    expect(controller.micOff).toMatchObject({ reason, detail: `${name}: no` });
+    expect(controller.micOff?.message).toMatch(/^The microphone is off/);
+    expect(offs).toEqual([controller.micOff]);
     controller["batch"].flush();
-    expect(model.timeline()).toContain("mic_error");
-    expect(FakePeerConnection.instances).toHaveLength(0);
+    const timeline = model.items().filter((i) => i["k"] === "timeline");
+    expect(timeline.find((i) => i["what"] === "mic_error")?.["detail"]).toMatchObject({ code });
+    expect(timeline.find((i) => i["what"] === "mic_off")?.["detail"]).toMatchObject({ reason });
+    // The offer asks for the assistant's audio without sending any.
+    const pc = FakePeerConnection.last();
+    expect(pc.tracks).toHaveLength(0);
+    expect(pc.transceivers).toEqual([{ kind: "audio", direction: "recvonly" }]);
+    // Typed turns work.
+    expect(controller.sendText("hello")).toBe(true);
+  });
+
+  it("does not ask for the microphone when the widget says microphone=False", async () => {
+    const getUserMedia = vi.fn(() => Promise.resolve(new FakeStream()));
+    installBrowser({ getUserMedia });
+    const { model, controller } = start({ model: new FakeModel({ microphone: false }) });
+    await settle(controller.connect());
+    expect(controller.status).toBe("connected");
+    expect(getUserMedia).not.toHaveBeenCalled();
+    expect(controller.micOff?.reason).toBe("not_requested");
+    expect(controller.micOff?.hint).toContain("widget.microphone = True");
+    controller["batch"].flush();
+    expect(model.timeline()).toContain("mic_off");
+    expect(model.timeline()).not.toContain("mic_error");
+  });
+
+  it("says the page is not a secure context instead of asking, and connects", async () => {
+    installBrowser();
+    vi.stubGlobal("isSecureContext", false);
+    const { controller } = start();
+    await settle(controller.connect());
+    expect(controller.status).toBe("connected");
+    expect(controller.micOff?.reason).toBe("insecure_context");
+    expect(controller.micOff?.hint).toContain("localhost");
+  });
+
+  it("connects receive-only where the page has no getUserMedia at all (VS Code's webview)", async () => {
+    installBrowser({ noMediaDevices: true });
+    const { controller } = start();
+    await settle(controller.connect());
+    expect(controller.status).toBe("connected");
+    expect(controller.micOff?.reason).toBe("unsupported");
+  });
+
+  it("clears the mic-off state when a later connection gets the microphone", async () => {
+    let refuse = true;
+    installBrowser({
+      getUserMedia: () => (refuse ? Promise.reject(new DOMException("no", "NotAllowedError")) : Promise.resolve(new FakeStream())),
+    });
+    const { controller } = start();
+    await settle(controller.connect());
+    expect(controller.micOff?.reason).toBe("denied");
+    await controller.disconnect();
+    refuse = false;
+    await settle(controller.connect());
+    expect(controller.micOff).toBeNull();
+    expect(FakePeerConnection.last().tracks).toHaveLength(1);
   });
 
   it("passes the audio constraints and device to getUserMedia", async () => {

@@ -164,6 +164,7 @@ export class FakePeerConnection {
   closed = false;
   dc: FakeDataChannel | null = null;
   readonly tracks: FakeTrack[] = [];
+  readonly transceivers: Array<{ kind: string; direction: string | undefined }> = [];
   readonly parameters = { encodings: [{}] as Array<{ maxBitrate?: number }> };
   ontrack: ((e: unknown) => void) | null = null;
   onconnectionstatechange: (() => void) | null = null;
@@ -181,6 +182,10 @@ export class FakePeerConnection {
         return Promise.resolve();
       },
     };
+  }
+  addTransceiver(kind: string, init?: { direction?: string }) {
+    this.transceivers.push({ kind, direction: init?.direction });
+    return {};
   }
   createDataChannel(label: string): FakeDataChannel {
     this.dc = new FakeDataChannel(label);
@@ -235,7 +240,9 @@ export const answer201: FetchHandler = () =>
   );
 
 /** Installs the browser globals; returns the recorded fetch calls and the media streams handed out. */
-export function installBrowser(options: { fetch?: FetchHandler; getUserMedia?: () => Promise<FakeStream> } = {}) {
+export function installBrowser(
+  options: { fetch?: FetchHandler; getUserMedia?: () => Promise<FakeStream>; noMediaDevices?: boolean } = {},
+) {
   FakePeerConnection.instances = [];
   FakePeerConnection.autoOpen = true;
   FakePeerConnection.autoSessionUpdated = true;
@@ -247,7 +254,7 @@ export function installBrowser(options: { fetch?: FetchHandler; getUserMedia?: (
     fetches.push({ url, init });
     return handler({ url, init });
   });
-  vi.stubGlobal("navigator", {
+  vi.stubGlobal("navigator", options.noMediaDevices === true ? {} : {
     mediaDevices: {
       getUserMedia:
         options.getUserMedia ??

@@ -40,6 +40,7 @@ function setup(transport: TransportChoice, webrtc: Error | null, hasWebRtc = tru
     settings: DEFAULT_SETTINGS,
     options: { ...DEFAULT_OPTIONS, transport, local_server_port: port },
     muted: false,
+    microphone: true,
     mintKey: () => Promise.resolve("ek_test"),
   } satisfies AttemptConfig;
   const made: string[] = [];

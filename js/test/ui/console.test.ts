@@ -292,6 +292,40 @@ describe("errors", () => {
   });
 });
 
+describe("without a microphone", () => {
+  function micOff(message: string) {
+    const off = { reason: "denied" as const, message, hint: "Allow the microphone for this page.", detail: "NotAllowedError" };
+    controller.micOff = off;
+    controller.emit("micOff", off);
+  }
+
+  it("says plainly why the mic is off and how to turn it on, as text, and disables mute and push-to-talk", () => {
+    model.kernelSets("settings", { ...(model.get("settings") as object), turn_detection: "none" });
+    controller.setStatus("connecting");
+    micOff("The microphone is off: <b>refused</b>.");
+    controller.setStatus("connected");
+    expect(q("mic-off").hidden).toBe(false);
+    expect(q("mic-off").dataset["reason"]).toBe("denied");
+    expect(q("mic-off-message").textContent).toBe("The microphone is off: <b>refused</b>.");
+    expect(q("mic-off").querySelector("b")).toBeNull();
+    expect(q("mic-off-hint").textContent).toBe("Allow the microphone for this page.");
+    expect((q("mute") as HTMLButtonElement).disabled).toBe(true);
+    expect((q("ptt") as HTMLButtonElement).disabled).toBe(true);
+    // Typing still works.
+    expect((q("text-input") as HTMLTextAreaElement).disabled).toBe(false);
+  });
+
+  it("hides the notice once a connection has the microphone again", () => {
+    controller.setStatus("connected");
+    micOff("The microphone is off.");
+    expect(q("mic-off").hidden).toBe(false);
+    controller.micOff = null;
+    controller.emit("micOff", null);
+    expect(q("mic-off").hidden).toBe(true);
+    expect((q("mute") as HTMLButtonElement).disabled).toBe(false);
+  });
+});
+
 describe("presentation and cleanup", () => {
   it("the presentation toggle writes the trait and restyles the view", () => {
     q("presentation").click();

@@ -3,6 +3,7 @@ import type {
   Controller,
   ControllerEvents,
   EventItem,
+  MicOff,
   RealtimeEvent,
   Settings,
   Status,
@@ -20,6 +21,7 @@ export class FakeController implements Controller {
   error: WidgetError | null = null;
   connectedSince: number | null = null;
   muted = false;
+  micOff: MicOff | null = null;
   talking = false;
   recentEvents: EventItem[] = [];
   recentStats: StatsItem[] = [];
@@ -40,6 +42,7 @@ export class FakeController implements Controller {
     agent: new Set(),
     kernelWaiting: new Set(),
     autoplayBlocked: new Set(),
+    micOff: new Set(),
   };
 
   connect(): Promise<void> {

@@ -59,6 +59,24 @@ async def test_spoken_reply_has_energy_and_buffer_events(rtc_client: Connect) ->
     assert transcript == "You said: hi"
 
 
+async def test_a_receive_only_offer_hears_spoken_replies_to_typed_turns(rtc_client: Connect) -> None:
+    # The widget without a microphone offers a recvonly audio transceiver: the server answers sendonly and speaks.
+    client = await rtc_client(receive_only=True)
+    audio = client.pc.remoteDescription.sdp.split("m=audio", 1)[1].split("m=application", 1)[0]
+    assert "a=sendonly" in audio
+    client.send(user_text("hi"))
+    client.send({"type": "response.create"})
+    await client.wait_for("output_audio_buffer.started", within=10)
+    await client.wait_for("output_audio_buffer.stopped", within=10)
+    assert len([rms for rms in client.audio_rms if rms > 1000]) >= 10
+    assert (await client.wait_for("response.output_audio_transcript.done"))["transcript"] == "You said: hi"
+    # The session goes on: a second typed turn is answered too.
+    after = len(client.events)
+    client.send(user_text("again"))
+    client.send({"type": "response.create"})
+    assert (await client.wait_for("response.done", within=10, after=after))["response"]["status"] == "completed"
+
+
 def speech_like(ms: int) -> np.ndarray:  # type: ignore[type-arg]
     t = np.arange(24 * ms) / 24_000
     return (np.sin(2 * np.pi * 220 * t) * 0.3 * 32767).astype(np.int16)
