@@ -15,12 +15,13 @@ def write_notebook(folder: Path, name: str, *cells: str) -> str:
     return name
 
 
-def write_connection_notebook(folder: Path, name: str, options: str) -> str:
-    """A notebook showing a ``RealtimeWidget`` without turn detection, made with ``ConnectionOptions(options)``."""
+def write_connection_notebook(folder: Path, name: str, options: str, transport: str = "auto") -> str:
+    """A notebook showing a ``RealtimeWidget`` without turn detection, made with ``ConnectionOptions(options)`` and
+    ``transport``."""
     return write_notebook(
         folder,
         name,
         "from realtime_widget import ConnectionOptions, RealtimeWidget\n"
         f"options = ConnectionOptions({options})\n"
-        "widget = RealtimeWidget(turn_detection=None, connection=options)\nwidget",
+        f"widget = RealtimeWidget(turn_detection=None, connection=options, transport={transport!r})\nwidget",
     )

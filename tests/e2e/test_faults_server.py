@@ -121,7 +121,8 @@ def test_server_answers_500_on_calls(lab_page: LabPage, lab: JupyterLab, local_s
 
 
 def test_ice_never_connects(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:
-    name = write_connection_notebook(lab.root_dir, "fault_ice.ipynb", "reconnect_attempts=0")
+    # WebRTC only: with the default transport ("auto") a failed ICE falls back to the WebSocket, which connects.
+    name = write_connection_notebook(lab.root_dir, "fault_ice.ipynb", "reconnect_attempts=0", transport="webrtc")
     with opened_widget(lab_page, name) as kernel:
         before = converse(lab_page, kernel, local_server, "Answered before ICE broke.")
         _disconnect(lab_page, kernel)
