@@ -42,7 +42,7 @@ from .images import Detail, image_parts
 from .keys import resolve_api_key
 from .live_updates import LiveUpdates, SessionUpdate
 from .problems import problem_of
-from .protocol import Rejection, check_client_event
+from .protocol import require_client_event
 from .protocol.rules import server_vad_defaults
 from .record import SessionRecord
 from .server.pcm import SAMPLE_RATE
@@ -381,14 +381,7 @@ class Session:
         """Sends a client event. It is checked first, as the server checks it: an event the API would refuse raises
         ``ValueError`` with the API's message, and nothing is sent. Raises :class:`RealtimeWidgetError` when the
         session is not connected."""
-        checked = (
-            check_client_event(event)
-            if isinstance(event, dict)
-            else Rejection("Expected an event object.", "invalid_json")
-        )
-        if isinstance(checked, Rejection):
-            where = f" ({checked.param})" if checked.param else ""
-            raise ValueError(f"not a valid Realtime client event{where}: {checked.message} [{checked.code}]")
+        require_client_event(event)
         self._send(event)
 
     def _send(self, event: dict[str, Any]) -> None:

@@ -33,7 +33,7 @@ from .errors import ErrorInfo, RealtimeWidgetError
 from .images import Detail, image_parts
 from .live_updates import LiveUpdates, SessionUpdate
 from .problems import DEFAULT_HINT, HINTS, problem_of
-from .protocol import Rejection, check_client_event
+from .protocol import require_client_event
 from .protocol.rules import KEY_TTL_RANGE_S
 from .record import SessionRecord, utterance
 from .session_options import build_session_config, check_endpoint_arguments, config_with_tools
@@ -255,14 +255,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     def send_event(self, event: dict[str, Any]) -> None:
         """Sends a client event on the data channel. It is checked first, exactly as the local server checks what it
         receives: an event the API would refuse raises ``ValueError`` with the API's message, and nothing is sent."""
-        checked = (
-            check_client_event(event)
-            if isinstance(event, dict)
-            else Rejection("Expected an event object.", "invalid_json")
-        )
-        if isinstance(checked, Rejection):
-            where = f" ({checked.param})" if checked.param else ""
-            raise ValueError(f"not a valid Realtime client event{where}: {checked.message} [{checked.code}]")
+        require_client_event(event)
         self._send_client_event(event)
 
     def send_image(self, image: Any, text: str | None = None, *, respond: bool = True, detail: Detail = "auto") -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "check_client_event",
     "client_event_adapter",
     "parse_client_event",
+    "require_client_event",
     "server_event_adapter",
     "validate_client_event",
     "validate_server_event",
@@ -118,6 +119,18 @@ def parse_client_event(raw: str | bytes) -> dict[str, Any] | Rejection:
     if not isinstance(data, dict):
         return Rejection("Expected an event object.", "invalid_json")
     return check_client_event(data)
+
+
+def require_client_event(event: object) -> dict[str, Any]:
+    """``event`` when it is a client event the API accepts, else ``ValueError`` with the API's message (what
+    ``widget.send_event`` and ``Session.send_event`` raise before sending anything)."""
+    checked = (
+        check_client_event(event) if isinstance(event, dict) else Rejection("Expected an event object.", "invalid_json")
+    )
+    if isinstance(checked, Rejection):
+        where_ = f" ({checked.param})" if checked.param else ""
+        raise ValueError(f"not a valid Realtime client event{where_}: {checked.message} [{checked.code}]")
+    return checked
 
 
 def check_client_event(data: dict[str, Any]) -> dict[str, Any] | Rejection:
