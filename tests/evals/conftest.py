@@ -29,6 +29,9 @@ def offline(local_server: LocalServer, monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.setenv(LOCAL_SERVER_URL_ENV, local_server.base_url)
     monkeypatch.setenv(LOCAL_SERVER_KEY_ENV, local_server.api_key)
+    # The kernel keeps the local server it attached to; one from an earlier test (another folder's fixture, still
+    # running) would otherwise take these sessions, and this test's server would not see them.
+    monkeypatch.setattr("realtime_widget.endpoint._local_server", None)
     monkeypatch.chdir(tmp_path)
     yield local_server
     assert local_server.violations() == [], "the local server sent events that do not validate"

@@ -185,6 +185,7 @@ async def test_without_a_key_the_local_server_is_used(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("REALTIME_WIDGET_LOCAL_SERVER_URL", local_server.base_url)
     monkeypatch.setenv("REALTIME_WIDGET_LOCAL_SERVER_KEY", local_server.api_key)
+    monkeypatch.setattr("realtime_widget.endpoint._local_server", None)  # attach afresh, and forget it after
     async with Session(voice="cedar") as session:
         assert session.local_server is not None
         await session.send_text("hello")
