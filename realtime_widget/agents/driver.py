@@ -292,16 +292,19 @@ class AgentDriver:
     def on_server_event(self, event: dict[str, Any]) -> None:
         """Follows the session: which agent each response belongs to, and the transcript for the guardrails."""
         kind = event.get("type")
-        if kind == "response.created":
-            response_id = str((event.get("response") or {}).get("id") or "")
-            if response_id and response_id not in self._agent_by_response:
-                self._agent_by_response[response_id] = self._agent
-                if self._hooks is not None:
-                    detail = {"response_id": response_id, "agent": str(self._agent.name)}
-                    self._hooks.record.add_kernel_timeline("agent_response", detail)
-                    if self._hooks.attributed is not None:
-                        self._hooks.attributed(response_id, str(self._agent.name))
-        elif kind in TRANSCRIPT_DELTAS:
+        # A response belongs to the agent in charge when the driver first sees any event of it. Usually that is
+        # `response.created`, but the widget's batches can arrive out of order, and a handoff is started by the
+        # calling response's `response.done` or arguments (the driver sees each event before the tool runner acts
+        # on it), so the response that handed off is never credited to the agent it handed to.
+        response_id = _response_id(event)
+        if response_id and response_id not in self._agent_by_response:
+            self._agent_by_response[response_id] = self._agent
+            if self._hooks is not None:
+                detail = {"response_id": response_id, "agent": str(self._agent.name)}
+                self._hooks.record.add_kernel_timeline("agent_response", detail)
+                if self._hooks.attributed is not None:
+                    self._hooks.attributed(response_id, str(self._agent.name))
+        if kind in TRANSCRIPT_DELTAS:
             item_id = str(event.get("item_id") or "")
             response_id = str(event.get("response_id") or "")
             text = self._guardrails.add_delta(item_id, str(event.get("delta") or ""))
@@ -348,6 +351,16 @@ class AgentDriver:
     async def aclose(self) -> None:
         """Stops guardrail checks still running."""
         await self._background.cancel_all()
+
+
+def _response_id(event: dict[str, Any]) -> str:
+    """The id of the response a server event belongs to ("" for events of no response)."""
+    if str(event.get("type") or "").startswith("response."):
+        response = event.get("response")
+        if isinstance(response, dict):
+            return str(response.get("id") or "")
+        return str(event.get("response_id") or "")
+    return ""
 
 
 def _definition(name: str, description: str, parameters: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,12 @@
 """Runs the model's function calls in the kernel and answers them on the data channel.
 
-A call is started when ``response.function_call_arguments.done`` arrives. Its output goes back as a
-``function_call_output`` item as soon as it is ready; the follow-up ``response.create`` is sent once the response
-that made the calls is done and every one of its calls has an output, so parallel calls give one answer.
+A call is started when ``response.function_call_arguments.done`` arrives, or when ``response.done`` lists it
+(whichever the kernel gets first). Its output goes back as a ``function_call_output`` item as soon as it is ready;
+the follow-up ``response.create`` is sent once the response that made the calls is done and every one of its calls
+has an output, so parallel calls give one answer.
+
+The browser's batches can reach the kernel out of order (``docs/wire.md``), so a ``response.done`` may come before
+the arguments of its calls: it names all of them (``response.output``), which is why it can start them itself.
 """
 
 from __future__ import annotations
@@ -58,16 +62,21 @@ class ToolRunner:
         if kind == "response.function_call_arguments.done":
             self._start(event)
         elif kind == "response.done":
-            response_id = str((event.get("response") or {}).get("id", ""))
+            response = event.get("response") or {}
+            response_id = str(response.get("id", ""))
+            for item in _function_calls(response):
+                self._start({**item, "response_id": response_id})
             calls = self._responses.get(response_id)
             if calls is not None:
                 calls.done = True
                 self._maybe_respond(response_id)
 
     def _start(self, event: dict[str, Any]) -> None:
+        """Starts a call named by ``call_id``, ``name``, ``arguments`` and ``response_id`` (the arguments' done event,
+        or a function call item of ``response.done`` with its response's id); a call already started is left be."""
         call_id = str(event.get("call_id", ""))
         if not call_id or call_id in self._seen_calls:
-            return  # a resent batch or a redrawn view must not run a tool twice
+            return  # a resent batch, a redrawn view or the other event of the same call must not run it twice
         self._seen_calls.add(call_id)
         response_id = str(event.get("response_id", ""))
         self._responses.setdefault(response_id, _ResponseCalls()).pending.add(call_id)
@@ -127,6 +136,17 @@ class ToolRunner:
             return
         calls.answered = True
         self._send({"type": "response.create"})
+
+
+def _function_calls(response: Any) -> list[dict[str, Any]]:
+    """The finished function calls a ``response.done`` lists; one cut off (``status: "incomplete"``) has no
+    arguments to run with."""
+    output = response.get("output") if isinstance(response, dict) else None
+    return [
+        item
+        for item in output or []
+        if isinstance(item, dict) and item.get("type") == "function_call" and item.get("status") in (None, "completed")
+    ]
 
 
 def _spawn(coroutine: Coroutine[Any, Any, None]) -> None:

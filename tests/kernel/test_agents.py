@@ -156,6 +156,23 @@ def test_responses_are_attributed_to_the_agent_in_charge_when_they_were_created(
     )
 
 
+def test_a_handoff_seen_before_its_response_was_created_still_credits_the_agent_that_handed_off() -> None:
+    # The widget's batches can arrive out of order: the calling response's `response.done` first.
+    triage, _ = agents()
+    session = Session()
+    driver = AgentDriver(triage, context=CONTEXT)
+    driver.bind(session.hooks())
+    call = {"type": "function_call", "call_id": "call_1", "name": "transfer_to_billing", "arguments": "{}"}
+    driver.on_server_event({"type": "response.done", "response": {"id": "resp_1", "output": [call]}})
+    asyncio.run(driver.run("call_1", "transfer_to_billing", "{}"))
+    driver.on_server_event({"type": "response.created", "response": {"id": "resp_1"}})
+    driver.on_server_event({"type": "response.output_audio_transcript.delta", "response_id": "resp_2", "delta": "Hi"})
+    driver.on_server_event({"type": "response.created", "response": {"id": "resp_2"}})
+    assert (driver.agent_of("resp_1"), driver.agent_of("resp_2")) == ("Triage", "Billing")
+    attributed = session.record.timeline.query("what == 'agent_response'").detail.map(json.loads).to_list()
+    assert attributed == [{"response_id": "resp_1", "agent": "Triage"}, {"response_id": "resp_2", "agent": "Billing"}]
+
+
 async def test_output_guardrails_run_at_each_100_characters_and_a_trip_interrupts_once() -> None:
     checked: list[str] = []
 
