@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 
@@ -165,7 +166,9 @@ async def test_a_turn_over_its_budget_fails_for_its_own_session_only(voice: Espe
 
 
 def test_a_hung_worker_is_replaced_and_only_its_turn_fails(voice: EspeakSynthesizer) -> None:
-    recognizer = FairRecognizer(slice_timeout_s=3.0)
+    # Long enough that no real slice runs over it on a loaded machine (the test suite runs beside other work): only
+    # the SIGSTOP below is a hang. A real slice over it would fail the long turn before the worker is stopped.
+    recognizer = FairRecognizer(slice_timeout_s=15.0)
     try:
         patient = recognizer.share().start_stream()
         patient.feed(spoken(voice, "Hello, how are you today?"))
@@ -192,7 +195,10 @@ def test_a_hung_worker_is_replaced_and_only_its_turn_fails(voice: EspeakSynthesi
                 outcome.set_exception(exc)
 
         threading.Thread(target=long_turn, daemon=True).start()
+        deadline = time.monotonic() + DEADLINE_S
         while not culprit.turns or not culprit.turns[0].decoded:  # the worker is busy with the long turn
+            assert not outcome.done(), f"the long turn ended before the worker hung: {outcome.exception()!r}"
+            assert time.monotonic() < deadline, "the worker never started on the long turn"
             threading.Event().wait(0.02)
         os.kill(hung_pid, signal.SIGSTOP)  # the worker hangs mid-slice
 
