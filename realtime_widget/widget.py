@@ -119,7 +119,8 @@ class RealtimeWidget(anywidget.AnyWidget):
     # Kernel-side only, from the browser's timeline (traits the browser writes can arrive late; batches do not).
     mic_off = traitlets.Dict(
         help="Why the current connection has no microphone: {reason, message, hint, detail}; empty when it has one. "
-        "reason is one of not_requested, insecure_context, unsupported, vscode_webview, denied, missing, failed."
+        "reason is one of not_requested, insecure_context, unsupported, vscode_webview, denied, missing, "
+        "lost (the device stopped mid-call; the call goes on receive-only), failed."
     )
 
     # Kernel-side only (no sync=True): updated from the browser's batches, never sent back.
