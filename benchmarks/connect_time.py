@@ -22,6 +22,11 @@ e) ``widget-proxy``: as d), with the browser refused the local server's port (as
    widget falls back from WebRTC (``transport="auto"``) and from the direct WebSocket route to JupyterLab's
    jupyter-server-proxy (``/proxy/<port>/``); "connected" includes both failed tries.
 
+After each widget connect, one typed turn (``widget.send_text``) answered by the server's offline voice model: the
+``turn`` rows are ms from the browser sending its ``conversation.item.create`` to the reply's first transcript delta
+and to its audio being heard (the widget's ``first_audio``: the remote level over WebRTC, the playback worklet
+starting over the WebSocket). Each cell also gives its median's ratio to the first setup's (WebRTC).
+
 Pages b) and c) are served by a small static server on 127.0.0.1. Must run inside a network namespace with only
 ``lo`` (``scripts/in-loopback-netns``) so WebRTC cannot use any other interface. Never asserts timings.
 
@@ -83,6 +88,12 @@ STEPS = [
     ("session_updated", "session.updated"),
     ("connected", "connected"),
     ("first_audio", "first remote audio (RTP)"),
+]
+
+# A typed turn after each widget connect, in ms from the browser sending its conversation.item.create.
+TURN_STEPS = [
+    ("reply_text", "turn: first transcript delta"),
+    ("reply_audio", "turn: reply audio heard"),
 ]
 
 # Remote-track unmute times (ms since the Unix epoch, the wire's clock) for the widget, whose own timeline only
@@ -195,8 +206,12 @@ WIDGET_TRANSPORTS = {"widget": "webrtc", "widget-websocket": "websocket", "widge
 WIDGET_CELLS = (
     "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(transport={transport!r})",
     "_bench_items = []\n"
+    "_bench_turn_events = {('client', 'conversation.item.create'),"
+    " ('server', 'response.output_audio_transcript.delta')}\n"
     "widget.record.on_append(lambda items: _bench_items.extend("
-    "i for i in items if i.get('k') in ('timeline', 'kernel_timeline')))",
+    "i if i.get('k') != 'event' else {'k': 'turn', 't': i['t'], 'what': (i.get('event') or {}).get('type')}"
+    " for i in items if i.get('k') in ('timeline', 'kernel_timeline') or (i.get('k') == 'event'"
+    " and (i.get('dir'), (i.get('event') or {}).get('type')) in _bench_turn_events)))",
     "widget",
 )
 
@@ -240,6 +255,10 @@ def widget_runs(
             if rtp:
                 page.wait_for_function("() => window.__benchUnmute.length > 0", timeout=10_000)
             kernel.wait_until("widget.status == 'connected'", timeout=10)
+            # One typed turn, answered by the server's offline voice model: until its audio is heard.
+            heard = kernel.value("sum(i.get('what') == 'first_audio' for i in _bench_items)")
+            kernel.run("widget.send_text('What were the sales in March?')")
+            kernel.wait_until(f"sum(i.get('what') == 'first_audio' for i in _bench_items) > {heard}", timeout=30)
             page.click(f"{WIDGET} [data-testid=disconnect]")
             page.wait_for_selector(f"{WIDGET} [data-testid=connect]", timeout=30_000)
             kernel.wait_until("widget.status == 'closed'", timeout=10)
@@ -272,7 +291,13 @@ def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
         elif not attempts:
             continue
         marks = attempts[-1]
-        if kind == "timeline" and what != "first_audio":  # audible speech; the idle server sends silence
+        if kind == "turn" and what == "conversation.item.create":
+            marks.setdefault("turn_sent", t)
+        elif kind == "turn" and "turn_sent" in marks:
+            marks.setdefault("reply_text", t - marks["turn_sent"])
+        elif kind == "timeline" and what == "first_audio" and "turn_sent" in marks:
+            marks.setdefault("reply_audio", t - marks["turn_sent"])  # audible: the typed turn's reply
+        elif kind == "timeline" and what != "first_audio":  # audible speech; the idle server sends silence
             marks.setdefault(what, t - start)
         elif kind == "bench_unmute":
             marks.setdefault("first_audio", t - start)
@@ -280,6 +305,7 @@ def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
             # Kernel clock: only the difference between the two is meaningful.
             marks.setdefault(f"kernel_{what}", t)
     for marks in attempts:
+        marks.pop("turn_sent", None)
         if "kernel_mint_start" in marks and "kernel_mint_end" in marks:
             marks["kernel_mint_ms"] = marks.pop("kernel_mint_end") - marks.pop("kernel_mint_start")
     return attempts
@@ -288,11 +314,12 @@ def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
 def print_table(results: dict[str, list[dict[str, float]]]) -> None:
     setups = list(results)
     print()
-    print("ms from the start of the attempt; min / median / max over the runs")
-    header = f"| {'step':<26} | " + " | ".join(f"{s} (n={len(results[s])})" for s in setups) + " |"
+    print("ms from the start of the attempt (turn rows: from the typed turn sent); min / median / max over the runs,")
+    print(f"and the median's ratio to {setups[0]}'s")
+    header = f"| {'step':<30} | " + " | ".join(f"{s} (n={len(results[s])})" for s in setups) + " |"
     print(header)
     print("|" + "---|" * (len(setups) + 1))
-    rows = [*STEPS, ("kernel_mint_ms", "(kernel: mint HTTP call)")]
+    rows = [*STEPS, ("kernel_mint_ms", "(kernel: mint HTTP call)"), *TURN_STEPS]
     for key, label in rows:
         cells = []
         for setup in setups:
@@ -300,10 +327,14 @@ def print_table(results: dict[str, list[dict[str, float]]]) -> None:
             if not values:
                 cells.append("-")
             else:
-                cells.append(f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f}")
+                cell = f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f}"
+                base = [m[key] for m in results[setups[0]] if key in m]
+                if setup != setups[0] and base and statistics.median(base) > 0:
+                    cell += f" (x{statistics.median(values) / statistics.median(base):.2f})"
+                cells.append(cell)
         if all(c == "-" for c in cells):
             continue
-        print(f"| {label:<26} | " + " | ".join(cells) + " |")
+        print(f"| {label:<30} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:

@@ -119,7 +119,8 @@ class RealtimeWidget(anywidget.AnyWidget):
     # Kernel-side only, from the browser's timeline (traits the browser writes can arrive late; batches do not).
     mic_off = traitlets.Dict(
         help="Why the current connection has no microphone: {reason, message, hint, detail}; empty when it has one. "
-        "reason is one of not_requested, insecure_context, unsupported, vscode_webview, denied, missing, failed."
+        "reason is one of not_requested, insecure_context, unsupported, vscode_webview, denied, missing, "
+        "lost (the device stopped mid-call; the call goes on receive-only), failed."
     )
 
     # Kernel-side only (no sync=True): updated from the browser's batches, never sent back.
@@ -227,7 +228,8 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     @property
     def call_id(self) -> str | None:
-        """The id of the latest call (``rtc_...``), e.g. for a server-side sideband connection."""
+        """The id of the latest WebRTC call (``rtc_...``), e.g. for a server-side sideband connection; ``None``
+        over the WebSocket transport, whose sessions have no call."""
         return self._call_id
 
     def connect(self) -> None:
@@ -467,6 +469,13 @@ class RealtimeWidget(anywidget.AnyWidget):
         what = item.get("what")
         if what == "answer_received":
             self._call_id = str(detail.get("call_id") or "") or None
+        elif what == "transport" and detail.get("transport") == "websocket":
+            # transport="auto" falling back after WebRTC failed (ICE): that call was answered but never connected,
+            # and no status ends it (the connection goes on), so it is hung up here rather than left on the server.
+            if self._call_id not in (None, self._hung_up):
+                self._hung_up = self._call_id
+                self._hang_up(self._call_id)
+            self._call_id = None
         elif what == "mic_off":
             self.mic_off = {key: str(detail.get(key) or "") for key in ("reason", "message", "hint", "detail")}
         elif what == "mic_ready":

@@ -47,6 +47,7 @@ export type MicOffReason =
   | "vscode_webview"
   | "denied"
   | "missing"
+  | "lost"
   | "failed";
 
 /** The microphone is off: why, what it means, and how to turn it on where that is possible. Rendered as text. */

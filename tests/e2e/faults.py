@@ -4,6 +4,7 @@ first, and afterwards the record (and the widget's transcript) still holding all
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from realtime_widget.server.launcher import LocalServer
 
@@ -43,3 +44,17 @@ def assert_record_kept(
     assert kernel.value(f"len({name}.record.validate())") == 0, kernel.value(
         f"{name}.record.validate().to_dict('records')"
     )
+
+
+def websocket_call(kernel: KernelClient, local_server: LocalServer) -> str:
+    """The local server's id of the widget's latest session, a WebSocket one (found by the session id the browser
+    recorded: the call id is WebRTC's)."""
+    session_id = kernel.wait_until(
+        "next((__import__('json').loads(e['payload'])['session']['id'] for _, e in widget.record.events[::-1]"
+        ".iterrows() if e['type'] == 'session.created'), None)"
+    )
+    calls = [c for c in local_server.calls() if c["session_id"] == session_id]
+    assert calls, f"no call with session {session_id}: {local_server.calls()}"
+    call: dict[str, Any] = calls[0]
+    assert call["transport"] == "websocket"
+    return str(call["call_id"])

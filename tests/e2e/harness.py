@@ -53,6 +53,9 @@ def only_loopback_interfaces() -> bool:
     return [name for _index, name in socket.if_nameindex()] == ["lo"]
 
 
+_REPO = Path(__file__).resolve().parents[2]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -129,6 +132,8 @@ def start_jupyterlab(
     dirs = {name: base / name for name in ("config", "runtime", "settings", "workspaces")}
     for path in dirs.values():
         path.mkdir(parents=True)
+    # The server extension the package installs (it keeps keys out of the server's log), as an install enables it.
+    shutil.copytree(_REPO / "jupyter-config", dirs["config"], dirs_exist_ok=True)
     # Widget state is saved into notebooks so tests can check no secret ends up there.
     settings = dirs["settings"]
     (settings / "@jupyter-widgets" / "jupyterlab-manager").mkdir(parents=True)

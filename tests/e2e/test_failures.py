@@ -11,6 +11,7 @@ import pytest
 
 from realtime_widget.server.launcher import LocalServer
 
+from .faults import assert_record_kept, converse
 from .harness import CHROMIUM_ARGS, JupyterLab, KernelClient, chromium_context
 from .lab_page import (
     WIDGET,
@@ -228,6 +229,56 @@ def test_microphone_false_connects_receive_only_without_asking(lab_page: LabPage
         page.click(f"{WIDGET} [data-testid=connect]")
         kernel.wait_until("widget.status == 'connected' and widget.mic_off == {}", timeout=30)
         page.locator(f"{WIDGET} [data-testid=mic-off]").wait_for(state="hidden")
+
+
+# Keeps the page's microphone tracks reachable, to end them as an unplugged device does.
+KEEP_MIC_TRACKS = """
+window.__micTracks = [];
+const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = async (constraints) => {
+  const stream = await getUserMedia(constraints);
+  window.__micTracks.push(...stream.getAudioTracks());
+  return stream;
+};
+"""
+# What unplugging does to a track: it ends ("ended" fires; a page's own stop() fires none, so it is sent here).
+UNPLUG = "() => { for (const t of window.__micTracks) { t.stop(); t.dispatchEvent(new Event('ended')); } }"
+
+
+def test_a_microphone_unplugged_mid_call_goes_receive_only_and_keeps_the_record(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer, artifacts: Path
+) -> None:
+    page = lab_page.page
+    page.add_init_script(KEEP_MIC_TRACKS)
+    name = write_connection_notebook(lab.root_dir, "mic_unplugged.ipynb", "reconnect_attempts=0")
+    with opened_widget(lab_page, name) as kernel:
+        before = converse(lab_page, kernel, local_server, "Answered before the microphone went.")
+        assert kernel.value("widget.mic_off") == {}
+        assert page.evaluate("() => window.__micTracks.length") >= 1
+        page.evaluate(UNPLUG)
+
+        # Said in the widget and in Python, in the timeline; the call goes on.
+        _check_mic_off_notice(page, kernel, "lost")
+        assert "unplugged" in kernel.value("widget.mic_off['message']")
+        kernel.wait_until("'mic_off' in set(widget.record.timeline.what)")
+        errors = kernel.value("list(widget.record.timeline.query('what == \"mic_error\"').detail)")
+        assert "mic_missing" in errors[-1], errors
+        assert kernel.value("widget.status") == "connected"
+        page.wait_for_selector(f"{WIDGET} [data-testid=status][data-status=connected]")
+        for theme in ("light", "dark"):
+            lab_page.set_theme(f"JupyterLab {theme.title()}")
+            page.wait_for_selector("#jupyterlab-splash", state="detached")
+            page.locator(WIDGET).first.screenshot(path=str(artifacts / f"mic-unplugged-{theme}.png"))
+        lab_page.set_theme("JupyterLab Light")
+
+        # Typing still works, in the same call and the same record.
+        after = "Answered after the microphone went."
+        local_server.script([{"say": after}], call_id=before.call_id)
+        kernel.run("widget.send_text('Can you still hear me?')")
+        kernel.wait_until(f"(widget.record.transcript.text == {after!r}).any()")
+        page.locator(f"{WIDGET} [data-testid=transcript]").get_by_text(after).first.wait_for()
+        assert kernel.value("widget.call_id") == before.call_id
+        assert_record_kept(lab_page, kernel, before)
 
 
 def test_tool_that_raises(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from realtime_widget.server.launcher import LocalServer
 
-from .faults import assert_record_kept, converse
+from .faults import assert_record_kept, converse, websocket_call
 from .harness import JupyterLab, KernelClient
 from .lab_page import WIDGET, LabPage, opened_widget, shoot_states, status_selector, wait_failed, wait_for_status
 from .notebooks import write_connection_notebook, write_notebook
@@ -147,6 +147,45 @@ def test_ice_never_connects(lab_page: LabPage, lab: JupyterLab, local_server: Lo
         assert_record_kept(lab_page, kernel, before)
 
         _retry(lab_page, kernel, before.call_id)
+        assert_record_kept(lab_page, kernel, before)
+
+
+def test_ice_never_connects_under_auto_falls_back_to_websocket(
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer
+) -> None:
+    # The default transport: the same ICE failure, and the widget carries on over the WebSocket by itself.
+    name = write_connection_notebook(lab.root_dir, "fault_ice_auto.ipynb", "reconnect_attempts=0")
+    with opened_widget(lab_page, name) as kernel:
+        before = converse(lab_page, kernel, local_server, "Answered over WebRTC before ICE broke.")
+        _disconnect(lab_page, kernel)
+
+        local_server.fail_next_call("unreachable_ice")
+        lab_page.page.click(f"{WIDGET} [data-testid=connect]")
+        wait_for_status(lab_page, "connected")
+        kernel.wait_until("widget.status == 'connected'")
+        kernel.wait_until("list(widget.record.events['type']).count('session.created') == 2")
+        # The timeline says which transport ran and why; the widget says it too.
+        chosen = [
+            json.loads(d) for d in kernel.value("list(widget.record.timeline.query(\"what == 'transport'\").detail)")
+        ]
+        assert [c["transport"] for c in chosen[-2:]] == ["webrtc", "websocket"], chosen
+        assert "ICE" in chosen[-1]["reason"], chosen
+        notice = lab_page.page.locator(f"{WIDGET} [data-testid=notice]").first
+        notice.wait_for()
+        assert "Connected over WebSocket" in notice.inner_text()
+        # The stuck WebRTC call is hung up, not left on the server.
+        timeline = kernel.value("widget.record.timeline[['what', 'detail']].to_dict('records')")
+        answers = [json.loads(row["detail"])["call_id"] for row in timeline if row["what"] == "answer_received"]
+        assert answers[-1] != before.call_id, answers
+        _wait_call_gone(local_server, answers[-1])
+        assert not kernel.value("widget.error")
+
+        # The conversation goes on over the WebSocket, in the same record.
+        after = "Answered over the WebSocket."
+        local_server.script([{"say": after}], call_id=websocket_call(kernel, local_server))
+        kernel.run("widget.send_text('And now?')")
+        kernel.wait_until(f"(widget.record.transcript.text == {after!r}).any()")
+        lab_page.page.locator(f"{WIDGET} [data-testid=transcript]").get_by_text(after).first.wait_for()
         assert_record_kept(lab_page, kernel, before)
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from realtime_widget.server.launcher import LocalServer
 
+from .faults import websocket_call
 from .harness import JupyterLab, KernelClient
 from .lab_page import WIDGET, LabPage, event_types, open_widget_notebook, wait_for_status
 from .notebooks import write_notebook
@@ -24,19 +25,6 @@ NO_WEBRTC = "delete window.RTCPeerConnection; delete window.webkitRTCPeerConnect
 LONG_REPLY = " ".join(
     ["Here is a long answer about the sales figures in every region, month by month, with all the details."] * 4
 )
-
-
-def websocket_call(kernel: KernelClient, local_server: LocalServer) -> str:
-    """The local server's id of the widget's WebSocket session (found by the session id the browser recorded)."""
-    session_id = kernel.wait_until(
-        "next((__import__('json').loads(e['payload'])['session']['id'] for _, e in widget.record.events.iterrows()"
-        " if e['type'] == 'session.created'), None)"
-    )
-    calls = [c for c in local_server.calls() if c["session_id"] == session_id]
-    assert calls, f"no call with session {session_id}: {local_server.calls()}"
-    call: dict[str, Any] = calls[0]
-    assert call["transport"] == "websocket"
-    return str(call["call_id"])
 
 
 def timeline(kernel: KernelClient, what: str) -> list[dict[str, Any]]:

@@ -327,3 +327,22 @@ def test_a_failed_call_is_hung_up_even_when_the_status_trait_came_first() -> Non
         assert hung_up == ["rtc_stuck"]  # once
     finally:
         w.close()
+
+
+def test_a_webrtc_call_left_behind_by_the_websocket_fallback_is_hung_up() -> None:
+    w = RealtimeWidget(api_key=fake_key(), base_url=UNUSED_BASE_URL)
+    hung_up: list[str] = []
+    w._hang_up = hung_up.append  # type: ignore[method-assign]
+    try:
+        w._follow_timeline({"k": "timeline", "what": "transport", "detail": {"transport": "webrtc"}})
+        w._follow_timeline({"k": "timeline", "what": "answer_received", "detail": {"call_id": "rtc_stuck"}})
+        assert hung_up == []
+        w._follow_timeline(
+            {"k": "timeline", "what": "transport", "detail": {"transport": "websocket", "reason": "ICE"}}
+        )
+        assert hung_up == ["rtc_stuck"]
+        assert w.call_id is None  # the WebSocket session has no call
+        w._follow_timeline({"k": "timeline", "what": "connected", "detail": {}})
+        assert hung_up == ["rtc_stuck"]
+    finally:
+        w.close()

@@ -47,6 +47,12 @@ const TEXT: Record<MicOffReason, ReasonText> = {
       "Type to talk; the assistant still answers aloud. For voice, plug in a microphone (or free the one " +
       "another program holds), then disconnect and connect again.",
   },
+  lost: {
+    message: "The microphone is off: it stopped during the call (unplugged, or taken by another program).",
+    hint:
+      "Type to talk; the assistant still answers aloud. Everything so far is kept. For voice, plug the " +
+      "microphone back in (or close the program holding it), then disconnect and connect again.",
+  },
   failed: {
     message: "The microphone is off: the browser could not open it.",
     hint: "Type to talk; the assistant still answers aloud. Disconnect and connect again to retry the microphone.",
@@ -117,6 +123,7 @@ const MIC_ERROR_CODE: Partial<Record<MicOffReason, string>> = {
   denied: "mic_denied",
   vscode_webview: "mic_denied",
   missing: "mic_missing",
+  lost: "mic_missing",
   failed: "unknown",
 };
 
@@ -154,5 +161,23 @@ export async function openMicrophone(
   }
   hooks.timeline("mic_ready", { label: result.track.label });
   hooks.micOff(null);
+  onMicrophoneLost(result.track, hooks, closed);
   return { stream: result.stream, track: result.track };
+}
+
+/**
+ * A device unplugged (or taken by another program) mid-call ends its track. The call goes on receive-only rather
+ * than sending silence without a word or ending the conversation: the timeline (`mic_error`, `mic_off`) and
+ * `hooks.micOff` say so, as when the microphone is missing at the start. (`track.stop()` by the widget itself fires
+ * no "ended", per the Media Capture spec.)
+ */
+export function onMicrophoneLost(track: MediaStreamTrack, hooks: MicrophoneHooks, closed: () => boolean): void {
+  const lost = (): void => {
+    if (closed()) return;
+    const off = micOff("lost", track.label ? `${track.label} ended.` : "The microphone's track ended.");
+    hooks.timeline("mic_error", { code: MIC_ERROR_CODE.lost, message: off.detail });
+    hooks.timeline("mic_off", { ...off });
+    hooks.micOff(off);
+  };
+  track.addEventListener("ended", lost, { once: true });
 }

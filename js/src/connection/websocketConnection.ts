@@ -134,12 +134,7 @@ export class WebSocketConnection {
   private async openMic(): Promise<MediaStream | null> {
     const mic = await openMicrophone(this.config, this.hooks, () => this.state === "closed");
     if (mic === null) return null;
-    this.mic = mic.stream;
-    // A device unplugged mid-call ends its track: say so rather than send silence without a word.
-    mic.track.addEventListener("ended", () => {
-      this.hooks.timeline("mic_error", { code: "mic_missing", message: "The microphone stopped." });
-      this.fail(new ConnectFailure("mic_missing", "The microphone stopped (unplugged, or taken by another app)."));
-    });
+    this.mic = mic.stream; // a device unplugged mid-call: receive-only from then on (openMicrophone watches it)
     this.applyTrackEnabled();
     return mic.stream;
   }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { acquireMicrophone, inVsCodeWebview, micOff, reasonFor } from "../../src/connection/microphone";
+import { acquireMicrophone, inVsCodeWebview, micOff, onMicrophoneLost, reasonFor } from "../../src/connection/microphone";
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -31,7 +31,7 @@ describe("why the microphone is off", () => {
   });
 
   it("every reason says the mic is off and gives a way forward", () => {
-    for (const reason of ["not_requested", "insecure_context", "unsupported", "vscode_webview", "denied", "missing", "failed"] as const) {
+    for (const reason of ["not_requested", "insecure_context", "unsupported", "vscode_webview", "denied", "missing", "lost", "failed"] as const) {
       const off = micOff(reason, "x".repeat(1000));
       expect(off.message).toMatch(/^The microphone is off/);
       expect(off.hint).toMatch(/^Type to talk; the assistant still answers aloud\./);
@@ -47,5 +47,32 @@ describe("why the microphone is off", () => {
     expect(result.on).toBe(false);
     if (!result.on) expect(result.off.reason).toBe("missing");
     expect(stop).toHaveBeenCalled();
+  });
+});
+
+describe("a microphone lost mid-call", () => {
+  function fakeTrack(): EventTarget & { label: string } {
+    return Object.assign(new EventTarget(), { label: "Fake Mic" });
+  }
+
+  it("goes receive-only and says why, once", () => {
+    const track = fakeTrack();
+    const timeline = vi.fn();
+    const off = vi.fn();
+    onMicrophoneLost(track as unknown as MediaStreamTrack, { timeline, micOff: off }, () => false);
+    track.dispatchEvent(new Event("ended"));
+    track.dispatchEvent(new Event("ended"));
+    expect(off).toHaveBeenCalledTimes(1);
+    expect(off.mock.calls[0]?.[0]).toMatchObject({ reason: "lost", detail: "Fake Mic ended." });
+    expect(timeline.mock.calls.map((c): unknown => c[0])).toEqual(["mic_error", "mic_off"]);
+    expect(timeline.mock.calls[0]?.[1]).toEqual({ code: "mic_missing", message: "Fake Mic ended." });
+  });
+
+  it("says nothing once the connection is closed", () => {
+    const track = fakeTrack();
+    const off = vi.fn();
+    onMicrophoneLost(track as unknown as MediaStreamTrack, { timeline: vi.fn(), micOff: off }, () => true);
+    track.dispatchEvent(new Event("ended"));
+    expect(off).not.toHaveBeenCalled();
   });
 });
