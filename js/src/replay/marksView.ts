@@ -2,6 +2,7 @@
 // text as a label and tooltip), turns as latency spans, and tool calls, interruptions and errors as flags. Every
 // string goes in as text (ui/dom.ts), never markup: transcript and error text come from the model and the server.
 import { h } from "../ui/dom";
+import { formatMs } from "../ui/stats";
 import { formatTime, timeToX, type View } from "./timeAxis";
 import type { Mark, Side } from "./wire";
 
@@ -14,11 +15,6 @@ export interface MarkRows {
 interface Placed {
   mark: Mark;
   el: HTMLElement;
-}
-
-/** "820 ms" or "1.4 s". */
-export function formatMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** The turn's label: its number and the latency a person heard where known, else the latency by events. */
