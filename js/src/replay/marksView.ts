@@ -15,6 +15,8 @@ export interface MarkRows {
 interface Placed {
   mark: Mark;
   el: HTMLElement;
+  /** An utterance's label may run on past its band, up to where the same side's next utterance starts. */
+  labelUntil?: number;
 }
 
 /** The turn's label: its number and the latency a person heard where known, else the latency by events. */
@@ -93,10 +95,19 @@ export class MarksView {
       row.append(el);
       this.placed.push({ mark, el });
     }
+    const lastOfSide = new Map<string, Placed>();
+    for (const placed of this.placed) {
+      if (placed.mark.kind !== "utterance") continue;
+      const side = placed.mark.side ?? "user";
+      const previous = lastOfSide.get(side);
+      if (previous) previous.labelUntil = placed.mark.start;
+      lastOfSide.set(side, placed);
+    }
   }
 
   layout(view: View, width: number): void {
-    for (const { mark, el } of this.placed) {
+    for (const placed of this.placed) {
+      const { mark, el } = placed;
       const left = timeToX(mark.start, view, width);
       const right = timeToX(mark.end, view, width);
       const visible = right >= -2 && left <= width + 2;
@@ -104,6 +115,11 @@ export class MarksView {
       if (!visible) continue;
       el.style.left = `${left}px`;
       if (mark.kind === "utterance" || mark.kind === "turn") el.style.width = `${Math.max(right - left, 2)}px`;
+      if (mark.kind === "utterance") {
+        const until = placed.labelUntil === undefined ? width : timeToX(placed.labelUntil, view, width);
+        const label = el.firstElementChild;
+        if (label instanceof HTMLElement) label.style.maxWidth = `${Math.max(until - left - 4, right - left, 16)}px`;
+      }
     }
   }
 }
