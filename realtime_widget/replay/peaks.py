@@ -82,6 +82,11 @@ def _reduce(
     interleaved, keeping every other result. ``reduceat`` cannot take the end of ``values`` as an index, so a range
     ending there is reduced on its own.
     """
+    # Only the stretch under the columns: reduceat's last range runs to the end of what it is given, which for a
+    # zoomed-in window of an hour-long track would otherwise be the rest of the hour.
+    first = int(lo[0])
+    values = values[first : int(hi.max())]
+    lo, hi = lo - first, hi - first
     if len(lo) > 1 and np.array_equal(lo[1:], hi[:-1]):
         result: npt.NDArray[np.int16] = ufunc.reduceat(values, lo)
         # The last range ends at hi[-1], not at the end of values.
