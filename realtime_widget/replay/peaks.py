@@ -45,7 +45,9 @@ class PeakIndex:
 
         Column ``k`` covers samples ``[first_sample + k * samples_per_column, first_sample + (k + 1) *
         samples_per_column)`` (fractional, and may lie partly or wholly outside the track). A column narrower than
-        one sample takes the sample it falls on; a column with no sample under it is :data:`ABSENT`.
+        one sample takes the sample it falls on; a column with no sample under it is :data:`ABSENT`. Zoomed out (four
+        blocks or more per column) a column's range is widened to whole blocks (:data:`BLOCK`), so it may take in up to
+        one block of its neighbours, a small fraction of the column.
         """
         out = np.empty((max(columns, 0), 2), dtype=np.int16)
         out[:] = ABSENT

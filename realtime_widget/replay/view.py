@@ -80,7 +80,7 @@ class ReplayView(anywidget.AnyWidget):
 
     @command
     def overview(self, _msg: Any, _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
-        """The axis, which sides have audio, and every mark (docs/replay.md)."""
+        """The axis, which sides have audio, and every mark (docs/wire.md, "The replay view")."""
         span = self._span
         sides = [
             {
