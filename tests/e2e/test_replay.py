@@ -30,6 +30,7 @@ from .notebooks import write_notebook
 pytestmark = pytest.mark.e2e
 
 REPLAY = ".rtw-replay"
+TYPED_MARKUP = "tell me everything <b>now</b><script>window.injected = 1</script>"
 QUESTION = "what are the total sales in the north"
 LONG_REPLY = (
     "Here is a long answer, so that there is time to cut in. The north sold a great deal this quarter, "
@@ -66,7 +67,7 @@ async def record_session(server: LocalServer) -> tuple[SessionRecord, Placed]:
         calls = await asyncio.to_thread(server.calls)
         call_id = next(c["call_id"] for c in calls if c.get("session_id") == session.api_session_id)
         await asyncio.to_thread(server.script, [{"say": LONG_REPLY}], call_id)
-        await session.send_text("tell me everything")
+        await session.send_text(TYPED_MARKUP)
         stop = speak.synthesize("stop please", "alloy").samples
         cut_in = await session.interrupt(stop, after_ms=1500)
         spoken.append((cut_in.started_ms, stop))
@@ -183,6 +184,10 @@ def check_marks(page: Any, saved: SessionRecord, starts: dict[str, str]) -> None
     assert ["tool", "total_sales"] in facts["flags"]
     assert any(kind == "interruption" for kind, _ in facts["flags"])
     assert all(n > 0 for n in facts["inked"]), facts["inked"]
+    # Transcript text is shown as text: the typed markup is in the label, and no element came of it.
+    assert ["user", TYPED_MARKUP] in facts["utterances"]
+    assert facts["markup"] == 0
+    assert page.evaluate("() => window.injected") is None
 
 
 def current_time(page: Any) -> float:
