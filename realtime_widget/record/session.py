@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,6 +19,9 @@ from realtime_widget.record.pricing import DEFAULT_PRICES, ModelPrices
 from realtime_widget.record.store import EventStore, ms_to_us
 from realtime_widget.record.summary import summarize, summary_html
 from realtime_widget.validation_errors import first_error, where
+
+if TYPE_CHECKING:
+    from realtime_widget.replay import ReplayView
 
 __all__ = ["AppendListener", "SessionRecord"]
 
@@ -577,6 +580,17 @@ class SessionRecord:
 
     def _repr_html_(self) -> str:
         return summary_html(self)
+
+    def replay(self, **options: Any) -> ReplayView:
+        """A :class:`~realtime_widget.replay.ReplayView` of this session: both sides' waveforms on one time axis
+        with the transcript, turns, tool calls, interruptions and errors marked; click to play from any point.
+
+        Needs no connection, so it works on a session loaded in a fresh kernel. ``options`` go to ``ReplayView``
+        (``audio={"user": track, "assistant": track}`` to show other audio than the record's, ``title=...``).
+        """
+        from realtime_widget.replay import ReplayView  # noqa: PLC0415  # anywidget only when a replay is shown
+
+        return ReplayView(self, **options)
 
     # ---- persistence ---------------------------------------------------------------------------------------------
 

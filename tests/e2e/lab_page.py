@@ -94,14 +94,16 @@ WIDGET = ".rtw-root"
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
 
-def output_area(lab_page: LabPage, index: int) -> Any:
-    """The output area of the ``index``-th widget in the notebook."""
-    return lab_page.page.locator(f".jp-OutputArea-output:has({WIDGET})").nth(index)
+def output_area(lab_page: LabPage, index: int, widget: str = WIDGET) -> Any:
+    """The output area of the ``index``-th widget (``widget``: its root's selector) in the notebook."""
+    return lab_page.page.locator(f".jp-OutputArea-output:has({widget})").nth(index)
 
 
-def shoot_states(lab_page: LabPage, artifacts: Path, state: str, index: int = 0) -> dict[str, Path]:
+def shoot_states(
+    lab_page: LabPage, artifacts: Path, state: str, index: int = 0, widget: str = WIDGET
+) -> dict[str, Path]:
     """Screenshots the widget's output area in each theme as ``state-<state>-<theme>.png``; returns the files by
-    theme."""
+    theme. ``widget``: the root selector of another view than the console (the replay view)."""
     shots = {}
     page = lab_page.page
     size = page.viewport_size
@@ -109,7 +111,7 @@ def shoot_states(lab_page: LabPage, artifacts: Path, state: str, index: int = 0)
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], 1400)})
     for short, theme in THEMES.items():
         lab_page.set_theme(theme)
-        area = output_area(lab_page, index)
+        area = output_area(lab_page, index, widget)
         area.scroll_into_view_if_needed()
         lab_page.page.wait_for_timeout(400)  # theme variables settle, transitions end
         path = artifacts / f"state-{state}-{short}.png"

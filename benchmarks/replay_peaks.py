@@ -1,0 +1,107 @@
+"""The replay view's kernel cost on a 60-minute recorded session: peaks for the first draw and for each zoom, and
+audio for playback, with the bytes each reply puts on the comm.
+
+Both sides are 60 minutes of 24 kHz int16 (speech-like noise bursts), as ``ReplayView`` receives them. Each request
+goes through the view's own command handlers (``peaks``, ``audio``), so the time is what the kernel spends before
+the reply leaves. "1 numpy pass" is ``np.min`` over one whole track, the floor for any exact full-track reduction,
+as the ratio's denominator. Prints min/median/max over repeats; never asserts.
+
+    python benchmarks/replay_peaks.py [--repeats 5] [--minutes 60] [--columns 1600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from realtime_widget.record.audio_track import AudioTrack
+from realtime_widget.replay import ReplayView
+from realtime_widget.sample import sample_session
+
+RATE = 24_000
+
+
+def speech_like(seconds: float, seed: int) -> np.ndarray:
+    """Bursts of noise (about 2 s on, 2 s off) at speech-like levels."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    samples = rng.normal(0, 3000, n)
+    envelope = (np.sin(np.arange(n) * (np.pi / (2 * RATE))) > 0).astype(np.float64)
+    return np.clip(samples * envelope, -32768, 32767).astype(np.int16)
+
+
+def timed(fn: Callable[[], object], repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def row(name: str, times: list[float], baseline: float, size: int | None) -> str:
+    ms = [t * 1000 for t in times]
+    median = statistics.median(ms)
+    size_text = f"{size:,}" if size is not None else ""
+    return f"| {name} | {min(ms):.1f} | {median:.1f} | {max(ms):.1f} | {median / (baseline * 1000):.2f} | {size_text} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--columns", type=int, default=1600, help="pixel columns (an 800 px view at 2x)")
+    args = parser.parse_args()
+
+    seconds = args.minutes * 60
+    record = sample_session()
+    origin = record.events["time"].min()
+    audio = {
+        "user": AudioTrack("user", speech_like(seconds, 1), RATE, origin),
+        "assistant": AudioTrack("assistant", speech_like(seconds, 2), RATE, origin + pd.Timedelta(seconds=0.5)),
+    }
+    raw_bytes = sum(track.samples.nbytes for track in audio.values())
+    baseline = statistics.median(timed(audio["user"].samples.min, args.repeats))
+    columns = args.columns
+
+    def peaks_of(view: ReplayView, start: float, end: float) -> int:
+        _, buffers = view.peaks({"start": start, "end": end, "columns": columns}, [])
+        return sum(len(b) for b in buffers)
+
+    print(f"{args.minutes:g}-minute session, two sides at {RATE} Hz: {raw_bytes / 1e6:.0f} MB of samples")
+    print(f"1 numpy pass (np.min over one track): {baseline * 1000:.1f} ms\n")
+    print("| request | min ms | median ms | max ms | x 1 numpy pass | reply bytes |")
+    print("|---|---:|---:|---:|---:|---:|")
+    # A fresh view per repeat: the first full-session draw also builds the block index.
+    firsts: list[float] = []
+    for _ in range(args.repeats):
+        view = ReplayView(record, audio)
+        start = time.perf_counter()
+        size = peaks_of(view, 0, seconds)
+        firsts.append(time.perf_counter() - start)
+    print(row(f"first draw: whole session, {columns} columns (builds the block index)", firsts, baseline, size))
+    view = ReplayView(record, audio)
+    peaks_of(view, 0, seconds)
+    for label, window in [("whole session again", seconds), ("10 min", 600), ("1 min", 60), ("10 s", 10), ("1 s", 1)]:
+        middle = seconds / 2
+        lo, hi = (0, seconds) if window == seconds else (middle, middle + window)
+        times = timed(lambda lo=lo, hi=hi: peaks_of(view, lo, hi), args.repeats)
+        print(row(f"peaks, {label}", times, baseline, peaks_of(view, lo, hi)))
+    overview_reply, _ = view.overview({}, [])
+
+    def stretch() -> int:
+        _, buffers = view.audio({"start": seconds / 2, "duration": 8}, [])
+        return sum(len(b) for b in buffers)
+
+    print(row("audio, one 8 s stretch (both sides)", timed(stretch, args.repeats), baseline, stretch()))
+    marks = len(overview_reply["marks"])
+    print(f"\noverview: {marks} marks; samples in the kernel: {raw_bytes:,} bytes, never sent whole")
+
+
+if __name__ == "__main__":
+    main()
