@@ -132,6 +132,8 @@ class SessionEngine:
         self.active: ResponseRun | None = None
         self._out_of_band: set[ResponseRun] = set()
         self._pending_outputs: list[dict[str, Any]] = []
+        # Committed user audio still being recognized: a response waits for these (see _run_response).
+        self._hearing: set[asyncio.Task[None]] = set()
         self._responses = 0
         self._tasks = BackgroundTasks(f"session engine of {call_id or 'a call'}", log)
         self._expiry: asyncio.Future[None] | None = None
@@ -303,7 +305,9 @@ class SessionEngine:
         self.emit({"type": "input_audio_buffer.committed", "previous_item_id": previous, "item_id": item_id})
         self.emit({"type": "conversation.item.added", "previous_item_id": previous, "item": item})
         self.emit({"type": "conversation.item.done", "previous_item_id": previous, "item": item})
-        self._spawn(self._after_commit(item, audio, respond, stream))
+        hearing = self._spawn(self._after_commit(item, audio, respond, stream))
+        self._hearing.add(hearing)
+        hearing.add_done_callback(self._hearing.discard)
 
     async def _after_commit(
         self, item: dict[str, Any], audio: Pcm16, respond: bool, stream: RecognitionStream | None = None
@@ -649,6 +653,10 @@ class SessionEngine:
                     ],
                 }
             )
+            if reply is None and self._hearing:
+                # The real model hears the committed audio itself; the local one answers from its transcript, so
+                # a response asked for right after a manual commit (push-to-talk) waits until the audio is heard.
+                await asyncio.wait(set(self._hearing))
             chosen = reply or self._next_reply(params, context_items)
             self._responses += 1
             if run.in_conversation:
