@@ -51,6 +51,7 @@ class ReplayView {
   private readonly peaks = new Map<Side, Int16Array>();
   private peaksView: View;
   private peaksRequest = 0;
+  private frame = 0;
 
   constructor(
     private readonly root: HTMLElement,
@@ -67,9 +68,12 @@ class ReplayView {
       this.ui.note.textContent = "This session has no recorded audio: its marks are shown without sound.";
     }
     this.marks = new MarksView(overview.marks, this.ui);
-    this.player = new Player(kernel, this.duration, () => this.refresh());
+    this.player = new Player(kernel, this.duration, () => {
+      this.refresh();
+      this.followPlayback();
+    });
     this.scope.add(() => this.player.dispose());
-    this.startLoop();
+    this.scope.add(() => cancelAnimationFrame(this.frame));
     this.bindPointer();
     this.bindKeys();
     const observer = new ResizeObserver(() => this.resize());
@@ -172,20 +176,20 @@ class ReplayView {
     }
   }
 
-  /** Moves the playhead every frame while playing, paging the window along when it runs off the edge. */
-  private startLoop(): void {
-    let frame = 0;
-    const loop = (): void => {
+  /** Moves the playhead every frame while playing (and only then: a paused view costs nothing), paging the
+   * window along when the playhead runs off its edge. */
+  private followPlayback(): void {
+    if (this.frame !== 0 || this.player.state === "paused") return;
+    const step = (): void => {
+      this.frame = 0;
       this.player.tick();
-      if (this.player.state === "playing") {
-        const followed = axis.followView(this.view, this.player.currentTime, this.duration);
-        if (followed !== this.view) this.setView(followed);
-        else this.refresh();
-      }
-      frame = requestAnimationFrame(loop);
+      if (this.player.state === "paused") return;
+      const followed = axis.followView(this.view, this.player.currentTime, this.duration);
+      if (followed !== this.view) this.setView(followed);
+      else this.refresh();
+      this.frame = requestAnimationFrame(step);
     };
-    frame = requestAnimationFrame(loop);
-    this.scope.add(() => cancelAnimationFrame(frame));
+    this.frame = requestAnimationFrame(step);
   }
 
   private zoom(factor: number, anchor = this.player.currentTime): void {
