@@ -44,6 +44,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.table import Table  # noqa: E402
 from realtime_widget.endpoint import LOCAL_SERVER_KEY_ENV, LOCAL_SERVER_URL_ENV  # noqa: E402
 from realtime_widget.sample import synthetic_items  # noqa: E402
 from realtime_widget.server.launcher import LocalServer  # noqa: E402
@@ -238,31 +239,45 @@ def run_pass(
     return rows
 
 
-def print_pass(label: str, rows: list[dict[str, Any]], traced: bool) -> None:
+def pass_table(label: str, rows: list[dict[str, Any]], traced: bool) -> Table:
     base = rows[0]
-    print(f"\n{label}")
-    cols = "| simulated min | events sent | events/s (segment) | kernel RSS MB (+Δ) |"
-    cols += " kernel traced MB |" if traced else ""
-    cols += " record events | JS heap MB | DOM nodes (CDP) | elements in page / widget | ws bytes/event |"
-    print(cols)
-    print("|" + "---:|" * (cols.count("|") - 1))
-    for row in rows[1:]:
-        line = f"| {row['minute']:.0f} | {row['sent_events']:,} | {row['seg_rate']:,.0f} |"
-        line += f" {row['rss'] / MB:.0f} (+{(row['rss'] - base['rss']) / MB:.0f}) |"
-        if traced:
-            line += f" {(row['traced'] or 0) / MB:.1f} |"
-        line += f" {row['events']:,} | {row['heap'] / MB:.1f} | {row['nodes']:,.0f} |"
-        line += f" {row['elements']:,} / {row['widget_elements']:,} |"
-        line += f" {row['ws'] / max(row['sent_events'], 1):.0f} |"
-        print(line)
+    columns = ["simulated min", "events sent", "events/s (segment)", "kernel RSS MB (+Δ)"]
+    columns += ["kernel traced MB"] if traced else []
+    columns += ["record events", "JS heap MB", "DOM nodes (CDP)", "elements in page / widget", "ws bytes/event"]
     last = rows[-1]
     rates = [r["seg_rate"] for r in rows[1:]]
-    print(
-        f"end to end: {last['sent_events'] / last['seconds']:,.0f} events/s overall "
-        f"(segments min/median/max {min(rates):,.0f} / {statistics.median(rates):,.0f} / {max(rates):,.0f}); "
-        f"JS heap {base['heap'] / MB:.1f} → {last['heap'] / MB:.1f} MB; "
-        f"kernel RSS {base['rss'] / MB:.0f} → {last['rss'] / MB:.0f} MB"
+    overall = last["sent_events"] / last["seconds"]
+    table = Table(
+        f"Long session, end to end: {label}",
+        "scripts/in-loopback-netns python benchmarks/long_session.py",
+        columns,
+        notes=[
+            "A page sends a simulated session (30 events/s plus one stats sample a second) to a `RealtimeWidget` in "
+            "real JupyterLab through the widget model's own `send`, as fast as the kernel acknowledges. "
+            f"End to end: {overall:,.0f} events/s overall ({overall / 5000:.2f}x the 5,000/s aim; segments "
+            f"{min(rates):,.0f} / {statistics.median(rates):,.0f} / {max(rates):,.0f}); JS heap "
+            f"{base['heap'] / MB:.1f} → {last['heap'] / MB:.1f} MB; kernel RSS {base['rss'] / MB:.0f} → "
+            f"{last['rss'] / MB:.0f} MB."
+        ],
     )
+    for row in rows[1:]:
+        cells = [
+            f"{row['minute']:.0f}",
+            f"{row['sent_events']:,}",
+            f"{row['seg_rate']:,.0f}",
+            f"{row['rss'] / MB:.0f} (+{(row['rss'] - base['rss']) / MB:.0f})",
+        ]
+        if traced:
+            cells.append(f"{(row['traced'] or 0) / MB:.1f}")
+        cells += [
+            f"{row['events']:,}",
+            f"{row['heap'] / MB:.1f}",
+            f"{row['nodes']:,.0f}",
+            f"{row['elements']:,} / {row['widget_elements']:,}",
+            f"{row['ws'] / max(row['sent_events'], 1):.0f}",
+        ]
+        table.add(*cells)
+    return table
 
 
 def ui_check(page: Any, lab_page: LabPage, probe: Probe) -> None:
@@ -292,22 +307,17 @@ def ui_check(page: Any, lab_page: LabPage, probe: Probe) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=60.0, help="simulated session length (default 60)")
-    parser.add_argument("--every", type=float, default=10.0, help="simulated minutes between checkpoints")
-    parser.add_argument("--quick", action="store_true", help="10 simulated minutes, checkpoints every 2")
-    parser.add_argument("--no-tracemalloc", action="store_true", help="skip the second, traced pass")
-    args = parser.parse_args()
-    minutes, every = (10.0, 2.0) if args.quick else (args.minutes, args.every)
+def collect(minutes: float, every: float, traced: bool, reload_check: bool) -> list[Table]:
+    """One pass (two with ``traced``: the second under tracemalloc); ``reload_check`` also reloads the page."""
     if not only_loopback_interfaces():
-        sys.exit("Run inside a network namespace with only lo: scripts/in-loopback-netns python " + sys.argv[0])
-
+        raise RuntimeError("run inside a network namespace with only lo: scripts/in-loopback-netns")
+    tables: list[Table] = []
     pool, stats = event_pool(POOL_EVENTS)
     start_ms = time.time() * 1000.0
     print(
         f"{minutes:g} simulated minutes at {EVENTS_PER_S} events/s + 1 stats/s: "
         f"{int(minutes * 60 * EVENTS_PER_S):,} events; pool of {len(pool):,} distinct events",
+        file=sys.stderr,
         flush=True,
     )
     server = LocalServer.start()  # the widget needs an endpoint; nothing connects to it
@@ -339,33 +349,54 @@ def main() -> None:
                 kernel.run("_bench_widget = widget")
                 model_id = kernel.value("widget.model_id")
                 if not page.evaluate(FIND_MODEL, model_id):
-                    sys.exit("could not find the widget manager in the page")
+                    raise RuntimeError("could not find the widget manager in the page")
                 fast = run_pass(page, probe, model_id, "untraced", minutes=minutes, every=every, start_ms=start_ms)
-                print_pass("Pass 1: no tracing (throughput, RSS, JS heap)", fast, traced=False)
+                tables.append(pass_table("no tracing (throughput, RSS, JS heap)", fast, traced=False))
 
-                traced: list[dict[str, Any]] = []
-                if not args.no_tracemalloc:
+                if traced:
                     # A second widget, created after tracing starts, so everything its record holds is traced.
                     kernel.run("tracemalloc.start()\n_bench_widget = RealtimeWidget()")
                     second_id = kernel.value("_bench_widget.model_id")
                     page.evaluate(FIND_MODEL, second_id)
-                    traced = run_pass(page, probe, second_id, "traced", minutes=minutes, every=every, start_ms=start_ms)
+                    slow = run_pass(page, probe, second_id, "traced", minutes=minutes, every=every, start_ms=start_ms)
                     kernel.run("tracemalloc.stop()")
-                    print_pass("Pass 2: tracemalloc tracing in the kernel (memory)", traced, traced=True)
+                    tables.append(pass_table("tracemalloc tracing in the kernel (memory)", slow, traced=True))
 
                 history = kernel.value(
                     "(lambda h: (len(h), len(__import__('json').dumps(h))))(widget.record.history_items())"
                 )
-                print(
-                    f"\nwidget record: {kernel.value('len(widget.record)'):,} events; its `history` reply for a "
-                    f"reload: {history[0]:,} items, {history[1] / MB:.1f} MB of JSON"
+                tables[0].notes.append(
+                    f"The widget's record: {kernel.value('len(widget.record)'):,} events; its `history` reply for "
+                    f"a reload: {history[0]:,} items, {history[1] / MB:.1f} MB of JSON."
                 )
-                ui_check(page, lab_page, probe)
+                if reload_check:
+                    ui_check(page, lab_page, probe)
         finally:
             if kernel is not None:
                 kernel.close()
             stop_jupyterlab(lab)
             server.stop()
+    return tables
+
+
+def run(quick: bool) -> list[Table]:
+    """For ``python -m benchmarks``: 20 simulated minutes in 5-minute segments (``quick``: 4 in 1), untraced."""
+    return collect(4.0 if quick else 20.0, 1.0 if quick else 5.0, traced=False, reload_check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60.0, help="simulated session length (default 60)")
+    parser.add_argument("--every", type=float, default=10.0, help="simulated minutes between checkpoints")
+    parser.add_argument("--quick", action="store_true", help="10 simulated minutes, checkpoints every 2")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="skip the second, traced pass")
+    args = parser.parse_args()
+    minutes, every = (10.0, 2.0) if args.quick else (args.minutes, args.every)
+    if not only_loopback_interfaces():
+        sys.exit("Run inside a network namespace with only lo: scripts/in-loopback-netns python " + sys.argv[0])
+    for table in collect(minutes, every, traced=not args.no_tracemalloc, reload_check=True):
+        print()
+        print(table.markdown())
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import numpy as np
 REPO_ROOT = str(Path(__file__).resolve().parents[1])
 sys.path.insert(0, REPO_ROOT)
 
+from benchmarks.table import Table  # noqa: E402
 from realtime_widget.record import SessionRecord  # noqa: E402
 from realtime_widget.server.http.app import RealtimeServer  # noqa: E402
 from realtime_widget.server.session.responses import GenerationTiming  # noqa: E402
@@ -148,17 +149,25 @@ def spread(values: list[float]) -> str:
     return f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f}" if values else "-"
 
 
-async def main(runs: int) -> None:
+async def collect(runs: int) -> Table:
     modes = {
         "default (4x real time)": GenerationTiming(),
         "--pace-generation": GenerationTiming(paced_to_playback=True),
     }
     results = {name: await measure(timing, runs) for name, timing in modes.items()}
-    print(f"\nreplies of {len(REPLY.split())} words, {runs} runs each; ms as min / median / max\n")
-    print(f"{'':<44}" + "".join(f"{name:>28}" for name in results))
+    table = Table(
+        "Local server: the real API's timing, and interruption accounting",
+        "python benchmarks/real_timing.py",
+        ["ms as min / median / max", *results],
+        notes=[
+            f"Replies of {len(REPLY.split())} words, {runs} run(s) per mode; the fallback voice model (a tone for "
+            "speech), an in-process server and an aiortc client on loopback. The user cuts in 4 s into playback."
+        ],
+    )
     rows = [
         ("generation (created → done)", lambda r: spread([f["generation"] for f in r["full"]])),
         ("playback (buffer started → stopped)", lambda r: spread([f["playback"] for f in r["full"]])),
+        ("generation ÷ playback (median)", lambda r: f"{generation_ratio(r):.2f}x"),
         ("audio after response.done", lambda r: spread([f["after_done"] for f in r["full"]])),
         ("barge-in: what the server did", lambda r: ", ".join(sorted(set(r["outcomes"])))),
         ("barge-in: replies the record marks cut", lambda r: f"{r['record_interrupted']} of {len(r['outcomes'])}"),
@@ -166,10 +175,21 @@ async def main(runs: int) -> None:
         ("barge-in: speaking_ms", lambda r: spread(r["speaking_ms"])),
     ]
     for label, cell in rows:
-        print(f"{label:<44}" + "".join(f"{cell(r):>28}" for r in results.values()))
+        table.add(label, *(cell(r) for r in results.values()))
+    return table
+
+
+def generation_ratio(result: dict[str, Any]) -> float:
+    generation = statistics.median(f["generation"] for f in result["full"])
+    playback = statistics.median(f["playback"] for f in result["full"])
+    return generation / playback if playback else 0.0
+
+
+def run(quick: bool) -> Table:
+    return asyncio.run(collect(1 if quick else 2))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="replies heard in full, and cut off, per mode")
-    asyncio.run(main(max(1, min(parser.parse_args().runs, 20))))
+    print(asyncio.run(collect(max(1, min(parser.parse_args().runs, 20)))).markdown())

@@ -8,6 +8,8 @@ tracemalloc does not see. Times are measured in separate runs without tracing. P
 never asserts.
 
     python benchmarks/record_memory.py [--repeats 3] [--minutes 60] [--rate 30]
+
+``run(quick)`` is what ``python -m benchmarks`` calls: the hour, once (``quick``: 15 minutes).
 """
 
 from __future__ import annotations
@@ -15,10 +17,15 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.table import Table, ratio, spread
 from realtime_widget.record import SessionRecord
 from realtime_widget.record.persist import VIEWS
 from realtime_widget.sample import SAMPLE_START, synthetic_items
@@ -52,19 +59,12 @@ def build(items: list[dict[str, Any]]) -> SessionRecord:
     return record
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--rate", type=float, default=30.0)
-    args = parser.parse_args()
-    items = session_items(args.minutes, args.rate)
+def measure(minutes: float, rate: float, repeats: int) -> Table:
+    items = session_items(minutes, rate)
     n_events = sum(i["k"] == "event" for i in items)
-    print(f"{args.minutes:g} min at {args.rate:g} events/s: {n_events:,} events, {len(items) - n_events:,} other items")
-
     appended, views_mb, append_s = [], [], []
     view_s: dict[str, list[float]] = {name: [] for name in VIEWS}
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         gc.collect()
         tracemalloc.start()
         record = build(items)
@@ -82,15 +82,36 @@ def main() -> None:
             view_s[name].append(time.perf_counter() - t0)
         del record
 
-    def row(label: str, values: list[float], fmt: str) -> None:
-        print(f"{label:<34} {min(values):>10{fmt}} {statistics.median(values):>10{fmt}} {max(values):>10{fmt}}")
-
-    print(f"{'':<34} {'min':>10} {'median':>10} {'max':>10}")
-    row("record memory (tracemalloc), MB", appended, ".1f")
-    row("all views built, their size, MB", views_mb, ".1f")
-    row("append everything, s", append_s, ".2f")
+    table = Table(
+        "Record memory and view cost",
+        "python benchmarks/record_memory.py",
+        ["measure", "min / median / max", "median ÷ aim"],
+        notes=[
+            f"A simulated {minutes:g}-minute session at {rate:g} events/s ({n_events:,} events) plus one `getStats` "
+            f"sample a second, appended in 200-item batches; {repeats} repeat(s). Aims: record under 50 MB for an "
+            "hour; views are built on first access and cached until the next append."
+        ],
+    )
+    aim_mb = 50 * minutes / 60
+    table.add("record memory (tracemalloc), MB", spread(appended, 1), ratio(statistics.median(appended), aim_mb))
+    table.add("all views built, their size, MB", spread(views_mb, 1), "")
+    table.add("append everything, s", spread(append_s, 2), "")
     for name in VIEWS:
-        row(f"build {name} view, s", view_s[name], ".3f")
+        table.add(f"build `{name}` view, s", spread(view_s[name], 3), "")
+    return table
+
+
+def run(quick: bool) -> Table:
+    return measure(15.0 if quick else 60.0, 30.0, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=30.0)
+    args = parser.parse_args()
+    print(measure(args.minutes, args.rate, args.repeats).markdown())
 
 
 if __name__ == "__main__":

@@ -17,15 +17,19 @@ import contextlib
 import json
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
 import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 
+from benchmarks.table import Table, ratio, spread
 from realtime_widget.server.launcher import LocalServer
 from realtime_widget.server.transports.loopback_ice import restrict_ice_to_loopback
 
@@ -175,9 +179,6 @@ async def turn_latency(server: LocalServer, turns: int) -> dict[str, Any]:
             await asyncio.sleep(0.5)
     await caller.close()
 
-    def spread(values: list[float]) -> str:
-        return f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f}" if values else "n/a"
-
     return {
         "turns": f"{len(to_started)} of {turns}",
         "speech_stopped→output_audio_buffer.started ms (min/median/max)": spread(to_started),
@@ -220,33 +221,69 @@ async def engine_events_per_second(seconds: float = 2.0) -> tuple[float, float]:
     return len(events) / elapsed, responses / elapsed
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    headers = list(rows[0])
-    widths = [max(len(h), *(len(str(r[h])) for r in rows)) for h in headers]
-    lines = [" | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("-+-".join("-" * w for w in widths))
-    lines += [" | ".join(str(r[h]).ljust(w) for h, w in zip(headers, widths, strict=True)) for r in rows]
-    return "\n".join(lines)
-
-
-async def main(counts: list[int], seconds: float) -> None:
+async def collect(counts: list[int], seconds: float, turns: int = 5) -> list[Table]:
     restrict_ice_to_loopback()
     rows = []
     with LocalServer.start(extra_args=["--record-timing"], timeout=60) as server:
-        latency = await turn_latency(server, 5)
-        print("  measured turn latency", flush=True)
+        latency = await turn_latency(server, turns)
+        print("  measured turn latency", file=sys.stderr, flush=True)
         for count in counts:
             rows.append(await measure(server, count, seconds))
-            print(f"  measured {count} calls", flush=True)
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print("\nOutgoing audio pacing per concurrent WebRTC call count (server-side frame gaps, nominal 20 ms)")
-    print(f"{os.cpu_count()} CPUs; load average (1, 5, 15 min) at the end: {load}")
-    print(table(rows))
-    print("\nTurn latency, one call (the offline voice model; after the VAD's silence wait)")
-    print(table([latency]))
+            print(f"  measured {count} calls", file=sys.stderr, flush=True)
+    calls = Table(
+        "Local server: concurrent WebRTC calls",
+        "python benchmarks/server_concurrency.py",
+        [
+            "calls",
+            "p99 frame gap ms",
+            "max gap ms",
+            "late frames",
+            "frames heard/s per call",
+            "server CPU % per call",
+            "p99 ÷ 30 ms aim",
+            "max ÷ 60 ms aim",
+            "real time held",
+        ],
+        notes=[
+            f"Calls with audio both ways (aiortc clients on the same cores as the server), {seconds:g} s each "
+            "while every call plays a long reply; server-side gaps between outgoing 20 ms frames. Held: p99 gap "
+            "under 30 ms and no gap over 60 ms in every call. Most calls held: "
+            + str(max((r["calls"] for r in rows if r["held"]), default=0))
+            + "."
+        ],
+    )
+    for r in rows:
+        calls.add(
+            r["calls"],
+            f"{r['p99_gap_ms']:.1f}",
+            f"{r['max_gap_ms']:.1f}",
+            r["late_frames"],
+            r["frames_heard_per_s"],
+            r["server_cpu_%_per_call"],
+            ratio(r["p99_gap_ms"], 30),
+            ratio(r["max_gap_ms"], 60),
+            "yes" if r["held"] else "no",
+        )
+    turn = Table(
+        "Local server: turn latency, one call",
+        "python benchmarks/server_concurrency.py",
+        list(latency),
+        notes=["The offline voice model; after the VAD's silence wait."],
+    )
+    turn.add(*latency.values())
     events_s, responses_s = await engine_events_per_second()
-    print("\nEngine alone (text responses, no transport, one call)")
-    print(table([{"events_per_s": round(events_s), "responses_per_s": round(responses_s, 1)}]))
+    engine = Table(
+        "Local server: the engine alone",
+        "python benchmarks/server_concurrency.py",
+        ["events/s", "responses/s"],
+        notes=["Text responses, no transport, one call."],
+    )
+    engine.add(f"{events_s:,.0f}", f"{responses_s:.1f}")
+    return [calls, turn, engine]
+
+
+def run(quick: bool) -> list[Table]:
+    return asyncio.run(collect([1, 4, 8] if quick else [1, 2, 4, 8, 12], 4.0 if quick else 6.0, 3 if quick else 5))
 
 
 if __name__ == "__main__":
@@ -254,4 +291,7 @@ if __name__ == "__main__":
     parser.add_argument("--counts", default="1,2,4,8,12")
     parser.add_argument("--seconds", type=float, default=6.0)
     args = parser.parse_args()
-    asyncio.run(main([int(c) for c in args.counts.split(",")], args.seconds))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    for t in asyncio.run(collect([int(c) for c in args.counts.split(",")], args.seconds)):
+        print(t.markdown(), end="\n\n")
+    print(f"{os.cpu_count()} CPUs; load average (1, 5, 15 min) at the end: {load}")

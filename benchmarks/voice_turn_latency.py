@@ -20,13 +20,18 @@ track (with the engine's event gaps alongside). That number includes whatever re
 uses today.
 
     python benchmarks/voice_turn_latency.py [--turns 10] [--in-process] [--webrtc]
+
+``run(quick)`` is what ``python -m benchmarks`` calls: the WebRTC measure, 10 turns (``quick``: 4), each stage on a
+row of its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -35,6 +40,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.table import Table, median_or_none, ratio, spread
 from realtime_widget.server.pcm import SAMPLE_RATE
 from realtime_widget.server.voice.interfaces import ResponseContext, Speech, StreamingSpeechRecognizer
 from realtime_widget.server.voice.loader import load_voice_model
@@ -61,6 +69,7 @@ TOOLS: list[dict[str, Any]] = [
 CHUNK = SAMPLE_RATE // 50  # 20 ms
 REPO_ROOT = str(Path(__file__).resolve().parents[1])
 SILENCE_MS = 500
+SPEECH_PACKET_BYTES = 20
 
 
 def words(text: str) -> list[str]:
@@ -77,7 +86,7 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return result, (time.perf_counter() - start) * 1000
 
 
-def run(turns: int, in_process: bool) -> None:
+def run_model(turns: int, in_process: bool) -> None:
     model = load_voice_model(speech=True, recognition_in_process=in_process)
     print(model.describe(), "(recognition in process)" if in_process else "(recognition in a worker process)")
     recognizer = model.recognizer
@@ -154,13 +163,10 @@ def run(turns: int, in_process: bool) -> None:
     print(f"\nword recall of recognition (streamed): {heard_hits}/{heard_total} = {heard_hits / heard_total:.0%}")
 
 
-async def run_webrtc(turns: int) -> None:
+async def run_webrtc(turns: int) -> dict[str, list[float]]:
     """Turns over real WebRTC on loopback against an in-process server with the offline voice model."""
-    import asyncio
     import json
-    import sys
 
-    sys.path.insert(0, REPO_ROOT)
     from realtime_widget.server.http.app import RealtimeServer
     from realtime_widget.server.voice.loader import load_voice_model
     from tests.server.clients import RtcClient  # the test suite's aiortc client stands in for the browser
@@ -170,6 +176,32 @@ async def run_webrtc(turns: int) -> None:
             super().__init__(base_url, key)
             self.arrivals: list[tuple[float, dict[str, Any]]] = []
             self.loud_at: list[float] = []
+            self.sound_at: list[float] = []
+            self.speech_packet_at: list[float] = []
+            self.loud_packet_at: list[float] = []
+
+        def watch_rtp(self) -> None:
+            """Notes when RTP packets of speech, and of loud speech, arrive: decoded here as they come, before
+            aiortc's jitter buffer holds them (a private hook, for this measurement only). Opus packets of silence
+            are a few bytes; speech takes tens."""
+            from aiortc.codecs.opus import OpusDecoder
+            from aiortc.jitterbuffer import JitterFrame
+
+            decoder = OpusDecoder()
+            for receiver in self.pc.getReceivers():
+                handle = receiver._handle_rtp_packet
+
+                async def noted(packet: Any, arrival_time_ms: int, handle: Any = handle) -> None:
+                    now = time.perf_counter()
+                    if len(packet.payload) > SPEECH_PACKET_BYTES:
+                        self.speech_packet_at.append(now)
+                    for frame in decoder.decode(JitterFrame(packet.payload, packet.timestamp)):
+                        samples = frame.to_ndarray().astype(np.float64)
+                        if samples.size and np.sqrt(np.mean(samples**2)) > 1000:
+                            self.loud_packet_at.append(now)
+                    await handle(packet, arrival_time_ms)
+
+                receiver._handle_rtp_packet = noted
 
         def _on_message(self, message: str | bytes) -> None:
             self.arrivals.append((time.perf_counter(), json.loads(message)))
@@ -184,6 +216,8 @@ async def run_webrtc(turns: int) -> None:
                 samples = frame.to_ndarray().astype(np.float64)
                 if samples.size and np.sqrt(np.mean(samples**2)) > 1000:
                     self.loud_at.append(time.perf_counter())
+                if samples.size and np.abs(samples).max() > 64:  # anything above the codec's noise floor
+                    self.sound_at.append(time.perf_counter())
 
         def first(self, kind: str, after: float) -> float | None:
             return next((t for t, e in self.arrivals if t > after and e.get("type") == kind), None)
@@ -193,12 +227,13 @@ async def run_webrtc(turns: int) -> None:
     await server.start()
     client = TimedClient(server.base_url, "sk-bench")
     voice = EspeakSynthesizer()
-    gaps: dict[str, list[float]] = {k: [] for k in ("transcribed", "created", "buffer", "loud")}
+    gaps: dict[str, list[float]] = {k: [] for k in STAGES}
     try:
         session = {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
         response = await client.connect(session)
         assert response.status == 201, await response.text()
         await asyncio.wait_for(client.channel_open.wait(), 10)
+        client.watch_rtp()
         for turn in range(turns):
             sentence = SENTENCES[turn % len(SENTENCES)]
             mark = time.perf_counter()
@@ -208,34 +243,71 @@ async def run_webrtc(turns: int) -> None:
             await client.wait_for("output_audio_buffer.stopped", within=60, after=len(client.events))
             stopped = client.first("input_audio_buffer.speech_stopped", mark)
             if stopped is None:
-                print(f"turn {turn}: no speech_stopped")
+                print(f"turn {turn}: no speech_stopped", file=sys.stderr)
                 continue
             marks = {
                 "transcribed": client.first("conversation.item.input_audio_transcription.completed", stopped),
                 "created": client.first("response.created", stopped),
                 "buffer": client.first("output_audio_buffer.started", stopped),
+                "packet": next((t for t in client.speech_packet_at if t > stopped), None),
+                "loud_packet": next((t for t in client.loud_packet_at if t > stopped), None),
+                "sound": next((t for t in client.sound_at if t > stopped), None),
                 "loud": next((t for t in client.loud_at if t > stopped), None),
             }
             for key, at in marks.items():
                 if at is not None:
                     gaps[key].append((at - stopped) * 1000)
-            print(f"turn {turn}: " + ", ".join(f"{k} +{(v - stopped) * 1000:.0f} ms" for k, v in marks.items() if v))
+            print(
+                f"turn {turn}: " + ", ".join(f"{k} +{(v - stopped) * 1000:.0f} ms" for k, v in marks.items() if v),
+                file=sys.stderr,
+            )
             await asyncio.sleep(0.3)
     finally:
         await client.close()
         await server.stop()
         deps.close()
-    print(f"\nover WebRTC: ms after speech_stopped arrived at the client ({len(gaps['loud'])} turns)")
-    print(f"{'event':<46}{'min':>9}{'median':>9}{'max':>9}")
-    names = {
-        "transcribed": "input_audio_transcription.completed",
-        "created": "response.created",
-        "buffer": "output_audio_buffer.started",
-        "loud": "first loud audio frame at the client",
-    }
-    for key, values in gaps.items():
-        if values:
-            print(f"{names[key]:<46}{min(values):>9.1f}{statistics.median(values):>9.1f}{max(values):>9.1f}")
+    return gaps
+
+
+STAGES = {
+    "transcribed": "`conversation.item.input_audio_transcription.completed`",
+    "created": "`response.created`",
+    "buffer": "`output_audio_buffer.started`",
+    "packet": "first RTP packet of speech arrives (before the client's jitter buffer)",
+    "loud_packet": "**first RTP packet of loud speech arrives** (the floor a client hears it at)",
+    "sound": "first decoded audio frame above the noise floor (after aiortc's jitter buffer)",
+    "loud": "**first loud audio frame at the client**",
+}
+
+
+def webrtc_table(gaps: dict[str, list[float]]) -> Table:
+    table = Table(
+        "Local server: reply latency over WebRTC",
+        "python benchmarks/voice_turn_latency.py --webrtc",
+        [
+            "stage (ms after `speech_stopped` reached the client)",
+            "min / median / max",
+            "step (median)",
+            "median ÷ 120 ms aim",
+        ],
+        notes=[
+            "An in-process local server with the offline voice model and an aiortc client on loopback whose "
+            f'microphone plays eSpeak sentences; {len(gaps["loud"])} turns. "step" is the median time since the '
+            "stage above. Loud: a 20 ms frame with RMS over 1000 (of 32767)."
+        ],
+    )
+    previous = 0.0
+    for key, label in STAGES.items():
+        mid = median_or_none(gaps[key])
+        step = "-" if mid is None else f"{mid - previous:+.0f}"
+        table.add(label, spread(gaps[key]), step, ratio(mid, 120) if key in ("loud", "loud_packet") else "")
+        # The decoded frames come after the packets: their steps count from the last packet stage.
+        previous = mid if mid is not None and key != "loud_packet" else previous
+    return table
+
+
+def run(quick: bool) -> Table:
+    return webrtc_table(asyncio.run(run_webrtc(4 if quick else 10)))
 
 
 def main() -> None:
@@ -246,11 +318,9 @@ def main() -> None:
     args = parser.parse_args()
     turns = max(1, min(args.turns, 60))
     if args.webrtc:
-        import asyncio
-
-        asyncio.run(run_webrtc(turns))
+        print(webrtc_table(asyncio.run(run_webrtc(turns))).markdown())
     else:
-        run(turns, args.in_process)
+        run_model(turns, args.in_process)
 
 
 if __name__ == "__main__":

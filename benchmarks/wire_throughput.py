@@ -6,6 +6,8 @@ on: parse, dedupe/ack, record. Batches of 200 realistic GA events (from ``realti
 Also prints bytes per event on the wire. Prints min/median/max over repeats; never asserts timings.
 
     python benchmarks/wire_throughput.py [--repeats 5]
+
+``run(quick)`` is what ``python -m benchmarks`` calls (3 repeats, or 1 with ``quick``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.table import Table, ratio, spread
 from realtime_widget.batches import BatchInbox
 from realtime_widget.record import SessionRecord
 from realtime_widget.sample import batches, synthetic_items
@@ -43,20 +50,37 @@ def run_once(messages: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def measure(repeats: int) -> Table:
+    table = Table(
+        "Event-sync throughput in the kernel",
+        "python benchmarks/wire_throughput.py",
+        ["events", "batches", "bytes/event", "events/s min / median / max", "median ÷ 5,000/s aim"],
+        notes=[
+            "JSON text of `rtw:batch` messages (200 realistic GA events each) → `json.loads` → `BatchInbox.accept` → "
+            "`SessionRecord.add_items`, in one process. Flat from 10k to 100k events: appending does no work that "
+            f"grows with what is recorded. {repeats} repeat(s)."
+        ],
+    )
+    pool = event_items(max(SIZES))
+    for size in SIZES:
+        messages = [json.dumps(b, separators=(",", ":")) for b in batches(pool[:size], size=200)]
+        per_event = sum(len(m.encode()) for m in messages) / size
+        rates = [size / run_once(messages) for _ in range(repeats)]
+        table.add(
+            f"{size:,}", f"{len(messages):,}", f"{per_event:.0f}", spread(rates), ratio(statistics.median(rates), 5000)
+        )
+    return table
+
+
+def run(quick: bool) -> Table:
+    return measure(1 if quick else 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    pool = event_items(max(SIZES))
-    print(f"{'events':>8} {'batches':>8} {'bytes/event':>12} {'events/s min':>13} {'median':>10} {'max':>10}")
-    for size in SIZES:
-        messages = [json.dumps(b, separators=(",", ":")) for b in batches(pool[:size], size=200)]
-        per_event = sum(len(m.encode()) for m in messages) / size
-        rates = [size / run_once(messages) for _ in range(args.repeats)]
-        print(
-            f"{size:>8,} {len(messages):>8,} {per_event:>12.0f} {min(rates):>13,.0f} "
-            f"{statistics.median(rates):>10,.0f} {max(rates):>10,.0f}"
-        )
+    print(measure(args.repeats).markdown())
 
 
 if __name__ == "__main__":
