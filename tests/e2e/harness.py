@@ -7,6 +7,7 @@ network namespace that has only ``lo`` (see ``scripts/in-loopback-netns``), so n
 from __future__ import annotations
 
 import ast
+import asyncio
 import contextlib
 import json
 import os
@@ -17,16 +18,19 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from realtime_widget.endpoint import LOCAL_SERVER_KEY_ENV, LOCAL_SERVER_URL_ENV
 from realtime_widget.server.launcher import LocalServer
+
+T = TypeVar("T")
 
 CHROMIUM = os.environ.get("REALTIME_WIDGET_CHROMIUM", "/usr/bin/chromium")
 
@@ -289,3 +293,23 @@ def chromium_context(
             yield context
         finally:
             context.close()
+
+
+def run_on_own_loop(coroutine: Coroutine[Any, Any, T], name: str = "asyncio") -> T:
+    """Runs ``coroutine`` to the end on a thread and event loop of its own: once the session's browser has started,
+    Playwright's sync API keeps a loop running on the test's thread, where ``asyncio.run`` refuses to start."""
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as exc:  # handed to the test's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]

@@ -3,7 +3,6 @@ local server is reached through jupyter-server-proxy, even at DEBUG (where the p
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlparse
 
 import aiohttp
@@ -13,7 +12,7 @@ import pytest
 from realtime_widget.protocol.rules import DEFAULT_MODEL
 from realtime_widget.server.launcher import LocalServer
 
-from .harness import kernel_env, start_jupyterlab, stop_jupyterlab
+from .harness import kernel_env, run_on_own_loop, start_jupyterlab, stop_jupyterlab
 
 pytestmark = pytest.mark.e2e
 
@@ -51,11 +50,11 @@ def test_the_ephemeral_key_is_not_in_the_jupyter_log_at_debug(
         url = f"{lab.url.replace('http', 'ws', 1)}/proxy/{port}/v1/realtime?model={DEFAULT_MODEL}"
         key = mint_ephemeral_key(local_server)
         # As the browser sends it: the proxy logs the list at DEBUG.
-        first = asyncio.run(open_through_proxy(url, lab.token, ("realtime", f"openai-insecure-api-key.{key}")))
+        first = run_on_own_loop(open_through_proxy(url, lab.token, ("realtime", f"openai-insecure-api-key.{key}")))
         assert first == "session.created", first
         # The key first: the proxy picks it, the server picks "realtime", and the proxy warns with the whole list.
         other = mint_ephemeral_key(local_server)
-        first = asyncio.run(open_through_proxy(url, lab.token, (f"openai-insecure-api-key.{other}", "realtime")))
+        first = run_on_own_loop(open_through_proxy(url, lab.token, (f"openai-insecure-api-key.{other}", "realtime")))
         assert first == "session.created", first
     finally:
         stop_jupyterlab(lab)

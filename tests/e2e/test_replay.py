@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import wave
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from realtime_widget.server.launcher import LocalServer
 from realtime_widget.server.pcm import SAMPLE_RATE
 from realtime_widget.server.voice.tts import EspeakSynthesizer
 
-from .harness import JupyterLab
+from .harness import JupyterLab, run_on_own_loop
 from .lab_page import LabPage, shoot_states
 from .notebooks import write_notebook
 
@@ -152,22 +151,8 @@ def mark_facts(page: Any) -> dict[str, Any]:
 
 
 def recorded_session(server: LocalServer) -> tuple[SessionRecord, Placed]:
-    """:func:`record_session` on a thread of its own: Playwright's sync API already runs a loop on this one."""
-    result: list[tuple[SessionRecord, Placed]] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            result.append(asyncio.run(record_session(server)))
-        except BaseException as exc:  # handed to the test's thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, name="record-session")
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return result[0]
+    """:func:`record_session` off the test's thread, where Playwright's sync API already runs a loop."""
+    return run_on_own_loop(record_session(server), "record-session")
 
 
 def check_marks(page: Any, saved: SessionRecord, starts: dict[str, str]) -> None:
