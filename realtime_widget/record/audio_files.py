@@ -2,8 +2,8 @@
 
 FLAC rather than Ogg Opus: it is lossless, so a saved and reloaded session measures exactly the acoustic latency the
 live one did (Opus would resample to 48 kHz, add its pre-skip and smear the onsets the measurement looks for), and
-every player opens it. The cost is size: about 2.3 MB a minute of speech at 24 kHz against about 0.2 MB for Opus at
-32 kbit/s (see benchmarks/record_audio.py).
+every player opens it. The cost is size: about 0.8 MB a minute per side of a conversation at 24 kHz, against about
+0.16 MB for Opus at 32 kbit/s (benchmarks/record_audio.py); an hour of both sides is about 100 MB.
 """
 
 from __future__ import annotations

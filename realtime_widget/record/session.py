@@ -408,7 +408,11 @@ class SessionRecord:
         """
         audio = self.audio
         version = self._audio_writer.version if self._audio_writer is not None else 0
-        return self._view(f"turns:{version}", lambda: self._build_turns(audio))
+        key = f"turns:{version}"
+        with self.lock:  # recorded audio changes the acoustic column: keep only the turns of the latest audio
+            for stale in [name for name in self._views if name.startswith("turns:") and name != key]:
+                del self._views[stale]
+        return self._view(key, lambda: self._build_turns(audio))
 
     def _build_turns(self, audio: SessionAudio) -> pd.DataFrame:
         turns = derive.turns(self._events, self._voice_latency, self._response_agents)
