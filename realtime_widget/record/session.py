@@ -73,8 +73,9 @@ class SessionRecord:
 
     Views are properties built on first access and cached until the next append: :attr:`events`,
     :attr:`transcript`, :attr:`turns`, :attr:`stats`, :attr:`timeline`, :attr:`usage`, :attr:`tool_calls`,
-    :attr:`voice_latency`. Every time column is ``datetime64[us, UTC]`` on the kernel's clock; durations are float
-    milliseconds; missing values are ``NaT``/``NaN``/``<NA>``. String columns use pandas' ``str`` dtype.
+    :attr:`voice_latency`; recorded audio of both sides, when recording is on, is :attr:`audio`. Every time column
+    is ``datetime64[us, UTC]`` on the kernel's clock; durations are float milliseconds; missing values are
+    ``NaT``/``NaN``/``<NA>``. String columns use pandas' ``str`` dtype.
 
     Clocks: browser items carry browser time. ``clock_offset_ms`` is *kernel clock minus browser clock* (as measured
     by the ``clock`` command's round trip) and is added to every browser time on the way in, so browser and kernel
