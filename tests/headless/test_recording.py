@@ -30,6 +30,25 @@ def ms(stamp: pd.Timestamp) -> float:
     return float(stamp.value) / 1e6
 
 
+def check_saved_and_loaded(record: SessionRecord, tmp_path: Path) -> None:
+    """Saved as FLAC beside the Parquet files, listed in the summary, and loaded back sample for sample."""
+    turns = record.turns
+    folder = record.save(tmp_path / "session")
+    assert {p.name for p in record.audio.files} == {"audio_user.flac", "audio_assistant.flac"}
+    assert "Audio recorded: user" in record.summary()
+    loaded = SessionRecord.load(folder)
+    for side in ("user", "assistant"):
+        track = record.audio[side]  # type: ignore[index]
+        assert track is not None
+        again = loaded.audio[side]  # type: ignore[index]
+        assert again is not None
+        assert again.sample_rate == track.sample_rate
+        assert again.start == track.start
+        assert np.array_equal(again.samples, track.samples)
+    assert loaded.turns["acoustic_latency_ms"].tolist() == pytest.approx(turns["acoustic_latency_ms"].tolist())
+    assert str(folder / "audio_user.flac") in loaded.summary()
+
+
 async def test_both_sides_are_recorded_timed_and_saved(
     make_session: MakeSession, transport: str, tmp_path: Path
 ) -> None:
@@ -49,6 +68,8 @@ async def test_both_sides_are_recorded_timed_and_saved(
         reply_start_ms = ms(session.record.voice_latency["assistant_audio_start"].iloc[-1])
         truths.append(reply_start_ms - (said[-1].ended_ms - silent_tail_ms))
     playback_end_ms = session._playback.ends_at
+    assert session._microphone is not None
+    frames_ms = session._microphone.frames * 20
     trailing_silence_ms = session._trailing_silence_ms()
     await session.close()
     closed_ms = ms(session.record.timeline["time"].iloc[-1])
@@ -62,8 +83,10 @@ async def test_both_sides_are_recorded_timed_and_saved(
 
     # Durations: what the session sent and played, within 2 %.
     if transport == "webrtc":  # both tracks run from the call's start to the hang-up, silence included
+        assert user.duration_s * 1000 == pytest.approx(frames_ms, rel=0.02)  # every frame the track sent
         for track in (user, assistant):
-            assert track.duration_s * 1000 == pytest.approx(closed_ms - ms(track.start), rel=0.02)
+            span_ms = closed_ms - ms(track.start)
+            assert track.duration_s * 1000 == pytest.approx(span_ms, rel=0.02), (track, span_ms, frames_ms)
         assert ms(user.start) == pytest.approx(connected_ms, abs=1000)
     else:  # the microphone sends only while the user speaks (and the silence after); the speaker plays each reply
         spoken_ms = said[-1].ended_ms + trailing_silence_ms - said[0].started_ms
@@ -84,19 +107,7 @@ async def test_both_sides_are_recorded_timed_and_saved(
     assert ms(clip.user.start) == pytest.approx(ms(turns["speech_started"].iloc[1]), abs=1)
     assert clip.assistant.end <= assistant.end
 
-    # Saved as FLAC beside the Parquet files, listed in the summary, and loaded back sample for sample.
-    folder = record.save(tmp_path / "session")
-    assert {p.name for p in record.audio.files} == {"audio_user.flac", "audio_assistant.flac"}
-    assert "Audio recorded: user" in record.summary()
-    loaded = SessionRecord.load(folder)
-    for side, track in (("user", user), ("assistant", assistant)):
-        again = loaded.audio[side]  # type: ignore[index]
-        assert again is not None
-        assert again.sample_rate == track.sample_rate
-        assert again.start == track.start
-        assert np.array_equal(again.samples, track.samples)
-    assert loaded.turns["acoustic_latency_ms"].tolist() == pytest.approx(turns["acoustic_latency_ms"].tolist())
-    assert str(folder / "audio_user.flac") in loaded.summary()
+    check_saved_and_loaded(record, tmp_path)
 
 
 async def test_without_record_audio_nothing_is_recorded(make_session: MakeSession, tmp_path: Path) -> None:
