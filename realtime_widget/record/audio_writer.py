@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +46,8 @@ class _Spool:
     sample_rate: int
     start_us: int
     samples: int = 0  # written so far
-    #: The silence last put in for a gap (first sample, length), which a chunk arriving early may take back.
-    gap_at: int = 0
-    gap_len: int = 0
+    #: Recent silence put in for gaps, (first sample, length), which chunks arriving early may take back.
+    gaps: list[tuple[int, int]] = field(default_factory=list)
 
     def end_us(self) -> int:
         return self.start_us + round(self.samples * 1_000_000 / self.sample_rate)
@@ -89,9 +88,9 @@ class AudioWriter:
             offset = int(start_us) - spool.end_us()
             if offset > JITTER_US:
                 gap = round(offset * spool.sample_rate / 1_000_000)
-                spool.gap_at, spool.gap_len = spool.samples, gap
+                spool.gaps.append((spool.samples, gap))
                 samples = np.concatenate([np.zeros(gap, dtype=np.int16), samples])
-            elif offset < -JITTER_US and spool.gap_len:
+            elif offset < -JITTER_US and spool.gaps:
                 _take_back_silence(spool, round(-offset * spool.sample_rate / 1_000_000))
             if samples.size == 0:
                 return
@@ -133,20 +132,23 @@ class AudioWriter:
 
 
 def _take_back_silence(spool: _Spool, samples: int) -> None:
-    """Remove up to ``samples`` of the silence last inserted, moving the sound written after it back."""
-    tail_start = spool.gap_at + spool.gap_len
-    tail = spool.samples - tail_start
-    remove = min(samples, spool.gap_len)
-    if remove <= 0 or tail > _RETRACT_LIMIT_SAMPLES:
-        return
-    with spool.path.open("r+b") as file:
-        file.seek(tail_start * 2)
-        moved = file.read(tail * 2)
-        file.seek((tail_start - remove) * 2)
-        file.write(moved)
-        file.truncate((spool.samples - remove) * 2)
-    spool.samples -= remove
-    spool.gap_len -= remove
+    """Remove up to ``samples`` of the silence recently inserted, latest first, moving the sound after it back."""
+    # Only gaps with little sound after them: that sound is moved in the file.
+    spool.gaps = [(at, n) for at, n in spool.gaps if spool.samples - (at + n) <= _RETRACT_LIMIT_SAMPLES]
+    while samples > 0 and spool.gaps:
+        at, length = spool.gaps.pop()
+        remove = min(samples, length)
+        tail_start = at + length
+        with spool.path.open("r+b") as file:
+            file.seek(tail_start * 2)
+            moved = file.read((spool.samples - tail_start) * 2)
+            file.seek((tail_start - remove) * 2)
+            file.write(moved)
+            file.truncate((spool.samples - remove) * 2)
+        spool.samples -= remove
+        samples -= remove
+        if remove < length:
+            spool.gaps.append((at, length - remove))
 
 
 def _resample(samples: npt.NDArray[np.int16], from_rate: int, to_rate: int) -> npt.NDArray[np.int16]:

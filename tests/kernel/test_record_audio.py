@@ -59,6 +59,15 @@ def test_late_then_hurried_chunks_do_not_drift(tmp_path: Path) -> None:
     track = writer.track("assistant")
     assert track is not None
     assert track.duration_s == pytest.approx(1.0, abs=0.001)
+    # Several late frames in a row (a busy event loop), then the rest at once: still no drift.
+    writer.write("user", tone(20).tobytes(), RATE, us(0))
+    for k, late in ((1, 30), (2, 45), (3, 60)):
+        writer.write("user", tone(20).tobytes(), RATE, us(20 * k + late))
+    for k in range(4, 50):
+        writer.write("user", tone(20).tobytes(), RATE, us(20 * k))
+    user = writer.track("user")
+    assert user is not None
+    assert user.duration_s == pytest.approx(1.0, abs=0.001)
 
 
 def test_nothing_is_held_in_memory_and_bursts_lose_no_sound(tmp_path: Path) -> None:
