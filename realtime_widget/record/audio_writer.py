@@ -8,7 +8,8 @@ Placement: the first chunk of a side fixes its start. A later chunk that starts 
 gap, filled with silence, so sample ``i`` always sounded at ``start + i / sample_rate``. A chunk that starts before
 the end (frames that arrived in a burst, or clock jitter) follows on from the end, so no sound is ever dropped; if
 silence was put in just before it (its predecessor came late), that silence is taken out again as far as the
-chunk's time says, so late-then-hurried chunks do not push the rest of the track later and later. A resent chunk
+chunk's time says, so late-then-hurried chunks do not push the rest of the track later and later; and a track still
+ahead of its chunks' times drops their leading silence (never sound) until it is back on the clock. A resent chunk
 must be recognised by its sender's sequence number before it gets here (the comm does that, as it does for event
 batches): the writer cannot tell a repeat from new sound.
 """
@@ -38,6 +39,9 @@ JITTER_US = 5_000
 #: Inserted silence is taken back only while the sound written after it is shorter than this (it is moved back in
 #: the file, so the cost stays small).
 _RETRACT_LIMIT_SAMPLES = 48_000
+#: Below this a sample is silence that may be dropped to bring a track that got ahead back onto the clock: -52 dBFS,
+#: under the -40 dBFS that counts as audible (realtime_widget.headless.audible), above codec noise.
+QUIET_LEVEL = 82
 
 
 @dataclass
@@ -90,8 +94,10 @@ class AudioWriter:
                 gap = round(offset * spool.sample_rate / 1_000_000)
                 spool.gaps.append((spool.samples, gap))
                 samples = np.concatenate([np.zeros(gap, dtype=np.int16), samples])
-            elif offset < -JITTER_US and spool.gaps:
-                _take_back_silence(spool, round(-offset * spool.sample_rate / 1_000_000))
+            elif offset < -JITTER_US:
+                ahead = round(-offset * spool.sample_rate / 1_000_000)
+                ahead -= _take_back_silence(spool, ahead)
+                samples = samples[_leading_quiet(samples, ahead) :]
             if samples.size == 0:
                 return
             with spool.path.open("ab") as out:
@@ -131,8 +137,18 @@ class AudioWriter:
             self._cleanup()
 
 
-def _take_back_silence(spool: _Spool, samples: int) -> None:
-    """Remove up to ``samples`` of the silence recently inserted, latest first, moving the sound after it back."""
+def _leading_quiet(samples: npt.NDArray[np.int16], limit: int) -> int:
+    """How many of the first ``limit`` samples are quiet (below :data:`QUIET_LEVEL`): silence a chunk stamped
+    earlier than the track's end can give up, so a track that got ahead (a burst of frames) catches up in the next
+    pause without losing any sound."""
+    loud = np.flatnonzero(np.abs(samples[:limit].astype(np.int32)) >= QUIET_LEVEL)
+    return int(loud[0]) if loud.size else min(limit, len(samples))
+
+
+def _take_back_silence(spool: _Spool, samples: int) -> int:
+    """Remove up to ``samples`` of the silence recently inserted, latest first, moving the sound after it back;
+    returns how many were removed."""
+    removed = 0
     # Only gaps with little sound after them: that sound is moved in the file.
     spool.gaps = [(at, n) for at, n in spool.gaps if spool.samples - (at + n) <= _RETRACT_LIMIT_SAMPLES]
     while samples > 0 and spool.gaps:
@@ -147,8 +163,10 @@ def _take_back_silence(spool: _Spool, samples: int) -> None:
             file.truncate((spool.samples - remove) * 2)
         spool.samples -= remove
         samples -= remove
+        removed += remove
         if remove < length:
             spool.gaps.append((at, length - remove))
+    return removed
 
 
 def _resample(samples: npt.NDArray[np.int16], from_rate: int, to_rate: int) -> npt.NDArray[np.int16]:

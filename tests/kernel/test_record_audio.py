@@ -70,9 +70,23 @@ def test_late_then_hurried_chunks_do_not_drift(tmp_path: Path) -> None:
     assert user.duration_s == pytest.approx(1.0, abs=0.001)
 
 
+def test_a_track_that_got_ahead_gives_up_silence_not_sound(tmp_path: Path) -> None:
+    writer = AudioWriter(tmp_path)
+    for _ in range(5):  # five frames at once: the track runs 80 ms ahead of the clock
+        writer.write("assistant", tone(20).tobytes(), RATE, us(0))
+    for k in range(5, 50):  # silence on time, then sound: the silence absorbs the lead
+        frame = silence(20) if k < 40 else np.full(480, 3000, dtype=np.int16)
+        writer.write("assistant", frame.tobytes(), RATE, us(20 * k))
+    track = writer.track("assistant")
+    assert track is not None
+    assert track.duration_s == pytest.approx(1.0, abs=0.006)
+    first_loud_after_pause = np.flatnonzero(track.samples[round(0.2 * RATE) :] == 3000)[0] + round(0.2 * RATE)
+    assert first_loud_after_pause / RATE == pytest.approx(0.8, abs=0.006)
+
+
 def test_nothing_is_held_in_memory_and_bursts_lose_no_sound(tmp_path: Path) -> None:
     writer = AudioWriter(tmp_path)
-    chunk = tone(20)
+    chunk = np.full(480, 3000, dtype=np.int16)  # loud from its first sample: nothing of it may be dropped
     for k in range(500):  # ten seconds, frames arriving in pairs (a jitter buffer's burst)
         writer.write("user", chunk.tobytes(), RATE, us(40 * (k // 2)))
     spool = tmp_path / "user.pcm"
