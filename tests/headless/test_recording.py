@@ -83,16 +83,18 @@ async def test_both_sides_are_recorded_timed_and_saved(
 
     # Durations: what the session sent and played, within 2 %.
     if transport == "webrtc":  # both tracks run from the call's start to the hang-up, silence included
-        assert user.duration_s * 1000 == pytest.approx(frames_ms, rel=0.02)  # every frame the track sent
-        for track in (user, assistant):
-            span_ms = closed_ms - ms(track.start)
-            assert track.duration_s * 1000 == pytest.approx(span_ms, rel=0.02), (track, span_ms, frames_ms)
+        # The microphone track: every frame it sent (on a loaded machine aiortc may pull them slower than real
+        # time, so the call's wall-clock span is the reply's yardstick, not the microphone's).
+        assert user.duration_s * 1000 == pytest.approx(frames_ms, rel=0.02)
+        span_ms = closed_ms - ms(assistant.start)
+        assert assistant.duration_s * 1000 == pytest.approx(span_ms, rel=0.02), (assistant, span_ms)
         assert ms(user.start) == pytest.approx(connected_ms, abs=1000)
     else:  # the microphone sends only while the user speaks (and the silence after); the speaker plays each reply
         spoken_ms = said[-1].ended_ms + trailing_silence_ms - said[0].started_ms
         assert user.duration_s * 1000 == pytest.approx(spoken_ms, rel=0.02)
         assert ms(assistant.end) == pytest.approx(playback_end_ms, abs=0.02 * assistant.duration_s * 1000)
-        assert ms(user.start) == pytest.approx(said[0].started_ms, abs=25)
+        # The first frame is stamped when it was handed over, late by however long the event loop was busy.
+        assert ms(user.start) == pytest.approx(said[0].started_ms, abs=60)
 
     # Acoustic latency per turn within 40 ms of the truth.
     turns = record.turns
