@@ -110,9 +110,12 @@ class Session:
         config: a :class:`SessionConfig`; or give its options as keyword arguments (``voice="marin"``, ...).
         tts: text-to-speech for :meth:`say` (text in; mono audio at 24 kHz out, int16 or float). Default: eSpeak
             NG (the ``speech`` extra).
-        record_audio: keep the base64 audio of ``input_audio_buffer.append`` and ``response.output_audio.delta``
-            in the record. By default those events are recorded with an empty ``audio``/``delta`` (their times and
-            ids kept): the audio would make the record grow by about 100 kB a second.
+        record_audio: record both sides' audio (off by default): what the simulated user's microphone sent and the
+            reply as it played, streamed to disk as it happens and read as ``record.audio`` (saved as FLAC files by
+            ``record.save``); ``record.turns.acoustic_latency_ms`` is then measured from that sound. Either way the
+            ``input_audio_buffer.append`` and ``response.output_audio.delta`` events are recorded with an empty
+            ``audio``/``delta`` (their times and ids kept): as base64 JSON the audio would grow the record by about
+            100 kB a second.
         connect_timeout: seconds to wait for the session to be ready.
         agent: an OpenAI Agents SDK ``agents.realtime.RealtimeAgent`` (the ``agents`` extra), run as in the widget:
             its instructions, function tools, handoffs, voice, prompt and output guardrails drive the session.
@@ -233,6 +236,9 @@ class Session:
         # Starting the local server blocks for a moment; other sessions on this loop go on meanwhile.
         self._endpoint = await asyncio.to_thread(resolve_endpoint, api_key=self._api_key, base_url=self._base_url)
         self._microphone = Microphone(self._clock)
+        if self._record_audio:
+            self.record.start_audio()
+            self._microphone.on_frame = self._record_user_frame
         session = self.config.to_session()
         if self.transport == "webrtc":
             from .headless.webrtc import WebRtcLink  # noqa: PLC0415 - aiortc loads only for WebRTC
@@ -390,7 +396,7 @@ class Session:
         event = {"event_id": _event_id(), **event} if "event_id" not in event else event
         self._link.send(json.dumps(event))
         recorded = event
-        if not self._record_audio and event.get("type") == "input_audio_buffer.append":
+        if event.get("type") == "input_audio_buffer.append":
             recorded = {**event, "audio": ""}
         self.record.add_items(
             [{"k": "event", "t": self._clock.now_ms(), "dir": "client", "event": recorded}], clock_offset_ms=0.0
@@ -649,8 +655,7 @@ class Session:
         recorded = event
         if kind == "response.output_audio.delta":
             self._hear_delta(event, now)
-            if not self._record_audio:
-                recorded = {**event, "delta": ""}
+            recorded = {**event, "delta": ""}
         self._record_event(now, "server", recorded)
         self._follow(event, now)
         if self._agent is not None:
@@ -698,6 +703,9 @@ class Session:
             samples = np.frombuffer(base64.b64decode(str(event.get("delta", ""))), dtype="<i2")
         except ValueError:
             return
+        if self._record_audio:
+            starts_ms = max(now, self._playback.ends_at)  # where the speaker schedules it (Playback.play)
+            self.record.write_audio("assistant", samples.tobytes(), SAMPLE_RATE, round(starts_ms * 1000.0))
         audible = self._playback.play(str(event.get("item_id")), response_id, samples, now)
         # Waiters look again when the reply has finished playing, which no event announces over WebSocket.
         if self._playback_end is not None:
@@ -710,7 +718,16 @@ class Session:
             created = self._active.get(response_id, now)
             self._heard_reply_start(audible, replying_since=created)
 
+    def _record_user_frame(self, frame: npt.NDArray[np.int16], filled: int, sounded_ms: float) -> None:
+        # What the transport sends: over WebRTC every frame (the track never pauses), over WebSocket the queued part.
+        sent = frame if self.transport == "webrtc" else frame[:filled]
+        if sent.size:
+            self.record.write_audio("user", sent.astype("<i2").tobytes(), SAMPLE_RATE, round(sounded_ms * 1000.0))
+
     def _on_audio_frame(self, samples: npt.NDArray[np.int16], rate: int) -> None:
+        if self._record_audio:  # the server paces WebRTC audio: a frame plays as it arrives
+            pcm = samples.astype("<i2").tobytes()
+            self.record.write_audio("assistant", pcm, rate, round(self._clock.now_ms() * 1000.0))
         loud = first_audible(samples)
         if loud is None:
             return
@@ -742,7 +759,11 @@ class Session:
     def _stop_playback(self) -> None:
         # A WebSocket client stops playing and tells the server how much was heard, so the conversation keeps
         # only what the user heard (the API docs' "conversation.item.truncate" for WebSocket clients).
-        stopped = self._playback.stop(self._clock.now_ms())
+        now = self._clock.now_ms()
+        stopped = self._playback.stop(now)
+        if self._record_audio:  # what was scheduled but never played was never heard
+            writer = self.record.start_audio()
+            writer.cut("assistant", round(now * 1000.0))
         if stopped is None or self.status != "connected":
             return
         item_id, heard_ms = stopped

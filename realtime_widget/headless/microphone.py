@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,9 @@ class Microphone:
         self.frames = 0
         self.late_frames = 0
         self.max_late_ms = 0.0
+        #: Called with each frame handed over, how many of its samples came from the queue, and when the frame's
+        #: first sample sounded (session epoch ms): how recording hears the user.
+        self.on_frame: Callable[[Pcm16, int, float], None] | None = None
 
     def speak(self, speech: Pcm16, trailing_silence_ms: int) -> asyncio.Future[float]:
         """Queue ``speech`` then ``trailing_silence_ms`` of silence; the future resolves with the time the speech
@@ -92,6 +96,8 @@ class Microphone:
         if late_ms > FRAME_MS:
             self.late_frames += 1
         frame, filled = self._take()
+        if self.on_frame is not None:
+            self.on_frame(frame, filled, self._clock.now_ms() - FRAME_MS)
         if not continuous and not self._queue:
             self._next_due = None
         return frame, filled

@@ -12,6 +12,8 @@ A saved session is a folder::
     usage.parquet
     tool_calls.parquet
     voice_latency.parquet
+    audio_user.flac      recorded audio, when there is some (``record_audio=True``): one FLAC file per side,
+    audio_assistant.flac and audio.json placing each on the record's clock (see audio_files.py)
 
 Loading rebuilds the record from ``events.jsonl`` and the Parquet files of what is not derived from events (stats,
 timeline, tool calls, voice latency); transcript, turns and usage are recomputed, so they match the saved ones.
@@ -31,7 +33,7 @@ import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
 from datetime import datetime
@@ -42,7 +44,9 @@ from typing import IO, Any, Literal
 import numpy as np
 import pandas as pd
 
-from realtime_widget.record import schema
+from realtime_widget.record import audio_files, schema
+from realtime_widget.record.audio import SessionAudio
+from realtime_widget.record.audio_track import AudioSide, AudioTrack
 from realtime_widget.record.pricing import prices_from_json, prices_to_json
 from realtime_widget.record.session import SessionRecord
 from realtime_widget.record.summary import SessionFacts, facts
@@ -71,6 +75,8 @@ def save(record: SessionRecord, folder: Path) -> Path:
         with record.lock:  # one consistent snapshot, however busy the appending thread is
             _write(record, staging)
         _swap_in(staging, folder)
+    saved = [folder / audio_files.file_name(side) for side in ("user", "assistant")]
+    record.note_saved_audio(tuple(path for path in saved if path.exists()))
     return folder
 
 
@@ -138,10 +144,53 @@ def _write(record: SessionRecord, folder: Path) -> None:
         view: pd.DataFrame = getattr(record, name)
         view.insert(0, "session_id", pd.Series([record.session_id] * len(view), dtype="str"))
         view.to_parquet(folder / f"{name}.parquet", index=False)
+    _write_audio(record, folder)
     # meta.json last: its presence marks a complete save (load_sessions looks for it).
     (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     for path in folder.iterdir():
         _fsync(path)
+
+
+def _write_audio(record: SessionRecord, folder: Path) -> None:
+    audio = record.audio
+    tracks: dict[AudioSide, AudioTrack] = {}
+    for side in ("user", "assistant"):
+        track = audio[side]
+        if track is not None:
+            audio_files.write_flac(track, folder / audio_files.file_name(side))
+            tracks[side] = track
+    if tracks:
+        audio_files.write_meta(tracks, folder)
+
+
+def _read_audio(folder: _SaveFolder) -> SessionAudio | None:
+    """The saved audio, decoded only when first used; ``None`` when the session has none."""
+    path = folder.path / audio_files.AUDIO_META
+    try:
+        with folder.open(audio_files.AUDIO_META, "r") as file:
+            text = file.read()
+    except FileNotFoundError:
+        return None
+    try:
+        placed = audio_files.read_meta(text)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SessionLoadError(f"{path}: not the audio.json of a saved session ({exc})") from exc
+    for name, _start in placed.values():
+        if not (folder.path / name).is_file():
+            raise SessionLoadError(f"{folder.path / name}: missing (named by {audio_files.AUDIO_META})")
+
+    def decoder(side: AudioSide, name: str, start: pd.Timestamp) -> Callable[[], AudioTrack]:
+        def decode() -> AudioTrack:
+            try:
+                samples, rate = audio_files.read_flac(folder.path / name)
+            except Exception as exc:
+                raise SessionLoadError(f"{folder.path / name}: not a readable audio file ({exc})") from exc
+            return AudioTrack(side, samples, rate, start)
+
+        return decode
+
+    sources = {side: decoder(side, name, start) for side, (name, start) in placed.items()}
+    return SessionAudio(sources, files=tuple(folder.path / name for name, _ in placed.values()))
 
 
 def _read(folder: _SaveFolder, name: str) -> pd.DataFrame:
@@ -164,7 +213,16 @@ def _read(folder: _SaveFolder, name: str) -> pd.DataFrame:
 
 #: Columns added to views after format 1 was fixed; a save from before them loads with them missing.
 _ADDED = frozenset(
-    {"source", "item_id", "audio_seconds", "interrupted", "audio_end_ms", "generated_text", "speaking_ms"}
+    {
+        "source",
+        "item_id",
+        "audio_seconds",
+        "interrupted",
+        "audio_end_ms",
+        "generated_text",
+        "speaking_ms",
+        "acoustic_latency_ms",
+    }
 )
 
 
@@ -269,8 +327,9 @@ def _load(folder: _SaveFolder) -> SessionRecord:
             strict=True,
         )
     ]
+    audio = _read_audio(folder)
     # The offset applied when recording is already in the saved times; the measured value is kept for reference.
-    return SessionRecord.restore(
+    record = SessionRecord.restore(
         meta["session_id"],
         events=events,
         stats=[tuple(row) for row in zip(*columns, strict=True)],
@@ -283,6 +342,9 @@ def _load(folder: _SaveFolder) -> SessionRecord:
         clock_offset_ms=meta.get("clock_offset_ms") or 0.0,
         clock_rtt_ms=meta.get("clock_rtt_ms"),
     )
+    if audio is not None:
+        record.attach_saved_audio(audio)
+    return record
 
 
 class SessionSet:

@@ -55,6 +55,7 @@ TURNS: dict[str, str] = {
     "interrupted": "bool",
     "latency_ms": "float64",
     "voice_to_voice_ms": "float64",
+    "acoustic_latency_ms": "float64",
     "response_duration_ms": "float64",
     "speaking_ms": "float64",
     "responses": "int64",

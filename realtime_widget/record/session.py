@@ -15,6 +15,10 @@ import pandas as pd
 
 from realtime_widget.protocol import ValidationError, validate_client_event, validate_server_event
 from realtime_widget.record import derive, schema
+from realtime_widget.record.acoustic import acoustic_turns
+from realtime_widget.record.audio import SessionAudio, turn_spans
+from realtime_widget.record.audio_track import AudioSide, AudioTrack
+from realtime_widget.record.audio_writer import AudioWriter
 from realtime_widget.record.pricing import DEFAULT_PRICES, ModelPrices
 from realtime_widget.record.store import EventStore, ms_to_us
 from realtime_widget.record.summary import summarize, summary_html
@@ -72,8 +76,9 @@ class SessionRecord:
 
     Views are properties built on first access and cached until the next append: :attr:`events`,
     :attr:`transcript`, :attr:`turns`, :attr:`stats`, :attr:`timeline`, :attr:`usage`, :attr:`tool_calls`,
-    :attr:`voice_latency`. Every time column is ``datetime64[us, UTC]`` on the kernel's clock; durations are float
-    milliseconds; missing values are ``NaT``/``NaN``/``<NA>``. String columns use pandas' ``str`` dtype.
+    :attr:`voice_latency`; recorded audio of both sides, when recording is on, is :attr:`audio`. Every time column
+    is ``datetime64[us, UTC]`` on the kernel's clock; durations are float milliseconds; missing values are
+    ``NaT``/``NaN``/``<NA>``. String columns use pandas' ``str`` dtype.
 
     Clocks: browser items carry browser time. ``clock_offset_ms`` is *kernel clock minus browser clock* (as measured
     by the ``clock`` command's round trip) and is added to every browser time on the way in, so browser and kernel
@@ -99,6 +104,9 @@ class SessionRecord:
         self._voice_latency: list[tuple[int, float, int, int]] = []
         self._tool_calls: list[tuple[Any, ...]] = []
         self._listeners: list[AppendListener] = []
+        self._audio_writer: AudioWriter | None = None
+        self._saved_audio: SessionAudio | None = None  # a loaded session's audio files, decoded on first use
+        self._audio_files: tuple[Path, ...] = ()  # where the audio was last saved
         self._views: dict[str, pd.DataFrame] = {}
         #: Held while appending and while building a view: any thread may read or save the record while the
         #: widget appends (hold it to read several views as one consistent snapshot; ``save`` does).
@@ -397,9 +405,24 @@ class SessionRecord:
         ====================  ====================  ====================================================================
 
         Server VAD reports ``speech_stopped`` after its silence duration, so ``latency_ms`` excludes that wait and
-        ``voice_to_voice_ms`` includes it. Responses before the first user turn (a greeting) belong to no turn.
+        ``voice_to_voice_ms`` includes it. ``acoustic_latency_ms`` (float64, after ``voice_to_voice_ms``) is the
+        gap a listener heard, found in the recorded audio (:attr:`audio`): the end of the user's last sound before
+        ``speech_stopped`` → the reply's first sound (see ``realtime_widget.record.acoustic``); NaN without
+        recorded audio. Responses before the first user turn (a greeting) belong to no turn.
         """
-        return self._view("turns", lambda: derive.turns(self._events, self._voice_latency, self._response_agents))
+        audio = self.audio
+        version = self._audio_writer.version if self._audio_writer is not None else 0
+        key = f"turns:{version}"
+        with self.lock:  # recorded audio changes the acoustic column: keep only the turns of the latest audio
+            for stale in [name for name in self._views if name.startswith("turns:") and name != key]:
+                del self._views[stale]
+        return self._view(key, lambda: self._build_turns(audio))
+
+    def _build_turns(self, audio: SessionAudio) -> pd.DataFrame:
+        turns = derive.turns(self._events, self._voice_latency, self._response_agents)
+        if audio and len(turns):
+            turns["acoustic_latency_ms"] = acoustic_turns(audio, turns)["acoustic_latency_ms"].to_numpy()
+        return turns
 
     @property
     def stats(self) -> pd.DataFrame:
@@ -510,6 +533,62 @@ class SessionRecord:
             "assistant_audio_start": schema.times([r[3] for r in rows]),
         }
         return schema.frame(schema.VOICE_LATENCY, data)
+
+    # ---- recorded audio ------------------------------------------------------------------------------------------
+
+    def start_audio(self, folder: str | Path | None = None) -> AudioWriter:
+        """Start recording audio (``record_audio=True`` does this): returns the writer that streams each side's
+        chunks to spool files in ``folder`` (default: a temporary folder, removed by :meth:`close_audio`). Calling
+        it again returns the same writer."""
+        with self.lock:
+            if self._audio_writer is None:
+                self._audio_writer = AudioWriter(folder)
+            return self._audio_writer
+
+    def write_audio(self, side: AudioSide, pcm16: bytes, sample_rate: int, start_us: int) -> None:
+        """Record a chunk of ``side``'s audio (little-endian mono PCM16) whose first sample sounded at ``start_us``
+        (epoch microseconds on the record's clock); see :class:`~realtime_widget.record.audio_writer.AudioWriter`.
+        Starts recording if it was not on."""
+        self.start_audio().write(side, pcm16, sample_rate, start_us)
+
+    def close_audio(self) -> None:
+        """Remove the spool files of the audio recorded live (save first to keep it)."""
+        with self.lock:
+            if self._audio_writer is not None:
+                self._audio_writer.close()
+                self._audio_writer = None
+                self._views.clear()
+
+    @property
+    def audio(self) -> SessionAudio:
+        """Both sides' recorded audio (``record_audio=True``): ``.user`` (the microphone as sent) and
+        ``.assistant`` (the reply as played), each an :class:`~realtime_widget.record.audio_track.AudioTrack`
+        (int16 samples, ``sample_rate``, ``start`` on the clock of :attr:`events`) or ``None``; ``.clip(turn=3)``
+        or ``.clip(start=..., end=...)`` cuts both sides; ``.files`` are the saved FLAC files. Falsy when nothing
+        was recorded. Live audio is read from its spool files (mapped, not copied); a loaded session's files are
+        decoded on first use."""
+        writer = self._audio_writer
+        spans = lambda: turn_spans(self.turns)  # noqa: E731 - bound late: the turns of the moment of the clip
+        if writer is not None:
+            sources: dict[AudioSide, Callable[[], AudioTrack | None]] = {
+                "user": lambda: writer.track("user"),
+                "assistant": lambda: writer.track("assistant"),
+            }
+            return SessionAudio(sources, files=self._audio_files, turns=spans)
+        if self._saved_audio is not None:
+            return self._saved_audio.with_turns(spans, files=self._audio_files or None)
+        return SessionAudio({}, turns=spans)
+
+    def note_saved_audio(self, files: tuple[Path, ...]) -> None:
+        """Used by ``persist.save``: the audio files just saved (listed by :attr:`audio` ``.files`` and
+        :meth:`summary`)."""
+        self._audio_files = files
+
+    def attach_saved_audio(self, audio: SessionAudio) -> None:
+        """Used by ``persist.load``: the audio files of a loaded session."""
+        self._saved_audio = audio
+        self._audio_files = audio.files
+        self._views.clear()
 
     # ---- small helpers for the widget and for people ------------------------------------------------------------
 

@@ -71,16 +71,31 @@ def _lines(f: SessionFacts) -> list[tuple[str, str]]:
     ]
 
 
+def _audio_line(record: SessionRecord) -> list[tuple[str, str]]:
+    """The recorded audio, said plainly (people should know what was recorded of them, and where it is kept)."""
+    audio = record.audio
+    if not audio:
+        return []
+    sides = ", ".join(
+        f"{side} {track.duration_s:.1f} s at {track.sample_rate} Hz"
+        for side, track in (("user", audio.user), ("assistant", audio.assistant))
+        if track is not None
+    )
+    saved = ", ".join(str(path) for path in audio.files) if audio.files else "not saved yet"
+    return [("Audio recorded", f"{sides}; files: {saved}")]
+
+
 def summarize(record: SessionRecord) -> str:
-    """Five lines: duration, turns, median latency, tokens and cost, errors."""
-    return "\n".join(f"{name}: {value}" for name, value in _lines(facts(record)))
+    """Five lines: duration, turns, median latency, tokens and cost, errors; a sixth names the recorded audio and
+    its files when there is some."""
+    return "\n".join(f"{name}: {value}" for name, value in _lines(facts(record)) + _audio_line(record))
 
 
 def summary_html(record: SessionRecord) -> str:
     cell = "style='text-align:left'"
     rows = "".join(
         f"<tr><th {cell}>{html.escape(name)}</th><td {cell}>{html.escape(value)}</td></tr>"
-        for name, value in _lines(facts(record))
+        for name, value in _lines(facts(record)) + _audio_line(record)
     )
     title = html.escape(f"SessionRecord {record.session_id}")
     return f"<div><strong>{title}</strong><table>{rows}</table></div>"
