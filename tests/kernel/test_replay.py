@@ -3,8 +3,6 @@ browser calls (overview, peaks, audio), over a synthetic session with synthetic 
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -186,11 +184,10 @@ def test_replay_reads_the_records_own_audio_when_none_is_given(
     record_and_audio: RecordAndAudio,
 ) -> None:
     record, audio = record_and_audio
-    record.audio = SimpleNamespace(user=audio["user"], assistant=None)  # type: ignore[attr-defined]
-    try:
-        view = record.replay(title="Support call")
-        assert list(view.tracks) == ["user"]
-        assert view.title == "Support call"
-        assert "user 10.0 s" in repr(view)
-    finally:
-        del record.audio  # type: ignore[attr-defined]
+    user = audio["user"]
+    # Recorded as a session records it: the user's side only, placed on the record's clock.
+    record.write_audio("user", user.samples.tobytes(), user.sample_rate, user.start.value // 1000)
+    view = record.replay(title="Support call")
+    assert list(view.tracks) == ["user"]
+    assert view.title == "Support call"
+    assert "user 10.0 s" in repr(view)
