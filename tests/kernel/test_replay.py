@@ -183,9 +183,11 @@ def test_bad_requests_and_arguments_fail_clearly(record_and_audio: RecordAndAudi
 def test_replay_reads_the_records_own_audio_when_none_is_given(
     record_and_audio: RecordAndAudio,
 ) -> None:
-    record, audio = record_and_audio
+    _, audio = record_and_audio
     user = audio["user"]
-    # Recorded as a session records it: the user's side only, placed on the record's clock.
+    # Recorded as a session records it (the user's side only, on the record's clock), in a record of its own: the
+    # module's record is shared by the other tests.
+    record = SessionRecord()
     record.write_audio("user", user.samples.tobytes(), user.sample_rate, user.start.value // 1000)
     view = record.replay(title="Support call")
     assert list(view.tracks) == ["user"]
