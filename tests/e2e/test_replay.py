@@ -221,7 +221,9 @@ def test_a_loaded_session_replays_in_a_fresh_kernel(
     clicked = start + (x - tracks["x"]) / tracks["width"] * (end - start)
     page.wait_for_selector(f"{REPLAY}[data-state=playing]", timeout=30_000)
     first = current_time(page)
-    assert clicked - 0.01 <= first < clicked + 2.0, (clicked, first)
+    # A pixel of this view is about 20 ms; where within it the click lands is the click's own rounding.
+    pixel_s = (end - start) / tracks["width"]
+    assert clicked - pixel_s - 0.01 <= first < clicked + 2.0, (clicked, first)
     page.wait_for_function(
         "([sel, t]) => Number(document.querySelector(sel).dataset.currentTime) > t + 0.5", arg=[REPLAY, first]
     )
