@@ -27,7 +27,10 @@ LONG_REPLY = " ".join(
 )
 
 
-def timeline(kernel: KernelClient, what: str) -> list[dict[str, Any]]:
+def timeline(kernel: KernelClient, what: str, at_least: int = 1) -> list[dict[str, Any]]:
+    """The details of the timeline's ``what`` items, once at least ``at_least`` have arrived: the status (and the
+    page) can tell of a milestone before the batch that carries it reaches the kernel."""
+    kernel.wait_until(f"bool((widget.record.timeline.what == {what!r}).sum() >= {at_least})")
     details = kernel.value(f"list(widget.record.timeline[widget.record.timeline.what == {what!r}].detail)")
     return [json.loads(d) if isinstance(d, str) else d for d in details]
 
@@ -104,7 +107,7 @@ def test_browser_blocked_from_the_local_server_connects_through_the_jupyter_prox
     try:
         page.click(f"{WIDGET} [data-testid=connect]")
         wait_for_status(lab_page, "connected")
-        chosen = timeline(kernel, "transport")
+        chosen = timeline(kernel, "transport", at_least=2)
         assert [c["transport"] for c in chosen] == ["webrtc", "websocket"], chosen
         assert "not reachable" in chosen[-1]["reason"], chosen
         tried = timeline(kernel, "route_tried")
@@ -166,7 +169,7 @@ def test_a_proxy_that_answers_a_web_page_is_named_and_nothing_recorded_is_lost(
         assert error["code"] == "unreachable", error
         assert "jupyter-server-proxy" in error["hint"], error
         # The attempt is in the record: which routes were tried and why each failed.
-        assert [t["route"] for t in timeline(kernel, "route_tried")] == ["direct", "jupyter-proxy"]
+        assert [t["route"] for t in timeline(kernel, "route_tried", at_least=2)] == ["direct", "jupyter-proxy"]
     finally:
         kernel.run("widget.disconnect()")
         kernel.close()
