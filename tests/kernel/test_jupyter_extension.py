@@ -7,7 +7,8 @@ import logging
 
 from realtime_widget.jupyter_extension import SecretRedactingFilter, install, redact
 
-KEY = "ek_68af2c1e5b3c8190a4f1d2e3b4c5d6e7"
+#: Shaped like an ephemeral key, plainly not one.
+KEY = "ek_test_" + "0" * 24
 
 
 def test_redact_replaces_the_subprotocol_key_and_bare_keys() -> None:
