@@ -36,20 +36,23 @@ def audible_windows(samples: npt.NDArray[np.int16], sample_rate: int) -> npt.NDA
     return loud
 
 
-def _last_sound_end(track: AudioTrack | None) -> pd.Timestamp | None:
+def _loud_windows(track: AudioTrack | None) -> npt.NDArray[np.intp]:
+    """The indices of ``track``'s audible windows (none for a side not recorded)."""
     if track is None:
-        return None
-    loud = np.flatnonzero(audible_windows(track.samples, track.sample_rate))
-    if loud.size == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(audible_windows(track.samples, track.sample_rate))
+
+
+def _last_sound_end(track: AudioTrack | None) -> pd.Timestamp | None:
+    loud = _loud_windows(track)
+    if track is None or loud.size == 0:
         return None
     return track.start + pd.Timedelta(milliseconds=float((loud[-1] + 1) * WINDOW_MS))
 
 
 def _first_sound_start(track: AudioTrack | None) -> pd.Timestamp | None:
-    if track is None:
-        return None
-    loud = np.flatnonzero(audible_windows(track.samples, track.sample_rate))
-    if loud.size == 0:
+    loud = _loud_windows(track)
+    if track is None or loud.size == 0:
         return None
     return track.start + pd.Timedelta(milliseconds=float(loud[0] * WINDOW_MS))
 
