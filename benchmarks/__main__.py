@@ -2,8 +2,12 @@
 
 A benchmark is any ``benchmarks/<name>.py`` with a top-level ``run(quick: bool)`` returning a ``benchmarks.table.Table``
 or a list of them (see the top of ``benchmarks/README.md``). Each runs in a child process of its own, so one that
-crashes or overruns its time costs only its own section. Browser and WebRTC benchmarks need a network namespace with
-only loopback: outside one, the runner starts itself again inside one through ``scripts/in-loopback-netns``.
+crashes or overruns its time costs only its own section: it gets at most its own ``BUDGET_S`` (a number at the top
+of its module; ``DEFAULT_BUDGET_S`` without one) and never more than what is left of the whole run's. A benchmark
+that finds something it needs missing (a Python package, Chromium) is skipped with a line saying what, rather than
+failing the run. What a benchmark prints while it runs is shown as progress. Browser and WebRTC benchmarks need a
+network namespace with only loopback: outside one, the runner starts itself again inside one through
+``scripts/in-loopback-netns``.
 
     python -m benchmarks [--quick] [--only connect_time,wire_throughput] [--budget-s 600] [--no-write]
 """
@@ -12,19 +16,24 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import datetime
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.needs import UnavailableError  # noqa: E402
 from benchmarks.table import Table  # noqa: E402
 from tests.e2e.harness import only_loopback_interfaces  # noqa: E402
 
@@ -32,22 +41,59 @@ README = HERE / "README.md"
 BEGIN = "<!-- benchmarks:begin (written by python -m benchmarks; edits here are overwritten) -->"
 END = "<!-- benchmarks:end -->"
 RESULT_MARK = "@@benchmark-result@@"
-NOT_BENCHMARKS = {"__init__", "__main__", "table"}
+#: The runner and what benchmarks share, which are not benchmarks themselves.
+NOT_BENCHMARKS = {"__init__", "__main__", "needs", "table"}
 
 
-def discover() -> dict[str, bool]:
-    """Every ``benchmarks/*.py`` by name: True when it follows the convention (a top-level ``def run(quick...)``).
-    Read from the source, so discovery imports nothing."""
-    found: dict[str, bool] = {}
-    for path in sorted(HERE.glob("*.py")):
-        if path.stem in NOT_BENCHMARKS:
+DEFAULT_BUDGET_S = 180.0
+#: After its budget a benchmark is interrupted (its ``finally`` blocks stop its servers and browsers); this long
+#: after that, its process group is killed.
+GRACE_S = 20.0
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A ``benchmarks/*.py`` as read from its source: whether it has ``run(quick)``, and its own time budget."""
+
+    name: str
+    runnable: bool
+    budget_s: float
+
+
+def read_benchmark(name: str, source: str) -> Benchmark:
+    """``runnable`` when the module has a top-level ``def run(quick...)``; ``budget_s`` is its top-level
+    ``BUDGET_S = <number>``, or ``DEFAULT_BUDGET_S``. Read from the source, so nothing is imported."""
+    tree = ast.parse(source, filename=f"benchmarks/{name}.py")
+    runnable = any(
+        isinstance(node, ast.FunctionDef) and node.name == "run" and [a.arg for a in node.args.args] == ["quick"]
+        for node in tree.body
+    )
+    budget = DEFAULT_BUDGET_S
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
             continue
-        tree = ast.parse(path.read_text(), filename=str(path))
-        found[path.stem] = any(
-            isinstance(node, ast.FunctionDef) and node.name == "run" and [a.arg for a in node.args.args] == ["quick"]
-            for node in tree.body
-        )
-    return found
+        named = any(isinstance(t, ast.Name) and t.id == "BUDGET_S" for t in targets)
+        if named and isinstance(value, ast.Constant) and isinstance(value.value, int | float):
+            budget = float(value.value)
+    return Benchmark(name, runnable, budget)
+
+
+def discover() -> dict[str, Benchmark]:
+    """Every ``benchmarks/*.py`` by name (without importing any)."""
+    return {
+        path.stem: read_benchmark(path.stem, path.read_text())
+        for path in sorted(HERE.glob("*.py"))
+        if path.stem not in NOT_BENCHMARKS
+    }
+
+
+def time_allowed(budget_s: float, left_s: float) -> float:
+    """A benchmark's timeout: its own budget, but never more than is left of the run's."""
+    return max(0.0, min(budget_s, left_s))
 
 
 def machine() -> str:
@@ -76,35 +122,110 @@ def load() -> str:
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
+SKIP_MARK = "@@benchmark-skipped@@"
+OUR_PACKAGES = {"benchmarks", "realtime_widget", "tests"}
+
+
 def run_child(name: str, quick: bool) -> None:
-    """In the child process: import the benchmark, run it, print its tables as JSON after a marker line."""
+    """In the child process: import the benchmark, run it, print its tables as JSON after a marker line (or why it
+    was skipped, after another)."""
     import importlib
 
-    module = importlib.import_module(f"benchmarks.{name}")
-    result = module.run(quick)
+    # Started from a script's background job, SIGINT may be ignored; the runner interrupts an overrunning
+    # benchmark with it so that its finally blocks stop the servers and browsers it started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        module = importlib.import_module(f"benchmarks.{name}")
+        result = module.run(quick)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in OUR_PACKAGES:
+            raise  # a broken import of our own is a failure, not a missing extra
+        print(f"{SKIP_MARK}needs the Python module `{exc.name}`, which is not installed", flush=True)
+        return
+    except UnavailableError as exc:
+        print(f"{SKIP_MARK}{exc}", flush=True)
+        return
     tables = result if isinstance(result, list) else [result]
     if not all(isinstance(t, Table) for t in tables):
         raise TypeError(f"benchmarks/{name}.py: run() must return a Table or a list of them")
     print(RESULT_MARK + json.dumps([t.to_json() for t in tables]), flush=True)
 
 
-def run_benchmark(name: str, quick: bool, timeout_s: float) -> tuple[list[str], str | None, float]:
-    """Runs one benchmark in a child process; its tables as Markdown, or why there are none, and the seconds taken."""
+@dataclass
+class Outcome:
+    """What one benchmark's child process left: its tables as Markdown, or why there are none."""
+
+    tables: list[str]
+    problem: str | None
+    seconds: float
+
+
+def read_outcome(returncode: int | None, lines: list[str], seconds: float, timeout_s: float) -> Outcome:
+    """Turns the child's exit status (None: it overran ``timeout_s``) and stdout lines into an ``Outcome``."""
+    if returncode is None:
+        return Outcome([], f"did not finish within its {timeout_s:.0f} s", seconds)
+    skipped = [line[len(SKIP_MARK) :] for line in lines if line.startswith(SKIP_MARK)]
+    if skipped and returncode == 0:
+        return Outcome([], f"skipped: {skipped[-1]}", seconds)
+    results = [line[len(RESULT_MARK) :] for line in lines if line.startswith(RESULT_MARK)]
+    if returncode != 0 or not results:
+        return Outcome([], f"failed (exit status {returncode}); its output is above", seconds)
+    return Outcome([Table.from_json(t).markdown() for t in json.loads(results[-1])], None, seconds)
+
+
+def stop_child(child: subprocess.Popen[str]) -> None:
+    """Interrupts the benchmark (so it stops what it started), then kills its process group if it lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        child.send_signal(signal.SIGINT)
+    try:
+        child.wait(GRACE_S)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def run_benchmark(name: str, quick: bool, timeout_s: float) -> Outcome:
+    """Runs one benchmark in a child process of its own (and process group), echoing what it prints as progress."""
     started = time.monotonic()
     command = [sys.executable, "-m", "benchmarks", "--child", name, *(["--quick"] if quick else [])]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        "PYTHONUNBUFFERED": "1",  # its progress lines as they are printed, not when a pipe's buffer fills
+    }
+    child = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True, bufsize=1, start_new_session=True
+    )
+    lines: list[str] = []
+
+    def echo() -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            lines.append(line.rstrip("\n"))
+            if not line.startswith((RESULT_MARK, SKIP_MARK)):
+                print(f"   {line}", end="", file=sys.stderr, flush=True)
+
+    reader = threading.Thread(target=echo, daemon=True)
+    reader.start()
+    returncode: int | None
     try:
-        done = subprocess.run(
-            command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True, timeout=timeout_s, check=False
-        )
+        returncode = child.wait(timeout_s)
     except subprocess.TimeoutExpired:
-        return [], f"did not finish within {timeout_s:.0f} s", time.monotonic() - started
-    elapsed = time.monotonic() - started
-    results = [line for line in done.stdout.splitlines() if line.startswith(RESULT_MARK)]
-    if done.returncode != 0 or not results:
-        return [], f"failed (exit status {done.returncode}); its output is above", elapsed
-    tables = [Table.from_json(t) for t in json.loads(results[-1][len(RESULT_MARK) :])]
-    return [t.markdown() for t in tables], None, elapsed
+        returncode = None
+        stop_child(child)
+    except KeyboardInterrupt:
+        stop_child(child)
+        raise
+    reader.join(5)
+    return read_outcome(returncode, lines, time.monotonic() - started, timeout_s)
+
+
+def summary_row(benchmark: Benchmark, outcome: Outcome | None, skipped_why: str | None = None) -> str:
+    """One line of the summary table: seconds taken against the budget, and ok or why not."""
+    if outcome is None:
+        return f"| `{benchmark.name}` | | {benchmark.budget_s:.0f} | {skipped_why} |"
+    return f"| `{benchmark.name}` | {outcome.seconds:.0f} | {benchmark.budget_s:.0f} | {outcome.problem or 'ok'} |"
 
 
 def section(quick: bool, started_at: str, loads: tuple[str, str], parts: list[str], summary: list[str]) -> str:
@@ -163,21 +284,34 @@ def main() -> None:
         sys.exit(f"no benchmark named {', '.join(unknown)}; there are: {', '.join(found)}")
     started_at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     load_before = load()
-    deadline = time.monotonic() + args.budget_s
+    started = time.monotonic()
+    deadline = started + args.budget_s
     parts: list[str] = []
-    summary = ["| benchmark | seconds | result |", "|---|---:|---|"]
-    for name in wanted:
-        if not found[name]:
-            summary.append(f"| `{name}` | | not run: it has no `run(quick)` yet (run it alone, see below) |")
+    summary = ["| benchmark | seconds | budget s | result |", "|---|---:|---:|---|"]
+    for index, name in enumerate(wanted, 1):
+        benchmark = found[name]
+        if not benchmark.runnable:
+            print(f"== {name}: not run, it has no run(quick)", file=sys.stderr, flush=True)
+            summary.append(
+                summary_row(benchmark, None, "not run: it has no `run(quick)` yet (run it alone, see below)")
+            )
             continue
-        left = deadline - time.monotonic()
-        if left < 10:
-            summary.append(f"| `{name}` | | not run: the {args.budget_s:.0f} s budget was spent |")
+        timeout = time_allowed(benchmark.budget_s, deadline - time.monotonic())
+        if timeout < 10:
+            print(f"== {name}: not run, the run's budget is spent", file=sys.stderr, flush=True)
+            summary.append(summary_row(benchmark, None, f"not run: the {args.budget_s:.0f} s budget was spent"))
             continue
-        print(f"== {name}", file=sys.stderr, flush=True)
-        tables, problem, elapsed = run_benchmark(name, args.quick, left)
-        summary.append(f"| `{name}` | {elapsed:.0f} | {problem or 'ok'} |")
-        parts.extend(tables)
+        print(
+            f"== {name} ({index} of {len(wanted)}; at most {timeout:.0f} s; "
+            f"{time.monotonic() - started:.0f} s into the run)",
+            file=sys.stderr,
+            flush=True,
+        )
+        outcome = run_benchmark(name, args.quick, timeout)
+        print(f"== {name}: {outcome.problem or 'ok'} after {outcome.seconds:.0f} s", file=sys.stderr, flush=True)
+        summary.append(summary_row(benchmark, outcome))
+        parts.extend(outcome.tables)
+    summary.append(f"| all | {time.monotonic() - started:.0f} | {args.budget_s:.0f} | |")
     text = section(args.quick, started_at, (load_before, load()), parts, summary)
     if args.no_write:
         print(text)

@@ -17,27 +17,32 @@ SCTP up to the open data channel; ``session`` is ``session.update`` → ``sessio
 timings.
 
     scripts/in-loopback-netns .venv/bin/python benchmarks/front_ends.py [--runs 10] [--warmup 1] [--only marimo]
+
+``run(quick)`` is what ``python -m benchmarks`` calls.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks import needs  # noqa: E402
+from benchmarks.table import Table, median_or_none, ratio, spread  # noqa: E402
 from realtime_widget.server.launcher import LocalServer  # noqa: E402
 from tests.e2e.front_end_checks import PythonSide  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
+    JupyterLab,
     chromium_context,
     kernel_env,
     only_loopback_interfaces,
@@ -48,6 +53,15 @@ from tests.e2e.lab_page import WIDGET, LabPage, NotebookPage  # noqa: E402
 from tests.e2e.marimo_app import marimo_server  # noqa: E402
 from tests.e2e.notebooks import write_notebook  # noqa: E402
 
+#: What ``python -m benchmarks`` allows it (seconds; about 90 on a quiet 2-core machine).
+BUDGET_S = 240
+#: The Python module each setup's front end comes from: a setup whose module is missing is left out, with a note.
+SETUP_NEEDS = {
+    "JupyterLab": "jupyterlab",
+    "JupyterLab, microphone=False": "jupyterlab",
+    "Notebook 7": "notebook",
+    "marimo run": "marimo",
+}
 COLUMNS = ("connect", "key", "mic", "answer", "channel", "session", "clock rtt")
 
 # The browser's timeline rows of one attempt, as (what, ms since the epoch, detail) from Python.
@@ -98,14 +112,31 @@ def measure(page: Any, python: PythonSide, runs: int, warmup: int) -> list[dict[
     return results
 
 
+class JupyterServers:
+    """One Jupyter server per app (JupyterLab, Notebook 7), started when a setup first needs it and stopped when the
+    benchmark ends: both JupyterLab setups share one, so the run pays its start once."""
+
+    def __init__(self, stack: ExitStack, base: Path, env: dict[str, str]) -> None:
+        self.stack, self.base, self.env = stack, base, env
+        self.servers: dict[str, JupyterLab] = {}
+
+    def get(self, app: str) -> JupyterLab:
+        if app not in self.servers:
+            root = self.base / app
+            root.mkdir()
+            server = start_jupyterlab(root, REPO / "notebooks", self.env, app=app)
+            self.stack.callback(stop_jupyterlab, server)
+            self.servers[app] = server
+        return self.servers[app]
+
+
 @contextmanager
 def jupyter_setup(
-    browser: Any, base: Path, env: dict[str, str], *, app: str, page_class: type[LabPage], notebook: str
+    browser: Any, server: JupyterLab, *, page_class: type[LabPage], name: str, notebook: str
 ) -> Iterator[tuple[Any, PythonSide]]:
-    server = start_jupyterlab(base, REPO / "notebooks", env, app=app)
+    write_notebook(server.root_dir, name, notebook)
+    jupyter_page = page_class(browser.new_page(), server)
     try:
-        name = write_notebook(server.root_dir, "bench.ipynb", notebook)
-        jupyter_page = page_class(browser.new_page(), server)
         jupyter_page.open_notebook(name)
         jupyter_page.run_all_cells()
         jupyter_page.page.wait_for_selector(f"{WIDGET} [data-testid=connect]", timeout=60_000)
@@ -115,9 +146,8 @@ def jupyter_setup(
             yield jupyter_page.page, kernel
         finally:
             kernel.close()
-            jupyter_page.page.close()
     finally:
-        stop_jupyterlab(server)
+        jupyter_page.page.close()
 
 
 @contextmanager
@@ -133,15 +163,99 @@ def marimo_setup(browser: Any, base: Path, env: dict[str, str]) -> Iterator[tupl
             page.close()
 
 
-def print_table(results: dict[str, list[dict[str, float | None]]]) -> None:
-    print("\n| setup | runs | " + " | ".join(f"{c} ms min / median / max" for c in COLUMNS) + " |")
-    print("|---|---:|" + "---:|" * len(COLUMNS))
-    for setup, runs in results.items():
-        cells = []
-        for column in COLUMNS:
-            values = [r[column] for r in runs if r[column] is not None]
-            cells.append(f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f}" if values else "-")
-        print(f"| {setup} | {len(runs)} | " + " | ".join(cells) + " |")
+def results_table(results: dict[str, list[dict[str, float | None]]], runs: int, warmup: int) -> Table:
+    table = Table(
+        "Front ends and the microphone: connect time and kernel-command round trips",
+        f"scripts/in-loopback-netns .venv/bin/python benchmarks/front_ends.py --runs {runs} --warmup {warmup}",
+        ["setup", "runs", *COLUMNS, "connect vs first"],
+        notes=[
+            f"ms, min / median / max over {runs} connects per setup after {warmup} warm-up(s); the last column is "
+            "the median connect over the first setup's. `connect` = Connect to connected; `key` = the `mint_key` "
+            "command's round trip; `mic` = getUserMedia (the fake device) or the decision to go without; `answer` = "
+            "the SDP POST; `channel` = ICE, DTLS and SCTP; `session` = `session.update` to `session.updated`; "
+            "`clock rtt` = the `clock` command's round trip (no work in the kernel)."
+        ],
+    )
+    first: float | None = None
+    for setup, measured in results.items():
+        cells = [spread([v for r in measured if (v := r[column]) is not None]) for column in COLUMNS]
+        median = median_or_none([v for r in measured if (v := r["connect"]) is not None])
+        first = median if first is None else first
+        table.add(setup, len(measured), *cells, ratio(median, first))
+    return table
+
+
+def collect(runs: int, warmup: int, only: list[str] | None = None) -> Table:
+    """Each setup's connects against one local server, in one Chromium."""
+    if not only_loopback_interfaces():
+        sys.exit("run inside a loopback-only network namespace: scripts/in-loopback-netns ...")
+    widget = "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget({})\nwidget"
+    results: dict[str, list[dict[str, float | None]]] = {}
+    missing: list[str] = []
+    server = LocalServer.start()
+    try:
+        env = kernel_env(server)
+        with tempfile.TemporaryDirectory() as tmp_name, ExitStack() as stack:
+            tmp = Path(tmp_name)
+            jupyter = JupyterServers(stack, tmp, env)
+            browser = stack.enter_context(chromium_context(tmp / "profile"))
+            setups: list[tuple[str, Callable[[Path], Any]]] = [
+                (
+                    "JupyterLab",
+                    lambda _: jupyter_setup(
+                        browser,
+                        jupyter.get("jupyterlab"),
+                        page_class=LabPage,
+                        name="mic.ipynb",
+                        notebook=widget.format(""),
+                    ),
+                ),
+                (
+                    "JupyterLab, microphone=False",
+                    lambda _: jupyter_setup(
+                        browser,
+                        jupyter.get("jupyterlab"),
+                        page_class=LabPage,
+                        name="no_mic.ipynb",
+                        notebook=widget.format("microphone=False"),
+                    ),
+                ),
+                (
+                    "Notebook 7",
+                    lambda _: jupyter_setup(
+                        browser,
+                        jupyter.get("notebook"),
+                        page_class=NotebookPage,
+                        name="nb7.ipynb",
+                        notebook=widget.format(""),
+                    ),
+                ),
+                ("marimo run", lambda base: marimo_setup(browser, base, env)),
+            ]
+            for index, (name, setup) in enumerate(setups):
+                if only and not any(word in name for word in only):
+                    continue
+                module = SETUP_NEEDS[name]
+                if importlib.util.find_spec(module) is None:
+                    missing.append(f"{name} was not measured: `{module}` is not installed.")
+                    continue
+                base = tmp / f"setup{index}"
+                base.mkdir()
+                started = time.monotonic()
+                with setup(base) as (page, python):
+                    results[name] = measure(page, python, runs, warmup)
+                print(f"  {name}: {runs} runs in {time.monotonic() - started:.0f} s", flush=True)
+    finally:
+        server.stop()
+    table = results_table(results, runs, warmup)
+    table.notes.extend(missing)
+    return table
+
+
+def run(quick: bool) -> Table:
+    """For ``python -m benchmarks``: every setup, 4 connects after a warm-up (``quick``: 2)."""
+    needs.chromium()
+    return collect(2 if quick else 4, 1)
 
 
 def main() -> None:
@@ -150,42 +264,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--only", action="append", help="run only the setups whose names contain this (repeatable)")
     args = parser.parse_args()
-    if not only_loopback_interfaces():
-        sys.exit("run inside a loopback-only network namespace: scripts/in-loopback-netns ...")
-
-    widget = "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget({})\nwidget"
-    results: dict[str, list[dict[str, float | None]]] = {}
-    server = LocalServer.start()
-    try:
-        env = kernel_env(server)
-        with tempfile.TemporaryDirectory() as tmp_name:
-            tmp = Path(tmp_name)
-            with chromium_context(tmp / "profile") as browser:
-                lab, notebook7 = (
-                    {"app": "jupyterlab", "page_class": LabPage},
-                    {"app": "notebook", "page_class": NotebookPage},
-                )
-                setups: list[tuple[str, Callable[[Path], Any]]] = [
-                    ("JupyterLab", lambda b: jupyter_setup(browser, b, env, **lab, notebook=widget.format(""))),
-                    (
-                        "JupyterLab, microphone=False",
-                        lambda b: jupyter_setup(browser, b, env, **lab, notebook=widget.format("microphone=False")),
-                    ),
-                    ("Notebook 7", lambda b: jupyter_setup(browser, b, env, **notebook7, notebook=widget.format(""))),
-                    ("marimo run", lambda b: marimo_setup(browser, b, env)),
-                ]
-                for index, (name, setup) in enumerate(setups):
-                    if args.only and not any(word in name for word in args.only):
-                        continue
-                    base = tmp / f"setup{index}"
-                    base.mkdir()
-                    started = time.monotonic()
-                    with setup(base) as (page, python):
-                        results[name] = measure(page, python, args.runs, args.warmup)
-                    print(f"{name}: {args.runs} runs in {time.monotonic() - started:.0f} s", flush=True)
-    finally:
-        server.stop()
-    print_table(results)
+    print(collect(args.runs, args.warmup, args.only).markdown())
 
 
 if __name__ == "__main__":

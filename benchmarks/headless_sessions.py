@@ -14,7 +14,8 @@ real time, server VAD), its reply heard to the end, then a typed message and its
 A count is "real time" when under 1 % of microphone frames were late and the median latency is within 1.5 x N=1's.
 
 Run (loopback only): ``scripts/in-loopback-netns .venv/bin/python benchmarks/headless_sessions.py
-[--counts 1,2,4,8,16] [--transport websocket|webrtc]``. Prints tables; asserts nothing.
+[--counts 1,2,4,8,16] [--transport websocket|webrtc]``. Prints a table; asserts nothing. ``run(quick)`` is what
+``python -m benchmarks`` calls (both transports).
 """
 
 from __future__ import annotations
@@ -23,14 +24,21 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import needs
+from benchmarks.table import Table, ratio
 from realtime_widget import Session
 from realtime_widget.server.launcher import LocalServer
 
 QUESTION = "what are the total sales in the north"
 _TICKS = os.sysconf("SC_CLK_TCK")
+#: What ``python -m benchmarks`` allows it (seconds; about 90 on a quiet 2-core machine).
+BUDGET_S = 180
 
 
 def tree_cpu_s(root: int) -> float:
@@ -94,27 +102,76 @@ async def run_count(server: LocalServer, count: int, transport: str) -> dict[str
     }
 
 
-async def main(counts: list[int], transport: str) -> None:
-    load_before = os.getloadavg()[0]
+async def collect(counts: list[int], transport: str) -> Table:
+    """One row per session count, after a one-session warm-up, against a local server of its own."""
     with LocalServer.start() as server:
         await run_count(server, 1, transport)  # warm-up: recognizer and synthesizer loaded, caches filled
-        rows = [await run_count(server, n, transport) for n in counts]
+        return await measure(server, counts, transport)
+
+
+async def measure(server: LocalServer, counts: list[int], transport: str) -> Table:
+    """One row per session count, on a server already warmed up."""
+    load_before = os.getloadavg()[0]
+    rows = []
+    for n in counts:
+        rows.append(await run_count(server, n, transport))
+        print(f"  {transport}, {n} session(s): {rows[-1]['wall_s']:.0f} s", flush=True)
     base = rows[0]["latency_p50"]
-    load_after = os.getloadavg()[0]
-    print(f"\nHeadless sessions over {transport} (load average {load_before:.1f} before, {load_after:.1f} after)\n")
-    print(
-        "| sessions | failed | wall s | latency p50 ms | p90 ms | p50 / N=1 | mic frames late % | worst late ms "
-        "| kernel CPU %/session | server CPU %/session | real time |"
+    table = Table(
+        f"Headless sessions over {transport}: how many at once, and CPU per session",
+        f"scripts/in-loopback-netns .venv/bin/python benchmarks/headless_sessions.py --transport {transport} "
+        f"--counts {','.join(map(str, counts))}",
+        [
+            "sessions",
+            "failed",
+            "wall s",
+            "latency p50 ms",
+            "p90 ms",
+            f"p50 / N={counts[0]}",
+            "mic frames late %",
+            "worst late ms",
+            "kernel CPU %/session",
+            "server CPU %/session",
+            "real time",
+        ],
+        notes=[
+            f"Each session: a spoken question, its reply heard to the end, a typed message and its reply. Load "
+            f"average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after. A count is real time when under 1 % "
+            "of microphone frames were late and the median latency is within 1.5x the first row's."
+        ],
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--|")
     for r in rows:
-        ratio = r["latency_p50"] / base
-        real_time = r["failed"] == 0 and r["late_pct"] < 1.0 and ratio <= 1.5
-        print(
-            f"| {r['count']:.0f} | {r['failed']:.0f} | {r['wall_s']:.1f} | {r['latency_p50']:.0f} "
-            f"| {r['latency_p90']:.0f} | {ratio:.2f} | {r['late_pct']:.2f} | {r['max_late_ms']:.0f} "
-            f"| {r['own_cpu_pct']:.1f} | {r['server_cpu_pct']:.1f} | {'yes' if real_time else 'no'} |"
+        real_time = r["failed"] == 0 and r["late_pct"] < 1.0 and r["latency_p50"] / base <= 1.5
+        table.add(
+            f"{r['count']:.0f}",
+            f"{r['failed']:.0f}",
+            f"{r['wall_s']:.1f}",
+            f"{r['latency_p50']:.0f}",
+            f"{r['latency_p90']:.0f}",
+            ratio(r["latency_p50"], base).removesuffix("x"),
+            f"{r['late_pct']:.2f}",
+            f"{r['max_late_ms']:.0f}",
+            f"{r['own_cpu_pct']:.1f}",
+            f"{r['server_cpu_pct']:.1f}",
+            "yes" if real_time else "no",
         )
+    return table
+
+
+def run(quick: bool) -> list[Table]:
+    """For ``python -m benchmarks``: 1, 4 and 8 sessions over the WebSocket and 1 and 4 over WebRTC (``quick``: 1
+    and 2 over the WebSocket, 1 over WebRTC). Each count is one conversation's length (about 10 s) whatever N."""
+    needs.speech()
+
+    async def both() -> list[Table]:
+        with LocalServer.start() as server:
+            await run_count(server, 1, "websocket")  # warm-up, once for both transports
+            return [
+                await measure(server, [1, 2] if quick else [1, 4, 8], "websocket"),
+                await measure(server, [1] if quick else [1, 4], "webrtc"),
+            ]
+
+    return asyncio.run(both())
 
 
 if __name__ == "__main__":
@@ -122,4 +179,4 @@ if __name__ == "__main__":
     parser.add_argument("--counts", default="1,2,4,8,16", help="comma-separated session counts")
     parser.add_argument("--transport", choices=["websocket", "webrtc"], default="websocket")
     args = parser.parse_args()
-    asyncio.run(main([int(c) for c in args.counts.split(",")], args.transport))
+    print(asyncio.run(collect([int(c) for c in args.counts.split(",")], args.transport)).markdown())

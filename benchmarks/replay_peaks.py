@@ -7,23 +7,32 @@ the reply leaves. "1 numpy pass" is ``np.min`` over one whole track, the floor f
 as the ratio's denominator. Prints min/median/max over repeats; never asserts.
 
     python benchmarks/replay_peaks.py [--repeats 5] [--minutes 60] [--columns 1600]
+
+``run(quick)`` is what ``python -m benchmarks`` calls.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.table import Table
 from realtime_widget.record.audio_track import AudioTrack
 from realtime_widget.replay import ReplayView
 from realtime_widget.sample import sample_session
 
 RATE = 24_000
+#: What ``python -m benchmarks`` allows it (seconds; about 15 on a quiet 2-core machine).
+BUDGET_S = 90
 
 
 def speech_like(seconds: float, seed: int) -> np.ndarray:
@@ -44,11 +53,68 @@ def timed(fn: Callable[[], object], repeats: int) -> list[float]:
     return out
 
 
-def row(name: str, times: list[float], baseline: float, size: int | None) -> str:
+def row(table: Table, name: str, times: list[float], baseline: float, size: int | None) -> None:
     ms = [t * 1000 for t in times]
     median = statistics.median(ms)
     size_text = f"{size:,}" if size is not None else ""
-    return f"| {name} | {min(ms):.1f} | {median:.1f} | {max(ms):.1f} | {median / (baseline * 1000):.2f} | {size_text} |"
+    table.add(name, f"{min(ms):.1f}", f"{median:.1f}", f"{max(ms):.1f}", f"{median / (baseline * 1000):.2f}", size_text)
+
+
+def measure(minutes: float, repeats: int, columns: int) -> Table:
+    """Times each request ``repeats`` times on a ``minutes``-long session drawn ``columns`` pixels wide."""
+    seconds = minutes * 60
+    record = sample_session()
+    origin = record.events["time"].min()
+    audio = {
+        "user": AudioTrack("user", speech_like(seconds, 1), RATE, origin),
+        "assistant": AudioTrack("assistant", speech_like(seconds, 2), RATE, origin + pd.Timedelta(seconds=0.5)),
+    }
+    raw_bytes = sum(track.samples.nbytes for track in audio.values())
+    baseline = statistics.median(timed(audio["user"].samples.min, repeats))
+
+    def peaks_of(view: ReplayView, start: float, end: float) -> int:
+        _, buffers = view.peaks({"start": start, "end": end, "columns": columns}, [])
+        return sum(len(b) for b in buffers)
+
+    table = Table(
+        f"Replay view: peaks and audio for a {minutes:g}-minute session",
+        f"python benchmarks/replay_peaks.py --minutes {minutes:g} --repeats {repeats} --columns {columns}",
+        ["request", "min ms", "median ms", "max ms", "x 1 numpy pass", "reply bytes"],
+    )
+    # A fresh view per repeat: the first full-session draw also builds the block index.
+    firsts: list[float] = []
+    for _ in range(repeats):
+        view = ReplayView(record, audio)
+        start = time.perf_counter()
+        size = peaks_of(view, 0, seconds)
+        firsts.append(time.perf_counter() - start)
+    row(table, f"first draw: whole session, {columns} columns (builds the block index)", firsts, baseline, size)
+    view = ReplayView(record, audio)
+    peaks_of(view, 0, seconds)
+    for label, window in [("whole session again", seconds), ("10 min", 600), ("1 min", 60), ("10 s", 10), ("1 s", 1)]:
+        middle = seconds / 2
+        lo, hi = (0, seconds) if window == seconds else (middle, min(middle + window, seconds))
+        times = timed(lambda lo=lo, hi=hi: peaks_of(view, lo, hi), repeats)
+        row(table, f"peaks, {label}", times, baseline, peaks_of(view, lo, hi))
+    overview_reply, _ = view.overview({}, [])
+
+    def stretch() -> int:
+        _, buffers = view.audio({"start": seconds / 2, "duration": 8}, [])
+        return sum(len(b) for b in buffers)
+
+    row(table, "audio, one 8 s stretch (both sides)", timed(stretch, repeats), baseline, stretch())
+    table.notes = [
+        f"Two sides at {RATE} Hz: {raw_bytes / 1e6:.0f} MB of samples in the kernel ({raw_bytes:,} bytes), never "
+        f'sent whole; {repeats} repeat(s) per request. "1 numpy pass" (`np.min` over one whole track) took '
+        f"{baseline * 1000:.1f} ms here: the floor for any exact full-track reduction, and each row's ratio's "
+        f"denominator. The overview had {len(overview_reply['marks'])} marks."
+    ]
+    return table
+
+
+def run(quick: bool) -> Table:
+    """For ``python -m benchmarks``: the 60-minute session, 3 repeats (``quick``: 10 minutes, 2)."""
+    return measure(10.0, 2, 1600) if quick else measure(60.0, 3, 1600)
 
 
 def main() -> None:
@@ -57,50 +123,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--columns", type=int, default=1600, help="pixel columns (an 800 px view at 2x)")
     args = parser.parse_args()
-
-    seconds = args.minutes * 60
-    record = sample_session()
-    origin = record.events["time"].min()
-    audio = {
-        "user": AudioTrack("user", speech_like(seconds, 1), RATE, origin),
-        "assistant": AudioTrack("assistant", speech_like(seconds, 2), RATE, origin + pd.Timedelta(seconds=0.5)),
-    }
-    raw_bytes = sum(track.samples.nbytes for track in audio.values())
-    baseline = statistics.median(timed(audio["user"].samples.min, args.repeats))
-    columns = args.columns
-
-    def peaks_of(view: ReplayView, start: float, end: float) -> int:
-        _, buffers = view.peaks({"start": start, "end": end, "columns": columns}, [])
-        return sum(len(b) for b in buffers)
-
-    print(f"{args.minutes:g}-minute session, two sides at {RATE} Hz: {raw_bytes / 1e6:.0f} MB of samples")
-    print(f"1 numpy pass (np.min over one track): {baseline * 1000:.1f} ms\n")
-    print("| request | min ms | median ms | max ms | x 1 numpy pass | reply bytes |")
-    print("|---|---:|---:|---:|---:|---:|")
-    # A fresh view per repeat: the first full-session draw also builds the block index.
-    firsts: list[float] = []
-    for _ in range(args.repeats):
-        view = ReplayView(record, audio)
-        start = time.perf_counter()
-        size = peaks_of(view, 0, seconds)
-        firsts.append(time.perf_counter() - start)
-    print(row(f"first draw: whole session, {columns} columns (builds the block index)", firsts, baseline, size))
-    view = ReplayView(record, audio)
-    peaks_of(view, 0, seconds)
-    for label, window in [("whole session again", seconds), ("10 min", 600), ("1 min", 60), ("10 s", 10), ("1 s", 1)]:
-        middle = seconds / 2
-        lo, hi = (0, seconds) if window == seconds else (middle, middle + window)
-        times = timed(lambda lo=lo, hi=hi: peaks_of(view, lo, hi), args.repeats)
-        print(row(f"peaks, {label}", times, baseline, peaks_of(view, lo, hi)))
-    overview_reply, _ = view.overview({}, [])
-
-    def stretch() -> int:
-        _, buffers = view.audio({"start": seconds / 2, "duration": 8}, [])
-        return sum(len(b) for b in buffers)
-
-    print(row("audio, one 8 s stretch (both sides)", timed(stretch, args.repeats), baseline, stretch()))
-    marks = len(overview_reply["marks"])
-    print(f"\noverview: {marks} marks; samples in the kernel: {raw_bytes:,} bytes, never sent whole")
+    print(measure(args.minutes, args.repeats, args.columns).markdown())
 
 
 if __name__ == "__main__":

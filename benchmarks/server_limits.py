@@ -8,13 +8,15 @@ asks for a response and waits for ``response.done``. Its latency is commit → `
 failed on ``transcription.failed`` or when nothing comes within 60 s. Server RSS is the server's and its children's
 (the recognition worker), sampled every 100 ms.
 
-Scenarios, one after another on one server: ``idle`` (the probe alone), ``flood`` (one client sends 20,000
-``conversation.item.create`` as fast as it can, and reads), ``never reads`` (one client sends 100 items of 200 kB
-and reads nothing back: 40 MB of events wait for it), ``hour of audio`` (one client, turn detection off, appends
-60 minutes of loud noise in 3-minute events and commits; the probe keeps going for ``--audio-seconds`` after).
+Scenarios, one after another on one server: ``idle`` (the probe alone for ``--idle-seconds``), ``flood`` (one
+client sends 20,000 ``conversation.item.create``, or ``--flood-items``, as fast as it can, and reads), ``never
+reads`` (one client sends 100 items of 200 kB and reads nothing back: 40 MB of events wait for it), ``hour of
+audio`` (one client, turn detection off, appends 60 minutes of loud noise in 3-minute events and commits; the
+probe keeps going for ``--audio-seconds`` after).
 
-Run: ``python benchmarks/server_limits.py [--audio-seconds 60]``. Prints a table; asserts nothing. Needs the
-``speech`` extra. Takes about three minutes.
+Run: ``python benchmarks/server_limits.py [--idle-seconds 15] [--flood-items 20000] [--audio-seconds 60]``. Prints a
+table; asserts nothing. Needs the ``speech`` extra. Takes about three minutes; ``run(quick)``, what
+``python -m benchmarks`` calls, about one and a half (shorter idle and probing).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -33,11 +37,17 @@ from typing import Any
 import aiohttp
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import needs
+from benchmarks.table import Table, ratio
 from realtime_widget.server.launcher import LocalServer
 from realtime_widget.server.pcm import SAMPLE_RATE
 from realtime_widget.server.voice.tts import EspeakSynthesizer
 
 TURN_TIMEOUT_S = 60.0
+#: What ``python -m benchmarks`` allows it (seconds; about 80 on a quiet 2-core machine).
+BUDGET_S = 180
 TURN_DETECTION_OFF = {"transcription": {"model": "whisper-1"}, "turn_detection": None}
 
 
@@ -109,16 +119,19 @@ class Probe:
                 return  # the socket is out of step now; the row says so
 
 
-async def flood(http: aiohttp.ClientSession, server: LocalServer) -> str:
-    ws = await connect(http, server)
-    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hello"}]}
-    started = time.perf_counter()
-    reader = asyncio.ensure_future(_count_until(ws, "conversation.item.done", 20_000))
-    for _ in range(20_000):
-        await ws.send_json({"type": "conversation.item.create", "item": item})
-    await reader
-    await ws.close()
-    return f"20k items in {time.perf_counter() - started:.1f} s"
+def flood(items: int) -> Callable[[aiohttp.ClientSession, LocalServer], Awaitable[str]]:
+    async def scenario(http: aiohttp.ClientSession, server: LocalServer) -> str:
+        ws = await connect(http, server)
+        item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hello"}]}
+        started = time.perf_counter()
+        reader = asyncio.ensure_future(_count_until(ws, "conversation.item.done", items))
+        for _ in range(items):
+            await ws.send_json({"type": "conversation.item.create", "item": item})
+        await reader
+        await ws.close()
+        return f"{items / 1000:g}k items in {time.perf_counter() - started:.1f} s"
+
+    return scenario
 
 
 async def _count_until(ws: aiohttp.ClientWebSocketResponse, event_type: str, count: int) -> None:
@@ -170,9 +183,12 @@ async def _collect_errors(ws: aiohttp.ClientWebSocketResponse, errors: list[str]
             errors.append(str((await next_of(ws, "error"))["error"]["code"]))
 
 
-async def idle(http: aiohttp.ClientSession, server: LocalServer) -> str:
-    await asyncio.sleep(15)
-    return "the probe alone for 15 s"
+def idle(seconds: float) -> Callable[[aiohttp.ClientSession, LocalServer], Awaitable[str]]:
+    async def scenario(http: aiohttp.ClientSession, server: LocalServer) -> str:
+        await asyncio.sleep(seconds)
+        return f"the probe alone for {seconds:g} s"
+
+    return scenario
 
 
 async def measure(
@@ -218,17 +234,19 @@ async def measure(
     }
 
 
-async def main(audio_seconds: float) -> None:
+async def collect(idle_seconds: float, flood_items: int, audio_seconds: float) -> Table:
+    """The four scenarios, one after another, on one server."""
     voice = EspeakSynthesizer()
     sentence = voice.synthesize("What is the weather like in Paris today?", "alloy", 0.9).samples
     pad = np.zeros(SAMPLE_RATE // 4, dtype=np.int16)
     speech_b64 = base64.b64encode(np.concatenate([pad, sentence, pad]).tobytes()).decode()
+    load_before = os.getloadavg()[0]
     server = LocalServer.start()
     try:
         rows = []
         scenarios: list[tuple[str, Callable[[aiohttp.ClientSession, LocalServer], Awaitable[str]]]] = [
-            ("idle", idle),
-            ("flood", flood),
+            ("idle", idle(idle_seconds)),
+            ("flood", flood(flood_items)),
             ("never reads", never_reads),
             ("hour of audio", hour_of_audio(audio_seconds)),
         ]
@@ -237,20 +255,54 @@ async def main(audio_seconds: float) -> None:
             print(f"  done: {name}", flush=True)
     finally:
         server.stop()
+    table = Table(
+        "Local server: what one abusive client costs the others",
+        f"python benchmarks/server_limits.py --idle-seconds {idle_seconds:g} --flood-items {flood_items} "
+        f"--audio-seconds {audio_seconds:g}",
+        [
+            "scenario",
+            "what the client did",
+            "s",
+            "server RSS MB start → peak",
+            "probe turns ok",
+            "failed",
+            "turn ms median",
+            "max",
+            "median vs idle",
+        ],
+        notes=[
+            "A probe session takes spoken turns back to back (commit → `response.done`) while one other client "
+            f"misbehaves; load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after. Compare the "
+            "ratios to `idle` and the failures rather than absolute times."
+        ],
+    )
     idle_median = rows[0]["median"]
-    print()
-    print("| scenario | what the client did | s | server RSS MB start → peak | probe turns ok | failed "
-          "| turn ms median | max | median vs idle |")  # fmt: skip
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        ratio = r["median"] / idle_median if not np.isnan(idle_median) else float("nan")
-        print(
-            f"| {r['scenario']} | {r['note']} | {r['seconds']:.0f} | {r['rss_start']:.0f} → {r['rss_peak']:.0f} "
-            f"| {r['turns']} | {r['failed']} | {r['median']:.0f} | {r['max']:.0f} | {ratio:.1f}x |"
+        table.add(
+            r["scenario"],
+            r["note"],
+            f"{r['seconds']:.0f}",
+            f"{r['rss_start']:.0f} → {r['rss_peak']:.0f}",
+            r["turns"],
+            r["failed"],
+            f"{r['median']:.0f}",
+            f"{r['max']:.0f}",
+            ratio(r["median"], idle_median if not np.isnan(idle_median) else None),
         )
+    return table
+
+
+def run(quick: bool) -> Table:
+    """For ``python -m benchmarks``: 10 s idle, 10,000 items, 15 s of probing after the hour (``quick``: 5 s,
+    2,000 items, 10 s)."""
+    needs.speech()
+    return asyncio.run(collect(5.0, 2_000, 10.0) if quick else collect(10.0, 10_000, 15.0))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--idle-seconds", type=float, default=15.0, help="the probe alone (default 15)")
+    parser.add_argument("--flood-items", type=int, default=20_000, help="items the flood sends (default 20,000)")
     parser.add_argument("--audio-seconds", type=float, default=60.0, help="probing after the hour is committed")
-    asyncio.run(main(parser.parse_args().audio_seconds))
+    args = parser.parse_args()
+    print(asyncio.run(collect(args.idle_seconds, args.flood_items, args.audio_seconds)).markdown())

@@ -1,0 +1,70 @@
+"""The benchmark runner's own logic (``python -m benchmarks``): what it reads from a benchmark's source, how long it
+lets it run, and what it makes of the child process's output. The benchmarks themselves are not run here."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks import __main__ as runner
+from benchmarks.table import Table
+
+
+def test_a_module_with_run_quick_is_runnable_and_keeps_the_default_budget() -> None:
+    found = runner.read_benchmark("x", "def run(quick: bool):\n    return None\n")
+    assert found == runner.Benchmark("x", runnable=True, budget_s=runner.DEFAULT_BUDGET_S)
+
+
+def test_a_run_with_other_arguments_or_not_at_top_level_does_not_count() -> None:
+    assert not runner.read_benchmark("x", "def run(quick, repeats): ...\n").runnable
+    assert not runner.read_benchmark("x", "def main():\n    def run(quick): ...\n").runnable
+    assert not runner.read_benchmark("x", "async def main(): ...\n").runnable
+
+
+def test_the_budget_is_read_from_a_top_level_number() -> None:
+    assert runner.read_benchmark("x", "BUDGET_S = 90\ndef run(quick): ...\n").budget_s == 90.0
+    assert runner.read_benchmark("x", "BUDGET_S: float = 12.5\n").budget_s == 12.5
+
+
+def test_a_budget_that_is_not_a_plain_number_is_ignored() -> None:
+    source = "BUDGET_S = 60 * 2\ndef f():\n    BUDGET_S = 5\n"
+    assert runner.read_benchmark("x", source).budget_s == runner.DEFAULT_BUDGET_S
+
+
+def test_every_module_in_benchmarks_is_read_without_importing_it() -> None:
+    found = runner.discover()
+    assert "wire_throughput" in found
+    assert found["wire_throughput"].runnable
+    assert not set(found) & runner.NOT_BENCHMARKS
+
+
+def test_a_benchmark_gets_its_budget_but_never_more_than_is_left() -> None:
+    assert runner.time_allowed(120, 500) == 120
+    assert runner.time_allowed(120, 30) == 30
+    assert runner.time_allowed(120, -4) == 0
+
+
+def test_tables_after_the_result_mark_become_markdown() -> None:
+    table = Table("Title", "python benchmarks/x.py", ["a", "b"], [["1", "2"]], ["a note"])
+    lines = ["progress", runner.RESULT_MARK + json.dumps([table.to_json()])]
+    outcome = runner.read_outcome(0, lines, 3.0, 60)
+    assert outcome.problem is None
+    assert outcome.tables == [table.markdown()]
+    assert "| 1 | 2 |" in outcome.tables[0]
+
+
+def test_an_overrun_a_crash_and_a_missing_result_each_say_why() -> None:
+    assert runner.read_outcome(None, [], 61.0, 60).problem == "did not finish within its 60 s"
+    assert runner.read_outcome(1, ["Traceback"], 1.0, 60).problem == "failed (exit status 1); its output is above"
+    assert runner.read_outcome(0, ["only progress"], 1.0, 60).problem == "failed (exit status 0); its output is above"
+
+
+def test_a_skip_gives_its_reason_and_no_tables() -> None:
+    outcome = runner.read_outcome(0, [runner.SKIP_MARK + "needs Chromium at /usr/bin/chromium"], 0.5, 60)
+    assert outcome.tables == []
+    assert outcome.problem == "skipped: needs Chromium at /usr/bin/chromium"
+
+
+def test_summary_rows_show_seconds_against_the_budget() -> None:
+    benchmark = runner.Benchmark("x", runnable=True, budget_s=90)
+    assert runner.summary_row(benchmark, runner.Outcome([], None, 41.6)) == "| `x` | 42 | 90 | ok |"
+    assert runner.summary_row(benchmark, None, "not run: why") == "| `x` | | 90 | not run: why |"
