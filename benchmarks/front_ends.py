@@ -253,9 +253,10 @@ def collect(runs: int, warmup: int, only: list[str] | None = None) -> Table:
 
 
 def run(quick: bool) -> Table:
-    """For ``python -m benchmarks``: every setup, 4 connects after a warm-up (``quick``: 2)."""
+    """For ``python -m benchmarks``: every setup, 3 connects after a warm-up (``quick``: 2). Starting each front end
+    and its kernel costs more than the connects."""
     needs.chromium()
-    return collect(2 if quick else 4, 1)
+    return collect(2 if quick else 3, 1)
 
 
 def main() -> None:
