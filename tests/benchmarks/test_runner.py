@@ -4,8 +4,15 @@ lets it run, and what it makes of the child process's output. The benchmarks the
 from __future__ import annotations
 
 import json
+import sys
+import types
+from collections.abc import Callable
+
+import pytest
 
 from benchmarks import __main__ as runner
+from benchmarks import needs
+from benchmarks.needs import UnavailableError
 from benchmarks.table import Table
 
 
@@ -68,3 +75,51 @@ def test_summary_rows_show_seconds_against_the_budget() -> None:
     benchmark = runner.Benchmark("x", runnable=True, budget_s=90)
     assert runner.summary_row(benchmark, runner.Outcome([], None, 41.6)) == "| `x` | 42 | 90 | ok |"
     assert runner.summary_row(benchmark, None, "not run: why") == "| `x` | | 90 | not run: why |"
+
+
+def _child_output(module_body: Callable[[bool], object], capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Runs ``run_child`` on a stand-in benchmark module whose ``run`` is ``module_body``; its stdout lines."""
+    module = types.ModuleType("benchmarks.stand_in")
+    module.run = module_body  # type: ignore[attr-defined]
+    sys.modules["benchmarks.stand_in"] = module
+    try:
+        runner.run_child("stand_in", quick=True)
+    finally:
+        del sys.modules["benchmarks.stand_in"]
+    return capsys.readouterr().out.splitlines()
+
+
+def test_a_benchmark_missing_an_outside_module_is_skipped_with_its_name(capsys: pytest.CaptureFixture[str]) -> None:
+    def run(quick: bool) -> Table:
+        raise ModuleNotFoundError("No module named 'marimo'", name="marimo")
+
+    outcome = runner.read_outcome(0, _child_output(run, capsys), 1.0, 60)
+    assert outcome.problem == "skipped: needs the Python module `marimo`, which is not installed"
+
+
+def test_a_broken_import_of_our_own_is_a_failure_not_a_skip(capsys: pytest.CaptureFixture[str]) -> None:
+    def run(quick: bool) -> Table:
+        raise ModuleNotFoundError("No module named 'realtime_widget.gone'", name="realtime_widget.gone")
+
+    with pytest.raises(ModuleNotFoundError):
+        _child_output(run, capsys)
+
+
+def test_a_benchmark_that_lacks_something_says_what(capsys: pytest.CaptureFixture[str]) -> None:
+    def run(quick: bool) -> Table:
+        raise UnavailableError("needs Chromium at /usr/bin/chromium")
+
+    outcome = runner.read_outcome(0, _child_output(run, capsys), 1.0, 60)
+    assert outcome.problem == "skipped: needs Chromium at /usr/bin/chromium"
+
+
+def test_a_run_that_returns_tables_gives_them_to_the_runner(capsys: pytest.CaptureFixture[str]) -> None:
+    tables = [Table("One", "x", ["a"], [["1"]]), Table("Two", "x", ["b"], [["2"]])]
+    outcome = runner.read_outcome(0, _child_output(lambda quick: tables, capsys), 1.0, 60)
+    assert outcome.tables == [t.markdown() for t in tables]
+
+
+def test_missing_speech_packages_are_named_with_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(needs.importlib.util, "find_spec", lambda name: None if name == "pocketsphinx" else object())
+    with pytest.raises(UnavailableError, match=r"pocketsphinx not installed: pip install 'realtime-widget\[speech\]'"):
+        needs.speech()
