@@ -228,13 +228,22 @@ def summary_row(benchmark: Benchmark, outcome: Outcome | None, skipped_why: str 
     return f"| `{benchmark.name}` | {outcome.seconds:.0f} | {benchmark.budget_s:.0f} | {outcome.problem or 'ok'} |"
 
 
-def section(quick: bool, started_at: str, loads: tuple[str, str], parts: list[str], summary: list[str]) -> str:
+def in_running_order(names: list[str], found: dict[str, Benchmark]) -> list[str]:
+    """The shortest budgets first (then by name), so that a run whose budget runs out on a loaded machine loses
+    the longest benchmarks rather than the quick ones behind them."""
+    return sorted(names, key=lambda name: (found[name].budget_s, name))
+
+
+def section(
+    started_at: str, loads: tuple[str, str], parts: list[str], summary: list[str], *, quick: bool, budget_s: float
+) -> str:
     lines = [
         BEGIN,
         "",
         f"## Latest run of every benchmark ({'quick' if quick else 'full'})",
         "",
-        f"Run {started_at} by `python -m benchmarks{' --quick' if quick else ''}` on: {machine()}.",
+        f"Run {started_at} by `python -m benchmarks{' --quick' if quick else ''}` (a budget of {budget_s:.0f} s) "
+        f"on: {machine()}.",
         f"Load average (1 / 5 / 15 min) at the start: {loads[0]}; at the end: {loads[1]}. Other work may have "
         "been running: compare rows within a table, and ratios rather than absolute times.",
         "",
@@ -288,6 +297,7 @@ def main() -> None:
     deadline = started + args.budget_s
     parts: list[str] = []
     summary = ["| benchmark | seconds | budget s | result |", "|---|---:|---:|---|"]
+    wanted = in_running_order(wanted, found)
     for index, name in enumerate(wanted, 1):
         benchmark = found[name]
         if not benchmark.runnable:
@@ -312,7 +322,7 @@ def main() -> None:
         summary.append(summary_row(benchmark, outcome))
         parts.extend(outcome.tables)
     summary.append(f"| all | {time.monotonic() - started:.0f} | {args.budget_s:.0f} | |")
-    text = section(args.quick, started_at, (load_before, load()), parts, summary)
+    text = section(started_at, (load_before, load()), parts, summary, quick=args.quick, budget_s=args.budget_s)
     if args.no_write:
         print(text)
     else:

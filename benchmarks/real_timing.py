@@ -43,6 +43,8 @@ REPLY = " ".join(["The north region had a strong month and sales rose in every s
 #: When the user cuts in: after the default generation has ended (about 2.8 s for this reply), well before the
 #: audio has (about 11 s).
 CUT_AFTER_S = 4.0
+#: What ``python -m benchmarks`` allows it (seconds; about 65 on a quiet 2-core machine).
+BUDGET_S = 180
 NO_VAD = {"type": "realtime", "audio": {"input": {"turn_detection": None}}}
 
 

@@ -28,6 +28,8 @@ from realtime_widget.record import SessionRecord
 from realtime_widget.sample import batches, synthetic_items
 
 SIZES = (1_000, 10_000, 100_000)
+#: What ``python -m benchmarks`` allows it (seconds; about 5 on a quiet 2-core machine).
+BUDGET_S = 60
 
 
 def event_items(count: int) -> list[dict[str, Any]]:

@@ -123,3 +123,13 @@ def test_missing_speech_packages_are_named_with_the_extra_to_install(monkeypatch
     monkeypatch.setattr(needs.importlib.util, "find_spec", lambda name: None if name == "pocketsphinx" else object())
     with pytest.raises(UnavailableError, match=r"pocketsphinx not installed: pip install 'realtime-widget\[speech\]'"):
         needs.speech()
+
+
+def test_the_shortest_budgets_run_first_so_an_overrun_loses_the_longest() -> None:
+    found = {
+        "slow": runner.Benchmark("slow", runnable=True, budget_s=240),
+        "b_quick": runner.Benchmark("b_quick", runnable=True, budget_s=60),
+        "a_quick": runner.Benchmark("a_quick", runnable=True, budget_s=60),
+        "middle": runner.Benchmark("middle", runnable=True, budget_s=150),
+    }
+    assert runner.in_running_order(list(found), found) == ["a_quick", "b_quick", "middle", "slow"]
