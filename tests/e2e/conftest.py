@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from realtime_widget.server.launcher import LocalServer
+from tests import timeouts
 
 from .harness import (
     JupyterLab,
     chromium_context,
+    diagnose_jupyterlab,
     kernel_env,
     only_loopback_interfaces,
     start_jupyterlab,
@@ -24,8 +26,17 @@ from .speech import write_mic_wav
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 
+#: The time limit of a browser test, fixtures included (the first test of a worker also starts JupyterLab, Chromium
+#: and the local server). The slowest takes 35 s in a full run; far longer on a loaded machine is still a pass,
+#: while a hang fails with the stacks of the test and of JupyterLab's kernels, and its log, in test-artifacts/
+#: (tests/timeouts.py). The same as the unit tests' today (pyproject.toml), kept apart so either can change.
+E2E_TIMEOUT_S = 300
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "e2e" in item.keywords and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S))
     # WebRTC in Chromium uses every interface it can see; only a lo-only namespace keeps traffic on loopback.
     if only_loopback_interfaces():
         return
@@ -55,7 +66,8 @@ def local_server() -> Iterator[LocalServer]:
 def lab(tmp_path_factory: pytest.TempPathFactory, local_server: LocalServer) -> Iterator[JupyterLab]:
     server = start_jupyterlab(tmp_path_factory.mktemp("jupyterlab"), REPO / "notebooks", kernel_env(local_server))
     try:
-        yield server
+        with timeouts.diagnosed("jupyterlab", diagnose_jupyterlab(server)):
+            yield server
     finally:
         stop_jupyterlab(server)
 
@@ -66,7 +78,8 @@ def notebook7(tmp_path_factory: pytest.TempPathFactory, local_server: LocalServe
     env = kernel_env(local_server)
     server = start_jupyterlab(tmp_path_factory.mktemp("notebook7"), REPO / "notebooks", env, app="notebook")
     try:
-        yield server
+        with timeouts.diagnosed("jupyter notebook 7", diagnose_jupyterlab(server)):
+            yield server
     finally:
         stop_jupyterlab(server)
 

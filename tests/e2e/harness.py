@@ -20,10 +20,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import httpx
 
@@ -82,7 +82,10 @@ def stop_process_group(proc: subprocess.Popen[Any], timeout: float = 10.0) -> No
 
 @dataclass
 class JupyterLab:
-    """A JupyterLab server with its own config, runtime and settings folders."""
+    """A JupyterLab server with its own config, runtime and settings folders.
+
+    ``stacks_dir``: where each of its kernels writes the stacks of all its threads on SIGUSR1
+    (:func:`dump_kernel_stacks`), one ``kernel-<pid>.txt`` a kernel."""
 
     url: str
     token: str
@@ -90,6 +93,7 @@ class JupyterLab:
     runtime_dir: Path
     process: subprocess.Popen[bytes]
     log_path: Path
+    stacks_dir: Path
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"token {self.token}"}
@@ -133,7 +137,7 @@ def start_jupyterlab(
     per page)."""
     root = base / "root"
     shutil.copytree(notebooks, root)
-    dirs = {name: base / name for name in ("config", "runtime", "settings", "workspaces")}
+    dirs = {name: base / name for name in ("config", "runtime", "settings", "workspaces", "ipython", "kernel-stacks")}
     for path in dirs.values():
         path.mkdir(parents=True)
     # The server extension the package installs (it keeps keys out of the server's log), as an install enables it.
@@ -148,10 +152,15 @@ def start_jupyterlab(
     (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False})
     )
+    # Every kernel runs this first (an IPython startup file): a hung kernel can then be asked for its stacks.
+    startup = dirs["ipython"] / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-stacks-on-sigusr1.py").write_text(_STACKS_ON_SIGUSR1.format(folder=str(dirs["kernel-stacks"])))
     port = free_port()
     token = secrets.token_hex(16)
     full_env = {
         **env,
+        "IPYTHONDIR": str(dirs["ipython"]),
         "JUPYTER_CONFIG_DIR": str(dirs["config"]),
         "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
@@ -173,17 +182,68 @@ def start_jupyterlab(
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    lab = JupyterLab(f"http://127.0.0.1:{port}", token, root, dirs["runtime"], process, log_path)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{app} exited early:\n{log_path.read_text()[-3000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if lab.api("GET", "/api/status").status_code == 200:
-                return lab
-        time.sleep(0.2)
-    stop_process_group(process)
-    raise TimeoutError(f"{app} did not start:\n{log_path.read_text()[-3000:]}")
+    lab = JupyterLab(f"http://127.0.0.1:{port}", token, root, dirs["runtime"], process, log_path, dirs["kernel-stacks"])
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{app} exited early:\n{log_path.read_text()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if lab.api("GET", "/api/status").status_code == 200:
+                    return lab
+            time.sleep(0.2)
+        raise TimeoutError(f"{app} did not start:\n{log_path.read_text()[-3000:]}")
+    except BaseException:
+        # Also when the wait itself is cut short (a test's time limit, Ctrl-C): no fixture owns the server yet.
+        stop_process_group(process)
+        raise
+
+
+# faulthandler writes from its C signal handler, so the stacks come even when every thread of the kernel is stuck
+# (the GIL held, the event loop blocked). Run in the kernel's namespace, so it leaves no names behind.
+_STACKS_ON_SIGUSR1 = """\
+def _stacks_on_sigusr1():
+    import faulthandler, os, signal
+    out = open(os.path.join({folder!r}, f"kernel-{{os.getpid()}}.txt"), "a", buffering=1)
+    faulthandler.register(signal.SIGUSR1, file=out, all_threads=True)
+_stacks_on_sigusr1()
+del _stacks_on_sigusr1
+"""
+
+
+def dump_kernel_stacks(lab: JupyterLab, out: TextIO, timeout: float = 10) -> None:
+    """Asks each live kernel of ``lab`` for the stacks of all its threads (SIGUSR1, see :data:`_STACKS_ON_SIGUSR1`)
+    and writes them to ``out``, a kernel after another, each headed by its command line (its connection file names
+    its kernel id)."""
+    asked: dict[Path, tuple[int, str]] = {}
+    for path in sorted(lab.stacks_dir.glob("kernel-*.txt")):
+        pid = int(path.stem.removeprefix("kernel-"))
+        with contextlib.suppress(OSError):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if "ipykernel" in command:  # still this kernel, not a pid reused since it ended
+                asked[path] = (path.stat().st_size, command)
+                os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + timeout
+    while any(path.stat().st_size == size for path, (size, _) in asked.items()) and time.monotonic() < deadline:
+        time.sleep(0.1)  # faulthandler writes at once; this only waits for the kernel to be scheduled
+    for path, (_, command) in asked.items():
+        out.write(f"\n-- {path.stem}: {command}\n(stacks written earlier, if any, then now)\n")
+        out.write(path.read_text(errors="replace"))
+    if not asked:
+        out.write("no live kernel to ask\n")
+
+
+def diagnose_jupyterlab(lab: JupyterLab) -> Callable[[TextIO, Path], None]:
+    """A timeout report's section for ``lab`` (see tests/timeouts.py): its kernels' stacks, and its whole log
+    copied beside the report."""
+
+    def diagnose(out: TextIO, folder: Path) -> None:
+        dump_kernel_stacks(lab, out)
+        log = folder / f"{out.name.rsplit('/', 1)[-1].removesuffix('.txt')}-{lab.log_path.name}"
+        shutil.copyfile(lab.log_path, log)
+        out.write(f"\nthe server's whole log: {log}; its end:\n{lab.log_path.read_text(errors='replace')[-4000:]}\n")
+
+    return diagnose
 
 
 def stop_jupyterlab(lab: JupyterLab) -> None:

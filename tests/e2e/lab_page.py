@@ -12,6 +12,8 @@ from realtime_widget.server.launcher import LocalServer
 from .harness import JupyterLab, KernelClient
 
 OPEN_TIMEOUT_MS = 60_000
+#: A JupyterLab command's limit; run-all-cells waits for the cells, and the longest notebook runs ~20 s.
+COMMAND_TIMEOUT_MS = 120_000
 
 
 class LabPage:
@@ -40,25 +42,44 @@ class LabPage:
         separator = "&" if "?" in path else "?"
         self.page.goto(f"{self.url}{path}{separator}token={self.lab.token}", timeout=OPEN_TIMEOUT_MS)
         self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=OPEN_TIMEOUT_MS)
+        # Playwright's evaluate has no time limit of its own, and a kernel that never answers its kernel_info keeps
+        # sessionContext.ready pending for ever: every wait here is bounded, so such a kernel fails the test with
+        # the step it stuck at.
         self.page.evaluate(
-            """async (name) => {
+            """async ([name, ms]) => {
+                const deadline = Date.now() + ms;
+                const within = (promise, what) => Promise.race([promise, new Promise((_, reject) => setTimeout(
+                    () => reject(new Error(`${what} within ${ms / 1000} s`)), Math.max(0, deadline - Date.now())))]);
                 const app = window.jupyterapp;
-                await app.started; await app.restored;
-                for (let i = 0; i < 600; i++) {
+                await within(app.started, 'JupyterLab did not start');
+                await within(app.restored, 'JupyterLab did not restore its layout');
+                while (Date.now() < deadline) {
                     const w = app.shell.currentWidget;
                     if (w && w.sessionContext && w.context && w.context.path.endsWith(name)) {
-                        await w.context.ready; await w.sessionContext.ready;
+                        await within(w.context.ready, 'the notebook did not load');
+                        await within(w.sessionContext.ready, 'the kernel did not answer (kernel_info)');
                         if (w.sessionContext.session && w.sessionContext.session.kernel) return;
                     }
                     await new Promise(r => setTimeout(r, 100));
                 }
-                throw new Error('notebook kernel never became ready');
+                throw new Error(`the notebook's kernel was not ready within ${ms / 1000} s`);
             }""",
-            name,
+            [name, OPEN_TIMEOUT_MS],
         )
 
-    def command(self, command_id: str, args: dict[str, Any] | None = None) -> None:
-        self.page.evaluate("([id, args]) => window.jupyterapp.commands.execute(id, args)", [command_id, args or {}])
+    def command(
+        self, command_id: str, args: dict[str, Any] | None = None, timeout_ms: int = COMMAND_TIMEOUT_MS
+    ) -> None:
+        """Runs a JupyterLab command and waits for it to finish (run-all-cells: the cells' execution), at most
+        ``timeout_ms``."""
+        self.page.evaluate(
+            """([id, args, ms]) => Promise.race([
+                window.jupyterapp.commands.execute(id, args),
+                new Promise((_, reject) => setTimeout(
+                    () => reject(new Error(`the command ${id} did not finish within ${ms / 1000} s`)), ms)),
+            ])""",
+            [command_id, args or {}, timeout_ms],
+        )
 
     def run_all_cells(self) -> None:
         self.command("notebook:run-all-cells")
