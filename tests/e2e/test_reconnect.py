@@ -83,9 +83,12 @@ def test_reconnects_after_the_server_drops_the_peer(
         assert reconnect["code"] == "channel_closed"
         answers = [json.loads(row["detail"]).get("call_id") for row in browser if row["what"] == "answer_received"]
         assert answers == [first_call, second_call]
-        assert whats.count("mint_end") == 2  # a fresh key for each attempt
+        # A fresh key for each attempt: pushed ahead of it (pre-warmed) or minted when asked, never one twice.
+        sources = [json.loads(row["detail"])["key"] for row in browser if row["what"] == "mint_end"]
+        assert len(sources) == 2
         kernel_side = [row["what"] for row in timeline if row["source"] == "kernel"]
-        assert kernel_side.count("mint_end") == 2
+        assert kernel_side.count("key_prewarmed") >= sources.count("prewarmed")
+        assert kernel_side.count("mint_end") == len(sources) - sources.count("prewarmed")
         assert kernel.value("len(widget.record.validate())") == 0, kernel.value(
             "widget.record.validate().to_dict('records')"
         )
