@@ -24,15 +24,18 @@ e) ``widget-proxy``: as d), with the browser refused the local server's port (as
    widget falls back from WebRTC (``transport="auto"``) and from the direct WebSocket route to JupyterLab's
    jupyter-server-proxy (``/proxy/<port>/``); "connected" includes both failed tries.
 
-After each widget connect, one typed turn (``widget.send_text``) answered by the server's offline voice model: the
+After each widget connect, one typed turn (``widget.send_text``) answered by the server's offline voice model (then
+cut short with ``widget.cancel_response()``, so that the next connect finds the server idle): the
 ``turn`` rows are ms from the browser sending its ``conversation.item.create`` to the reply's first transcript delta
 and to its audio being heard (the widget's ``first_audio``: the remote level over WebRTC, the playback worklet
 starting over the WebSocket).
 
-Every tab's first connect (the page just loaded) is reported apart, as the cold connect; the ``--warmup`` connects
-(at least that one) are left out of the other rows. The ratio columns divide the WebRTC widget's median by the bare
-page's and the Agents SDK's, measured in the same run. ``run(quick)`` is what ``python -m benchmarks`` calls (10
-runs per setup, or 3 with ``quick``).
+When the WebRTC widget runs, the bare page and the Agents SDK page (each loaded once, in a tab of its own) take
+their turns between its connects: widget, bare, SDK, widget, ... so that all three meet the same load, which on a
+shared machine changes from one minute to the next. Every tab's first connect (the page just loaded) is reported
+apart, as the cold connect; the ``--warmup`` connects (at least that one) are left out of the other rows. The ratio
+columns divide the WebRTC widget's median by the bare page's and the Agents SDK's, measured in the same run.
+``run(quick)`` is what ``python -m benchmarks`` calls (10 runs per setup, or 3 with ``quick``).
 
 Pages b) and c) are served by a small static server on 127.0.0.1. Must run inside a network namespace with only
 ``lo`` (``scripts/in-loopback-netns``) so WebRTC cannot use any other interface. Never asserts timings.
@@ -179,18 +182,30 @@ def bundle_sdk_page(out: Path) -> str | None:
     return None
 
 
-def page_runs(context: Any, url: str, server: LocalServer, runs: int, warmup: int) -> list[dict[str, float]]:
-    """``runs`` calls (after ``warmup``) in one tab of a plain page exposing ``runCall``/``hangUp``."""
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    try:
-        page.goto(url)
-        return call_loop(page, server, runs, warmup)
-    except Exception as exc:
-        raise RuntimeError(f"{url}: {exc}; page errors: {errors}") from exc
-    finally:
-        page.close()
+class PlainPage:
+    """One tab of a plain page exposing ``runCall``/``hangUp`` (the bare page, the Agents SDK page)."""
+
+    def __init__(self, context: Any, url: str, server: LocalServer) -> None:
+        self.url = url
+        self.config = {"base": server.base_url, "apiKey": server.api_key}
+        self.runs: list[dict[str, float]] = []
+        self.errors: list[str] = []
+        self.page = context.new_page()
+        self.page.on("pageerror", lambda err: self.errors.append(str(err)))
+        self.page.goto(url)
+        self.page.wait_for_function("() => typeof window.runCall === 'function'")
+
+    def call(self) -> None:
+        """One call, hung up at once; its marks join ``runs`` (the first is the cold one)."""
+        try:
+            result = self.page.evaluate("(config) => window.runCall(config)", self.config)
+            self.page.evaluate("() => window.hangUp()")
+        except Exception as exc:
+            raise RuntimeError(f"{self.url}: {exc}; page errors: {self.errors}") from exc
+        self.runs.append(result["marks"])
+
+    def close(self) -> None:
+        self.page.close()
 
 
 def call_loop(page: Any, server: LocalServer, runs: int, warmup: int) -> list[dict[str, float]]:
@@ -214,7 +229,7 @@ WIDGET_CELLS = (
     "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(transport={transport!r})",
     "_bench_items = []\n"
     "_bench_turn_events = {('client', 'conversation.item.create'),"
-    " ('server', 'response.output_audio_transcript.delta')}\n"
+    " ('server', 'response.output_audio_transcript.delta'), ('server', 'output_audio_buffer.cleared')}\n"
     "widget.record.on_append(lambda items: _bench_items.extend("
     "i if i.get('k') != 'event' else {'k': 'turn', 't': i['t'], 'what': (i.get('event') or {}).get('type')}"
     " for i in items if i.get('k') in ('timeline', 'kernel_timeline') or (i.get('k') == 'event'"
@@ -224,12 +239,20 @@ WIDGET_CELLS = (
 
 
 def widget_runs(
-    context: Any, lab_dir: Path, server: LocalServer, runs: int, warmup: int, *, setup: str = "widget"
+    context: Any,
+    lab_dir: Path,
+    server: LocalServer,
+    runs: int,
+    warmup: int,
+    *,
+    setup: str = "widget",
+    between: tuple[PlainPage, ...] = (),
 ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
     """``warmup + runs`` connect/disconnect cycles of one widget in one JupyterLab notebook (every one returned, the
-    cold first first); then, for
-    the WebRTC widget, as many calls of the bare page's code loaded into that same JupyterLab tab
-    (``bare-in-lab``), which separates what the JupyterLab page costs from what the widget's own steps cost."""
+    cold first first), each followed by one call of every page in ``between``, so that the widget and those pages
+    are measured in turn under the same load; then, for the WebRTC widget, as many calls of the bare page's code
+    loaded into that same JupyterLab tab (``bare-in-lab``), which separates what the JupyterLab page costs from
+    what the widget's own steps cost."""
     transport = WIDGET_TRANSPORTS[setup]
     rtp = transport == "webrtc"
     notebooks = lab_dir / "notebooks"
@@ -267,6 +290,12 @@ def widget_runs(
             heard = kernel.value("sum(i.get('what') == 'first_audio' for i in _bench_items)")
             kernel.run("widget.send_text('What were the sales in March?')")
             kernel.wait_until(f"sum(i.get('what') == 'first_audio' for i in _bench_items) > {heard}", timeout=30)
+            # Cut the reply short and wait until the server says its audio is gone, so that the next connect
+            # starts with an idle server (a reply still being synthesized and played would slow it).
+            cleared = "sum(i.get('what') == 'output_audio_buffer.cleared' for i in _bench_items)"
+            before = kernel.value(cleared)
+            kernel.run("widget.cancel_response()")
+            kernel.wait_until(f"{cleared} > {before}", timeout=30)
             page.click(f"{WIDGET} [data-testid=disconnect]")
             page.wait_for_selector(f"{WIDGET} [data-testid=connect]", timeout=30_000)
             kernel.wait_until("widget.status == 'closed'", timeout=10)
@@ -274,6 +303,9 @@ def widget_runs(
                 unmute = page.evaluate("() => window.__benchUnmute.splice(0)")
                 kernel.run(f"_bench_items.append({{'k': 'bench_unmute', 't': {unmute[0]!r}}})")
             page.wait_for_timeout(300)
+            for other in between:
+                other.call()
+                page.wait_for_timeout(300)
         items = kernel.value("_bench_items")
         if rtp:
             page.add_script_tag(path=str(PAGES / "bare.js"))
@@ -290,7 +322,8 @@ def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
     """Splits the recorded timeline at each ``connect_requested``; ms from it to each step's first occurrence."""
     attempts: list[dict[str, float]] = []
     start = 0.0
-    for item in items:
+    cut = ("turn", "output_audio_buffer.cleared")  # the benchmark's own cut of the reply: no step
+    for item in (i for i in items if (i["k"], i.get("what")) != cut):
         kind, what, t = item["k"], item.get("what"), float(item["t"])
         # A fallback (WebRTC, then WebSocket) requests a connection twice in one attempt: it is timed from the first.
         if kind == "timeline" and what == "connect_requested" and (not attempts or "connected" in attempts[-1]):
@@ -325,6 +358,7 @@ def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
 KEY_SOURCES = {"prewarmed": 0, "connect_command": 1, "mint_key": 2}
 SETUPS = ("widget", "widget-websocket", "widget-proxy", "bare", "agents-sdk")
 WIDGET_REFERENCES = ("bare", "agents-sdk")
+PAGE_FILES = {"bare": "bare.html", "agents-sdk": "sdk.html"}
 
 
 def key_sources(runs: list[dict[str, float]]) -> str:
@@ -350,12 +384,14 @@ def results_table(results: dict[str, list[dict[str, float]]], warmup: int, notes
         "scripts/in-loopback-netns python benchmarks/connect_time.py",
         ["step", *(f"{s} (n={len(measured[s])})" for s in setups), *(f"widget ÷ {o}" for o in others)],
         notes=[
-            "Debian Chromium, one local server, loopback, a silent fake microphone; each setup's tab connects and "
-            f"hangs up {warmup} + n times. min / median / max in ms from the start of the attempt over the n warm "
-            "runs; the ratio columns divide the WebRTC widget's median by the other setup's, from the same run "
-            "(no ratio of two steps both under 2 ms). The cold rows are each tab's first connect, the page just "
-            "loaded (for the widget: after the cell ran and the kernel went idle). turn rows: ms from the typed "
-            "turn sent. widget-proxy's connected includes its failed WebRTC and direct WebSocket tries.",
+            "Debian Chromium, one local server, loopback, a silent fake microphone; each setup's tab connects and"
+            f" hangs up {warmup} + n times, the WebRTC widget, the bare page and the Agents SDK in turn (one "
+            "connect each, round after round, so that they meet the same load). min / median / max in ms from the"
+            " start of the attempt over the n warm runs; the ratio columns divide the WebRTC widget's median by "
+            "the other setup's, from the same run (no ratio of two steps both under 2 ms). The cold rows are each"
+            " tab's first connect, the page just loaded (for the widget: after the cell ran and the kernel went "
+            "idle). turn rows: ms from the typed turn sent. widget-proxy's connected includes its failed WebRTC "
+            "and direct WebSocket tries.",
             *notes,
         ],
     )
@@ -408,22 +444,39 @@ def collect(runs: int, warmup: int, setups: list[str]) -> tuple[Table, dict[str,
                 static_server(site) as site_url,
                 chromium_context(tmp / "profile", [f"--use-file-for-fake-audio-capture={mic}"]) as context,
             ):
-                for setup in setups:
-                    started = time.monotonic()
-                    if setup in WIDGET_TRANSPORTS:
-                        directory = tmp / setup
-                        directory.mkdir()
-                        results[setup], in_lab = widget_runs(context, directory, server, runs, warmup, setup=setup)
-                        if in_lab:
-                            results["bare-in-lab"] = in_lab
-                    else:
-                        page = "bare.html" if setup == "bare" else "sdk.html"
-                        results[setup] = page_runs(context, f"{site_url}/{page}", server, runs, warmup)
-                    print(
-                        f"{setup}: {len(results[setup])} runs in {time.monotonic() - started:.0f} s",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+                # The pages the WebRTC widget is compared with take their turns between its connects.
+                paired = [s for s in WIDGET_REFERENCES if s in setups] if "widget" in setups else []
+                pages = {s: PlainPage(context, f"{site_url}/{PAGE_FILES[s]}", server) for s in paired}
+                try:
+                    for setup in (s for s in setups if s not in paired):
+                        started = time.monotonic()
+                        if setup in WIDGET_TRANSPORTS:
+                            directory = tmp / setup
+                            directory.mkdir()
+                            between = tuple(pages.values()) if setup == "widget" else ()
+                            results[setup], in_lab = widget_runs(
+                                context, directory, server, runs, warmup, setup=setup, between=between
+                            )
+                            if in_lab:
+                                results["bare-in-lab"] = in_lab
+                            results.update({s: p.runs for s, p in pages.items()})
+                        else:
+                            alone = PlainPage(context, f"{site_url}/{PAGE_FILES[setup]}", server)
+                            try:
+                                for _ in range(warmup + runs):
+                                    alone.call()
+                                    alone.page.wait_for_timeout(300)
+                            finally:
+                                alone.close()
+                            results[setup] = alone.runs
+                        print(
+                            f"{setup}: {len(results[setup])} runs in {time.monotonic() - started:.0f} s",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                finally:
+                    for opened in pages.values():
+                        opened.close()
         finally:
             server.stop()
     return results_table(results, warmup, notes), results

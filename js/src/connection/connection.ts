@@ -140,8 +140,8 @@ export class Connection {
    * The connect sequence, stage by stage; each stage reports itself on the timeline, so a stuck one is visible.
    * Nothing waits for what it does not need. The peer connection, its data channel and the offer are usually
    * prepared before the click, and the key is usually in hand; otherwise they are made side by side. The
-   * microphone opens alongside, and its track joins the already negotiated audio sender when it is ready. The
-   * level meters start only once connected.
+   * microphone opens alongside (the offer and the channel wait for it only at the end), and its track joins the
+   * already negotiated audio sender. The level meters start only once connected.
    */
   private async run(): Promise<void> {
     this.hooks.timeline("connect_requested");
@@ -155,12 +155,12 @@ export class Connection {
     key.catch(() => undefined); // awaited below
     const { pc, sender, offerSdp } = await this.takePeer();
     await this.negotiate(pc, offerSdp, await key);
-    const opened = await mic;
+    // ICE, DTLS and SCTP open the channel while getUserMedia may still be answering: neither waits for the other.
+    const [opened] = await Promise.all([mic, this.waitForChannel()]);
     // The mic's track joins the audio sender the offer already negotiated; without one it stays silent.
     if (opened !== null && sender !== null) await sender.replaceTrack(opened.track);
     this.checkAborted();
     const bitrateApplied = opened !== null && sender !== null && (await this.applyMaxBitrate(sender));
-    await this.waitForChannel();
     await this.updateSession();
 
     this.stats = new StatsSampler(() => pc.getStats(), (item) => this.hooks.stats(item), now);

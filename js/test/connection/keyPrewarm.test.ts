@@ -130,7 +130,7 @@ describe("a pre-warmed connect", () => {
     await controller.disconnect();
 
     const before = FakePeerConnection.instances.length;
-    const other = new FakeModel({ options: { ...model.get("options"), transport: "websocket" } as unknown });
+    const other = new FakeModel({ options: { ...(model.get("options") as object), transport: "websocket" } });
     const websocketOnly = createController(other, fakeExperimental(kernelOk).experimental);
     websocketOnly.prepare();
     await vi.advanceTimersByTimeAsync(1);
