@@ -7,7 +7,7 @@ import { postOffer } from "./signaling";
 import { parseMessage, sessionUpdate, withEventId, type Parsed } from "./events";
 import { LevelMonitor } from "./levels";
 import { keyForAttempt, type ReadyKey } from "./attemptKey";
-import { openMicrophone } from "./microphone";
+import { micOff, openMicrophone } from "./microphone";
 import { preparePeer, type PreparedPeer } from "./preparedPeer";
 import { ResponseSequencer } from "./responses";
 import { StatsSampler } from "./stats";
@@ -132,6 +132,11 @@ export class Connection {
     }
   }
 
+  /** A method, not a property read, so that TypeScript does not narrow `state` across an await. */
+  private isClosed(): boolean {
+    return this.state === "closed";
+  }
+
   private checkAborted(): void {
     if (this.abort.signal.aborted || this.state === "closed") throw new Aborted();
   }
@@ -140,8 +145,8 @@ export class Connection {
    * The connect sequence, stage by stage; each stage reports itself on the timeline, so a stuck one is visible.
    * Nothing waits for what it does not need. The peer connection, its data channel and the offer are usually
    * prepared before the click, and the key is usually in hand; otherwise they are made side by side. The
-   * microphone opens alongside (the offer and the channel wait for it only at the end), and its track joins the
-   * already negotiated audio sender. The level meters start only once connected.
+   * microphone opens alongside and nothing waits for it: its track joins the already negotiated audio sender when
+   * getUserMedia answers, before or after `connected`. The level meters start only once connected.
    */
   private async run(): Promise<void> {
     this.hooks.timeline("connect_requested");
@@ -150,23 +155,25 @@ export class Connection {
     }
     // Everything that does not depend on another step starts at once: the microphone, the key and the peer.
     const mic = this.openMic();
-    mic.catch(() => undefined); // awaited below; a refused mic is not a failure (receive-only)
+    mic.catch(() => undefined); // a refused mic is not a failure (receive-only); closing rejects it with Aborted
     const key = keyForAttempt(this.config, this.hooks, this.abort.signal);
     key.catch(() => undefined); // awaited below
     const { pc, sender, offerSdp } = await this.takePeer();
     await this.negotiate(pc, offerSdp, await key);
-    // ICE, DTLS and SCTP open the channel while getUserMedia may still be answering: neither waits for the other.
-    const [opened] = await Promise.all([mic, this.waitForChannel()]);
-    // The mic's track joins the audio sender the offer already negotiated; without one it stays silent.
-    if (opened !== null && sender !== null) await sender.replaceTrack(opened.track);
-    this.checkAborted();
-    const bitrateApplied = opened !== null && sender !== null && (await this.applyMaxBitrate(sender));
+    const bitrateApplied = sender !== null && (await this.applyMaxBitrate(sender));
+    await this.waitForChannel();
     await this.updateSession();
 
     this.stats = new StatsSampler(() => pc.getStats(), (item) => this.hooks.stats(item), now);
     this.stats.start(this.config.options.stats_interval_ms);
     this.hooks.timeline("connected", { call_id: this.callId, max_bitrate_applied: bitrateApplied });
-    this.startMeters(opened?.stream ?? null);
+    this.startMeters();
+    // The call does not wait for getUserMedia, which answers in its own time (at once where the page may already
+    // use the mic, after the permission prompt otherwise): the track joins the sender the offer negotiated.
+    void mic.then(
+      (opened) => this.attachMic(opened, sender),
+      () => undefined,
+    );
   }
 
   /** The prepared peer connection (else a new one), now owned by this attempt, with its offer. */
@@ -193,15 +200,34 @@ export class Connection {
   }
 
   /** The meters (a Web Audio context and analysers) are for people and for voice latency, not for connecting. */
-  private startMeters(mic: MediaStream | null): void {
+  private startMeters(): void {
     const levels = new LevelMonitor((t, sample, emit) => this.onLevels(t, sample, emit), now);
     this.levels = levels;
-    if (mic !== null) levels.setMic(mic);
-    if (this.remote !== null) levels.setRemote(this.remote);
+    if (this.remote !== null) levels.setRemote(this.remote); // the mic's meter starts with its track (attachMic)
     void levels
       .resume()
       .catch(() => undefined)
       .then(() => this.noteUnmuteWithoutMeters());
+  }
+
+  /** The microphone's track joins the call (and the meters), once getUserMedia has answered. */
+  private async attachMic(
+    opened: { stream: MediaStream; track: MediaStreamTrack } | null,
+    sender: RTCRtpSender | null,
+  ): Promise<void> {
+    if (opened === null || sender === null || this.isClosed()) return;
+    try {
+      await sender.replaceTrack(opened.track);
+    } catch (error) {
+      if (this.isClosed()) return;
+      // The call goes on receive-only, and says so, as when getUserMedia fails.
+      const off = micOff("failed", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      this.hooks.timeline("mic_off", { ...off });
+      this.hooks.micOff(off);
+      return;
+    }
+    if (this.isClosed()) return;
+    this.levels?.setMic(opened.stream);
   }
 
   /** The microphone, or null when this attempt goes on without one (the timeline and the hook say why). */

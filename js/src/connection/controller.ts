@@ -70,6 +70,13 @@ export const RECENT_EVENTS_LIMIT = 2000;
 export const RECENT_STATS_LIMIT = 600;
 const TOOL_CALLS_LIMIT = 500;
 
+/**
+ * A connect usually finishes within this. Until then the kernel is not told it started (the `minting` and
+ * `connecting` statuses, timed batches): each message wakes the Jupyter server and the kernel, which on a small
+ * machine take the CPU from the browser and the server answering the offer. A longer connect is reported then.
+ */
+export const QUIET_CONNECT_MS = 250;
+
 const LIVE: ReadonlySet<Status> = new Set(["minting", "connecting", "connected", "reconnecting"]);
 
 /** Failures that a new attempt cannot fix: reconnecting stops at once. */
@@ -108,6 +115,8 @@ export class RealtimeController implements Controller {
   private reconnects = 0;
   private lossCause: ConnectFailure | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A status write held back at the start of a connect (QUIET_CONNECT_MS). */
+  private statusTimer: ReturnType<typeof setTimeout> | null = null;
   private wanted = false;
   private detector = new VoiceLatencyDetector();
   private _status: Status = "idle";
@@ -277,6 +286,7 @@ export class RealtimeController implements Controller {
     if (this.disposed) return;
     void this.disconnect();
     this.disposed = true;
+    if (this.statusTimer !== null) clearTimeout(this.statusTimer);
     if (!this.kernelGone) this.prewarmed.release();
     this.peers.discard();
     this.batch.dispose();
@@ -294,6 +304,7 @@ export class RealtimeController implements Controller {
     if (isReconnect) this.setStatus("reconnecting");
     const options = parseOptions(this.model.get("options"));
     const microphone = this.model.get("microphone") !== false;
+    this.batch.quietUntil(Date.now() + QUIET_CONNECT_MS);
     const connection = createTransport(
       {
         attempt,
@@ -312,6 +323,7 @@ export class RealtimeController implements Controller {
     try {
       await connection.open();
     } catch (error) {
+      this.batch.quietUntil(0);
       this.prepare(); // the next attempt's key, asked for once this one no longer competes for the CPU
       if (this.connection !== connection || error instanceof Aborted) return;
       this.connection = null;
@@ -320,6 +332,7 @@ export class RealtimeController implements Controller {
       else this.fail(failure, attempt);
       return;
     }
+    this.batch.quietUntil(0);
     this.prepare();
     if (this.connection !== connection) return;
     this.reconnects = 0;
@@ -444,10 +457,24 @@ export class RealtimeController implements Controller {
   private setStatus(status: Status): void {
     if (this._status === status && this.model.get("status") === status) return;
     this._status = status;
-    this.writeTrait("status", status);
+    this.writeStatusSoon(status);
     this.emitter.emit("status", status);
     // The meters stop with the connection; leave them at rest rather than at the last level.
     if (status !== "connected") this.emitter.emit("levels", { input: 0, output: 0 });
+  }
+
+  /** Writes the status trait: at once, except a start of a connect (QUIET_CONNECT_MS). */
+  private writeStatusSoon(status: Status): void {
+    if (this.statusTimer !== null) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
+    if (status !== "minting" && status !== "connecting") {
+      this.writeTrait("status", status);
+      return;
+    }
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = null;
+      this.writeTrait("status", this._status);
+    }, QUIET_CONNECT_MS);
   }
 
   private setError(error: WidgetError | null): void {

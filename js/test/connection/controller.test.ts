@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createController, type RealtimeController } from "../../src/connection/controller";
+import { createController, QUIET_CONNECT_MS, type RealtimeController } from "../../src/connection/controller";
 import type { Status } from "../../src/types";
 import {
   FakeModel,
@@ -351,18 +351,61 @@ describe("disconnecting", () => {
   });
 });
 
-describe("disconnecting while the mic prompt is open", () => {
-  it("stops the stream that arrives after the user gave up", async () => {
+describe("telling the kernel", () => {
+  it("does not wake the kernel during a quick connect, and reports a slow one", async () => {
+    installBrowser();
+    const quick = start();
+    const set = vi.spyOn(quick.model, "set");
+    await settle(quick.controller.connect());
+    expect(quick.statuses).toEqual(["minting", "connecting", "connected"]);
+    const written = set.mock.calls.filter(([name]) => name === "status").map(([, value]) => value);
+    expect(written).toEqual(["connected"]); // the view showed each step; the kernel heard the outcome
+    await quick.controller.disconnect();
+
+    FakePeerConnection.autoOpen = false; // the channel never opens: a connect that takes its time
+    try {
+      const slow = start();
+      void slow.controller.connect();
+      await vi.advanceTimersByTimeAsync(QUIET_CONNECT_MS - 10);
+      expect(slow.controller.status).toBe("connecting");
+      expect(slow.model.get("status")).not.toBe("connecting");
+      await vi.advanceTimersByTimeAsync(20);
+      expect(slow.model.get("status")).toBe("connecting");
+      await slow.controller.disconnect();
+    } finally {
+      FakePeerConnection.autoOpen = true;
+    }
+  });
+});
+
+describe("the mic prompt left open", () => {
+  it("connects without waiting for it, and the track joins the call when the user allows it", async () => {
+    let grant: () => void = () => undefined;
+    const stream = new FakeStream();
+    installBrowser({ getUserMedia: () => new Promise((resolve) => (grant = () => resolve(stream))) });
+    const { model, controller } = start();
+    await settle(controller.connect());
+    expect(controller.status).toBe("connected"); // typed turns and the assistant's audio already work
+    const pc = FakePeerConnection.last();
+    expect(pc.tracks).toHaveLength(0);
+    grant();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(pc.tracks).toEqual([stream.tracks[0]]);
+    controller["batch"].flush();
+    const tl = model.timeline();
+    expect(tl.indexOf("connected")).toBeLessThan(tl.indexOf("mic_ready"));
+  });
+
+  it("stops the stream that arrives after the user hung up", async () => {
     let grant: () => void = () => undefined;
     const stream = new FakeStream();
     installBrowser({ getUserMedia: () => new Promise((resolve) => (grant = () => resolve(stream))) });
     const { controller } = start();
     const done = controller.connect();
-    await vi.advanceTimersByTimeAsync(5);
-    expect(controller.status).toBe("connecting");
+    await settle(done);
     await controller.disconnect();
     grant();
-    await settle(done);
+    await vi.advanceTimersByTimeAsync(1);
     expect(stream.tracks[0]?.stopped).toBe(true);
     expect(controller.status).toBe("closed");
     // The peer connection is prepared alongside the key and the mic; a failed or abandoned attempt closes it.
