@@ -1,6 +1,6 @@
 // A peer connection made ready before the click: an audio sender still without its track (or, for a widget made
-// with microphone=False, a recvonly audio transceiver), the "oai-events" channel, and the local offer with its ICE
-// candidates gathered. A connect then starts with the POST of the offer. It asks for nothing (no microphone, no
+// with microphone=False, a recvonly audio transceiver), the "oai-events" channel, and the local offer set (its
+// certificate made, its candidates gathering). A connect then starts with the POST of the offer. It asks for nothing (no microphone, no
 // key, no call on the server), so it may be made as soon as the widget shows.
 
 /** A prepared peer is replaced after this long unused, so its candidates stay those of the current network. */
@@ -12,7 +12,7 @@ export interface PreparedPeer {
    * leaves it without a track: it sends nothing. null: receive-only from the start (microphone=False). */
   sender: RTCRtpSender | null;
   dc: RTCDataChannel;
-  /** The local description when taken: with every candidate gathered so far (none are trickled later). */
+  /** The offer's SDP, without candidates (none are trickled: the server learns ours from our checks). */
   offerSdp(): string;
 }
 
@@ -27,8 +27,11 @@ export async function preparePeer(iceServers: RTCIceServer[], microphone: boolea
     const dc = pc.createDataChannel("oai-events");
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    const created = offer.sdp ?? "";
-    return { pc, sender, dc, offerSdp: () => pc.localDescription?.sdp ?? created };
+    // The offer as created, without the candidates gathered since: as at a connect made from scratch, the server
+    // learns ours from our connectivity checks (prflx), so a server whose own candidates cannot be reached fails
+    // ICE as it would without preparation, instead of reaching us the other way round.
+    const sdp = offer.sdp ?? "";
+    return { pc, sender, dc, offerSdp: () => sdp };
   } catch (error) {
     pc.close();
     throw error;
