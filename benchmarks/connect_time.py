@@ -229,7 +229,8 @@ WIDGET_CELLS = (
     "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(transport={transport!r})",
     "_bench_items = []\n"
     "_bench_turn_events = {('client', 'conversation.item.create'),"
-    " ('server', 'response.output_audio_transcript.delta'), ('server', 'output_audio_buffer.cleared')}\n"
+    " ('server', 'response.output_audio_transcript.delta'), ('server', 'output_audio_buffer.cleared'),"
+    " ('server', 'response.done')}\n"
     "widget.record.on_append(lambda items: _bench_items.extend("
     "i if i.get('k') != 'event' else {'k': 'turn', 't': i['t'], 'what': (i.get('event') or {}).get('type')}"
     " for i in items if i.get('k') in ('timeline', 'kernel_timeline') or (i.get('k') == 'event'"
@@ -288,14 +289,17 @@ def widget_runs(
             kernel.wait_until("widget.status == 'connected'", timeout=10)
             # One typed turn, answered by the server's offline voice model: until its audio is heard.
             heard = kernel.value("sum(i.get('what') == 'first_audio' for i in _bench_items)")
+            # Over WebRTC the server's output buffer cleared; over the WebSocket, where the browser plays and drops
+            # the audio, the response done: counted before the turn, as the response may end before it is heard.
+            done = "output_audio_buffer.cleared" if rtp else "response.done"
+            ended = f"sum(i.get('what') == {done!r} for i in _bench_items)"
+            before = kernel.value(ended)
             kernel.run("widget.send_text('What were the sales in March?')")
             kernel.wait_until(f"sum(i.get('what') == 'first_audio' for i in _bench_items) > {heard}", timeout=30)
-            # Cut the reply short and wait until the server says its audio is gone, so that the next connect
-            # starts with an idle server (a reply still being synthesized and played would slow it).
-            cleared = "sum(i.get('what') == 'output_audio_buffer.cleared' for i in _bench_items)"
-            before = kernel.value(cleared)
+            # Cut the reply short and wait until the server is done with it, so that the next connect starts
+            # with an idle server.
             kernel.run("widget.cancel_response()")
-            kernel.wait_until(f"{cleared} > {before}", timeout=30)
+            kernel.wait_until(f"{ended} > {before}", timeout=30)
             page.click(f"{WIDGET} [data-testid=disconnect]")
             page.wait_for_selector(f"{WIDGET} [data-testid=connect]", timeout=30_000)
             kernel.wait_until("widget.status == 'closed'", timeout=10)
@@ -322,8 +326,8 @@ def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
     """Splits the recorded timeline at each ``connect_requested``; ms from it to each step's first occurrence."""
     attempts: list[dict[str, float]] = []
     start = 0.0
-    cut = ("turn", "output_audio_buffer.cleared")  # the benchmark's own cut of the reply: no step
-    for item in (i for i in items if (i["k"], i.get("what")) != cut):
+    cut = {("turn", "output_audio_buffer.cleared"), ("turn", "response.done")}  # the reply's end: no step
+    for item in (i for i in items if (i["k"], i.get("what")) not in cut):
         kind, what, t = item["k"], item.get("what"), float(item["t"])
         # A fallback (WebRTC, then WebSocket) requests a connection twice in one attempt: it is timed from the first.
         if kind == "timeline" and what == "connect_requested" and (not attempts or "connected" in attempts[-1]):
