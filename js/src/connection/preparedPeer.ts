@@ -1,7 +1,7 @@
 // A peer connection made ready before the click: an audio sender still without its track (or, for a widget made
 // with microphone=False, a recvonly audio transceiver), the "oai-events" channel, and the local offer set (its
-// certificate made, its candidates gathering). A connect then starts with the POST of the offer. It asks for nothing (no microphone, no
-// key, no call on the server), so it may be made as soon as the widget shows.
+// certificate made, its candidates gathering). A connect then starts with the POST of the offer. It asks for
+// nothing (no microphone, no key, no call on the server), so it may be made as soon as the widget shows.
 
 /** A prepared peer is replaced after this long unused, so its candidates stay those of the current network. */
 export const PREPARED_PEER_MAX_AGE_MS = 4 * 60_000;
