@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MAX_CLIENTS = 4
 #: A config edited several times in a row (typing instructions) is minted for once, this long after the last edit.
 CONFIG_SETTLE_S = 0.5
+#: A background mint that has not answered by then counts as failed.
+MINT_TIMEOUT_S = 30.0
 #: A failed mint is retried this much later; the front end meanwhile falls back to asking with ``mint_key``.
 RETRY_AFTER_FAILURE_S = 30.0
 
@@ -172,10 +174,12 @@ class KeyPrewarmer:
             while not self._closed:
                 generation = self._generation
                 try:
-                    key = await self._mint()
-                except RealtimeWidgetError as exc:
+                    # Bounded, so that a mint that never answers cannot hold this front end's supply forever.
+                    key = await asyncio.wait_for(self._mint(), MINT_TIMEOUT_S)
+                except (RealtimeWidgetError, TimeoutError, OSError, RuntimeError) as exc:
                     # The front end asks with mint_key at its next click and shows that error properly.
-                    log.info("could not pre-warm a key (%s); retrying in %.0f s", exc.info.code, RETRY_AFTER_FAILURE_S)
+                    code = exc.info.code if isinstance(exc, RealtimeWidgetError) else type(exc).__name__
+                    log.info("could not pre-warm a key (%s); retrying in %.0f s", code, RETRY_AFTER_FAILURE_S)
                     if self._clients.get(client) is state:
                         state.timer = loop.call_later(RETRY_AFTER_FAILURE_S, self._start_mint, client, state)
                     return

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from realtime_widget import RealtimeWidget
+from realtime_widget import RealtimeWidget, key_prewarm
 from realtime_widget.errors import ErrorInfo, RealtimeWidgetError
 from realtime_widget.key_prewarm import KeyPrewarmer, refresh_after_s
 from realtime_widget.keys import EphemeralKey
@@ -131,6 +131,37 @@ async def test_a_failed_mint_pushes_nothing_and_the_front_end_falls_back_to_aski
     await asyncio.sleep(0.05)
     assert sent == []
     warm.close()
+
+
+async def test_a_mint_that_hangs_or_breaks_is_retried_rather_than_blocking_the_front_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(key_prewarm, "MINT_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(key_prewarm, "RETRY_AFTER_FAILURE_S", 0.05)
+    sent: list[dict[str, Any]] = []
+    minter = Minter()
+    minter.gate = asyncio.Event()  # the first mint never answers
+    warm = KeyPrewarmer(minter, sent.append)
+    warm.request("page-1")
+    await asyncio.sleep(0.1)
+    assert sent == []
+    minter.gate = None
+    await until(lambda: keys_for(sent, "page-1"))  # retried after the timeout
+
+    broken = KeyPrewarmer(Boom(), sent.append)
+    broken.request("page-2")
+    await asyncio.sleep(0.1)  # failed twice (retried), without an exception escaping
+    assert keys_for(sent, "page-2") == []
+    assert broken.clients == ["page-2"]
+    warm.close()
+    broken.close()
+
+
+class Boom:
+    """A mint that fails as a broken HTTP client does: not with the widget's own error."""
+
+    async def __call__(self) -> EphemeralKey:
+        raise RuntimeError("the client was closed")
 
 
 async def test_only_the_latest_few_front_ends_are_kept_supplied() -> None:

@@ -28,9 +28,14 @@ export function parseKeyMessage(value: unknown): KeyMessage | null {
   return { client: d["client"], value: key, expiresInMs: expiresIn };
 }
 
+/** A request the kernel has not answered by then is sent again (the kernel may have been busy, or restarted its
+ * supply after a failed mint): asking twice costs nothing, waiting forever costs every later click a round trip. */
+export const ASK_AGAIN_MS = 10_000;
+
 export class PrewarmedKey {
   private key: { value: string; deadline: number } | null = null;
-  private asked = false;
+  /** When the unanswered request went out (clock ms), or null when none is pending. */
+  private askedAt: number | null = null;
 
   constructor(
     private readonly client: string,
@@ -40,8 +45,9 @@ export class PrewarmedKey {
 
   /** Asks the kernel for a key unless one is held or already asked for (a view was displayed, a key was used). */
   want(): void {
-    if (this.asked || this.fresh()) return;
-    this.asked = true;
+    const pending = this.askedAt !== null && this.clock() - this.askedAt < ASK_AGAIN_MS;
+    if (pending || this.fresh()) return;
+    this.askedAt = this.clock();
     this.send({ type: "rtw:key_request", client: this.client });
   }
 
@@ -50,7 +56,7 @@ export class PrewarmedKey {
     const parsed = parseKeyMessage(message);
     if (parsed === null) return false;
     if (parsed.client !== this.client) return true; // a key for another page showing this widget: not ours
-    this.asked = false; // a withdrawn key is replaced by the kernel once the config settles
+    this.askedAt = null; // a withdrawn key is replaced by the kernel once the config settles
     this.key = parsed.value === null ? null : { value: parsed.value, deadline: this.clock() + parsed.expiresInMs };
     return true;
   }
@@ -65,7 +71,7 @@ export class PrewarmedKey {
   /** Forgets the key and tells the kernel to stop keeping this front end supplied (the page is going away). */
   release(): void {
     this.key = null;
-    this.asked = false;
+    this.askedAt = null;
     this.send({ type: "rtw:key_release", client: this.client });
   }
 

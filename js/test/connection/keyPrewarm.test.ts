@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createController, type RealtimeController } from "../../src/connection/controller";
-import { MIN_KEY_LIFE_MS, PrewarmedKey, parseKeyMessage } from "../../src/connection/keyPrewarm";
+import { ASK_AGAIN_MS, MIN_KEY_LIFE_MS, PrewarmedKey, parseKeyMessage } from "../../src/connection/keyPrewarm";
 import { FakeModel, FakePeerConnection, fakeExperimental, installBrowser, kernelOk } from "./fakes";
 
 describe("PrewarmedKey", () => {
@@ -21,6 +21,17 @@ describe("PrewarmedKey", () => {
     expect(sent).toHaveLength(1);
     expect(key.take()).toBe("ek_1");
     expect(key.take()).toBeNull();
+    key.want();
+    expect(sent).toHaveLength(2);
+  });
+
+  it("asks again when the kernel has not answered for a while", () => {
+    const { key, sent, advance } = make();
+    key.want();
+    advance(ASK_AGAIN_MS - 1);
+    key.want();
+    expect(sent).toHaveLength(1);
+    advance(1);
     key.want();
     expect(sent).toHaveLength(2);
   });
