@@ -32,7 +32,7 @@ from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
 from .images import Detail, image_parts
 from .key_prewarm import KeyPrewarmer
-from .keys import EphemeralKey
+from .keys import EphemeralKey, KeyMinter
 from .live_updates import LiveUpdates, SessionUpdate
 from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import require_client_event
@@ -174,6 +174,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             notify=self._send_command,
             record=self.record,
         )
+        self._prewarm_minter: KeyMinter | None = None
         self._keys = KeyPrewarmer(
             self._mint_in_background,
             push=self._send_message,
@@ -411,6 +412,9 @@ class RealtimeWidget(anywidget.AnyWidget):
         keys = getattr(self, "_keys", None)  # absent when __init__ failed on a bad option
         if keys is not None:
             keys.close()
+        minter = getattr(self, "_prewarm_minter", None)
+        if minter is not None:
+            minter.close()  # the sync pool; the async one closes with its loop's transports
         endpoint = getattr(self, "_endpoint", None)
         if endpoint is not None:
             endpoint.close()
@@ -569,8 +573,14 @@ class RealtimeWidget(anywidget.AnyWidget):
         return key.to_reply()
 
     async def _mint_in_background(self) -> EphemeralKey:
-        """A key for the current config, for the pre-warmer (never blocks the kernel's event loop)."""
-        return await self._endpoint.minter().amint(self.config.to_session(), ttl_seconds=self._key_ttl_seconds)
+        """A key for the current config, for the pre-warmer (never blocks the kernel's event loop).
+
+        With a minter of its own: its async HTTP client then lives on the pre-warmer's event loop only, while the
+        endpoint's is also used by hang-ups that may run on another (a connection pooled on one loop and awaited
+        on another never answers, which stopped pre-warming after a few calls)."""
+        if self._prewarm_minter is None:
+            self._prewarm_minter = KeyMinter(self._endpoint.base_url, self._endpoint.api_key)
+        return await self._prewarm_minter.amint(self.config.to_session(), ttl_seconds=self._key_ttl_seconds)
 
     @command
     def history(self, _msg: Any, _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:
