@@ -5,11 +5,13 @@ Three setups connect to the same local server (``LocalServer.start``) from Debia
 printed as min / median / max in ms:
 
 a) ``widget``: ``RealtimeWidget`` in a real JupyterLab notebook. Connect and Disconnect are clicked in the widget;
-   the steps are the browser's timeline items as the kernel recorded them (``docs/wire.md``), so the ephemeral key is
-   minted by the kernel through the comm (``mint_key`` command). "first remote audio" is the remote track's
-   ``unmute`` (first RTP packet), seen by a hook in the page, because the widget's own ``first_audio`` waits for
-   audible speech and the idle server sends silence. Then ``bare-in-lab``: the code of b) loaded into that same
-   JupyterLab tab and run as many times, to tell the cost of the JupyterLab page from the widget's own.
+   the steps are the browser's timeline items as the kernel recorded them (``docs/wire.md``). The ephemeral key is
+   the one the kernel pushed when the widget was displayed (``rtw:key``, docs/wire.md "Pre-warmed key"), and the
+   peer connection and its offer were made then too; the "key" row says where each connect's key came from.
+   "first remote audio" is the remote track's ``unmute`` (first RTP packet), seen by a hook in the page, because
+   the widget's own ``first_audio`` waits for audible speech and the idle server sends silence. Then
+   ``bare-in-lab``: the code of b) loaded into that same JupyterLab tab and run as many times, to tell the cost of
+   the JupyterLab page from the widget's own.
 b) ``bare``: ``benchmarks/pages/bare.js``, plain JS doing the minimum: fetch an ephemeral key from the server's
    ``/v1/realtime/client_secrets`` directly, getUserMedia, RTCPeerConnection, data channel ``oai-events``, POST the
    offer, ``session.update``, wait for ``session.updated`` and the first remote RTP.
@@ -22,10 +24,18 @@ e) ``widget-proxy``: as d), with the browser refused the local server's port (as
    widget falls back from WebRTC (``transport="auto"``) and from the direct WebSocket route to JupyterLab's
    jupyter-server-proxy (``/proxy/<port>/``); "connected" includes both failed tries.
 
-After each widget connect, one typed turn (``widget.send_text``) answered by the server's offline voice model: the
+After each widget connect, one typed turn (``widget.send_text``) answered by the server's offline voice model (then
+cut short with ``widget.cancel_response()``, so that the next connect finds the server idle): the
 ``turn`` rows are ms from the browser sending its ``conversation.item.create`` to the reply's first transcript delta
 and to its audio being heard (the widget's ``first_audio``: the remote level over WebRTC, the playback worklet
-starting over the WebSocket). Each cell also gives its median's ratio to the first setup's (WebRTC).
+starting over the WebSocket).
+
+When the WebRTC widget runs, the bare page and the Agents SDK page (each loaded once, in a tab of its own) take
+their turns between its connects: widget, bare, SDK, widget, ... so that all three meet the same load, which on a
+shared machine changes from one minute to the next. Every tab's first connect (the page just loaded) is reported
+apart, as the cold connect; the ``--warmup`` connects (at least that one) are left out of the other rows. The ratio
+columns divide the WebRTC widget's median by the bare page's and the Agents SDK's, measured in the same run.
+``run(quick)`` is what ``python -m benchmarks`` calls (10 runs per setup, or 3 with ``quick``).
 
 Pages b) and c) are served by a small static server on 127.0.0.1. Must run inside a network namespace with only
 ``lo`` (``scripts/in-loopback-netns``) so WebRTC cannot use any other interface. Never asserts timings.
@@ -43,7 +53,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,6 +67,7 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.table import Table, median_or_none, ratio, spread  # noqa: E402
 from realtime_widget.endpoint import LOCAL_SERVER_KEY_ENV, LOCAL_SERVER_URL_ENV  # noqa: E402
 from realtime_widget.server.launcher import LocalServer  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
@@ -172,30 +182,42 @@ def bundle_sdk_page(out: Path) -> str | None:
     return None
 
 
-def page_runs(context: Any, url: str, server: LocalServer, runs: int, warmup: int) -> list[dict[str, float]]:
-    """``runs`` calls (after ``warmup``) in one tab of a plain page exposing ``runCall``/``hangUp``."""
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    try:
-        page.goto(url)
-        return call_loop(page, server, runs, warmup)
-    except Exception as exc:
-        raise RuntimeError(f"{url}: {exc}; page errors: {errors}") from exc
-    finally:
-        page.close()
+class PlainPage:
+    """One tab of a plain page exposing ``runCall``/``hangUp`` (the bare page, the Agents SDK page)."""
+
+    def __init__(self, context: Any, url: str, server: LocalServer) -> None:
+        self.url = url
+        self.config = {"base": server.base_url, "apiKey": server.api_key}
+        self.runs: list[dict[str, float]] = []
+        self.errors: list[str] = []
+        self.page = context.new_page()
+        self.page.on("pageerror", lambda err: self.errors.append(str(err)))
+        self.page.goto(url)
+        self.page.wait_for_function("() => typeof window.runCall === 'function'")
+
+    def call(self) -> None:
+        """One call, hung up at once; its marks join ``runs`` (the first is the cold one)."""
+        try:
+            result = self.page.evaluate("(config) => window.runCall(config)", self.config)
+            self.page.evaluate("() => window.hangUp()")
+        except Exception as exc:
+            raise RuntimeError(f"{self.url}: {exc}; page errors: {self.errors}") from exc
+        self.runs.append(result["marks"])
+
+    def close(self) -> None:
+        self.page.close()
 
 
 def call_loop(page: Any, server: LocalServer, runs: int, warmup: int) -> list[dict[str, float]]:
-    """Calls the page's ``runCall`` ``warmup + runs`` times, hanging up after each; the marks of the last ``runs``."""
+    """Calls the page's ``runCall`` ``warmup + runs`` times, hanging up after each; the marks of every call, the
+    first (cold) one first."""
     page.wait_for_function("() => typeof window.runCall === 'function'")
     config = {"base": server.base_url, "apiKey": server.api_key}
     out: list[dict[str, float]] = []
-    for n in range(warmup + runs):
+    for _ in range(warmup + runs):
         result = page.evaluate("(config) => window.runCall(config)", config)
         page.evaluate("() => window.hangUp()")
-        if n >= warmup:
-            out.append(result["marks"])
+        out.append(result["marks"])
         page.wait_for_timeout(300)
     return out
 
@@ -207,7 +229,8 @@ WIDGET_CELLS = (
     "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(transport={transport!r})",
     "_bench_items = []\n"
     "_bench_turn_events = {('client', 'conversation.item.create'),"
-    " ('server', 'response.output_audio_transcript.delta')}\n"
+    " ('server', 'response.output_audio_transcript.delta'), ('server', 'output_audio_buffer.cleared'),"
+    " ('server', 'response.done')}\n"
     "widget.record.on_append(lambda items: _bench_items.extend("
     "i if i.get('k') != 'event' else {'k': 'turn', 't': i['t'], 'what': (i.get('event') or {}).get('type')}"
     " for i in items if i.get('k') in ('timeline', 'kernel_timeline') or (i.get('k') == 'event'"
@@ -217,11 +240,20 @@ WIDGET_CELLS = (
 
 
 def widget_runs(
-    context: Any, lab_dir: Path, server: LocalServer, runs: int, warmup: int, *, setup: str = "widget"
+    context: Any,
+    lab_dir: Path,
+    server: LocalServer,
+    runs: int,
+    warmup: int,
+    *,
+    setup: str = "widget",
+    between: tuple[PlainPage, ...] = (),
 ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
-    """``runs`` connect/disconnect cycles (after ``warmup``) of one widget in one JupyterLab notebook; then, for
-    the WebRTC widget, as many calls of the bare page's code loaded into that same JupyterLab tab
-    (``bare-in-lab``), which separates what the JupyterLab page costs from what the widget's own steps cost."""
+    """``warmup + runs`` connect/disconnect cycles of one widget in one JupyterLab notebook (every one returned, the
+    cold first first), each followed by one call of every page in ``between``, so that the widget and those pages
+    are measured in turn under the same load; then, for the WebRTC widget, as many calls of the bare page's code
+    loaded into that same JupyterLab tab (``bare-in-lab``), which separates what the JupyterLab page costs from
+    what the widget's own steps cost."""
     transport = WIDGET_TRANSPORTS[setup]
     rtp = transport == "webrtc"
     notebooks = lab_dir / "notebooks"
@@ -257,8 +289,17 @@ def widget_runs(
             kernel.wait_until("widget.status == 'connected'", timeout=10)
             # One typed turn, answered by the server's offline voice model: until its audio is heard.
             heard = kernel.value("sum(i.get('what') == 'first_audio' for i in _bench_items)")
+            # Over WebRTC the server's output buffer cleared; over the WebSocket, where the browser plays and drops
+            # the audio, the response done: counted before the turn, as the response may end before it is heard.
+            done = "output_audio_buffer.cleared" if rtp else "response.done"
+            ended = f"sum(i.get('what') == {done!r} for i in _bench_items)"
+            before = kernel.value(ended)
             kernel.run("widget.send_text('What were the sales in March?')")
             kernel.wait_until(f"sum(i.get('what') == 'first_audio' for i in _bench_items) > {heard}", timeout=30)
+            # Cut the reply short and wait until the server is done with it, so that the next connect starts
+            # with an idle server.
+            kernel.run("widget.cancel_response()")
+            kernel.wait_until(f"{ended} > {before}", timeout=30)
             page.click(f"{WIDGET} [data-testid=disconnect]")
             page.wait_for_selector(f"{WIDGET} [data-testid=connect]", timeout=30_000)
             kernel.wait_until("widget.status == 'closed'", timeout=10)
@@ -266,6 +307,9 @@ def widget_runs(
                 unmute = page.evaluate("() => window.__benchUnmute.splice(0)")
                 kernel.run(f"_bench_items.append({{'k': 'bench_unmute', 't': {unmute[0]!r}}})")
             page.wait_for_timeout(300)
+            for other in between:
+                other.call()
+                page.wait_for_timeout(300)
         items = kernel.value("_bench_items")
         if rtp:
             page.add_script_tag(path=str(PAGES / "bare.js"))
@@ -275,14 +319,15 @@ def widget_runs(
             kernel.close()
         page.close()
         stop_jupyterlab(lab)
-    return attempts_from_items(items)[warmup:], in_lab
+    return attempts_from_items(items), in_lab
 
 
 def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
     """Splits the recorded timeline at each ``connect_requested``; ms from it to each step's first occurrence."""
     attempts: list[dict[str, float]] = []
     start = 0.0
-    for item in items:
+    cut = {("turn", "output_audio_buffer.cleared"), ("turn", "response.done")}  # the reply's end: no step
+    for item in (i for i in items if (i["k"], i.get("what")) not in cut):
         kind, what, t = item["k"], item.get("what"), float(item["t"])
         # A fallback (WebRTC, then WebSocket) requests a connection twice in one attempt: it is timed from the first.
         if kind == "timeline" and what == "connect_requested" and (not attempts or "connected" in attempts[-1]):
@@ -299,6 +344,8 @@ def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
             marks.setdefault("reply_audio", t - marks["turn_sent"])  # audible: the typed turn's reply
         elif kind == "timeline" and what != "first_audio":  # audible speech; the idle server sends silence
             marks.setdefault(what, t - start)
+            if what == "mint_end" and "key_source" not in marks:
+                marks["key_source"] = KEY_SOURCES.get(str((item.get("detail") or {}).get("key")), -1)
         elif kind == "bench_unmute":
             marks.setdefault("first_audio", t - start)
         elif kind == "kernel_timeline" and what in ("mint_start", "mint_end"):
@@ -311,49 +358,79 @@ def attempts_from_items(items: list[dict[str, Any]]) -> list[dict[str, float]]:
     return attempts
 
 
-def print_table(results: dict[str, list[dict[str, float]]]) -> None:
+# Where a connect's key came from (the timeline's mint_end detail), as a number so that attempts stay numeric.
+KEY_SOURCES = {"prewarmed": 0, "connect_command": 1, "mint_key": 2}
+SETUPS = ("widget", "widget-websocket", "widget-proxy", "bare", "agents-sdk")
+WIDGET_REFERENCES = ("bare", "agents-sdk")
+PAGE_FILES = {"bare": "bare.html", "agents-sdk": "sdk.html"}
+
+
+def key_sources(runs: list[dict[str, float]]) -> str:
+    """How many of ``runs`` used each kind of key, e.g. ``10 prewarmed``."""
+    names = {v: k for k, v in KEY_SOURCES.items()}
+    counts: dict[str, int] = {}
+    for marks in runs:
+        if "key_source" in marks:
+            name = names.get(int(marks["key_source"]), "unknown")
+            counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{n} {name}" for name, n in counts.items()) or "-"
+
+
+def results_table(results: dict[str, list[dict[str, float]]], warmup: int, notes: list[str]) -> Table:
+    """Each step as min / median / max over the measured (warm) runs, the WebRTC widget's median beside the bare
+    page's and the Agents SDK's as ratios, and the cold first connect of every setup on rows of their own."""
     setups = list(results)
-    print()
-    print("ms from the start of the attempt (turn rows: from the typed turn sent); min / median / max over the runs,")
-    print(f"and the median's ratio to {setups[0]}'s")
-    header = f"| {'step':<30} | " + " | ".join(f"{s} (n={len(results[s])})" for s in setups) + " |"
-    print(header)
-    print("|" + "---|" * (len(setups) + 1))
-    rows = [*STEPS, ("kernel_mint_ms", "(kernel: mint HTTP call)"), *TURN_STEPS]
-    for key, label in rows:
-        cells = []
-        for setup in setups:
-            values = [m[key] for m in results[setup] if key in m]
-            if not values:
-                cells.append("-")
-            else:
-                cell = f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f}"
-                base = [m[key] for m in results[setups[0]] if key in m]
-                if setup != setups[0] and base and statistics.median(base) > 0:
-                    cell += f" (x{statistics.median(values) / statistics.median(base):.2f})"
-                cells.append(cell)
+    others = [s for s in WIDGET_REFERENCES if s in setups and "widget" in setups]
+    measured = {s: results[s][warmup:] for s in setups}
+    cold = {s: results[s][:1] for s in setups}
+    table = Table(
+        "Connect time (ms from the click to each step)",
+        "scripts/in-loopback-netns python benchmarks/connect_time.py",
+        ["step", *(f"{s} (n={len(measured[s])})" for s in setups), *(f"widget ÷ {o}" for o in others)],
+        notes=[
+            "Debian Chromium, one local server, loopback, a silent fake microphone; each setup's tab connects and"
+            f" hangs up {warmup} + n times, the WebRTC widget, the bare page and the Agents SDK in turn (one "
+            "connect each, round after round, so that they meet the same load). min / median / max in ms from the"
+            " start of the attempt over the n warm runs; the ratio columns divide the WebRTC widget's median by "
+            "the other setup's, from the same run (no ratio of two steps both under 2 ms). The cold rows are each"
+            " tab's first connect, the page just loaded (for the widget: after the cell ran and the kernel went "
+            "idle). turn rows: ms from the typed turn sent. widget-proxy's connected includes its failed WebRTC "
+            "and direct WebSocket tries.",
+            *notes,
+        ],
+    )
+
+    def medians(key: str, runs: dict[str, list[dict[str, float]]]) -> dict[str, float | None]:
+        return {s: median_or_none([m[key] for m in runs[s] if key in m]) for s in setups}
+
+    def ratios(mid: dict[str, float | None]) -> list[str]:
+        # A ratio of two near-zero times (steps the others reach at once) says nothing.
+        return [ratio(mid["widget"], mid[o]) if (mid[o] or 0) >= 2 else "-" for o in others]
+
+    for key, label in [*STEPS, ("kernel_mint_ms", "(kernel: mint HTTP call)"), *TURN_STEPS]:
+        cells = [spread([m[key] for m in measured[s] if key in m]) for s in setups]
         if all(c == "-" for c in cells):
             continue
-        print(f"| {label:<30} | " + " | ".join(cells) + " |")
+        table.add(label, *cells, *ratios(medians(key, measured)))
+    table.add("key (where it came from)", *(key_sources(measured[s]) for s in setups), *(["-"] * len(others)))
+    for key, label in (("connected", "**cold first connect → connected**"), ("first_audio", "cold → first RTP")):
+        mid = medians(key, cold)
+        if all(v is None for v in mid.values()):
+            continue
+        table.add(label, *(f"{mid[s]:.0f}" if mid[s] is not None else "-" for s in setups), *ratios(mid))
+    table.add("cold: key", *(key_sources(cold[s]) for s in setups), *(["-"] * len(others)))
+    return table
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10, help="measured connects per setup (default 10)")
-    parser.add_argument("--warmup", type=int, default=1, help="connects first made and discarded per setup")
-    parser.add_argument("--quick", action="store_true", help="3 runs per setup")
-    parser.add_argument(
-        "--setups",
-        default="widget,widget-websocket,widget-proxy,bare,agents-sdk",
-        help="comma-separated subset",
-    )
-    parser.add_argument("--save", type=Path, help="also write every run's marks to this JSON file")
-    args = parser.parse_args()
-    runs = 3 if args.quick else args.runs
-    setups = [s.strip() for s in args.setups.split(",") if s.strip()]
+def collect(runs: int, warmup: int, setups: list[str]) -> tuple[Table, dict[str, list[dict[str, float]]]]:
+    """Runs the setups in one Chromium against one local server; the table (``results_table``) and every run's
+    marks."""
+    warmup = max(1, warmup)  # the first connect is the cold one, reported on its own
     if not only_loopback_interfaces():
-        sys.exit("Run inside a network namespace with only lo: scripts/in-loopback-netns python " + sys.argv[0])
-
+        raise RuntimeError("run inside a network namespace with only lo: scripts/in-loopback-netns")
+    unknown = [s for s in setups if s not in SETUPS]
+    if unknown:
+        raise ValueError(f"unknown setup {', '.join(unknown)}; there are: {', '.join(SETUPS)}")
     results: dict[str, list[dict[str, float]]] = {}
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="connect-time-") as tmp_name:
@@ -364,35 +441,72 @@ def main() -> None:
         sdk_problem = bundle_sdk_page(site) if "agents-sdk" in setups else None
         if sdk_problem is not None:
             notes.append(f"agents-sdk skipped: {sdk_problem}")
-            setups.remove("agents-sdk")
+            setups = [s for s in setups if s != "agents-sdk"]
         server = LocalServer.start()
         try:
             with (
                 static_server(site) as site_url,
                 chromium_context(tmp / "profile", [f"--use-file-for-fake-audio-capture={mic}"]) as context,
             ):
-                for setup in setups:
-                    started = time.monotonic()
-                    if setup in WIDGET_TRANSPORTS:
-                        (tmp / setup).mkdir()
-                        directory = tmp / setup
-                        results[setup], in_lab = widget_runs(context, directory, server, runs, args.warmup, setup=setup)
-                        if in_lab:
-                            results["bare-in-lab"] = in_lab
-                    elif setup == "bare":
-                        results[setup] = page_runs(context, f"{site_url}/bare.html", server, runs, args.warmup)
-                    elif setup == "agents-sdk":
-                        results[setup] = page_runs(context, f"{site_url}/sdk.html", server, runs, args.warmup)
-                    else:
-                        sys.exit(f"unknown setup {setup!r}")
-                    print(f"{setup}: {len(results[setup])} runs in {time.monotonic() - started:.0f} s", flush=True)
+                # The pages the WebRTC widget is compared with take their turns between its connects.
+                paired = [s for s in WIDGET_REFERENCES if s in setups] if "widget" in setups else []
+                pages = {s: PlainPage(context, f"{site_url}/{PAGE_FILES[s]}", server) for s in paired}
+                try:
+                    for setup in (s for s in setups if s not in paired):
+                        started = time.monotonic()
+                        if setup in WIDGET_TRANSPORTS:
+                            directory = tmp / setup
+                            directory.mkdir()
+                            between = tuple(pages.values()) if setup == "widget" else ()
+                            results[setup], in_lab = widget_runs(
+                                context, directory, server, runs, warmup, setup=setup, between=between
+                            )
+                            if in_lab:
+                                results["bare-in-lab"] = in_lab
+                            results.update({s: p.runs for s, p in pages.items()})
+                        else:
+                            alone = PlainPage(context, f"{site_url}/{PAGE_FILES[setup]}", server)
+                            try:
+                                for _ in range(warmup + runs):
+                                    alone.call()
+                                    alone.page.wait_for_timeout(300)
+                            finally:
+                                alone.close()
+                            results[setup] = alone.runs
+                        print(
+                            f"{setup}: {len(results[setup])} runs in {time.monotonic() - started:.0f} s",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                finally:
+                    for opened in pages.values():
+                        opened.close()
         finally:
             server.stop()
-    print_table(results)
+    return results_table(results, warmup, notes), results
+
+
+def run(quick: bool) -> Table:
+    """What ``python -m benchmarks`` runs: every setup, 10 warm connects each (3 with ``quick``) after the cold one."""
+    table, _ = collect(3 if quick else 10, 1, list(SETUPS))
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="measured connects per setup (default 10)")
+    parser.add_argument("--warmup", type=int, default=1, help="connects first made and left out per setup (>= 1)")
+    parser.add_argument("--quick", action="store_true", help="3 runs per setup")
+    parser.add_argument("--setups", default=",".join(SETUPS), help="comma-separated subset")
+    parser.add_argument("--save", type=Path, help="also write every run's marks to this JSON file")
+    args = parser.parse_args()
+    if not only_loopback_interfaces():
+        sys.exit("Run inside a network namespace with only lo: scripts/in-loopback-netns python " + sys.argv[0])
+    setups = [s.strip() for s in args.setups.split(",") if s.strip()]
+    table, results = collect(3 if args.quick else args.runs, args.warmup, setups)
+    print(table.markdown())
     if args.save is not None:
         args.save.write_text(json.dumps(results, indent=1))
-    for note in notes:
-        print(note)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ from .connection_options import ConnectionOptions, Transport, check_transport, r
 from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
 from .images import Detail, image_parts
+from .key_prewarm import KeyPrewarmer
+from .keys import EphemeralKey, KeyMinter
 from .live_updates import LiveUpdates, SessionUpdate
 from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import require_client_event
@@ -171,6 +173,12 @@ class RealtimeWidget(anywidget.AnyWidget):
             send=self._send_client_event,
             notify=self._send_command,
             record=self.record,
+        )
+        self._prewarm_minter: KeyMinter | None = None
+        self._keys = KeyPrewarmer(
+            self._mint_in_background,
+            push=self._send_message,
+            on_minted=lambda detail: self.record.add_kernel_timeline("key_prewarmed", detail),
         )
         connection = connection or ConnectionOptions()
         super().__init__(
@@ -313,6 +321,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         if self.status == "connected" and "model" in changes:
             raise ValueError("the model cannot change during a session; disconnect and connect again to switch it")
         self._config = previous.replace(**changes)
+        self._keys.config_changed()
         self.settings = self._config.ui_settings()
         update = SessionUpdate(self._config)
         if self.status != "connected" or not changes:
@@ -332,6 +341,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     def _roll_back(self, previous: dict[str, Any]) -> None:
         # Only the options of the refused update: later confirmed ones stay.
         self._config = self._config.replace(**previous)
+        self._keys.config_changed()
         self.settings = self._config.ui_settings()
         names = ", ".join(previous) or "the change"
         self.notify("warning", f"The server refused {names}: undone.")
@@ -343,6 +353,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         assert self._agent is not None
         tools = self.config.tool_definitions()  # the agent's tools are the new agent's already
         self._config, changes, previous = self._agent.switch(self._config, tools)
+        self._keys.config_changed()
         self.settings = self._config.ui_settings()
         if self.status == "connected":
             self._send_session_update(changes, previous)
@@ -398,7 +409,13 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Closes the widget; the local server (if any) stays for other widgets and ends with the kernel."""
-        endpoint = getattr(self, "_endpoint", None)  # absent when __init__ failed on a bad option
+        keys = getattr(self, "_keys", None)  # absent when __init__ failed on a bad option
+        if keys is not None:
+            keys.close()
+        minter = getattr(self, "_prewarm_minter", None)
+        if minter is not None:
+            minter.close()  # the sync pool; the async one closes with its loop's transports
+        endpoint = getattr(self, "_endpoint", None)
         if endpoint is not None:
             endpoint.close()
         super().close()
@@ -413,13 +430,24 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._send_command({"name": "notice", "level": level, "text": text})
 
     def _send_command(self, command_body: dict[str, Any]) -> None:
-        self.send({"type": "rtw:cmd", "command": command_body})
+        self._send_message({"type": "rtw:cmd", "command": command_body})
+
+    def _send_message(self, message: dict[str, Any]) -> None:
+        self.send(message)
 
     def _send_client_event(self, event: dict[str, Any]) -> None:
         self._send_command({"name": "send", "event": event})
 
     def _on_custom_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
-        if not isinstance(content, dict) or content.get("type") != "rtw:batch":
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "rtw:key_request":
+            self._keys.request(str(content.get("client") or ""))
+            return
+        if content.get("type") == "rtw:key_release":
+            self._keys.release(str(content.get("client") or ""))
+            return
+        if content.get("type") != "rtw:batch":
             return
         result = self._inbox.accept(content)
         if result.error is not None:
@@ -509,7 +537,10 @@ class RealtimeWidget(anywidget.AnyWidget):
 
     def _on_settings_edited(self, change: dict[str, Any]) -> None:
         # The UI edits voice/instructions/turn detection; the config follows so the next key carries them.
-        self._config = self._config.with_ui_settings(change["new"])
+        new_config = self._config.with_ui_settings(change["new"])
+        if new_config != self._config:
+            self._keys.config_changed()
+        self._config = new_config
         # Echo the whole settings back when the edit changed what the UI does not show (the turn detection object
         # after a switch of its type), so the browser's next connect sends the object the kernel holds.
         settings = self._config.ui_settings()
@@ -517,6 +548,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.settings = settings
 
     def _tools_changed(self) -> None:
+        self._keys.config_changed()
         if self.status == "connected":
             # The registry already changed; a refusal is shown and recorded, and the next key carries the tools.
             self._send_session_update({"tools": self.config.tool_definitions()}, {})
@@ -539,6 +571,16 @@ class RealtimeWidget(anywidget.AnyWidget):
             return {"ok": False, "error": exc.info.to_dict()}
         self.record.add_kernel_timeline("mint_end", {"attempt": attempt})
         return key.to_reply()
+
+    async def _mint_in_background(self) -> EphemeralKey:
+        """A key for the current config, for the pre-warmer (never blocks the kernel's event loop).
+
+        With a minter of its own: its async HTTP client then lives on the pre-warmer's event loop only, while the
+        endpoint's is also used by hang-ups that may run on another (a connection pooled on one loop and awaited
+        on another never answers, which stopped pre-warming after a few calls)."""
+        if self._prewarm_minter is None:
+            self._prewarm_minter = KeyMinter(self._endpoint.base_url, self._endpoint.api_key)
+        return await self._prewarm_minter.amint(self.config.to_session(), ttl_seconds=self._key_ttl_seconds)
 
     @command
     def history(self, _msg: Any, _buffers: list[bytes]) -> tuple[dict[str, Any], list[bytes]]:

@@ -43,6 +43,8 @@ const render: Render<WidgetTraits> = ({ model, el }) => {
   const entry = started.get(keyOf(model));
   if (!entry) return mountFailure(el, "The widget's connection layer did not start. Re-run the cell.");
   if ("failure" in entry) return mountFailure(el, entry.failure);
+  // Displayed: a user may click Connect soon, so have the kernel push a key now rather than be asked then.
+  entry.controller.prepare();
   const controller: Controller = entry.controller; // the views use only the shared seam
   return mountConsole(el, model, controller); // also checks that AnyModel fits WidgetModel
 };

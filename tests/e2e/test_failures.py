@@ -189,7 +189,9 @@ def test_no_microphone_at_all_connects_receive_only(lab: JupyterLab, tmp_path: P
 
                 # The record keeps everything: why the mic was off, the connection, the turn.
                 timeline = kernel.value("list(widget.record.timeline['what'])")
-                assert timeline.index("mic_error") < timeline.index("mic_off") < timeline.index("connected")
+                # (The call does not wait for getUserMedia, so the refusal may be recorded before or after connected.)
+                assert timeline.index("mic_error") < timeline.index("mic_off")
+                assert "connected" in timeline
                 page.click(f"{WIDGET} [data-testid=disconnect]")
                 kernel.wait_until("'closed' in set(widget.record.timeline['what'])", timeout=15)
                 assert kernel.value(f"(widget.record.transcript.text == {answer!r}).any()")

@@ -51,6 +51,10 @@ def test_quickstart_connects_records_and_disconnects(lab_page: LabPage, lab: Jup
         connect_ms = (time.monotonic() - clicked) * 1000
         print(f"click to connected: {connect_ms:.0f} ms")
         kernel.wait_until("widget.status == 'connected'", timeout=10)
+        # The click used the key the kernel pushed when the widget was displayed: no kernel round trip.
+        kernel.wait_until("'mint_end' in set(widget.record.timeline['what'])", timeout=10)
+        mint_end = kernel.value("str(widget.record.timeline.query('what == \"mint_end\"')['detail'].iloc[0])")
+        assert '"key":"prewarmed"' in mint_end.replace(" ", ""), mint_end
 
         # The browser reports what crossed the data channel in batches; the kernel records it.
         kernel.wait_until("'session.updated' in set(widget.record.events['type'])", timeout=10)
@@ -74,10 +78,12 @@ def test_quickstart_connects_records_and_disconnects(lab_page: LabPage, lab: Jup
         kernel.wait_until("'closed' in set(widget.record.timeline['what'])", timeout=15)
         assert "connected" in kernel.value("list(widget.record.timeline['what'])")
 
-        # The ephemeral key reached the browser once, over the comm; it is nowhere else: not in the page,
-        # the console, the saved notebook's widget state, nor the kernel's reprs.
+        # The ephemeral keys reached the browser over the comm only (pre-warmed: pushed when the widget was shown
+        # and again after the connect); they are nowhere else: not in the page, the console, the saved notebook's
+        # widget state, the kernel's record or its reprs.
+        kernel.wait_until("list(widget.record.timeline['what']).count('key_prewarmed') >= 2", timeout=15)
         keys = {key for frame in lab_page.frames_received for key in EPHEMERAL_KEY.findall(frame)}
-        assert keys, "no ephemeral key seen on the wire, so this check would prove nothing"
+        assert len(keys) >= 2, "fewer ephemeral keys on the wire than pre-warming pushes: this check would prove little"
         notebook = lab.root_dir / "quickstart.ipynb"
         written_before = notebook.stat().st_mtime_ns
         lab_page.save()
@@ -88,6 +94,8 @@ def test_quickstart_connects_records_and_disconnects(lab_page: LabPage, lab: Jup
             "DOM": page.content(),
             "console": "\n".join(lab_page.console),
             "repr": kernel.value("repr(widget) + repr(widget.record) + repr(widget.config)"),
+            "record": kernel.value("widget.record.events.to_json() + widget.record.timeline.to_json()"),
+            "widget state": kernel.value("str(widget.get_state())"),
         }
         for key in keys:
             for place, text in places.items():

@@ -6,7 +6,9 @@ import { Aborted, ConnectFailure } from "./errors";
 import { postOffer } from "./signaling";
 import { parseMessage, sessionUpdate, withEventId, type Parsed } from "./events";
 import { LevelMonitor } from "./levels";
-import { openMicrophone } from "./microphone";
+import { keyForAttempt, type ReadyKey } from "./attemptKey";
+import { micOff, openMicrophone } from "./microphone";
+import { preparePeer, type PreparedPeer } from "./preparedPeer";
 import { ResponseSequencer } from "./responses";
 import { StatsSampler } from "./stats";
 
@@ -25,8 +27,13 @@ export interface AttemptConfig {
   muted: boolean;
   /** False: do not ask for the microphone, connect receive-only (RealtimeWidget(microphone=False)). */
   microphone: boolean;
-  /** Fetches a fresh ephemeral key from the kernel. */
+  /** The key in hand (pre-warmed, or sent with the kernel's connect), given out once: a WebSocket fallback in
+   * the same attempt gets null and asks the kernel, since a key is good for one call only. */
+  readyKey: () => ReadyKey | null;
+  /** Fetches a fresh ephemeral key from the kernel when no key is in hand. */
   mintKey: (attempt: number, signal: AbortSignal) => Promise<string>;
+  /** The peer connection prepared before the click (preparedPeer.ts), given out once; null: make one now. */
+  preparedPeer: () => Promise<PreparedPeer> | null;
 }
 
 export interface ConnectionHooks {
@@ -73,12 +80,16 @@ export class Connection {
   private audio: HTMLAudioElement | null = null;
   private stats: StatsSampler | null = null;
   private levels: LevelMonitor | null = null;
+  /** The remote stream, kept for the meters, which start after the connect. */
+  private remote: MediaStream | null = null;
+  private remoteUnmuted = false;
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   /** Fails the connect sequence from an event handler (channel closed, pc failed) while it is opening. */
   private rejectOpening: ((failure: ConnectFailure) => void) | null = null;
   private sessionWaiter: Waiter | null = null;
   private sessionUpdateId: string | null = null;
   private channelOpened: (() => void) | null = null;
+  private channelOpen: Promise<void> = Promise.resolve();
   private firstAudio = false;
   private responseActive = false;
   private readonly responses = new ResponseSequencer((event) => {
@@ -121,44 +132,102 @@ export class Connection {
     }
   }
 
+  /** A method, not a property read, so that TypeScript does not narrow `state` across an await. */
+  private isClosed(): boolean {
+    return this.state === "closed";
+  }
+
   private checkAborted(): void {
     if (this.abort.signal.aborted || this.state === "closed") throw new Aborted();
   }
 
-  /** The connect sequence, stage by stage; each stage reports itself on the timeline, so a stuck one is visible. */
+  /**
+   * The connect sequence, stage by stage; each stage reports itself on the timeline, so a stuck one is visible.
+   * Nothing waits for what it does not need. The peer connection, its data channel and the offer are usually
+   * prepared before the click, and the key is usually in hand; otherwise they are made side by side. The
+   * microphone opens alongside and nothing waits for it: its track joins the already negotiated audio sender when
+   * getUserMedia answers, before or after `connected`. The level meters start only once connected.
+   */
   private async run(): Promise<void> {
     this.hooks.timeline("connect_requested");
     if (this.config.callsUrl === "") {
       throw new ConnectFailure("unknown", "The kernel has not set calls_url, so there is nowhere to connect.");
     }
-    const key = await this.mintKey();
-    const mic = await this.openMic();
-    this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
-    if (mic !== null) this.levels.setMic(mic.stream);
-    const pc = this.createPeerConnection();
-    // Without a microphone the offer still asks for the assistant's audio: a recvonly audio transceiver.
-    const sender = mic !== null ? pc.addTrack(mic.track, mic.stream) : null;
-    if (mic === null) pc.addTransceiver("audio", { direction: "recvonly" });
-    const channelOpen = this.createChannel(pc);
-    await this.negotiate(pc, key);
+    // Everything that does not depend on another step starts at once: the microphone, the key and the peer.
+    const mic = this.openMic();
+    mic.catch(() => undefined); // a refused mic is not a failure (receive-only); closing rejects it with Aborted
+    const key = keyForAttempt(this.config, this.hooks, this.abort.signal);
+    key.catch(() => undefined); // awaited below
+    const { pc, sender, offerSdp } = await this.takePeer();
+    await this.negotiate(pc, offerSdp, await key);
     const bitrateApplied = sender !== null && (await this.applyMaxBitrate(sender));
-    await this.waitForChannel(channelOpen);
+    await this.waitForChannel();
     await this.updateSession();
 
     this.stats = new StatsSampler(() => pc.getStats(), (item) => this.hooks.stats(item), now);
     this.stats.start(this.config.options.stats_interval_ms);
     this.hooks.timeline("connected", { call_id: this.callId, max_bitrate_applied: bitrateApplied });
+    this.startMeters();
+    // The call does not wait for getUserMedia, which answers in its own time (at once where the page may already
+    // use the mic, after the permission prompt otherwise): the track joins the sender the offer negotiated.
+    void mic.then(
+      (opened) => this.attachMic(opened, sender),
+      () => undefined,
+    );
   }
 
-  /** A fresh ephemeral key per attempt: a key is good for one call only. */
-  private async mintKey(): Promise<string> {
-    this.hooks.phase("minting");
-    this.hooks.timeline("mint_start");
-    const key = await this.config.mintKey(this.config.attempt, this.abort.signal);
-    this.checkAborted();
-    this.hooks.timeline("mint_end");
-    this.hooks.phase("connecting");
-    return key;
+  /** The prepared peer connection (else a new one), now owned by this attempt, with its offer. */
+  private async takePeer(): Promise<{ pc: RTCPeerConnection; sender: RTCRtpSender | null; offerSdp: string }> {
+    const { ice_servers: iceServers } = this.config.options;
+    const microphone = this.config.microphone;
+    const prepared = this.config.preparedPeer();
+    let peer: PreparedPeer;
+    try {
+      peer = await (prepared ?? preparePeer(iceServers, microphone));
+    } catch (error) {
+      if (prepared === null) throw error;
+      peer = await preparePeer(iceServers, microphone); // the preparation failed earlier; try once more, now
+    }
+    if (this.state === "closed") {
+      peer.pc.close(); // abandoned while the peer was being made: nobody else will close it
+      throw new Aborted();
+    }
+    this.adoptPeer(peer.pc);
+    this.adoptChannel(peer.dc);
+    const offerSdp = peer.offerSdp();
+    this.hooks.timeline("offer_created", { sdp_bytes: offerSdp.length, prepared: prepared !== null });
+    return { pc: peer.pc, sender: peer.sender, offerSdp };
+  }
+
+  /** The meters (a Web Audio context and analysers) are for people and for voice latency, not for connecting. */
+  private startMeters(): void {
+    const levels = new LevelMonitor((t, sample, emit) => this.onLevels(t, sample, emit), now);
+    this.levels = levels;
+    if (this.remote !== null) levels.setRemote(this.remote); // the mic's meter starts with its track (attachMic)
+    void levels
+      .resume()
+      .catch(() => undefined)
+      .then(() => this.noteUnmuteWithoutMeters());
+  }
+
+  /** The microphone's track joins the call (and the meters), once getUserMedia has answered. */
+  private async attachMic(
+    opened: { stream: MediaStream; track: MediaStreamTrack } | null,
+    sender: RTCRtpSender | null,
+  ): Promise<void> {
+    if (opened === null || sender === null || this.isClosed()) return;
+    try {
+      await sender.replaceTrack(opened.track);
+    } catch (error) {
+      if (this.isClosed()) return;
+      // The call goes on receive-only, and says so, as when getUserMedia fails.
+      const off = micOff("failed", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      this.hooks.timeline("mic_off", { ...off });
+      this.hooks.micOff(off);
+      return;
+    }
+    if (this.isClosed()) return;
+    this.levels?.setMic(opened.stream);
   }
 
   /** The microphone, or null when this attempt goes on without one (the timeline and the hook say why). */
@@ -171,20 +240,17 @@ export class Connection {
     return mic;
   }
 
-  private createPeerConnection(): RTCPeerConnection {
-    const pc = new RTCPeerConnection({ iceServers: this.config.options.ice_servers });
+  private adoptPeer(pc: RTCPeerConnection): void {
     this.pc = pc;
     pc.ontrack = (e) => this.onTrack(e);
     pc.oniceconnectionstatechange = () => this.hooks.timeline("ice_state", { state: pc.iceConnectionState });
     pc.onconnectionstatechange = () => this.onConnectionState(pc.connectionState);
-    return pc;
   }
 
-  /** Creates the "oai-events" channel before the offer, so that the offer negotiates it; resolves once it opens. */
-  private createChannel(pc: RTCPeerConnection): Promise<void> {
-    const dc = pc.createDataChannel("oai-events");
+  /** Listens to the "oai-events" channel (created before the offer, so that the offer negotiated it). */
+  private adoptChannel(dc: RTCDataChannel): void {
     this.dc = dc;
-    const channelOpen = new Promise<void>((resolve) => {
+    this.channelOpen = new Promise<void>((resolve) => {
       this.channelOpened = resolve;
     });
     dc.onopen = () => this.channelOpened?.();
@@ -195,17 +261,10 @@ export class Connection {
       const detail = rtc === null ? "error" : `${rtc.errorDetail} ${rtc.message}`;
       this.fail(new ConnectFailure("channel_closed", `Data channel error: ${detail}`));
     };
-    return channelOpen;
   }
 
   /** The SDP offer/answer exchange with the calls endpoint. */
-  private async negotiate(pc: RTCPeerConnection, key: string): Promise<void> {
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    this.checkAborted();
-    const offerSdp = offer.sdp ?? "";
-    this.hooks.timeline("offer_created", { sdp_bytes: offerSdp.length });
-
+  private async negotiate(pc: RTCPeerConnection, offerSdp: string, key: string): Promise<void> {
     // No waiting for ICE gathering: the offer goes out at once (the answer side learns us via prflx candidates).
     const answer = await postOffer(this.config.callsUrl, offerSdp, key, this.abort.signal);
     this.checkAborted();
@@ -215,9 +274,9 @@ export class Connection {
     this.checkAborted();
   }
 
-  private async waitForChannel(channelOpen: Promise<void>): Promise<void> {
+  private async waitForChannel(): Promise<void> {
     await within(
-      channelOpen,
+      this.channelOpen,
       CHANNEL_OPEN_TIMEOUT_MS,
       () => new ConnectFailure("ice_failed", `No connection within ${CHANNEL_OPEN_TIMEOUT_MS / 1000} s.`),
     );
@@ -275,9 +334,11 @@ export class Connection {
     audio.autoplay = true;
     audio.srcObject = stream;
     this.audio = audio;
+    this.remote = stream;
     this.levels?.setRemote(stream);
     e.track.addEventListener("unmute", () => {
-      if (this.levels?.running !== true) this.markFirstAudio("unmute");
+      this.remoteUnmuted = true;
+      this.noteUnmuteWithoutMeters();
     });
     audio.play().catch((error: unknown) => {
       if (error instanceof DOMException && error.name === "NotAllowedError" && this.state !== "closed") {
@@ -285,6 +346,11 @@ export class Connection {
         this.hooks.autoplayBlocked(true);
       }
     });
+  }
+
+  /** Without running meters (no Web Audio, or not yet started) the first RTP packet stands in for first audio. */
+  private noteUnmuteWithoutMeters(): void {
+    if (this.remoteUnmuted && this.levels !== null && !this.levels.running) this.markFirstAudio("unmute");
   }
 
   private markFirstAudio(source: string): void {
@@ -459,6 +525,7 @@ export class Connection {
       this.audio.srcObject = null;
       this.audio = null;
     }
+    this.remote = null;
     this.levels?.close();
     this.levels = null;
   }

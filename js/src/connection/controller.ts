@@ -30,12 +30,15 @@ import type {
 } from "../types";
 import { now } from "./clock";
 import { CommandInvoker } from "./commands";
+import type { ReadyKey } from "./attemptKey";
 import type { ConnectionHooks } from "./connection";
 import { Emitter } from "./emitter";
 import { Aborted, ConnectFailure } from "./errors";
 import { userText, type Parsed } from "./events";
 import { randomId } from "./ids";
 import { KernelClient } from "./kernel";
+import { PrewarmedKey } from "./keyPrewarm";
+import { PeerPreparer } from "./preparedPeer";
 import { VoiceLatencyDetector } from "./latency";
 import { reconnectDelay } from "./reconnect";
 import { parseAck, parseCallsUrl, parseCommand, parseOptions, parseSettings } from "./traits";
@@ -67,6 +70,13 @@ export const RECENT_EVENTS_LIMIT = 2000;
 export const RECENT_STATS_LIMIT = 600;
 const TOOL_CALLS_LIMIT = 500;
 
+/**
+ * A connect usually finishes within this. Until then the kernel is not told it started (the `minting` and
+ * `connecting` statuses, timed batches): each message wakes the Jupyter server and the kernel, which on a small
+ * machine take the CPU from the browser and the server answering the offer. A longer connect is reported then.
+ */
+export const QUIET_CONNECT_MS = 250;
+
 const LIVE: ReadonlySet<Status> = new Set(["minting", "connecting", "connected", "reconnecting"]);
 
 /** Failures that a new attempt cannot fix: reconnecting stops at once. */
@@ -89,6 +99,10 @@ export class RealtimeController implements Controller {
   private readonly emitter = new Emitter<AllEvents>();
   private readonly batch: BatchSender;
   private readonly kernel: KernelClient;
+  /** A key the kernel pushed ahead of time, so a click needs no kernel round trip before the offer. */
+  private readonly prewarmed: PrewarmedKey;
+  /** A peer connection with its offer made ahead of the click, for the same reason. */
+  private readonly peers = new PeerPreparer();
   private readonly events: EventItem[] = [];
   private readonly statsItems: StatsItem[] = [];
   private readonly tools = new Map<string, ToolStatusMessage>();
@@ -101,6 +115,8 @@ export class RealtimeController implements Controller {
   private reconnects = 0;
   private lossCause: ConnectFailure | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A status write held back at the start of a connect (QUIET_CONNECT_MS). */
+  private statusTimer: ReturnType<typeof setTimeout> | null = null;
   private wanted = false;
   private detector = new VoiceLatencyDetector();
   private _status: Status = "idle";
@@ -117,6 +133,7 @@ export class RealtimeController implements Controller {
   // A reload or closed tab ends the call; say so and send what is waiting while the comm may still carry it.
   private readonly onPageHide = (): void => {
     void this.disconnect();
+    this.prewarmed.release();
   };
 
   constructor(
@@ -129,6 +146,7 @@ export class RealtimeController implements Controller {
       // custom messages from now on; the timeline says so, for whoever wonders why.
       this.timeline("commands_over_custom_messages", this.attemptCount, { reason: reason.slice(0, 300) });
     });
+    this.prewarmed = new PrewarmedKey(this.client, (message) => this.toKernel(() => model.send(message)));
     this.kernel = new KernelClient(commands, (busy) => {
       this.writeTrait("kernel_busy_hint", busy);
       this.emitter.emit("kernelWaiting", busy);
@@ -253,11 +271,24 @@ export class RealtimeController implements Controller {
     await this.connection.enableAudio();
   }
 
+  /** Gets the next connect ready (a view was displayed, or an attempt ended): the kernel pushes a key ahead of
+   * the click, and a peer connection with its offer waits, so a click starts with the POST of the offer. */
+  prepare(): void {
+    if (this.disposed || this.kernelGone) return;
+    this.prewarmed.want();
+    const options = parseOptions(this.model.get("options"));
+    // Only WebRTC has anything to prepare; a WebSocket attempt opens its socket with the key in hand.
+    if (options.transport !== "websocket") this.peers.prepare(options.ice_servers, this.model.get("microphone") !== false);
+  }
+
   /** Hangs up and stops listening to the model; for the widget's cleanup. */
   dispose(): void {
     if (this.disposed) return;
     void this.disconnect();
     this.disposed = true;
+    if (this.statusTimer !== null) clearTimeout(this.statusTimer);
+    if (!this.kernelGone) this.prewarmed.release();
+    this.peers.discard();
     this.batch.dispose();
     this.model.off("msg:custom", this.onCustom);
     this.model.off("change:muted", this.onMutedChange);
@@ -271,15 +302,20 @@ export class RealtimeController implements Controller {
     const attempt = ++this.attemptCount;
     this.detector = new VoiceLatencyDetector();
     if (isReconnect) this.setStatus("reconnecting");
+    const options = parseOptions(this.model.get("options"));
+    const microphone = this.model.get("microphone") !== false;
+    this.batch.quietUntil(Date.now() + QUIET_CONNECT_MS);
     const connection = createTransport(
       {
         attempt,
         callsUrl: parseCallsUrl(this.model.get("calls_url")),
         settings: parseSettings(this.model.get("settings")),
-        options: parseOptions(this.model.get("options")),
+        options,
         muted: this._muted,
-        microphone: this.model.get("microphone") !== false,
-        mintKey: (n, signal) => this.takeKey(n, signal),
+        microphone,
+        readyKey: () => this.takeReadyKey(),
+        mintKey: (n, signal) => this.kernel.mintKey(n, signal),
+        preparedPeer: () => this.peers.take(options.ice_servers, microphone),
       },
       this.hooksFor(attempt, isReconnect),
     );
@@ -287,6 +323,8 @@ export class RealtimeController implements Controller {
     try {
       await connection.open();
     } catch (error) {
+      this.batch.quietUntil(0);
+      this.prepare(); // the next attempt's key, asked for once this one no longer competes for the CPU
       if (this.connection !== connection || error instanceof Aborted) return;
       this.connection = null;
       const failure = error instanceof ConnectFailure ? error : new ConnectFailure("unknown", String(error));
@@ -294,6 +332,8 @@ export class RealtimeController implements Controller {
       else this.fail(failure, attempt);
       return;
     }
+    this.batch.quietUntil(0);
+    this.prepare();
     if (this.connection !== connection) return;
     this.reconnects = 0;
     this.lossCause = null;
@@ -417,10 +457,24 @@ export class RealtimeController implements Controller {
   private setStatus(status: Status): void {
     if (this._status === status && this.model.get("status") === status) return;
     this._status = status;
-    this.writeTrait("status", status);
+    this.writeStatusSoon(status);
     this.emitter.emit("status", status);
     // The meters stop with the connection; leave them at rest rather than at the last level.
     if (status !== "connected") this.emitter.emit("levels", { input: 0, output: 0 });
+  }
+
+  /** Writes the status trait: at once, except a start of a connect (QUIET_CONNECT_MS). */
+  private writeStatusSoon(status: Status): void {
+    if (this.statusTimer !== null) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
+    if (status !== "minting" && status !== "connecting") {
+      this.writeTrait("status", status);
+      return;
+    }
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = null;
+      this.writeTrait("status", this._status);
+    }, QUIET_CONNECT_MS);
   }
 
   private setError(error: WidgetError | null): void {
@@ -485,6 +539,7 @@ export class RealtimeController implements Controller {
   // ---- kernel ----
 
   private handleCustom(msg: unknown): void {
+    if (this.prewarmed.accept(msg)) return;
     const ack = parseAck(msg);
     if (ack !== null) {
       if (ack.client === this.client) this.batch.ack(ack.seq);
@@ -494,10 +549,14 @@ export class RealtimeController implements Controller {
     if (command !== null) this.runCommand(command);
   }
 
-  private takeKey(attempt: number, signal: AbortSignal): Promise<string> {
-    const key = this.keyFromKernel;
+  /** A key in hand for the next attempt, used once: the one sent with the kernel's connect, else the pre-warmed
+   * one; null when neither is ready and the attempt must ask the kernel. */
+  private takeReadyKey(): ReadyKey | null {
+    const fromKernel = this.keyFromKernel;
     this.keyFromKernel = null;
-    return key !== null ? Promise.resolve(key) : this.kernel.mintKey(attempt, signal);
+    if (fromKernel !== null) return { value: fromKernel, source: "connect_command" };
+    const prewarmed = this.prewarmed.take();
+    return prewarmed === null ? null : { value: prewarmed, source: "prewarmed" };
   }
 
   private runCommand(command: KernelCommand): void {

@@ -10,6 +10,7 @@
 // audio travels as RTP and is not in the record either, so both transports give the same record.
 import type { AttemptConfig, ConnectionHooks } from "./connection";
 import { SESSION_UPDATE_TIMEOUT_MS } from "./connection";
+import { keyForAttempt } from "./attemptKey";
 import { openMicrophone } from "./microphone";
 import type { Levels, RealtimeEvent, StatsItem } from "../types";
 import { now } from "./clock";
@@ -115,12 +116,8 @@ export class WebSocketConnection {
     if (this.config.callsUrl === "") {
       throw new ConnectFailure("unknown", "The kernel has not set calls_url, so there is nowhere to connect.");
     }
-    this.hooks.phase("minting");
-    this.hooks.timeline("mint_start");
-    const key = await this.config.mintKey(this.config.attempt, this.abort.signal);
+    const key = await keyForAttempt(this.config, this.hooks, this.abort.signal);
     this.checkAborted();
-    this.hooks.timeline("mint_end");
-    this.hooks.phase("connecting");
 
     const stream = await this.openMic();
     await this.startAudio(stream);

@@ -42,6 +42,8 @@ export class BatchSender {
   private readonly pending = new Map<number, Pending>();
   private nextSeq = 1;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Timed flushes wait until then (Date.now() clock): see `quietUntil`. */
+  private quietEnd = 0;
   private resendTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -67,8 +69,18 @@ export class BatchSender {
     if (this.unsent.length >= this.options.maxItems || (item.k === "event" && isUrgent(item.event))) {
       this.flush();
     } else if (this.flushTimer === null) {
-      this.flushTimer = setTimeout(() => this.flush(), this.options.flushMs);
+      const wait = Math.max(this.options.flushMs, this.quietEnd - Date.now());
+      this.flushTimer = setTimeout(() => this.flush(), wait);
     }
+  }
+
+  /**
+   * Holds timed flushes back until `until` (ms since the epoch), e.g. while a connect is under way: each batch
+   * wakes the Jupyter server and the kernel, which on a small machine compete for the CPU with the server
+   * answering the offer. Urgent items and `flush()` still go at once; nothing is dropped or reordered.
+   */
+  quietUntil(until: number): void {
+    this.quietEnd = until;
   }
 
   flush(): void {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createController, type RealtimeController } from "../../src/connection/controller";
+import { createController, QUIET_CONNECT_MS, type RealtimeController } from "../../src/connection/controller";
 import type { Status } from "../../src/types";
 import {
   FakeModel,
@@ -170,10 +170,11 @@ describe("connecting", () => {
     const timeline = model.items().filter((i) => i["k"] === "timeline");
     expect(timeline.find((i) => i["what"] === "mic_error")?.["detail"]).toMatchObject({ code });
     expect(timeline.find((i) => i["what"] === "mic_off")?.["detail"]).toMatchObject({ reason });
-    // The offer asks for the assistant's audio without sending any.
+    // The offer went out beside the mic's request, with an audio sender that is left without a track: it sends
+    // nothing, and the assistant's audio still arrives.
     const pc = FakePeerConnection.last();
     expect(pc.tracks).toHaveLength(0);
-    expect(pc.transceivers).toEqual([{ kind: "audio", direction: "recvonly" }]);
+    expect(pc.transceivers).toEqual([{ kind: "audio", direction: "sendrecv" }]);
     // Typed turns work.
     expect(controller.sendText("hello")).toBe(true);
   });
@@ -190,6 +191,8 @@ describe("connecting", () => {
     controller["batch"].flush();
     expect(model.timeline()).toContain("mic_off");
     expect(model.timeline()).not.toContain("mic_error");
+    // Known before the offer: it asks for the assistant's audio without offering any.
+    expect(FakePeerConnection.last().transceivers).toEqual([{ kind: "audio", direction: "recvonly" }]);
   });
 
   it("says the page is not a secure context instead of asking, and connects", async () => {
@@ -223,6 +226,9 @@ describe("connecting", () => {
     await settle(controller.connect());
     expect(controller.micOff).toBeNull();
     expect(FakePeerConnection.last().tracks).toHaveLength(1);
+    // The peer connection is prepared alongside the key and the mic; a failed or abandoned attempt closes it.
+    await controller.disconnect();
+    expect(FakePeerConnection.used().every((pc) => pc.closed)).toBe(true);
   });
 
   it("passes the audio constraints and device to getUserMedia", async () => {
@@ -318,7 +324,7 @@ describe("disconnecting", () => {
     expect(controller.connectedSince).toBeNull();
     await settle(controller.connect());
     expect(controller.status).toBe("connected");
-    expect(FakePeerConnection.instances).toHaveLength(2);
+    expect(FakePeerConnection.used()).toHaveLength(2);
   });
 
   it("abandons an attempt that is still minting", async () => {
@@ -340,25 +346,70 @@ describe("disconnecting", () => {
     release({ ok: true, value: "ek_late", expires_at: 0 });
     await done;
     expect(controller.status).toBe("closed");
-    expect(FakePeerConnection.instances).toHaveLength(0);
+    // The peer connection is prepared alongside the key and the mic; a failed or abandoned attempt closes it.
+    expect(FakePeerConnection.used().every((pc) => pc.closed)).toBe(true);
   });
 });
 
-describe("disconnecting while the mic prompt is open", () => {
-  it("stops the stream that arrives after the user gave up", async () => {
+describe("telling the kernel", () => {
+  it("does not wake the kernel during a quick connect, and reports a slow one", async () => {
+    installBrowser();
+    const quick = start();
+    const set = vi.spyOn(quick.model, "set");
+    await settle(quick.controller.connect());
+    expect(quick.statuses).toEqual(["minting", "connecting", "connected"]);
+    const written = set.mock.calls.filter(([name]) => name === "status").map(([, value]) => value);
+    expect(written).toEqual(["connected"]); // the view showed each step; the kernel heard the outcome
+    await quick.controller.disconnect();
+
+    FakePeerConnection.autoOpen = false; // the channel never opens: a connect that takes its time
+    try {
+      const slow = start();
+      void slow.controller.connect();
+      await vi.advanceTimersByTimeAsync(QUIET_CONNECT_MS - 10);
+      expect(slow.controller.status).toBe("connecting");
+      expect(slow.model.get("status")).not.toBe("connecting");
+      await vi.advanceTimersByTimeAsync(20);
+      expect(slow.model.get("status")).toBe("connecting");
+      await slow.controller.disconnect();
+    } finally {
+      FakePeerConnection.autoOpen = true;
+    }
+  });
+});
+
+describe("the mic prompt left open", () => {
+  it("connects without waiting for it, and the track joins the call when the user allows it", async () => {
+    let grant: () => void = () => undefined;
+    const stream = new FakeStream();
+    installBrowser({ getUserMedia: () => new Promise((resolve) => (grant = () => resolve(stream))) });
+    const { model, controller } = start();
+    await settle(controller.connect());
+    expect(controller.status).toBe("connected"); // typed turns and the assistant's audio already work
+    const pc = FakePeerConnection.last();
+    expect(pc.tracks).toHaveLength(0);
+    grant();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(pc.tracks).toEqual([stream.tracks[0]]);
+    controller["batch"].flush();
+    const tl = model.timeline();
+    expect(tl.indexOf("connected")).toBeLessThan(tl.indexOf("mic_ready"));
+  });
+
+  it("stops the stream that arrives after the user hung up", async () => {
     let grant: () => void = () => undefined;
     const stream = new FakeStream();
     installBrowser({ getUserMedia: () => new Promise((resolve) => (grant = () => resolve(stream))) });
     const { controller } = start();
     const done = controller.connect();
-    await vi.advanceTimersByTimeAsync(5);
-    expect(controller.status).toBe("connecting");
+    await settle(done);
     await controller.disconnect();
     grant();
-    await settle(done);
+    await vi.advanceTimersByTimeAsync(1);
     expect(stream.tracks[0]?.stopped).toBe(true);
     expect(controller.status).toBe("closed");
-    expect(FakePeerConnection.instances).toHaveLength(0);
+    // The peer connection is prepared alongside the key and the mic; a failed or abandoned attempt closes it.
+    expect(FakePeerConnection.used().every((pc) => pc.closed)).toBe(true);
   });
 });
 
@@ -370,12 +421,12 @@ describe("staying connected", () => {
     FakePeerConnection.last().dc!.remoteClose();
     expect(controller.status).toBe("reconnecting");
     await vi.advanceTimersByTimeAsync(99);
-    expect(FakePeerConnection.instances).toHaveLength(1);
+    expect(FakePeerConnection.used()).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(20);
     expect(statuses).toEqual(["minting", "connecting", "connected", "reconnecting", "connected"]);
     expect(calls.filter((c) => c.name === "mint_key").map((c) => c.msg)).toEqual([{ attempt: 1 }, { attempt: 2 }]);
-    expect(FakePeerConnection.instances).toHaveLength(2);
-    expect(FakePeerConnection.instances[0]?.closed).toBe(true);
+    expect(FakePeerConnection.used()).toHaveLength(2);
+    expect(FakePeerConnection.used()[0]?.closed).toBe(true);
     controller["batch"].flush();
     const tl = model.timeline();
     expect(tl.indexOf("disconnected")).toBeLessThan(tl.indexOf("reconnect_scheduled"));
@@ -448,7 +499,7 @@ describe("staying connected", () => {
     pc.setState("connected");
     await vi.advanceTimersByTimeAsync(10_000);
     expect(controller.status).toBe("connected");
-    expect(FakePeerConnection.instances).toHaveLength(1);
+    expect(FakePeerConnection.used()).toHaveLength(1);
 
     pc.setState("disconnected");
     await vi.advanceTimersByTimeAsync(4999);
@@ -478,7 +529,7 @@ describe("staying connected", () => {
     await controller.disconnect();
     await vi.advanceTimersByTimeAsync(10_000);
     expect(controller.status).toBe("closed");
-    expect(FakePeerConnection.instances).toHaveLength(1);
+    expect(FakePeerConnection.used()).toHaveLength(1);
   });
 });
 

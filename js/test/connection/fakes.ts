@@ -166,7 +166,16 @@ export class FakePeerConnection {
   readonly tracks: FakeTrack[] = [];
   readonly transceivers: Array<{ kind: string; direction: string | undefined }> = [];
   readonly parameters = { encodings: [{}] as Array<{ maxBitrate?: number }> };
-  ontrack: ((e: unknown) => void) | null = null;
+  /** True once a connection attempt took this peer (set its handlers), as opposed to one merely prepared. */
+  adopted = false;
+  private trackHandler: ((e: unknown) => void) | null = null;
+  get ontrack(): ((e: unknown) => void) | null {
+    return this.trackHandler;
+  }
+  set ontrack(handler: ((e: unknown) => void) | null) {
+    if (handler !== null) this.adopted = true;
+    this.trackHandler = handler;
+  }
   onconnectionstatechange: (() => void) | null = null;
   oniceconnectionstatechange: (() => void) | null = null;
 
@@ -175,17 +184,25 @@ export class FakePeerConnection {
   }
   addTrack(track: FakeTrack) {
     this.tracks.push(track);
+    return this.sender();
+  }
+  /** The connection negotiates an audio sender before the mic is ready, then gives it the track. */
+  addTransceiver(kind: string, init?: { direction?: string }) {
+    this.transceivers.push({ kind, direction: init?.direction });
+    return { sender: this.sender() };
+  }
+  private sender() {
     return {
+      replaceTrack: (track: FakeTrack) => {
+        this.tracks.push(track);
+        return Promise.resolve();
+      },
       getParameters: () => this.parameters,
       setParameters: (p: typeof this.parameters) => {
         this.parameters.encodings = p.encodings;
         return Promise.resolve();
       },
     };
-  }
-  addTransceiver(kind: string, init?: { direction?: string }) {
-    this.transceivers.push({ kind, direction: init?.direction });
-    return {};
   }
   createDataChannel(label: string): FakeDataChannel {
     this.dc = new FakeDataChannel(label);
@@ -217,8 +234,13 @@ export class FakePeerConnection {
     this.closed = true;
     this.connectionState = "closed";
   }
+  /** The peer connections that connection attempts used, in order (not the ones prepared for a next connect). */
+  static used(): FakePeerConnection[] {
+    return FakePeerConnection.instances.filter((pc) => pc.adopted);
+  }
+  /** The peer connection of the latest attempt. */
   static last(): FakePeerConnection {
-    const pc = FakePeerConnection.instances.at(-1);
+    const pc = FakePeerConnection.used().at(-1);
     if (pc === undefined) throw new Error("no peer connection yet");
     return pc;
   }

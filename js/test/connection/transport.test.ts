@@ -41,7 +41,9 @@ function setup(transport: TransportChoice, webrtc: Error | null, hasWebRtc = tru
     options: { ...DEFAULT_OPTIONS, transport, local_server_port: port },
     muted: false,
     microphone: true,
+    readyKey: () => null,
     mintKey: () => Promise.resolve("ek_test"),
+    preparedPeer: () => null,
   } satisfies AttemptConfig;
   const made: string[] = [];
   const ws = new StubTransport(null);

@@ -42,6 +42,23 @@ describe("BatchSender", () => {
     expect(sent.map((m) => m.seq)).toEqual([1, 2]);
   });
 
+  it("holds timed flushes back while asked to be quiet, but not urgent items", () => {
+    const { sent, sender } = setup();
+    sender.quietUntil(Date.now() + 250);
+    sender.push(timeline(1));
+    vi.advanceTimersByTime(200);
+    expect(sent).toHaveLength(0); // a connect under way: the kernel is not woken
+    sender.push(serverEvent("error"));
+    expect(itemsOf(sent)).toEqual([timeline(1), serverEvent("error")]);
+    sender.push(timeline(2));
+    vi.advanceTimersByTime(250);
+    expect(itemsOf(sent)).toHaveLength(3);
+    sender.quietUntil(0);
+    sender.push(timeline(3));
+    vi.advanceTimersByTime(100);
+    expect(itemsOf(sent)).toHaveLength(4);
+  });
+
   it("flushes at once at 200 items", () => {
     const { sent, sender } = setup();
     for (let i = 0; i < 199; i++) sender.push(timeline(i));

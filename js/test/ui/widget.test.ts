@@ -3,10 +3,12 @@ import type { Experimental } from "@anywidget/types";
 import { describe, expect, it, vi } from "vitest";
 import { FakeController, FakeModel } from "./fakes";
 
-const created: Array<FakeController & { dispose: ReturnType<typeof vi.fn> }> = [];
+const created: Array<
+  FakeController & { dispose: ReturnType<typeof vi.fn>; prepare: ReturnType<typeof vi.fn> }
+> = [];
 vi.mock("../../src/connection/controller", () => ({
   createController: () => {
-    const controller = Object.assign(new FakeController(), { dispose: vi.fn() });
+    const controller = Object.assign(new FakeController(), { dispose: vi.fn(), prepare: vi.fn() });
     created.push(controller);
     return controller;
   },
@@ -43,6 +45,9 @@ describe("the anywidget entry", () => {
     const b = document.createElement("div");
     const unmountA = await render(model, a);
     const unmountB = await render(model, b);
+    // Each view displayed gets the next connect ready (a pre-warmed key, a prepared peer).
+    expect(mine!.prepare).toHaveBeenCalledTimes(2);
+    expect(theirs!.prepare).not.toHaveBeenCalled();
     a.querySelector<HTMLButtonElement>('[data-testid="connect"]')!.click();
     expect(mine!.callsOf("connect")).toHaveLength(1);
     expect(theirs!.callsOf("connect")).toHaveLength(0);
