@@ -6,6 +6,7 @@ import { Aborted, ConnectFailure } from "./errors";
 import { postOffer } from "./signaling";
 import { parseMessage, sessionUpdate, withEventId, type Parsed } from "./events";
 import { LevelMonitor } from "./levels";
+import { MicMixer } from "../audio/micMixer";
 import { openMicrophone } from "./microphone";
 import { ResponseSequencer } from "./responses";
 import { StatsSampler } from "./stats";
@@ -41,6 +42,8 @@ export interface ConnectionHooks {
   micOff(off: MicOff | null): void;
   /** The connection was open and is now gone; it has already been torn down. Called at most once. */
   lost(failure: ConnectFailure): void;
+  /** The audio this attempt sends changed (the mixer took over the sender: see `Transport.outgoingTrack`). */
+  outgoing?(track: MediaStreamTrack | null): void;
 }
 
 type State = "new" | "opening" | "open" | "closed";
@@ -70,6 +73,10 @@ export class Connection {
   private pc: RTCPeerConnection | null = null;
   private dc: RTCDataChannel | null = null;
   private mic: MediaStream | null = null;
+  /** The one audio sender: the mic's track, or (receive-only) none until the mixer's track is put in. */
+  private sender: RTCRtpSender | null = null;
+  private outMixer: MicMixer | null = null;
+  private mixerContext: AudioContext | null = null;
   private audio: HTMLAudioElement | null = null;
   private stats: StatsSampler | null = null;
   private levels: LevelMonitor | null = null;
@@ -136,12 +143,13 @@ export class Connection {
     this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
     if (mic !== null) this.levels.setMic(mic.stream);
     const pc = this.createPeerConnection();
-    // Without a microphone the offer still asks for the assistant's audio: a recvonly audio transceiver.
-    const sender = mic !== null ? pc.addTrack(mic.track, mic.stream) : null;
-    if (mic === null) pc.addTransceiver("audio", { direction: "recvonly" });
+    // Without a microphone the offer still asks for the assistant's audio, and keeps a sender with no track: it
+    // sends nothing until widget.play() puts the mixer's track in (replaceTrack needs no new offer).
+    const sender = mic !== null ? pc.addTrack(mic.track, mic.stream) : pc.addTransceiver("audio").sender;
+    this.sender = sender;
     const channelOpen = this.createChannel(pc);
     await this.negotiate(pc, key);
-    const bitrateApplied = sender !== null && (await this.applyMaxBitrate(sender));
+    const bitrateApplied = mic !== null && (await this.applyMaxBitrate(sender));
     await this.waitForChannel(channelOpen);
     await this.updateSession();
 
@@ -381,6 +389,31 @@ export class Connection {
     this.send({ type: "output_audio_buffer.clear" });
   }
 
+  /** The track the sender sends now: the mic's, the mixer's once something was played, or null (receive-only). */
+  get outgoingTrack(): MediaStreamTrack | null {
+    return this.sender?.track ?? null;
+  }
+
+  /**
+   * The mixer of what this call sends, made on first use: from then on the sender sends the mix of the mic (if
+   * any) and the speech played into it. Null when the call is not open.
+   */
+  async mixer(): Promise<MicMixer | null> {
+    if (this.outMixer !== null) return this.outMixer;
+    const sender = this.sender;
+    if (!this.isOpen || sender === null) return null;
+    const context = new AudioContext();
+    const mixer = new MicMixer(context);
+    mixer.setMic(this.mic);
+    this.mixerContext = context;
+    this.outMixer = mixer;
+    await sender.replaceTrack(mixer.track);
+    if (!this.channelIsOpen()) return null; // closed while the track was being replaced
+    this.levels?.setMic(new MediaStream([mixer.track])); // voice latency then hears the played speech too
+    this.hooks.outgoing?.(mixer.track);
+    return mixer;
+  }
+
   setMuted(muted: boolean): void {
     this.muted = muted;
     this.applyTrackEnabled();
@@ -449,6 +482,11 @@ export class Connection {
     }
     for (const track of this.mic?.getTracks() ?? []) track.stop();
     this.mic = null;
+    this.outMixer?.close();
+    this.outMixer = null;
+    void this.mixerContext?.close().catch(() => undefined);
+    this.mixerContext = null;
+    this.sender = null;
     if (this.pc !== null) {
       this.pc.ontrack = this.pc.oniceconnectionstatechange = this.pc.onconnectionstatechange = null;
       this.pc.close();

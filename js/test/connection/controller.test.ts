@@ -170,10 +170,10 @@ describe("connecting", () => {
     const timeline = model.items().filter((i) => i["k"] === "timeline");
     expect(timeline.find((i) => i["what"] === "mic_error")?.["detail"]).toMatchObject({ code });
     expect(timeline.find((i) => i["what"] === "mic_off")?.["detail"]).toMatchObject({ reason });
-    // The offer asks for the assistant's audio without sending any.
+    // The offer asks for the assistant's audio, with a sender that sends nothing until widget.play() mixes in.
     const pc = FakePeerConnection.last();
     expect(pc.tracks).toHaveLength(0);
-    expect(pc.transceivers).toEqual([{ kind: "audio", direction: "recvonly" }]);
+    expect(pc.transceivers).toEqual([{ kind: "audio", direction: undefined }]);
     // Typed turns work.
     expect(controller.sendText("hello")).toBe(true);
   });

@@ -175,17 +175,27 @@ export class FakePeerConnection {
   }
   addTrack(track: FakeTrack) {
     this.tracks.push(track);
-    return {
+    return this.sender(track);
+  }
+  addTransceiver(kind: string, init?: { direction?: string }) {
+    this.transceivers.push({ kind, direction: init?.direction });
+    return { sender: this.sender(null) };
+  }
+  /** A sender whose track `replaceTrack` swaps (the mixer's track, for widget.play). */
+  private sender(track: unknown) {
+    const sender = {
+      track,
       getParameters: () => this.parameters,
       setParameters: (p: typeof this.parameters) => {
         this.parameters.encodings = p.encodings;
         return Promise.resolve();
       },
+      replaceTrack: (next: unknown) => {
+        sender.track = next;
+        return Promise.resolve();
+      },
     };
-  }
-  addTransceiver(kind: string, init?: { direction?: string }) {
-    this.transceivers.push({ kind, direction: init?.direction });
-    return {};
+    return sender;
   }
   createDataChannel(label: string): FakeDataChannel {
     this.dc = new FakeDataChannel(label);
