@@ -226,7 +226,8 @@ def test_a_played_case_speaks_types_and_passes_with_the_evals_result(connected: 
     assert browser.commands("play_start")[0]["steps"] == 3
     assert browser.commands("play_end")[0]["outcome"] == "passed"
     audio = [buffers for c, buffers in browser.sent if c.get("command", {}).get("name") == "play_audio"]
-    assert audio and all(len(buffers) == 1 for buffers in audio)
+    assert audio
+    assert all(len(buffers) == 1 for buffers in audio)
     whats = list(w.record.timeline["what"])
     assert whats.count("eval_step") == 3
     assert "play_end" in whats
