@@ -169,6 +169,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._call_id: str | None = None
         self._hung_up: str | None = None
         self._play: CasePlay | None = None
+        self._transport_in_use: str | None = None
         self.record = SessionRecord()
         self._inbox = BatchInbox()
         self._dispatcher = EventDispatcher()
@@ -443,6 +444,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             send=lambda content, buffers: self.send(content, buffers=buffers),
             send_text=self.send_text,
             send_image=self.send_image,
+            websocket=self._transport_in_use == "websocket",
         )
         play = CasePlay(host, case, tts)
         self._play = play
@@ -547,13 +549,16 @@ class RealtimeWidget(anywidget.AnyWidget):
         what = item.get("what")
         if what == "answer_received":
             self._call_id = str(detail.get("call_id") or "") or None
-        elif what == "transport" and detail.get("transport") == "websocket":
-            # transport="auto" falling back after WebRTC failed (ICE): that call was answered but never connected,
-            # and no status ends it (the connection goes on), so it is hung up here rather than left on the server.
-            if self._call_id not in (None, self._hung_up):
-                self._hung_up = self._call_id
-                self._hang_up(self._call_id)
-            self._call_id = None
+        elif what == "transport":
+            self._transport_in_use = str(detail.get("transport") or "") or None
+            if detail.get("transport") == "websocket":
+                # transport="auto" falling back after WebRTC failed (ICE): that call was answered but never
+                # connected, and no status ends it (the connection goes on), so it is hung up here rather than
+                # left on the server.
+                if self._call_id not in (None, self._hung_up):
+                    self._hung_up = self._call_id
+                    self._hang_up(self._call_id)
+                self._call_id = None
         elif what == "mic_off":
             self.mic_off = {key: str(detail.get(key) or "") for key in ("reason", "message", "hint", "detail")}
         elif what == "mic_ready":

@@ -152,7 +152,9 @@ export type TimelineWhat =
   | "commands_over_custom_messages"
   | "play_spoken"
   | "play_stopped"
-  | "play_error";
+  | "play_error"
+  | "playback_started"
+  | "playback_drained";
 
 export interface TimelineItem {
   k: "timeline";

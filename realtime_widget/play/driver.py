@@ -25,7 +25,7 @@ from realtime_widget.evals.cases import Case, CaseRun, Failure, check
 from realtime_widget.evals.conversation import is_barge_in, next_user_step
 from realtime_widget.evals.expectations import Expectation
 from realtime_widget.evals.results import Results, run_row
-from realtime_widget.evals.steps import Image, Say, Silence, Typed, UserStep
+from realtime_widget.evals.steps import Say, Silence, Typed, UserStep
 from realtime_widget.headless.user_audio import TextToSpeech, espeak, user_speech
 from realtime_widget.play.messages import audio_messages, command
 from realtime_widget.play.reply_watch import ReplyWatch
@@ -33,6 +33,9 @@ from realtime_widget.record import SessionRecord
 from realtime_widget.server.pcm import SAMPLE_RATE
 
 __all__ = ["WIDGET_VARIANT", "CasePlay", "PlayError", "PlayHost"]
+
+#: How often a wait re-checks its condition when no batch woke it.
+_RECHECK_S = 0.05
 
 #: The ``variant`` of a played case in its results table (the evals name variants; a widget has one).
 WIDGET_VARIANT = "widget"
@@ -53,6 +56,8 @@ class PlayHost:
     send: Callable[[dict[str, Any], list[bytes]], None]
     send_text: Callable[[str], None]
     send_image: Callable[[Any, str | None], None]
+    #: The connection runs over WebSocket (the browser plays the replies) rather than WebRTC.
+    websocket: bool = False
 
 
 class _PlayEndedError(Exception):
@@ -68,6 +73,14 @@ def _now() -> pd.Timestamp:
     return pd.Timestamp(datetime.now(UTC))
 
 
+def _on_record_axis(record: SessionRecord, browser_ms: float | None, fallback: pd.Timestamp) -> pd.Timestamp:
+    """A browser time where the record puts the browser's items (its clock offset applied), so a step's mark and
+    the events it is checked against share one axis; ``fallback`` (kernel time) when the browser gave none."""
+    if browser_ms is None:
+        return fallback
+    return pd.Timestamp(round((browser_ms + record.clock_offset_ms) * 1000), unit="us", tz="UTC")
+
+
 class CasePlay:
     """One play of ``case`` into the widget behind ``host``; :meth:`run` plays it and returns the results."""
 
@@ -75,9 +88,10 @@ class CasePlay:
         self.host = host
         self.case = case
         self.play_id = uuid.uuid4().hex[:12]
-        self.watch = ReplyWatch(self.play_id)
+        self.watch = ReplyWatch(self.play_id, websocket=host.websocket)
         self._tts = tts
         self._changed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         if self._tts is None and any(isinstance(s, Say) and s.text is not None for s in case.user_steps):
             self._tts = espeak()  # raises now, before anything plays, when eSpeak NG is missing
 
@@ -87,22 +101,38 @@ class CasePlay:
         """Wire items the widget just recorded."""
         for item in items:
             self.watch.feed(item)
-        self._changed.set()
+        self._wake()
 
     def poke(self) -> None:
         """Something the play may be waiting on changed (the connection's status)."""
-        self._changed.set()
+        self._wake()
 
     def stop(self) -> None:
         """Stops from Python: as the Stop button does."""
         self.watch.stopped = True
-        self._changed.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        # Comm messages may be handled outside the loop the play awaits on (ipykernel dispatches them while a
+        # cell awaits); an asyncio.Event must be set from its own loop.
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is loop:
+            self._changed.set()
+        else:
+            loop.call_soon_threadsafe(self._changed.set)
 
     # ---- the play -------------------------------------------------------------------------------------------
 
     async def run(self) -> Results:
         """Plays every user step, then checks the expectations; never raises for what happened in the session
         (a stop, a drop, a timeout): those are failures in the results, and nothing recorded is lost."""
+        self._loop = asyncio.get_running_loop()
         record = self.host.record
         user_steps = self.case.user_steps
         started = _now()
@@ -116,6 +146,8 @@ class CasePlay:
             # Also when the cell was interrupted: the browser drops the rest of the audio and the banner.
             self.host.send(command("play_end", self.play_id, outcome=outcome, message=""), [])
         run.marks += [None] * (len(user_steps) - len(run.marks))
+        # The play's own stretch of the record begins with its first step, on the record's axis.
+        started = min([started, *(m for m in run.marks if m is not None)])
         failures = [*run.errors, *check(self.case, record, run.marks, start=started)]
         record.add_kernel_timeline(
             "play_end", {"play_id": self.play_id, "case": self.case.name, "outcome": outcome, "failures": len(failures)}
@@ -161,14 +193,16 @@ class CasePlay:
             return _now()
         if isinstance(step, Say):
             began = await self._say(step, number)
-        elif isinstance(step, Typed):
+        else:
             self.watch.begin_turn(spoken=False)
-            began = _now()
-            self.host.send_text(step.text)
-        elif isinstance(step, Image):
-            self.watch.begin_turn(spoken=False)
-            began = _now()
-            self.host.send_image(step.path, step.prompt)
+            sent = _now()
+            if isinstance(step, Typed):
+                self.host.send_text(step.text)
+            else:
+                self.host.send_image(step.path, step.prompt)
+            # The step began when the browser sent it: the replies' times are the browser's too.
+            await self._until(lambda: self.watch.turn_sent_t() is not None)
+            began = _on_record_axis(self.host.record, self.watch.turn_sent_t(), sent)
         if wait_for_reply:
             await self._until(self.watch.reply_heard)
         return began
@@ -183,11 +217,12 @@ class CasePlay:
         pcm = await asyncio.to_thread(user_speech, what, self._tts or _no_tts)
         self._check()
         self.watch.begin_turn(spoken=True)
-        began = _now()
+        sent = _now()
         for content, buffer in audio_messages(self.play_id, number, pcm, SAMPLE_RATE):
             self.host.send(content, [buffer])
         await self._until(lambda: number in self.watch.spoken)
-        return began
+        # The step began when its speech began to sound in the browser.
+        return _on_record_axis(self.host.record, self.watch.spoken[number].started_t, sent)
 
     # ---- waiting on the live record -------------------------------------------------------------------------
 
@@ -209,7 +244,9 @@ class CasePlay:
             if condition():
                 return
             self._changed.clear()
-            await self._changed.wait()
+            # Woken by each batch; re-checked now and then besides, as widget.wait_for polls its status.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), _RECHECK_S)
 
     async def _pause(self, seconds: float) -> None:
         """``seconds`` of real time (a silence, a barge-in's delay), ended early by a stop or a drop."""

@@ -31,6 +31,8 @@ class _Turn:
     """One user step, from the moment it began: what happened since."""
 
     spoken: bool
+    #: Browser time of the user message a typed step (or an image) sent, as the browser reported it.
+    sent_t: float | None = None
     committed: bool = False
     responses: set[str] = field(default_factory=set)
     done: set[str] = field(default_factory=set)
@@ -40,14 +42,15 @@ class _Turn:
 class ReplyWatch:
     """What a play needs to know about the live session, from the items the widget records."""
 
-    def __init__(self, play_id: str) -> None:
+    def __init__(self, play_id: str, *, websocket: bool = False) -> None:
         self.play_id = play_id
         self._turn: _Turn | None = None
         self._active: set[str] = set()
         self._awaiting_follow_up: set[str] = set()
         self._playing: set[str] = set()
         self._ws_playing = False
-        self.websocket = False
+        #: Over WebSocket the browser plays the reply, and its timeline says when (no output_audio_buffer events).
+        self.websocket = websocket
         self.spoken: dict[int, Spoken] = {}
         self.stopped = False
         self.browser_errors: list[str] = []
@@ -71,6 +74,10 @@ class ReplyWatch:
             return False
         return not (self._playing or self._ws_playing)
 
+    def turn_sent_t(self) -> float | None:
+        """When the browser sent the current typed turn's message (browser epoch ms), once it has reported it."""
+        return self._turn.sent_t if self._turn is not None else None
+
     def reply_audio_started(self) -> bool:
         """The current turn's reply has begun to sound (a barge-in counts its delay from here)."""
         return self._turn is not None and self._turn.audio_started
@@ -84,6 +91,10 @@ class ReplyWatch:
             self._timeline(str(item.get("what")), item.get("detail") or {})
         elif kind == "event" and item.get("dir") == "server" and isinstance(item.get("event"), dict):
             self._server_event(item["event"])
+        elif kind == "event" and item.get("dir") == "client" and isinstance(item.get("event"), dict):
+            turn = self._turn
+            if item["event"].get("type") == "conversation.item.create" and turn is not None and turn.sent_t is None:
+                turn.sent_t = _number(item.get("t"))
 
     def _timeline(self, what: str, detail: dict[str, Any]) -> None:
         if what == "transport":

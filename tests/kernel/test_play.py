@@ -170,14 +170,22 @@ class ScriptedBrowser:
         body = content.get("command") or {}
         if body.get("name") == "play_audio" and body.get("last"):
             self.later(self.on_audio(body))
-        elif body.get("name") == "send" and body["event"]["type"] == "response.create":
-            self.responses += 1
-            self.later(reply(f"resp_t{self.responses}", "you typed it"))
+        elif body.get("name") == "send":
+            # Every event sent is reported back as it crossed the channel, as the browser does.
+            self.later([{"k": "event", "t": time.time() * 1000, "dir": "client", "event": body["event"]}])
+            if body["event"]["type"] == "response.create":
+                self.responses += 1
+                self.later(reply(f"resp_t{self.responses}", "you typed it"))
 
     def speak_and_answer(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         self.responses += 1
         spoken = timeline(
-            "play_spoken", play_id=body["play_id"], step=body["step"], started_t=1, ended_t=2, played=True
+            "play_spoken",
+            play_id=body["play_id"],
+            step=body["step"],
+            started_t=time.time() * 1000 - 500,
+            ended_t=time.time() * 1000,
+            played=True,
         )
         heard = event(
             "conversation.item.input_audio_transcription.completed", item_id="item_u", content_index=0, transcript="hi"

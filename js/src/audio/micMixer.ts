@@ -9,6 +9,7 @@ export interface MixerContext {
   readonly currentTime: number;
   readonly state: AudioContextState;
   createGain(): GainNode;
+  createConstantSource(): ConstantSourceNode;
   createBuffer(channels: number, length: number, sampleRate: number): AudioBuffer;
   createBufferSource(): AudioBufferSourceNode;
   createMediaStreamSource(stream: MediaStream): MediaStreamAudioSourceNode;
@@ -30,6 +31,8 @@ export class MicMixer {
   /** Everything sent passes through here: connect it to what sends (a capture worklet), or use `track`. */
   readonly bus: GainNode;
   private mic: MediaStreamAudioSourceNode | null = null;
+  /** A source of silence that never ends: see the constructor. */
+  private readonly keepAlive: ConstantSourceNode;
   private destination: MediaStreamAudioDestinationNode | null = null;
   private readonly sources = new Set<AudioBufferSourceNode>();
   /** Context time at which the queued speech ends (0: nothing queued yet). */
@@ -39,6 +42,13 @@ export class MicMixer {
 
   constructor(private readonly context: MixerContext) {
     this.bus = context.createGain();
+    // A bus with no live input renders nothing: a MediaStreamDestination then sends no frames and a worklet gets
+    // no channels, so between turns (or without a mic) the server would hear nothing at all rather than
+    // silence, and its turn detection would wait for a silence that never comes. A zero offset keeps it sounding.
+    this.keepAlive = context.createConstantSource();
+    this.keepAlive.offset.value = 0;
+    this.keepAlive.connect(this.bus);
+    this.keepAlive.start();
   }
 
   /** The mix as a MediaStreamTrack (for an RTCRtpSender), made on first use. */
@@ -122,6 +132,8 @@ export class MicMixer {
     this.closed = true;
     this.mic?.disconnect();
     this.mic = null;
+    this.keepAlive.stop();
+    this.keepAlive.disconnect();
     this.bus.disconnect();
     for (const track of this.destination?.stream.getTracks() ?? []) track.stop();
     this.destination = null;

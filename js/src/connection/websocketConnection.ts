@@ -344,10 +344,17 @@ export class WebSocketConnection {
   private onPlayer(message: { type: string; played: number }): void {
     if (this.state === "closed") return;
     this.played = message.played;
-    if (message.type === "started" && !this.firstAudio) {
-      this.firstAudio = true;
-      this.hooks.timeline("first_audio", { source: "playback" });
+    // The player's start and end of each stretch of sound are timeline items: over WebSocket only the browser
+    // knows when a reply has been heard (widget.play waits for it; over WebRTC the server's
+    // output_audio_buffer events say it).
+    if (message.type === "started") {
+      this.hooks.timeline("playback_started");
+      if (!this.firstAudio) {
+        this.firstAudio = true;
+        this.hooks.timeline("first_audio", { source: "playback" });
+      }
     } else if (message.type === "drained") {
+      this.hooks.timeline("playback_drained");
       this.ledger.trim(this.played);
     } else if (message.type === "flushed") {
       this.flushing = false;
@@ -408,8 +415,9 @@ export class WebSocketConnection {
   }
 
   private onCaptured(samples: Float32Array): void {
-    // Played speech goes out even while the mic is muted (muting silences the mic's track, not the mix).
-    if (!this.channelIsOpen() || !(this.sending() || this.outMixer?.playing === true)) return;
+    // Once speech has been played in, the mix goes out even while the mic is muted (muting then silences the
+    // mic's track, as over WebRTC): the server must hear the silence after the speech to end the turn.
+    if (!this.channelIsOpen() || !(this.sending() || this.outMixer !== null)) return;
     const event = withEventId({ type: "input_audio_buffer.append", audio: bytesToBase64(floatToPcm16(samples)) });
     const text = JSON.stringify(event);
     this.bytesOut += text.length;
