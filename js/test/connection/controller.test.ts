@@ -604,6 +604,28 @@ describe("the kernel side", () => {
     expect(controller.status).toBe("closed");
   });
 
+  it("shows a case the kernel plays, and sends Stop and a refused play to the kernel at once", async () => {
+    installBrowser();
+    const { model, controller } = start();
+    const states: unknown[] = [];
+    controller.on("play", (s) => states.push(s));
+    const play = (command: Record<string, unknown>, buffers?: unknown) =>
+      model.emit("msg:custom", { type: "rtw:cmd", command: { play_id: "p1", ...command } }, buffers);
+    play({ name: "play_start", case: "demo", steps: 2 });
+    play({ name: "play_step", step: 1, what: "say 'hi'" });
+    expect(controller.playState).toMatchObject({ caseName: "demo", step: 1, steps: 2 });
+    // Not connected: no mixer to speak into; the kernel hears of it (and ends the play) without waiting.
+    play({ name: "play_audio", step: 1, seq: 0, sample_rate: 24_000, last: true }, [new DataView(new ArrayBuffer(4))]);
+    await vi.advanceTimersByTimeAsync(1);
+    const error = model.items().find((i) => i["what"] === "play_error");
+    expect(error?.["detail"]).toMatchObject({ play_id: "p1", step: 1 });
+    controller.stopPlay();
+    expect(model.items().find((i) => i["what"] === "play_stopped")?.["detail"]).toMatchObject({ play_id: "p1" });
+    play({ name: "play_end", outcome: "stopped", message: "" });
+    expect(controller.playState).toBeNull();
+    expect(states.at(-1)).toBeNull();
+  });
+
   it("keeps tool call states by call_id", () => {
     installBrowser();
     const { model, controller } = start();

@@ -3,7 +3,7 @@
 import { vi } from "vitest";
 import type { RealtimeEvent } from "../../src/types";
 
-type Listener = (msg: unknown) => void;
+type Listener = (msg: unknown, buffers?: unknown) => void;
 
 export class FakeModel {
   readonly state: Record<string, unknown>;
@@ -50,8 +50,8 @@ export class FakeModel {
     if (event != null && callback != null) this.listeners.get(event)?.delete(callback);
   }
   /** A message or trait change from the kernel. */
-  emit(event: string, msg?: unknown): void {
-    for (const l of [...(this.listeners.get(event) ?? [])]) l(msg);
+  emit(event: string, msg?: unknown, buffers?: unknown): void {
+    for (const l of [...(this.listeners.get(event) ?? [])]) l(msg, buffers);
   }
   kernelSets(key: string, value: unknown): void {
     this.state[key] = value;
