@@ -33,8 +33,6 @@ from .endpoint import Endpoint, resolve_endpoint
 from .errors import ErrorInfo, RealtimeWidgetError
 from .images import Detail, image_parts
 from .live_updates import LiveUpdates, SessionUpdate
-from .play import CasePlay, PlayError
-from .play.driver import PlayHost
 from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import require_client_event
 from .protocol.rules import KEY_TTL_RANGE_S
@@ -46,6 +44,7 @@ from .tools.runner import ToolRunner
 if TYPE_CHECKING:
     from .evals import Case, Results
     from .headless.user_audio import TextToSpeech
+    from .play import CasePlay
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -427,6 +426,9 @@ class RealtimeWidget(anywidget.AnyWidget):
                 local server's replies when the widget does not use it.
             RuntimeError: the case speaks text and eSpeak NG is missing (pass ``tts=``).
         """
+        from .play import CasePlay, PlayError  # noqa: PLC0415 - the evals' parts load only when a case is played
+        from .play.driver import PlayHost  # noqa: PLC0415
+
         if self._play is not None:
             raise PlayError(f"case {self._play.case.name!r} is playing; wait for it to end (or press Stop) first")
         if self.status != "connected":
