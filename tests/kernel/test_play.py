@@ -313,3 +313,32 @@ def test_bad_plays_are_refused_before_anything_is_sent(connected: Any) -> None:
     with pytest.raises(PlayError, match="not connected"):
         asyncio.run(w.play(Case("offline", [Typed("Hi")])))
     assert len(browser.commands("play_start")) == 1
+
+
+def test_a_barge_in_speaks_its_delay_after_the_reply_began_to_sound_without_waiting_for_it_to_end(
+    connected: Any,
+) -> None:
+    w, browser = connected
+    order: list[str] = []
+    typed_reply = reply("resp_long", "a long answer")
+
+    def answer_typed(content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        body = content.get("command") or {}
+        if body.get("name") == "send" and body["event"]["type"] == "response.create":
+            order.append("response.create")
+            browser.sent.append((content, []))
+            # The reply begins to sound, and never ends by itself: the barge-in must not wait for it.
+            browser.later(typed_reply[:2])
+            return
+        if body.get("name") == "play_audio":
+            order.append("barge-in audio")
+            # The server hears the user over the reply: it cancels the reply and clears its audio.
+            cancelled = {"id": "resp_long", "object": "realtime.response", "status": "cancelled", "output": []}
+            browser.later([event("response.done", response=cancelled), event("output_audio_buffer.cleared")])
+        ScriptedBrowser.receive(browser, content, buffers)
+
+    w.send = answer_typed  # type: ignore[method-assign]
+    case = Case("barge", [Typed("Tell me everything"), Say("Stop please", interrupt_after_ms=50), expect.no_error()])
+    results = asyncio.run(w.play(case, tts=quiet_tts))
+    assert results.passed, results.passed
+    assert order[:2] == ["response.create", "barge-in audio"]
