@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from realtime_widget.server.launcher import LocalServer
+
 from .harness import JupyterLab, KernelClient
 from .lab_page import WIDGET, LabPage, nth_widget, open_widget_notebook, shoot_states
 from .notebooks import write_notebook
 from .speech import MIC_PHRASE
 
 pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
 
 TYPED = "Which region leads?"
 SETUP = (
@@ -51,8 +54,40 @@ def _check_passed(kernel: KernelClient, widget: str, result: str = "result") -> 
     assert kernel.value(f"len({widget}.record.validate())") == 0
 
 
+def _stop_then_drop(lab_page: LabPage, kernel: KernelClient, local_server: LocalServer, artifacts: Path) -> None:
+    """Two plays of the long case cut short: by Stop, then by the call dropping mid-turn."""
+    page = lab_page.page
+    first = nth_widget(0)
+    banner = page.locator(f"{first} [data-testid=playing]")
+    # Stop, mid-turn: the audio stops at once and the play ends as stopped; the screenshots show it playing.
+    running = kernel.start(_play("widget", "long", "stopped"))
+    title = page.locator(f"{first} [data-testid=playing-title]", has_text="Playing case long demo · step 1/2")
+    title.wait_for(timeout=30_000)
+    shots = shoot_states(lab_page, artifacts, "playing")
+    assert set(shots) == {"light", "dark"}
+    page.click(f"{first} [data-testid=playing-stop]")
+    kernel.finish(running, timeout=60)
+    banner.wait_for(state="hidden", timeout=10_000)
+    failures = kernel.value("stopped.table.loc[0, 'failures']")
+    assert "stopped: Stop was pressed" in failures[0], failures
+    assert "play_stopped" in kernel.value("list(widget.record.timeline['what'])")
+    assert not kernel.value("(widget.record.transcript.text == 'never sent').any()")
+
+    # The call drops mid-turn: the play ends with a failure saying so, and the record keeps what came before.
+    call_id = kernel.value("widget.call_id")
+    running = kernel.start(_play("widget", "long", "dropped"))
+    title.wait_for(timeout=30_000)
+    local_server.drop_call(call_id)
+    kernel.finish(running, timeout=60)
+    banner.wait_for(state="hidden", timeout=10_000)
+    failures = kernel.value("dropped.table.loc[0, 'failures']")
+    assert "the connection dropped mid-play" in failures[0], failures
+    assert kernel.value("(widget.record.transcript.text == 'The north leads.').any()")
+    kernel.run("await widget.wait_for('connected', timeout=30)", timeout=60)  # it reconnects by itself
+
+
 def test_a_case_plays_into_live_widgets_over_both_transports_with_and_without_a_microphone(
-    lab_page: LabPage, lab: JupyterLab, artifacts: Path
+    lab_page: LabPage, lab: JupyterLab, local_server: LocalServer, artifacts: Path
 ) -> None:
     name = write_notebook(
         lab.root_dir,
@@ -67,6 +102,8 @@ def test_a_case_plays_into_live_widgets_over_both_transports_with_and_without_a_
     page = lab_page.page
     first = nth_widget(0)
     try:
+        # The kernel runs the code under test (not another copy of the package).
+        assert kernel.value("__import__('realtime_widget').__file__").startswith(str(REPO)), "wrong package"
         # WebRTC with a (muted) microphone: the mixer takes over the sender, mic and speech on one track.
         kernel.run("widget.connect()\nawait widget.wait_for('connected', timeout=30)", timeout=60)
         running = kernel.start(_play("widget"))
@@ -78,19 +115,7 @@ def test_a_case_plays_into_live_widgets_over_both_transports_with_and_without_a_
         _check_passed(kernel, "widget")
         assert kernel.value("result.table.loc[0, 'case']") == "north sales"
 
-        # Stop, mid-turn: the audio stops at once and the play ends as stopped; the screenshots show it playing.
-        running = kernel.start(_play("widget", "long", "stopped"))
-        title = page.locator(f"{first} [data-testid=playing-title]", has_text="Playing case long demo · step 1/2")
-        title.wait_for(timeout=30_000)
-        shots = shoot_states(lab_page, artifacts, "playing")
-        assert set(shots) == {"light", "dark"}
-        page.click(f"{first} [data-testid=playing-stop]")
-        kernel.finish(running, timeout=60)
-        banner.wait_for(state="hidden", timeout=10_000)
-        failures = kernel.value("stopped.table.loc[0, 'failures']")
-        assert "stopped: Stop was pressed" in failures[0], failures
-        assert "play_stopped" in kernel.value("list(widget.record.timeline['what'])")
-        assert not kernel.value("(widget.record.transcript.text == 'never sent').any()")
+        _stop_then_drop(lab_page, kernel, local_server, artifacts)
 
         # Without a microphone: the trackless sender is given the mixer's track, no new offer needed.
         kernel.run("receive_only.connect()\nawait receive_only.wait_for('connected', timeout=30)", timeout=60)
