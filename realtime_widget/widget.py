@@ -437,8 +437,6 @@ class RealtimeWidget(anywidget.AnyWidget):
                 "then await widget.wait_for('connected')"
             )
         case.check_tools([str(t["name"]) for t in self.config.tools if isinstance(t, dict) and "name" in t])
-        if case.script:
-            await self._script(case)
         host = PlayHost(
             record=self.record,
             status=lambda: self.status,
@@ -448,7 +446,11 @@ class RealtimeWidget(anywidget.AnyWidget):
             send_image=self.send_image,
             websocket=self._transport_in_use == "websocket",
         )
-        play = CasePlay(host, case, tts)
+        play = CasePlay(host, case, tts)  # refuses a missing text-to-speech before anything is scripted or played
+        if case.script:
+            await self._script(case)
+        if self._play is not None:  # another play began while the script was being queued
+            raise PlayError(f"case {self._play.case.name!r} is playing; wait for it to end (or press Stop) first")
         self._play = play
         try:
             return await play.run()
