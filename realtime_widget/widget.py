@@ -8,12 +8,13 @@ The wire between kernel and browser is described in ``docs/wire.md``.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
@@ -41,6 +42,11 @@ from .record import SessionRecord, utterance
 from .session_options import build_session_config, check_endpoint_arguments, config_with_tools
 from .tools import Tool, ToolLike, ToolRegistry
 from .tools.runner import ToolRunner
+
+if TYPE_CHECKING:
+    from .evals import Case, Results
+    from .headless.user_audio import TextToSpeech
+    from .play import CasePlay
 
 _STATIC = Path(__file__).parent / "static"
 
@@ -163,6 +169,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._autosave = Autosave(Path(autosave), autosave_every_s) if autosave is not None else None
         self._call_id: str | None = None
         self._hung_up: str | None = None
+        self._play: CasePlay | None = None
+        self._transport_in_use: str | None = None
         self.record = SessionRecord()
         self._inbox = BatchInbox()
         self._dispatcher = EventDispatcher()
@@ -407,6 +415,80 @@ class RealtimeWidget(anywidget.AnyWidget):
 
         return waited()
 
+    async def play(self, case: Case, *, tts: TextToSpeech | None = None) -> Results:
+        """Speaks a case's user turns into the live session, for a demo an audience can watch; returns its results.
+
+        ``case`` is an evals :class:`~realtime_widget.evals.Case`. Each spoken step is synthesized here (eSpeak NG
+        from the ``speech`` extra, or ``tts``, your own text-to-speech) and mixed by the browser into the
+        microphone track, so the model hears it as it would hear you (with or without a microphone, over either
+        transport); typed steps and images go as the composer sends them. Each reply is awaited, done and heard,
+        before the next step (a barge-in step speaks over it instead); each step is bounded by ``case.timeout_s``.
+        The widget shows "Playing case <name> · step i/n" with a Stop button.
+
+        At the end the case's expectations are checked against the part of the record made during the play, and
+        the result is what :func:`realtime_widget.evals.run` gives for one case (``assert result.passed`` lists
+        any failure with the transcript it looked at). A Stop, a dropped connection or a step that timed out ends
+        the play with a failure saying so; nothing recorded is lost. Await it in a cell: the browser's batches keep
+        reaching the kernel while it waits.
+
+        Raises:
+            PlayError: the widget is not connected, or another case is playing.
+            ValueError: the case expects a tool the widget does not have (as the evals refuse it), or scripts the
+                local server's replies when the widget does not use it.
+            RuntimeError: the case speaks text and eSpeak NG is missing (pass ``tts=``).
+        """
+        from .play import CasePlay, PlayError  # noqa: PLC0415 - the evals' parts load only when a case is played
+        from .play.driver import PlayHost  # noqa: PLC0415
+
+        if self._play is not None:
+            raise PlayError(f"case {self._play.case.name!r} is playing; wait for it to end (or press Stop) first")
+        if self.status != "connected":
+            raise PlayError(
+                f"the widget is not connected (status {self.status!r}): connect first, e.g. widget.connect() "
+                "then await widget.wait_for('connected')"
+            )
+        case.check_tools([str(t["name"]) for t in self.config.tools if isinstance(t, dict) and "name" in t])
+        host = PlayHost(
+            record=self.record,
+            status=lambda: self.status,
+            error=lambda: dict(self.error),
+            send=lambda content, buffers: self.send(content, buffers=buffers),
+            send_text=self.send_text,
+            send_image=self.send_image,
+            websocket=self._transport_in_use == "websocket",
+        )
+        play = CasePlay(host, case, tts)  # refuses a missing text-to-speech before anything is scripted or played
+        if case.script:
+            await self._script(case)
+        if self._play is not None:  # another play began while the script was being queued
+            raise PlayError(f"case {self._play.case.name!r} is playing; wait for it to end (or press Stop) first")
+        self._play = play
+        try:
+            return await play.run()
+        finally:
+            self._play = None
+
+    async def _script(self, case: Case) -> None:
+        """A case's scripted replies, for this session only (the local server's scripted mode)."""
+        server = self.local_server
+        if server is None:
+            raise ValueError(
+                f"case {case.name!r} scripts the local server's replies, but this widget talks to "
+                f"{self.server_label}; drop its script"
+            )
+        target = self._call_id or self._api_session_call()
+        await asyncio.to_thread(server.script, list(case.script), target)
+
+    def _api_session_call(self) -> str | None:
+        """Over WebSocket a session has no call id: the local server's call that holds this session."""
+        events = self.record.events
+        created = events[(events["type"] == "session.created") & (events["direction"] == "server")]
+        if created.empty:
+            return None
+        session_id = (json.loads(created["payload"].iloc[-1]).get("session") or {}).get("id")
+        calls = self.local_server.calls() if self.local_server is not None else []
+        return next((c["call_id"] for c in calls if c.get("session_id") == session_id), None)
+
     def close(self) -> None:
         """Closes the widget; the local server (if any) stays for other widgets and ends with the kernel."""
         keys = getattr(self, "_keys", None)  # absent when __init__ failed on a bad option
@@ -483,6 +565,8 @@ class RealtimeWidget(anywidget.AnyWidget):
                     self._dispatcher.dispatch_to("error", event)
         if finished:
             self.transcript = [*self.transcript, *finished]
+        if self._play is not None:
+            self._play.on_items(items)
 
     def _hang_up(self, call_id: str) -> None:
         # The browser closed its side; the API's hang-up (standard key only) ends the call on the server at once.
@@ -497,13 +581,16 @@ class RealtimeWidget(anywidget.AnyWidget):
         what = item.get("what")
         if what == "answer_received":
             self._call_id = str(detail.get("call_id") or "") or None
-        elif what == "transport" and detail.get("transport") == "websocket":
-            # transport="auto" falling back after WebRTC failed (ICE): that call was answered but never connected,
-            # and no status ends it (the connection goes on), so it is hung up here rather than left on the server.
-            if self._call_id not in (None, self._hung_up):
-                self._hung_up = self._call_id
-                self._hang_up(self._call_id)
-            self._call_id = None
+        elif what == "transport":
+            self._transport_in_use = str(detail.get("transport") or "") or None
+            if detail.get("transport") == "websocket":
+                # transport="auto" falling back after WebRTC failed (ICE): that call was answered but never
+                # connected, and no status ends it (the connection goes on), so it is hung up here rather than
+                # left on the server.
+                if self._call_id not in (None, self._hung_up):
+                    self._hung_up = self._call_id
+                    self._hang_up(self._call_id)
+                self._call_id = None
         elif what == "mic_off":
             self.mic_off = {key: str(detail.get(key) or "") for key in ("reason", "message", "hint", "detail")}
         elif what == "mic_ready":
@@ -534,6 +621,8 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.error = {}
         if self._autosave is not None:
             self._autosave.follow(str(change["new"]), self)
+        if self._play is not None:
+            self._play.poke()
 
     def _on_settings_edited(self, change: dict[str, Any]) -> None:
         # The UI edits voice/instructions/turn detection; the config follows so the next key carries them.

@@ -1,6 +1,8 @@
 // Shared types: the wire to the kernel (docs/wire.md) and the seam between the connection layer and the UI.
 // The connection layer (src/connection/) implements `Controller`; the UI (src/ui/) only reads it.
 
+import type { PlayState } from "./audio/casePlayer";
+
 /** A Realtime event as JSON. Narrowed by `type` where it is used; never trusted past the parse step. */
 export interface RealtimeEvent {
   type: string;
@@ -147,7 +149,12 @@ export type TimelineWhat =
   | "route_tried"
   | "ws_open"
   | "mic_off"
-  | "commands_over_custom_messages";
+  | "commands_over_custom_messages"
+  | "play_spoken"
+  | "play_stopped"
+  | "play_error"
+  | "playback_started"
+  | "playback_drained";
 
 export interface TimelineItem {
   k: "timeline";
@@ -246,6 +253,8 @@ export interface ControllerEvents {
   autoplayBlocked: (blocked: boolean) => void;
   /** The connection runs without a microphone (and why), or null once it has one. */
   micOff: (off: MicOff | null) => void;
+  /** A case the kernel plays (widget.play) moved on a step, or ended (null). */
+  play: (state: PlayState | null) => void;
 }
 
 /** One per widget model per page (created in `initialize`), shared by every view of that model. */
@@ -280,5 +289,9 @@ export interface Controller {
   listMicrophones(): Promise<MediaDeviceInfo[]>;
   /** Retries remote audio playback after a user gesture (autoplay was blocked). */
   enableAudio(): Promise<void>;
+  /** The case the kernel is playing into the call (widget.play), or null. */
+  readonly playState: PlayState | null;
+  /** Stops the case being played: its audio goes silent at once and the kernel's play ends as "stopped". */
+  stopPlay(): void;
   on<K extends keyof ControllerEvents>(name: K, listener: ControllerEvents[K]): () => void;
 }

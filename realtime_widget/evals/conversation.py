@@ -18,14 +18,16 @@ from realtime_widget.evals.steps import Image, Say, Silence, Typed, UserStep
 if TYPE_CHECKING:
     from realtime_widget.session import Session
 
-__all__ = ["play_case"]
+__all__ = ["is_barge_in", "next_user_step", "play_case"]
 
 
-def _next_user_step(steps: Sequence[Any], index: int) -> UserStep | None:
+def next_user_step(steps: Sequence[Any], index: int) -> UserStep | None:
+    """The user step after ``steps[index]`` (skipping expectations), or ``None``."""
     return next((s for s in steps[index + 1 :] if not isinstance(s, Expectation)), None)
 
 
-def _is_barge_in(step: UserStep | None) -> bool:
+def is_barge_in(step: UserStep | None) -> bool:
+    """Whether ``step`` speaks over the reply (so the step before it does not wait for the reply to end)."""
     return isinstance(step, Say) and step.interrupt_after_ms is not None
 
 
@@ -75,7 +77,7 @@ async def play_case(session: Session, case: Case) -> CaseRun:
         if isinstance(step, Expectation):
             continue
         number = index + 1
-        wait = not _is_barge_in(_next_user_step(steps, index))
+        wait = not is_barge_in(next_user_step(steps, index))
         session.record.add_kernel_timeline("eval_step", {"case": case.name, "step": number, "what": step.describe()})
         try:
             began = await asyncio.wait_for(_perform(session, step, wait, case.timeout_s), case.timeout_s)

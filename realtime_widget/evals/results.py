@@ -14,7 +14,7 @@ import pandas as pd
 
 from realtime_widget.evals.cases import Failure
 from realtime_widget.evals.compare import compare
-from realtime_widget.evals.expectations import turn_latencies
+from realtime_widget.evals.expectations import Window, turn_latencies
 from realtime_widget.record import SessionRecord, schema
 
 if TYPE_CHECKING:
@@ -56,13 +56,22 @@ FAILURE_COLUMNS: dict[str, str] = {
 
 
 def run_row(
-    variant: str, case: str, repeat: int, record: SessionRecord, failures: Sequence[Failure]
+    variant: str,
+    case: str,
+    repeat: int,
+    record: SessionRecord,
+    failures: Sequence[Failure],
+    *,
+    since: pd.Timestamp | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The table row, the turn rows and the failure rows of one run of one case."""
-    turns = record.turns
+    """The table row, the turn rows and the failure rows of one run of one case; ``since`` keeps to the part of
+    the record made from then on (a case played into a widget's longer session)."""
+    window = Window(record, since)
+    turns = window.turns()
     latencies = turn_latencies(turns)
     measured = [v for v in latencies if not math.isnan(v)]
-    cost = record.usage["cost_usd"]
+    cost = window.usage()["cost_usd"]
+    events = record.events if since is None else record.events[record.events["time"] >= since]
     key = {"variant": variant, "case": case, "repeat": repeat}
     row = {
         **key,
@@ -70,7 +79,7 @@ def run_row(
         "failures": [str(f) for f in failures],
         "latency_ms": float(pd.Series(measured).median()) if measured else math.nan,
         "interrupted": bool(turns["interrupted"].any()),
-        "tool_calls": int((record.events["type"] == "response.function_call_arguments.done").sum()),
+        "tool_calls": int((events["type"] == "response.function_call_arguments.done").sum()),
         "cost_usd": float(cost.sum()) if not cost.isna().any() else math.nan,
         "session_id": record.session_id,
     }

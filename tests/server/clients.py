@@ -48,7 +48,7 @@ class RtcClient:
     """A browser stand-in: mic track, ``oai-events`` channel, SDP POSTed to ``/v1/realtime/calls``.
 
     ``events`` collects every server event received (parsed); ``audio_rms`` one RMS per received 20 ms frame.
-    ``receive_only`` offers a recvonly audio transceiver instead of the mic, as the widget does without a microphone.
+    ``receive_only`` offers a recvonly audio transceiver instead of the mic: a client that never sends audio.
     """
 
     def __init__(self, base_url: str, key: str, *, receive_only: bool = False) -> None:

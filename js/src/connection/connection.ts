@@ -7,6 +7,7 @@ import { postOffer } from "./signaling";
 import { parseMessage, sessionUpdate, withEventId, type Parsed } from "./events";
 import { LevelMonitor } from "./levels";
 import { keyForAttempt, type ReadyKey } from "./attemptKey";
+import { MicMixer } from "../audio/micMixer";
 import { micOff, openMicrophone } from "./microphone";
 import { preparePeer, type PreparedPeer } from "./preparedPeer";
 import { ResponseSequencer } from "./responses";
@@ -48,6 +49,8 @@ export interface ConnectionHooks {
   micOff(off: MicOff | null): void;
   /** The connection was open and is now gone; it has already been torn down. Called at most once. */
   lost(failure: ConnectFailure): void;
+  /** The audio this attempt sends changed (the mixer took over the sender: see `Transport.outgoingTrack`). */
+  outgoing?(track: MediaStreamTrack | null): void;
 }
 
 type State = "new" | "opening" | "open" | "closed";
@@ -77,6 +80,10 @@ export class Connection {
   private pc: RTCPeerConnection | null = null;
   private dc: RTCDataChannel | null = null;
   private mic: MediaStream | null = null;
+  /** The one audio sender: the mic's track, or (receive-only) none until the mixer's track is put in. */
+  private sender: RTCRtpSender | null = null;
+  private outMixer: MicMixer | null = null;
+  private mixerContext: AudioContext | null = null;
   private audio: HTMLAudioElement | null = null;
   private stats: StatsSampler | null = null;
   private levels: LevelMonitor | null = null;
@@ -159,8 +166,9 @@ export class Connection {
     const key = keyForAttempt(this.config, this.hooks, this.abort.signal);
     key.catch(() => undefined); // awaited below
     const { pc, sender, offerSdp } = await this.takePeer();
+    this.sender = sender;
     await this.negotiate(pc, offerSdp, await key);
-    const bitrateApplied = sender !== null && (await this.applyMaxBitrate(sender));
+    const bitrateApplied = await this.applyMaxBitrate(sender);
     await this.waitForChannel();
     await this.updateSession();
 
@@ -177,16 +185,15 @@ export class Connection {
   }
 
   /** The prepared peer connection (else a new one), now owned by this attempt, with its offer. */
-  private async takePeer(): Promise<{ pc: RTCPeerConnection; sender: RTCRtpSender | null; offerSdp: string }> {
+  private async takePeer(): Promise<{ pc: RTCPeerConnection; sender: RTCRtpSender; offerSdp: string }> {
     const { ice_servers: iceServers } = this.config.options;
-    const microphone = this.config.microphone;
     const prepared = this.config.preparedPeer();
     let peer: PreparedPeer;
     try {
-      peer = await (prepared ?? preparePeer(iceServers, microphone));
+      peer = await (prepared ?? preparePeer(iceServers));
     } catch (error) {
       if (prepared === null) throw error;
-      peer = await preparePeer(iceServers, microphone); // the preparation failed earlier; try once more, now
+      peer = await preparePeer(iceServers); // the preparation failed earlier; try once more, now
     }
     if (this.state === "closed") {
       peer.pc.close(); // abandoned while the peer was being made: nobody else will close it
@@ -213,9 +220,14 @@ export class Connection {
   /** The microphone's track joins the call (and the meters), once getUserMedia has answered. */
   private async attachMic(
     opened: { stream: MediaStream; track: MediaStreamTrack } | null,
-    sender: RTCRtpSender | null,
+    sender: RTCRtpSender,
   ): Promise<void> {
-    if (opened === null || sender === null || this.isClosed()) return;
+    if (opened === null || this.isClosed()) return;
+    if (this.outMixer !== null) {
+      // widget.play() already put its mixer on the sender: the mic joins the mix instead of replacing it.
+      this.outMixer.setMic(opened.stream);
+      return;
+    }
     try {
       await sender.replaceTrack(opened.track);
     } catch (error) {
@@ -447,6 +459,31 @@ export class Connection {
     this.send({ type: "output_audio_buffer.clear" });
   }
 
+  /** The track the sender sends now: the mic's, the mixer's once something was played, or null (receive-only). */
+  get outgoingTrack(): MediaStreamTrack | null {
+    return this.sender?.track ?? null;
+  }
+
+  /**
+   * The mixer of what this call sends, made on first use: from then on the sender sends the mix of the mic (if
+   * any) and the speech played into it. Null when the call is not open.
+   */
+  async mixer(): Promise<MicMixer | null> {
+    if (this.outMixer !== null) return this.outMixer;
+    const sender = this.sender;
+    if (!this.isOpen || sender === null) return null;
+    const context = new AudioContext();
+    const mixer = new MicMixer(context);
+    mixer.setMic(this.mic);
+    this.mixerContext = context;
+    this.outMixer = mixer;
+    await sender.replaceTrack(mixer.track);
+    if (!this.channelIsOpen()) return null; // closed while the track was being replaced
+    this.levels?.setMic(new MediaStream([mixer.track])); // voice latency then hears the played speech too
+    this.hooks.outgoing?.(mixer.track);
+    return mixer;
+  }
+
   setMuted(muted: boolean): void {
     this.muted = muted;
     this.applyTrackEnabled();
@@ -515,6 +552,11 @@ export class Connection {
     }
     for (const track of this.mic?.getTracks() ?? []) track.stop();
     this.mic = null;
+    this.outMixer?.close();
+    this.outMixer = null;
+    void this.mixerContext?.close().catch(() => undefined);
+    this.mixerContext = null;
+    this.sender = null;
     if (this.pc !== null) {
       this.pc.ontrack = this.pc.oniceconnectionstatechange = this.pc.onconnectionstatechange = null;
       this.pc.close();

@@ -28,6 +28,7 @@ import type {
   WidgetError,
   WireItem,
 } from "../types";
+import { CasePlayer, parsePlayMessage, type PlayState } from "../audio/casePlayer";
 import { now } from "./clock";
 import { CommandInvoker } from "./commands";
 import type { ReadyKey } from "./attemptKey";
@@ -128,7 +129,17 @@ export class RealtimeController implements Controller {
   private disposed = false;
   /** The model's comm is gone (the kernel restarted or stopped): see `toKernel`. */
   private kernelGone = false;
-  private readonly onCustom = (msg: unknown): void => this.handleCustom(msg);
+  private readonly onCustom = (msg: unknown, buffers?: unknown): void => this.handleCustom(msg, buffers);
+  /** widget.play(case): speech the kernel sends, spoken into the call through the connection's mixer. */
+  private readonly player = new CasePlayer({
+    mixer: () => this.connection?.mixer() ?? Promise.resolve(null),
+    timeline: (what, detail) => {
+      this.timeline(what, this.attemptCount, detail);
+      this.batch.flush(); // the kernel waits on these
+    },
+    changed: (state) => this.emitter.emit("play", state),
+    now,
+  });
   private readonly onMutedChange = (): void => this.applyMuted(this.model.get("muted") === true, false);
   // A reload or closed tab ends the call; say so and send what is waiting while the comm may still carry it.
   private readonly onPageHide = (): void => {
@@ -194,6 +205,13 @@ export class RealtimeController implements Controller {
   get responseAgents(): ReadonlyMap<string, string> {
     return this.agents;
   }
+  get playState(): PlayState | null {
+    return this.player.state;
+  }
+
+  stopPlay(): void {
+    this.player.stop();
+  }
 
   on<K extends keyof AllEvents>(name: K, listener: AllEvents[K]): () => void {
     return this.emitter.on(name, listener);
@@ -219,6 +237,7 @@ export class RealtimeController implements Controller {
     this.clearReconnect();
     this.connection?.close();
     this.connection = null;
+    this.player.connectionEnded();
     this._connectedSince = null;
     this.setTalking(false);
     if (wasActive) {
@@ -380,6 +399,7 @@ export class RealtimeController implements Controller {
 
   private onLost(failure: ConnectFailure, attempt: number): void {
     this.connection = null;
+    this.player.connectionEnded();
     this._connectedSince = null;
     this.setTalking(false);
     this.timeline("disconnected", attempt, { code: failure.code, message: failure.detail ?? "" });
@@ -538,11 +558,16 @@ export class RealtimeController implements Controller {
 
   // ---- kernel ----
 
-  private handleCustom(msg: unknown): void {
+  private handleCustom(msg: unknown, buffers: unknown): void {
     if (this.prewarmed.accept(msg)) return;
     const ack = parseAck(msg);
     if (ack !== null) {
       if (ack.client === this.client) this.batch.ack(ack.seq);
+      return;
+    }
+    const play = parsePlayMessage(msg);
+    if (play !== null) {
+      this.player.handle(play, buffers);
       return;
     }
     const command = parseCommand(msg);

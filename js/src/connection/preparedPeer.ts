@@ -1,5 +1,5 @@
-// A peer connection made ready before the click: an audio sender still without its track (or, for a widget made
-// with microphone=False, a recvonly audio transceiver), the "oai-events" channel, and the local offer set (its
+// A peer connection made ready before the click: an audio sender still without its track (a widget made with
+// microphone=False keeps one too, for widget.play()'s mixer), the "oai-events" channel, and the local offer set (its
 // certificate made, its candidates gathering). A connect then starts with the POST of the offer. It asks for
 // nothing (no microphone, no key, no call on the server), so it may be made as soon as the widget shows.
 
@@ -8,21 +8,22 @@ export const PREPARED_PEER_MAX_AGE_MS = 4 * 60_000;
 
 export interface PreparedPeer {
   pc: RTCPeerConnection;
-  /** The audio sender; the mic's track joins it with `replaceTrack` once getUserMedia answers. A refused mic
-   * leaves it without a track: it sends nothing. null: receive-only from the start (microphone=False). */
-  sender: RTCRtpSender | null;
+  /** The audio sender; the mic's track joins it with `replaceTrack` once getUserMedia answers. A refused mic (or
+   * microphone=False) leaves it without a track: it sends nothing until widget.play() puts its mixer's track in,
+   * which needs no new offer. */
+  sender: RTCRtpSender;
   dc: RTCDataChannel;
   /** The offer's SDP, without candidates (none are trickled: the server learns ours from our checks). */
   offerSdp(): string;
 }
 
 /** Makes the peer connection, its audio transceiver and data channel, and sets the local offer. */
-export async function preparePeer(iceServers: RTCIceServer[], microphone: boolean): Promise<PreparedPeer> {
+export async function preparePeer(iceServers: RTCIceServer[]): Promise<PreparedPeer> {
   const pc = new RTCPeerConnection({ iceServers });
   try {
-    // Without a microphone the offer still asks for the assistant's audio: a recvonly audio transceiver.
-    const transceiver = pc.addTransceiver("audio", { direction: microphone ? "sendrecv" : "recvonly" });
-    const sender = microphone ? transceiver.sender : null;
+    // With or without a microphone the audio is sendrecv: a sender with no track sends nothing, and keeps the way
+    // open for the mic's track or widget.play()'s mixer without a new offer.
+    const { sender } = pc.addTransceiver("audio", { direction: "sendrecv" });
     // Created before the offer, so that the offer negotiates it.
     const dc = pc.createDataChannel("oai-events");
     const offer = await pc.createOffer();

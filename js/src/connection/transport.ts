@@ -3,6 +3,7 @@
 // not depend on which one ran. `createTransport` picks one from `options.transport`; `auto` tries WebRTC and falls
 // back to WebSocket when the page has no RTCPeerConnection or WebRTC cannot get through, and the timeline says
 // which transport ran and why.
+import type { MicMixer } from "../audio/micMixer";
 import type { NoticeMessage, RealtimeEvent } from "../types";
 import { Connection, type AttemptConfig, type ConnectionHooks } from "./connection";
 import { Aborted, ConnectFailure } from "./errors";
@@ -22,6 +23,12 @@ export interface Transport {
   setMuted(muted: boolean): void;
   pushToTalk(pressed: boolean): void;
   enableAudio(): Promise<void>;
+  /** The audio this attempt sends now, as a track (WebRTC: the sender's; WebSocket: what the capture reads): the
+   * mic's, the mixer's once something was played (`mixer()`), or null. The one place to tap "what was sent". */
+  readonly outgoingTrack: MediaStreamTrack | null;
+  /** The mixer of the mic and played speech (widget.play), made on first use; from then on its mix is what is
+   * sent. Null when not open. */
+  mixer(): Promise<MicMixer | null>;
 }
 
 
@@ -102,6 +109,12 @@ export class AutoTransport implements Transport {
   }
   async enableAudio(): Promise<void> {
     await this.current?.enableAudio();
+  }
+  get outgoingTrack(): MediaStreamTrack | null {
+    return this.current?.outgoingTrack ?? null;
+  }
+  mixer(): Promise<MicMixer | null> {
+    return this.current?.mixer() ?? Promise.resolve(null);
   }
 }
 

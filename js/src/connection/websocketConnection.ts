@@ -12,6 +12,7 @@ import type { AttemptConfig, ConnectionHooks } from "./connection";
 import { SESSION_UPDATE_TIMEOUT_MS } from "./connection";
 import { keyForAttempt } from "./attemptKey";
 import { openMicrophone } from "./microphone";
+import { MicMixer } from "../audio/micMixer";
 import type { Levels, RealtimeEvent, StatsItem } from "../types";
 import { now } from "./clock";
 import { Aborted, ConnectFailure } from "./errors";
@@ -42,6 +43,9 @@ export class WebSocketConnection {
   private mic: MediaStream | null = null;
   private context: AudioContext | null = null;
   private capture: AudioWorkletNode | null = null;
+  /** The mic's node into the capture worklet, until the mixer takes the mic over. */
+  private micSource: MediaStreamAudioSourceNode | null = null;
+  private outMixer: MicMixer | null = null;
   private playback: AudioWorkletNode | null = null;
   private levels: LevelMonitor | null = null;
   private lastLevels: Levels = { input: 0, output: 0 };
@@ -145,12 +149,8 @@ export class WebSocketConnection {
     this.checkAborted();
 
     if (stream !== null) {
-      const capture = new AudioWorkletNode(context, CAPTURE_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 1 });
-      capture.port.onmessage = (e: MessageEvent<Float32Array>) => this.onCaptured(e.data);
-      const mute = context.createGain();
-      mute.gain.value = 0; // the capture node must be pulled by the graph to run; it must not be heard
-      context.createMediaStreamSource(stream).connect(capture).connect(mute).connect(context.destination);
-      this.capture = capture;
+      this.micSource = context.createMediaStreamSource(stream);
+      this.startCapture(context, this.micSource);
     }
 
     const playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
@@ -341,10 +341,17 @@ export class WebSocketConnection {
   private onPlayer(message: { type: string; played: number }): void {
     if (this.state === "closed") return;
     this.played = message.played;
-    if (message.type === "started" && !this.firstAudio) {
-      this.firstAudio = true;
-      this.hooks.timeline("first_audio", { source: "playback" });
+    // The player's start and end of each stretch of sound are timeline items: over WebSocket only the browser
+    // knows when a reply has been heard (widget.play waits for it; over WebRTC the server's
+    // output_audio_buffer events say it).
+    if (message.type === "started") {
+      this.hooks.timeline("playback_started");
+      if (!this.firstAudio) {
+        this.firstAudio = true;
+        this.hooks.timeline("first_audio", { source: "playback" });
+      }
     } else if (message.type === "drained") {
+      this.hooks.timeline("playback_drained");
       this.ledger.trim(this.played);
     } else if (message.type === "flushed") {
       this.flushing = false;
@@ -370,8 +377,44 @@ export class WebSocketConnection {
   }
 
 
+  /** The capture worklet, reading `input` (the mic, or the mixer's bus) and sending it as appends. */
+  private startCapture(context: AudioContext, input: AudioNode): void {
+    const capture = new AudioWorkletNode(context, CAPTURE_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 1 });
+    capture.port.onmessage = (e: MessageEvent<Float32Array>) => this.onCaptured(e.data);
+    const mute = context.createGain();
+    mute.gain.value = 0; // the capture node must be pulled by the graph to run; it must not be heard
+    input.connect(capture).connect(mute).connect(context.destination);
+    this.capture = capture;
+  }
+
+  /** What the capture worklet reads now, as a track: the mic's, the mixer's once something was played, or null. */
+  get outgoingTrack(): MediaStreamTrack | null {
+    return this.outMixer?.track ?? this.mic?.getAudioTracks()[0] ?? null;
+  }
+
+  /**
+   * The mixer of what this session sends, made on first use: from then on the capture worklet reads the mix of
+   * the mic (if any) and the speech played into it (receive-only: the capture starts here). Null when not open.
+   */
+  mixer(): Promise<MicMixer | null> {
+    const context = this.context;
+    if (this.outMixer !== null || !this.isOpen || context === null) return Promise.resolve(this.outMixer);
+    const mixer = new MicMixer(context);
+    this.outMixer = mixer;
+    this.micSource?.disconnect();
+    this.micSource = null;
+    mixer.setMic(this.mic);
+    if (this.capture !== null) mixer.bus.connect(this.capture);
+    else this.startCapture(context, mixer.bus);
+    this.levels?.setMic(new MediaStream([mixer.track])); // voice latency then hears the played speech too
+    this.hooks.outgoing?.(mixer.track);
+    return Promise.resolve(mixer);
+  }
+
   private onCaptured(samples: Float32Array): void {
-    if (!this.channelIsOpen() || !this.sending()) return;
+    // Once speech has been played in, the mix goes out even while the mic is muted (muting then silences the
+    // mic's track, as over WebRTC): the server must hear the silence after the speech to end the turn.
+    if (!this.channelIsOpen() || !(this.sending() || this.outMixer !== null)) return;
     const event = withEventId({ type: "input_audio_buffer.append", audio: bytesToBase64(floatToPcm16(samples)) });
     const text = JSON.stringify(event);
     this.bytesOut += text.length;
@@ -512,6 +555,9 @@ export class WebSocketConnection {
     }
     for (const track of this.mic?.getTracks() ?? []) track.stop();
     this.mic = null;
+    this.outMixer?.close();
+    this.outMixer = null;
+    this.micSource = null;
     if (this.capture !== null) this.capture.port.onmessage = null;
     if (this.playback !== null) this.playback.port.onmessage = null;
     this.capture = this.playback = null;

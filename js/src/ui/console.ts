@@ -8,6 +8,7 @@ import { createControls } from "./controls";
 import { Scope, h } from "./dom";
 import { createEventLog } from "./eventLogView";
 import { createHeader } from "./header";
+import { createPlaying } from "./playing";
 import { readBool, watch, type WidgetModel } from "./model";
 import { createSettings } from "./settings";
 import { createStats } from "./statsView";
@@ -22,7 +23,7 @@ export function mountConsole(el: HTMLElement, model: WidgetModel, controller: Co
   // Wide: the conversation on the left, details on the right. Narrow: one column in this order.
   const main = h("div", { class: "rtw-main" }, [createTranscript(ctx), createComposer(ctx), createControls(ctx)]);
   const side = h("div", { class: "rtw-side" }, [createSettings(ctx), createStats(ctx), createEventLog(ctx)]);
-  root.append(createHeader(ctx), createAlerts(ctx), h("div", { class: "rtw-body" }, [main, side]));
+  root.append(createHeader(ctx), createAlerts(ctx), createPlaying(ctx), h("div", { class: "rtw-body" }, [main, side]));
 
   // Keys typed into the console are ours: without this, a notebook host would also run its shortcuts
   // (in JupyterLab, Enter opens the cell editor and letters act on cells while the widget has focus).

@@ -34,6 +34,7 @@ const SHAPES = {
     ["path", { d: "M15.5 9.5a3.5 3.5 0 0 1 0 5" }],
     ["path", { d: "M18 7a7 7 0 0 1 0 10" }],
   ],
+  play: [["path", { d: "M8 5.5v13l10-6.5z", fill: "currentColor" }]],
   power: [
     ["path", { d: "M7.5 7.5a6.5 6.5 0 1 0 9 0" }],
     ["line", { x1: 12, y1: 3.5, x2: 12, y2: 11 }],

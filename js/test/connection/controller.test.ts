@@ -171,7 +171,7 @@ describe("connecting", () => {
     expect(timeline.find((i) => i["what"] === "mic_error")?.["detail"]).toMatchObject({ code });
     expect(timeline.find((i) => i["what"] === "mic_off")?.["detail"]).toMatchObject({ reason });
     // The offer went out beside the mic's request, with an audio sender that is left without a track: it sends
-    // nothing, and the assistant's audio still arrives.
+    // nothing until widget.play() mixes in, and the assistant's audio still arrives.
     const pc = FakePeerConnection.last();
     expect(pc.tracks).toHaveLength(0);
     expect(pc.transceivers).toEqual([{ kind: "audio", direction: "sendrecv" }]);
@@ -191,8 +191,10 @@ describe("connecting", () => {
     controller["batch"].flush();
     expect(model.timeline()).toContain("mic_off");
     expect(model.timeline()).not.toContain("mic_error");
-    // Known before the offer: it asks for the assistant's audio without offering any.
-    expect(FakePeerConnection.last().transceivers).toEqual([{ kind: "audio", direction: "recvonly" }]);
+    // Known before the offer: it asks for the assistant's audio, with a sender that sends nothing until
+    // widget.play() puts its mixer's track in.
+    expect(FakePeerConnection.last().transceivers).toEqual([{ kind: "audio", direction: "sendrecv" }]);
+    expect(FakePeerConnection.last().tracks).toHaveLength(0);
   });
 
   it("says the page is not a secure context instead of asking, and connects", async () => {
@@ -653,6 +655,28 @@ describe("the kernel side", () => {
     expect(notices.at(-1)).toBe("hello");
     model.emit("msg:custom", { type: "rtw:cmd", command: { name: "disconnect" } });
     expect(controller.status).toBe("closed");
+  });
+
+  it("shows a case the kernel plays, and sends Stop and a refused play to the kernel at once", async () => {
+    installBrowser();
+    const { model, controller } = start();
+    const states: unknown[] = [];
+    controller.on("play", (s) => states.push(s));
+    const play = (command: Record<string, unknown>, buffers?: unknown) =>
+      model.emit("msg:custom", { type: "rtw:cmd", command: { play_id: "p1", ...command } }, buffers);
+    play({ name: "play_start", case: "demo", steps: 2 });
+    play({ name: "play_step", step: 1, what: "say 'hi'" });
+    expect(controller.playState).toMatchObject({ caseName: "demo", step: 1, steps: 2 });
+    // Not connected: no mixer to speak into; the kernel hears of it (and ends the play) without waiting.
+    play({ name: "play_audio", step: 1, seq: 0, sample_rate: 24_000, last: true }, [new DataView(new ArrayBuffer(4))]);
+    await vi.advanceTimersByTimeAsync(1);
+    const error = model.items().find((i) => i["what"] === "play_error");
+    expect(error?.["detail"]).toMatchObject({ play_id: "p1", step: 1 });
+    controller.stopPlay();
+    expect(model.items().find((i) => i["what"] === "play_stopped")?.["detail"]).toMatchObject({ play_id: "p1" });
+    play({ name: "play_end", outcome: "stopped", message: "" });
+    expect(controller.playState).toBeNull();
+    expect(states.at(-1)).toBeNull();
   });
 
   it("keeps tool call states by call_id", () => {

@@ -3,7 +3,7 @@
 import { vi } from "vitest";
 import type { RealtimeEvent } from "../../src/types";
 
-type Listener = (msg: unknown) => void;
+type Listener = (msg: unknown, buffers?: unknown) => void;
 
 export class FakeModel {
   readonly state: Record<string, unknown>;
@@ -50,8 +50,8 @@ export class FakeModel {
     if (event != null && callback != null) this.listeners.get(event)?.delete(callback);
   }
   /** A message or trait change from the kernel. */
-  emit(event: string, msg?: unknown): void {
-    for (const l of [...(this.listeners.get(event) ?? [])]) l(msg);
+  emit(event: string, msg?: unknown, buffers?: unknown): void {
+    for (const l of [...(this.listeners.get(event) ?? [])]) l(msg, buffers);
   }
   kernelSets(key: string, value: unknown): void {
     this.state[key] = value;
@@ -184,25 +184,29 @@ export class FakePeerConnection {
   }
   addTrack(track: FakeTrack) {
     this.tracks.push(track);
-    return this.sender();
+    return this.sender(track);
   }
   /** The connection negotiates an audio sender before the mic is ready, then gives it the track. */
   addTransceiver(kind: string, init?: { direction?: string }) {
     this.transceivers.push({ kind, direction: init?.direction });
-    return { sender: this.sender() };
+    return { sender: this.sender(null) };
   }
-  private sender() {
-    return {
-      replaceTrack: (track: FakeTrack) => {
-        this.tracks.push(track);
-        return Promise.resolve();
-      },
+  /** A sender whose track `replaceTrack` swaps (the mic's once it answers; the mixer's, for widget.play). */
+  private sender(track: unknown) {
+    const sender = {
+      track,
       getParameters: () => this.parameters,
       setParameters: (p: typeof this.parameters) => {
         this.parameters.encodings = p.encodings;
         return Promise.resolve();
       },
+      replaceTrack: (next: unknown) => {
+        sender.track = next;
+        if (next !== null) this.tracks.push(next as FakeTrack);
+        return Promise.resolve();
+      },
     };
+    return sender;
   }
   createDataChannel(label: string): FakeDataChannel {
     this.dc = new FakeDataChannel(label);

@@ -127,14 +127,15 @@ describe("a pre-warmed connect", () => {
     expect(calls.filter((c) => c.name === "mint_key")).toHaveLength(1);
   });
 
-  it("prepares a receive-only peer for microphone=False, and none for the WebSocket transport", async () => {
+  it("prepares a peer with a trackless sender for microphone=False (for widget.play), and none for the WebSocket transport", async () => {
     installBrowser();
     const model = new FakeModel({ microphone: false });
     controller = createController(model, fakeExperimental(kernelOk).experimental);
     controller.prepare();
     await vi.advanceTimersByTimeAsync(1);
     const prepared = FakePeerConnection.instances.at(-1);
-    expect(prepared?.transceivers).toEqual([{ kind: "audio", direction: "recvonly" }]);
+    expect(prepared?.transceivers).toEqual([{ kind: "audio", direction: "sendrecv" }]);
+    expect(prepared?.tracks).toHaveLength(0);
     await settle(controller.connect());
     expect(controller.status).toBe("connected");
     expect(FakePeerConnection.last()).toBe(prepared);

@@ -29,6 +29,10 @@ class StubTransport implements Transport {
   enableAudio(): Promise<void> {
     return Promise.resolve();
   }
+  outgoingTrack = null;
+  mixer(): Promise<null> {
+    return Promise.resolve(null);
+  }
 }
 
 function setup(transport: TransportChoice, webrtc: Error | null, hasWebRtc = true, port: number | null = 8123) {

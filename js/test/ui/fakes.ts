@@ -1,4 +1,5 @@
 // A scripted Controller and model for DOM tests: records calls, lets a test emit controller events.
+import type { PlayState } from "../../src/audio/casePlayer";
 import type {
   Controller,
   ControllerEvents,
@@ -28,6 +29,7 @@ export class FakeController implements Controller {
   toolCalls = new Map<string, ToolStatusMessage>();
   responseAgents = new Map<string, string>();
   microphones: MediaDeviceInfo[] = [];
+  playState: PlayState | null = null;
   readonly calls: Array<[string, ...unknown[]]> = [];
   private readonly listeners: Listeners = {
     status: new Set(),
@@ -43,6 +45,7 @@ export class FakeController implements Controller {
     kernelWaiting: new Set(),
     autoplayBlocked: new Set(),
     micOff: new Set(),
+    play: new Set(),
   };
 
   connect(): Promise<void> {
@@ -79,6 +82,13 @@ export class FakeController implements Controller {
   enableAudio(): Promise<void> {
     this.calls.push(["enableAudio"]);
     return Promise.resolve();
+  }
+  stopPlay(): void {
+    this.calls.push(["stopPlay"]);
+  }
+  setPlay(state: PlayState | null): void {
+    this.playState = state;
+    this.emit("play", state);
   }
   on<K extends keyof ControllerEvents>(name: K, listener: ControllerEvents[K]): () => void {
     const set = this.listeners[name] as Set<ControllerEvents[K]>;

@@ -60,7 +60,8 @@ async def test_spoken_reply_has_energy_and_buffer_events(rtc_client: Connect) ->
 
 
 async def test_a_receive_only_offer_hears_spoken_replies_to_typed_turns(rtc_client: Connect) -> None:
-    # The widget without a microphone offers a recvonly audio transceiver: the server answers sendonly and speaks.
+    # A client that never sends audio offers a recvonly audio transceiver: the server answers sendonly and speaks.
+    # (The widget without a microphone offers sendrecv with no track instead, for widget.play: tests/e2e/test_play.py.)
     client = await rtc_client(receive_only=True)
     audio = client.pc.remoteDescription.sdp.split("m=audio", 1)[1].split("m=application", 1)[0]
     assert "a=sendonly" in audio
