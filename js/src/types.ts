@@ -246,6 +246,8 @@ export interface ControllerEvents {
   autoplayBlocked: (blocked: boolean) => void;
   /** The connection runs without a microphone (and why), or null once it has one. */
   micOff: (off: MicOff | null) => void;
+  /** Both sides' audio started (true) or stopped (false) being recorded (RealtimeWidget(record_audio=True)). */
+  recording: (on: boolean) => void;
 }
 
 /** One per widget model per page (created in `initialize`), shared by every view of that model. */
@@ -259,6 +261,8 @@ export interface Controller {
   readonly micOff: MicOff | null;
   /** True while push-to-talk is held. */
   readonly talking: boolean;
+  /** True while a connection's audio is being recorded for the kernel. */
+  readonly recording: boolean;
   /** Every item seen so far in this page (restored history first), for views created later. Bounded. */
   readonly recentEvents: readonly EventItem[];
   readonly recentStats: readonly StatsItem[];

@@ -9,6 +9,7 @@ import { LevelMonitor } from "./levels";
 import { openMicrophone } from "./microphone";
 import { ResponseSequencer } from "./responses";
 import { StatsSampler } from "./stats";
+import type { AudioSide } from "../recording/chunker";
 
 /** How long to wait for `session.updated` before going on without it (the Agents SDK waits as long, then warns). */
 export const SESSION_UPDATE_TIMEOUT_MS = 5000;
@@ -39,6 +40,9 @@ export interface ConnectionHooks {
   autoplayBlocked(blocked: boolean): void;
   /** This attempt runs without a microphone (and why), or null: it has one. */
   micOff(off: MicOff | null): void;
+  /** A side's audio to record, if recording is on: `source` gives the track of the moment (the sent track follows
+   * `replaceTrack`; the assistant's is the audio as played). */
+  recordSide?(side: AudioSide, source: () => MediaStreamTrack | null): void;
   /** The connection was open and is now gone; it has already been torn down. Called at most once. */
   lost(failure: ConnectFailure): void;
 }
@@ -139,6 +143,7 @@ export class Connection {
     // Without a microphone the offer still asks for the assistant's audio: a recvonly audio transceiver.
     const sender = mic !== null ? pc.addTrack(mic.track, mic.stream) : null;
     if (mic === null) pc.addTransceiver("audio", { direction: "recvonly" });
+    if (sender !== null) this.hooks.recordSide?.("user", () => sender.track);
     const channelOpen = this.createChannel(pc);
     await this.negotiate(pc, key);
     const bitrateApplied = sender !== null && (await this.applyMaxBitrate(sender));
@@ -276,6 +281,7 @@ export class Connection {
     audio.srcObject = stream;
     this.audio = audio;
     this.levels?.setRemote(stream);
+    this.hooks.recordSide?.("assistant", () => e.track);
     e.track.addEventListener("unmute", () => {
       if (this.levels?.running !== true) this.markFirstAudio("unmute");
     });

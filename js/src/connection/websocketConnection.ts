@@ -154,6 +154,7 @@ export class WebSocketConnection {
       mute.gain.value = 0; // the capture node must be pulled by the graph to run; it must not be heard
       context.createMediaStreamSource(stream).connect(capture).connect(mute).connect(context.destination);
       this.capture = capture;
+      this.hooks.recordSide?.("user", () => stream.getAudioTracks()[0] ?? null);
     }
 
     const playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
@@ -166,6 +167,8 @@ export class WebSocketConnection {
     const remote = context.createMediaStreamDestination();
     playback.connect(remote);
     this.playback = playback;
+    // The reply as played: the worklet queue's output, flushes and all.
+    this.hooks.recordSide?.("assistant", () => remote.stream.getAudioTracks()[0] ?? null);
 
     this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
     if (stream !== null) this.levels.setMic(stream);

@@ -23,6 +23,7 @@ export class FakeController implements Controller {
   muted = false;
   micOff: MicOff | null = null;
   talking = false;
+  recording = false;
   recentEvents: EventItem[] = [];
   recentStats: StatsItem[] = [];
   toolCalls = new Map<string, ToolStatusMessage>();
@@ -43,6 +44,7 @@ export class FakeController implements Controller {
     kernelWaiting: new Set(),
     autoplayBlocked: new Set(),
     micOff: new Set(),
+    recording: new Set(),
   };
 
   connect(): Promise<void> {
