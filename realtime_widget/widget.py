@@ -123,7 +123,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         True, help="Whether the browser asks for the microphone when it connects (False: receive-only)."
     ).tag(sync=True)
     record_audio = traitlets.Bool(
-        False, read_only=True, help="Whether the browser records both sides' audio for the kernel (record_audio=True)."
+        False, help="Whether the browser records both sides' audio for the kernel (set once, by record_audio=True)."
     ).tag(sync=True)
 
     # Kernel-side only, from the browser's timeline (traits the browser writes can arrive late; batches do not).
@@ -195,8 +195,8 @@ class RealtimeWidget(anywidget.AnyWidget):
             settings=self._config.ui_settings(),
             problem_hints={"codes": HINTS, "default": DEFAULT_HINT},
             microphone=microphone,
+            record_audio=record_audio,  # in the first state the browser sees: its connection reads it once
         )
-        self.set_trait("record_audio", record_audio)
         if record_audio:
             self.record.start_audio()
         self.on_msg(self._on_custom_message)

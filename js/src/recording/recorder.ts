@@ -25,10 +25,14 @@ class Record extends AudioWorkletProcessor {
     this.block = new Float32Array(${BLOCK});
     this.filled = 0;
     this.first = 0;
+    this.silence = new Float32Array(128);
+    this.stopped = false;
+    this.port.onmessage = () => { this.stopped = true; }; // any message: this tap is done
   }
   process(inputs) {
-    const channel = inputs[0] && inputs[0][0];
-    if (!channel) return true;
+    // An input with no channels (a remote track before its first packet) is silence, and still takes its time.
+    if (this.stopped) return false;
+    const channel = (inputs[0] && inputs[0][0]) || this.silence;
     let offset = 0;
     while (offset < channel.length) {
       if (this.filled === 0) this.first = currentFrame + offset;
@@ -172,6 +176,7 @@ function currentTrack(tap: Tap): MediaStreamTrack | null {
 function disconnect(tap: Tap): void {
   if (tap.node !== null) {
     tap.node.port.onmessage = null;
+    tap.node.port.postMessage("stop");
     tap.node.disconnect();
   }
   tap.input?.disconnect();
