@@ -49,7 +49,8 @@ def _wait_replies(kernel: KernelClient, count: int, *, websocket: bool = False) 
     """Until ``count`` replies have been heard to the end (a transcript comes before its audio has played): over
     WebRTC the server says so (``output_audio_buffer.stopped``); over WebSocket, where the browser plays and the
     API sends no such event, the recorded reply is there to be measured."""
-    kernel.wait_until(f"(widget.record.transcript.text == {REPLY!r}).sum() >= {count}", timeout=90)
+    # Generous: on a loaded machine the local server's recognition of a spoken turn can take a while.
+    kernel.wait_until(f"(widget.record.transcript.text == {REPLY!r}).sum() >= {count}", timeout=150)
     heard = (
         "widget.record.turns.acoustic_latency_ms.notna().sum()"
         if websocket

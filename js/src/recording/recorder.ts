@@ -3,8 +3,8 @@
 //
 // Why PCM from a worklet rather than MediaRecorder's Opus: the kernel keeps PCM16 (record/audio_writer.py), so Opus
 // would have to be decoded there; MediaRecorder's blobs carry no time of their first sample, and a replaced track
-// ends its recording. A worklet gives exact sample times, and its cost in the browser is measured small
-// (benchmarks/record_audio.py, "browser" rows).
+// ends its recording. A worklet gives exact sample times; its cost in the browser, comm included, is about 9 % of
+// one core (benchmarks/record_audio_browser.py).
 import { PCM_RATE } from "../connection/pcm";
 import { addWorkletModule } from "../connection/worklets";
 import { Chunker, type AudioChunk, type AudioSide } from "./chunker";
@@ -145,20 +145,25 @@ export class AudioRecorder {
     }
     if (this.taps.get(side) !== tap || tap.track !== track) return; // replaced while the worklet loaded
     const input = context.createMediaStreamSource(new MediaStream([track]));
-    const node = new AudioWorkletNode(context, RECORD_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 1 });
+    // No outputs: Chromium pulls a worklet node without outputs by itself, so nothing is connected to the speaker.
+    const node = new AudioWorkletNode(context, RECORD_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 0 });
     node.port.onmessage = (e: MessageEvent<{ frame: number; samples: Float32Array }>) => {
       this.chunkers[side].push(frameTime(context, e.data.frame), e.data.samples);
     };
-    const mute = context.createGain();
-    mute.gain.value = 0; // pulled by the graph so it runs, never heard
-    input.connect(node).connect(mute).connect(context.destination);
+    input.connect(node);
     tap.input = input;
     tap.node = node;
   }
 
   private audioContext(): Promise<AudioContext> {
     this.ready ??= (async () => {
-      const context = new AudioContext({ sampleRate: PCM_RATE });
+      // No output device (Chromium 110+: a sink of type "none"): this context only listens, and a second stream to
+      // the speaker would cost the audio service CPU for nothing. Browsers without it ignore the option.
+      const options: AudioContextOptions & { sinkId?: { type: "none" } } = {
+        sampleRate: PCM_RATE,
+        sinkId: { type: "none" },
+      };
+      const context = new AudioContext(options);
       this.context = context;
       await addWorkletModule(context, SOURCE);
       await context.resume().catch(() => undefined);
