@@ -23,6 +23,7 @@ from anywidget.experimental import command
 from .agents.driver import AgentHooks, AgentSettings
 from .agents.support import AgentSupport
 from .arguments import check_seconds
+from .audio_inbox import AUDIO_TYPE, AudioChunkInbox
 from .autosave import Autosave
 from .background import BackgroundTasks
 from .batches import BatchInbox
@@ -39,6 +40,7 @@ from .problems import DEFAULT_HINT, HINTS, problem_of
 from .protocol import require_client_event
 from .protocol.rules import KEY_TTL_RANGE_S
 from .record import SessionRecord, utterance
+from .record.store import ms_to_us
 from .session_options import build_session_config, check_endpoint_arguments, config_with_tools
 from .tools import Tool, ToolLike, ToolRegistry
 from .tools.runner import ToolRunner
@@ -102,6 +104,11 @@ class RealtimeWidget(anywidget.AnyWidget):
         microphone: ``False`` connects without asking for the microphone: receive-only, typed turns in, the
             assistant's voice and transcript out. The widget also connects this way by itself when the browser
             refuses the microphone, has none, or the page is not a secure context; :attr:`mic_off` says why.
+        record_audio: record both sides' audio (off by default): the browser captures the microphone track as sent
+            and the assistant's audio as played, and sends it to the kernel in half-second chunks, which are
+            streamed to disk as they arrive (an hour costs the kernel no more memory than a minute). The console
+            shows a "recording" mark while it is on. Read it as ``record.audio``; ``record.save`` writes FLAC
+            files; ``record.turns.acoustic_latency_ms`` is measured from the sound.
 
     Unknown keyword arguments raise ``TypeError`` naming the closest option.
     """
@@ -122,6 +129,9 @@ class RealtimeWidget(anywidget.AnyWidget):
     problem_hints = traitlets.Dict(help="What to do next, by API error code, for problems shown live.").tag(sync=True)
     microphone = traitlets.Bool(
         True, help="Whether the browser asks for the microphone when it connects (False: receive-only)."
+    ).tag(sync=True)
+    record_audio = traitlets.Bool(
+        False, help="Whether the browser records both sides' audio for the kernel (set once, by record_audio=True)."
     ).tag(sync=True)
 
     # Kernel-side only, from the browser's timeline (traits the browser writes can arrive late; batches do not).
@@ -149,6 +159,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         autosave: str | Path | None = None,
         autosave_every_s: float = 30.0,
         microphone: bool = True,
+        record_audio: bool = False,
         agent: Any = None,
         context: Any = None,
         **session_options: Any,
@@ -157,6 +168,8 @@ class RealtimeWidget(anywidget.AnyWidget):
         transport = check_transport(transport)
         if not isinstance(microphone, bool):
             raise TypeError(f"microphone must be True or False; got {type(microphone).__name__}")
+        if not isinstance(record_audio, bool):
+            raise TypeError(f"record_audio must be True or False; got {type(record_audio).__name__}")
         # widget.config puts the Python tools and the config's other tools back together.
         self._config, self._tools = build_session_config(
             "RealtimeWidget", tools, config, session_options, _WIDGET_OPTIONS
@@ -173,6 +186,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         self._transport_in_use: str | None = None
         self.record = SessionRecord()
         self._inbox = BatchInbox()
+        self._audio_inbox = AudioChunkInbox()
         self._dispatcher = EventDispatcher()
         self._live_updates = LiveUpdates()
         self._background = BackgroundTasks("realtime widget", log)
@@ -197,7 +211,10 @@ class RealtimeWidget(anywidget.AnyWidget):
             settings=self._config.ui_settings(),
             problem_hints={"codes": HINTS, "default": DEFAULT_HINT},
             microphone=microphone,
+            record_audio=record_audio,  # in the first state the browser sees: its connection reads it once
         )
+        if record_audio:
+            self.record.start_audio()
         self.on_msg(self._on_custom_message)
         if self._agent is not None:
             hooks = AgentHooks(
@@ -520,8 +537,11 @@ class RealtimeWidget(anywidget.AnyWidget):
     def _send_client_event(self, event: dict[str, Any]) -> None:
         self._send_command({"name": "send", "event": event})
 
-    def _on_custom_message(self, _widget: Any, content: Any, _buffers: list[bytes]) -> None:
+    def _on_custom_message(self, _widget: Any, content: Any, buffers: list[bytes]) -> None:
         if not isinstance(content, dict):
+            return
+        if content.get("type") == AUDIO_TYPE:
+            self._take_audio(content, buffers)
             return
         if content.get("type") == "rtw:key_request":
             self._keys.request(str(content.get("client") or ""))
@@ -538,6 +558,19 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.send(result.ack)
         if result.items:
             self._take_items(result.items)
+
+    def _take_audio(self, content: dict[str, Any], buffers: list[bytes]) -> None:
+        """An audio chunk (docs/wire.md, "Audio chunks"): acknowledged, then written once, in order, to disk."""
+        result = self._audio_inbox.accept(content, buffers)
+        if result.error is not None:
+            log.warning("an audio chunk from the browser was not recorded: %s", result.error)
+        if result.ack is not None:
+            self.send(result.ack)
+        if not self.record_audio:
+            return  # recording is off: nothing asked for this audio
+        for chunk in result.chunks:
+            start_us = ms_to_us(chunk.t + self.record.clock_offset_ms)
+            self.record.write_audio(chunk.side, chunk.pcm16, chunk.rate, start_us)
 
     def _take_items(self, items: list[dict[str, Any]]) -> None:
         self.record.add_items(items)
@@ -693,6 +726,7 @@ _WIDGET_OPTIONS = (
     "agent",
     "context",
     "microphone",
+    "record_audio",
 )
 
 

@@ -255,6 +255,8 @@ export interface ControllerEvents {
   micOff: (off: MicOff | null) => void;
   /** A case the kernel plays (widget.play) moved on a step, or ended (null). */
   play: (state: PlayState | null) => void;
+  /** Both sides' audio started (true) or stopped (false) being recorded (RealtimeWidget(record_audio=True)). */
+  recording: (on: boolean) => void;
 }
 
 /** One per widget model per page (created in `initialize`), shared by every view of that model. */
@@ -268,6 +270,8 @@ export interface Controller {
   readonly micOff: MicOff | null;
   /** True while push-to-talk is held. */
   readonly talking: boolean;
+  /** True while a connection's audio is being recorded for the kernel. */
+  readonly recording: boolean;
   /** Every item seen so far in this page (restored history first), for views created later. Bounded. */
   readonly recentEvents: readonly EventItem[];
   readonly recentStats: readonly StatsItem[];

@@ -12,6 +12,7 @@ import { micOff, openMicrophone } from "./microphone";
 import { preparePeer, type PreparedPeer } from "./preparedPeer";
 import { ResponseSequencer } from "./responses";
 import { StatsSampler } from "./stats";
+import type { AudioSide } from "../recording/chunker";
 
 /** How long to wait for `session.updated` before going on without it (the Agents SDK waits as long, then warns). */
 export const SESSION_UPDATE_TIMEOUT_MS = 5000;
@@ -47,6 +48,9 @@ export interface ConnectionHooks {
   autoplayBlocked(blocked: boolean): void;
   /** This attempt runs without a microphone (and why), or null: it has one. */
   micOff(off: MicOff | null): void;
+  /** A side's audio to record, if recording is on: `source` gives the track of the moment (the sent track follows
+   * `replaceTrack`; the assistant's is the audio as played). */
+  recordSide?(side: AudioSide, source: () => MediaStreamTrack | null): void;
   /** The connection was open and is now gone; it has already been torn down. Called at most once. */
   lost(failure: ConnectFailure): void;
   /** The audio this attempt sends changed (the mixer took over the sender: see `Transport.outgoingTrack`). */
@@ -167,6 +171,8 @@ export class Connection {
     key.catch(() => undefined); // awaited below
     const { pc, sender, offerSdp } = await this.takePeer();
     this.sender = sender;
+    // Recorded from whatever the sender sends at the moment: the mic's track once it joins, the mixer's after a play.
+    this.hooks.recordSide?.("user", () => sender.track);
     await this.negotiate(pc, offerSdp, await key);
     const bitrateApplied = await this.applyMaxBitrate(sender);
     await this.waitForChannel();
@@ -348,6 +354,7 @@ export class Connection {
     this.audio = audio;
     this.remote = stream;
     this.levels?.setRemote(stream);
+    this.hooks.recordSide?.("assistant", () => e.track);
     e.track.addEventListener("unmute", () => {
       this.remoteUnmuted = true;
       this.noteUnmuteWithoutMeters();

@@ -45,13 +45,15 @@ import { reconnectDelay } from "./reconnect";
 import { parseAck, parseCallsUrl, parseCommand, parseOptions, parseSettings } from "./traits";
 import { createTransport, TransportReport, type Transport } from "./transport";
 import { BatchSender } from "./wire";
+import { Recording } from "../recording/recording";
 
 /** The parts of an anywidget model the controller uses (an `AnyModel` fits; so does a test fake). */
 export interface ControllerModel {
   get(key: string): unknown;
   set(key: string, value: unknown): void;
   save_changes(): void;
-  send(content: unknown): void;
+  /** `buffers` travel as binary frames (anywidget's third argument), never as JSON. */
+  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
   on(event: string, callback: (msg: unknown) => void): void;
   off(event?: string | null, callback?: ((msg: unknown) => void) | null): void;
 }
@@ -110,6 +112,8 @@ export class RealtimeController implements Controller {
   /** Response id → the Agents SDK agent that gave it, as the kernel says (bounded like the tool calls). */
   private readonly agents = new Map<string, string>();
   private connection: Transport | null = null;
+  /** Both sides' audio for the kernel, with RealtimeWidget(record_audio=True); null when recording is off. */
+  private readonly recorder: Recording | null;
   private attemptCount = 0;
   /** A key the kernel sent with its connect command: used once, by the next attempt, instead of asking. */
   private keyFromKernel: string | null = null;
@@ -145,6 +149,7 @@ export class RealtimeController implements Controller {
   private readonly onPageHide = (): void => {
     void this.disconnect();
     this.prewarmed.release();
+    this.recorder?.pageHide();
   };
 
   constructor(
@@ -163,6 +168,15 @@ export class RealtimeController implements Controller {
       this.emitter.emit("kernelWaiting", busy);
     });
     this._muted = model.get("muted") === true;
+    this.recorder =
+      model.get("record_audio") === true
+        ? new Recording({
+            instanceId: typeof model.get("instance_id") === "string" ? String(model.get("instance_id")) : "",
+            client: this.client,
+            send: (message, pcm) => this.toKernel(() => model.send(message, undefined, [pcm])),
+            problem: (text) => this.emitter.emit("notice", { name: "notice", level: "warning", text }),
+          })
+        : null;
     model.on("msg:custom", this.onCustom);
     model.on("change:muted", this.onMutedChange);
     page.addEventListener?.("pagehide", this.onPageHide);
@@ -192,6 +206,9 @@ export class RealtimeController implements Controller {
   }
   get talking(): boolean {
     return this._talking;
+  }
+  get recording(): boolean {
+    return this.recorder?.isActive === true;
   }
   get recentEvents(): readonly EventItem[] {
     return this.events;
@@ -238,6 +255,7 @@ export class RealtimeController implements Controller {
     this.connection?.close();
     this.connection = null;
     this.player.connectionEnded();
+    this.stopRecording();
     this._connectedSince = null;
     this.setTalking(false);
     if (wasActive) {
@@ -288,6 +306,7 @@ export class RealtimeController implements Controller {
       return;
     }
     await this.connection.enableAudio();
+    await this.recorder?.resume();
   }
 
   /** Gets the next connect ready (a view was displayed, or an attempt ended): the kernel pushes a key ahead of
@@ -309,6 +328,7 @@ export class RealtimeController implements Controller {
     if (!this.kernelGone) this.prewarmed.release();
     this.peers.discard();
     this.batch.dispose();
+    this.recorder?.dispose();
     this.model.off("msg:custom", this.onCustom);
     this.model.off("change:muted", this.onMutedChange);
     page.removeEventListener?.("pagehide", this.onPageHide);
@@ -346,6 +366,7 @@ export class RealtimeController implements Controller {
       this.prepare(); // the next attempt's key, asked for once this one no longer competes for the CPU
       if (this.connection !== connection || error instanceof Aborted) return;
       this.connection = null;
+      this.stopRecording();
       const failure = error instanceof ConnectFailure ? error : new ConnectFailure("unknown", String(error));
       if (isReconnect && !FINAL.has(failure.code)) this.scheduleReconnect(failure);
       else this.fail(failure, attempt);
@@ -385,6 +406,11 @@ export class RealtimeController implements Controller {
         if (emit) this.emitter.emit("levels", levels);
       },
       autoplayBlocked: (blocked) => this.emitter.emit("autoplayBlocked", blocked),
+      recordSide: (side, source) => {
+        if (this.recorder === null || !current()) return;
+        this.recorder.attach(side, source);
+        this.emitter.emit("recording", true);
+      },
       micOff: (off) => {
         if (!current()) return;
         this._micOff = off;
@@ -400,6 +426,7 @@ export class RealtimeController implements Controller {
   private onLost(failure: ConnectFailure, attempt: number): void {
     this.connection = null;
     this.player.connectionEnded();
+    this.stopRecording();
     this._connectedSince = null;
     this.setTalking(false);
     this.timeline("disconnected", attempt, { code: failure.code, message: failure.detail ?? "" });
@@ -504,6 +531,13 @@ export class RealtimeController implements Controller {
     this.emitter.emit("error", error);
   }
 
+  /** The connection's tracks are gone: its partial chunks go to the kernel now. */
+  private stopRecording(): void {
+    if (this.recorder?.isActive !== true) return;
+    this.recorder.stop();
+    this.emitter.emit("recording", false);
+  }
+
   private setTalking(talking: boolean): void {
     this._talking = talking;
   }
@@ -546,6 +580,7 @@ export class RealtimeController implements Controller {
     this.clearReconnect();
     this.connection?.close();
     this.connection = null;
+    this.stopRecording();
     this._connectedSince = null;
     this.setTalking(false);
     const error = new ConnectFailure("kernel_lost").toWidgetError();
@@ -560,6 +595,7 @@ export class RealtimeController implements Controller {
 
   private handleCustom(msg: unknown, buffers: unknown): void {
     if (this.prewarmed.accept(msg)) return;
+    if (this.recorder?.takeAck(msg) === true) return;
     const ack = parseAck(msg);
     if (ack !== null) {
       if (ack.client === this.client) this.batch.ack(ack.seq);

@@ -152,6 +152,8 @@ export class WebSocketConnection {
       this.micSource = context.createMediaStreamSource(stream);
       this.startCapture(context, this.micSource);
     }
+    // What the capture worklet reads, as a track: the mic's, or the mixer's once something was played.
+    this.hooks.recordSide?.("user", () => this.outgoingTrack);
 
     const playback = new AudioWorkletNode(context, PLAYBACK_PROCESSOR, {
       numberOfInputs: 0,
@@ -163,6 +165,8 @@ export class WebSocketConnection {
     const remote = context.createMediaStreamDestination();
     playback.connect(remote);
     this.playback = playback;
+    // The reply as played: the worklet queue's output, flushes and all.
+    this.hooks.recordSide?.("assistant", () => remote.stream.getAudioTracks()[0] ?? null);
 
     this.levels = new LevelMonitor((t, levels, emit) => this.onLevels(t, levels, emit), now);
     if (stream !== null) this.levels.setMic(stream);

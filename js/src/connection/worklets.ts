@@ -88,12 +88,18 @@ registerProcessor("${PLAYBACK_PROCESSOR}", Playback);
 
 /** Adds both processors to `context`; fails with `audio_blocked` when the page cannot load them. */
 export async function loadWorklets(context: AudioContext): Promise<void> {
+  await addWorkletModule(context, SOURCE);
+}
+
+/** Adds the processors of `source` (AudioWorkletGlobalScope code) to `context` from a Blob URL; fails with
+ * `audio_blocked` when the page cannot load them. */
+export async function addWorkletModule(context: AudioContext, source: string): Promise<void> {
   // Both are missing outside a secure context (an http:// page on another host).
   const worklet = (context as { audioWorklet?: AudioWorklet }).audioWorklet;
   if (typeof AudioWorkletNode === "undefined" || worklet === undefined) {
     throw new ConnectFailure("audio_blocked", "This browser has no AudioWorklet (a secure context is needed).");
   }
-  const url = URL.createObjectURL(new Blob([SOURCE], { type: "text/javascript" }));
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   try {
     await worklet.addModule(url);
   } catch (error) {

@@ -32,6 +32,33 @@ function createPresentationToggle(ctx: ViewContext): HTMLButtonElement {
   return present;
 }
 
+/**
+ * The consent mark of RealtimeWidget(record_audio=True): shown whenever recording is on, so a person knows before
+ * speaking; live (a red dot, "Recording") while a connection's audio is being captured, "Records audio" otherwise.
+ */
+function createRecordingMark(ctx: ViewContext): HTMLElement {
+  const { controller, model, scope } = ctx;
+  const text = h("span", { class: "rtw-rec-label" });
+  const mark = h("span", {
+    class: "rtw-rec",
+    attrs: {
+      "data-testid": "recording",
+      role: "status",
+      title: "Both sides' audio is recorded to the kernel (record_audio=True): see record.audio.",
+    },
+  }, [h("span", { class: "rtw-rec-dot", attrs: { "aria-hidden": "true" } }), text]);
+  function render(): void {
+    const on = readBool(model, "record_audio");
+    const live = on && controller.recording;
+    setAttrs(mark, { hidden: !on, "data-live": String(live) });
+    setText(text, live ? "Recording" : "Records audio");
+  }
+  scope.add(controller.on("recording", render));
+  scope.add(watch(model, "record_audio", render));
+  render();
+  return mark;
+}
+
 export function createHeader(ctx: ViewContext): HTMLElement {
   const { controller, model, scope } = ctx;
 
@@ -82,5 +109,11 @@ export function createHeader(ctx: ViewContext): HTMLElement {
   renderStatus(controller.status);
   renderServer();
 
-  return h("header", { class: "rtw-header" }, [badge, server, h("span", { class: "rtw-spacer" }), createPresentationToggle(ctx)]);
+  return h("header", { class: "rtw-header" }, [
+    badge,
+    createRecordingMark(ctx),
+    server,
+    h("span", { class: "rtw-spacer" }),
+    createPresentationToggle(ctx),
+  ]);
 }

@@ -14,6 +14,8 @@ export interface WidgetTraits {
   server_label: string;
   calls_url: string;
   kernel_busy_hint: boolean;
+  /** RealtimeWidget(record_audio=True): both sides' audio is recorded (the console shows a mark). */
+  record_audio: boolean;
   /** A unique id per kernel-side widget: anywidget hands initialize and render different model proxies. */
   instance_id: string;
   /** What to do next, by API error code: `{codes: {code: hint}, default: hint}` (see ./problems). */
@@ -99,7 +101,7 @@ export function readErrorTrait(model: WidgetModel): WidgetError | null {
   };
 }
 
-export function readBool(model: WidgetModel, key: "presentation" | "muted" | "kernel_busy_hint"): boolean {
+export function readBool(model: WidgetModel, key: "presentation" | "muted" | "kernel_busy_hint" | "record_audio"): boolean {
   const value: unknown = model.get(key);
   return value === true;
 }

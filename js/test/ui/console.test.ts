@@ -57,6 +57,21 @@ describe("connection controls", () => {
     expect(q("connected-time").hidden).toBe(true);
   });
 
+  it("marks recording: hidden when off, quiet before a call, live while the call's audio is recorded", () => {
+    expect(q("recording").hidden).toBe(true);
+    model.kernelSets("record_audio", true);
+    expect(q("recording").hidden).toBe(false);
+    expect(q("recording").dataset["live"]).toBe("false");
+    expect(q("recording").textContent).toBe("Records audio");
+    controller.recording = true;
+    controller.emit("recording", true);
+    expect(q("recording").dataset["live"]).toBe("true");
+    expect(q("recording").textContent).toBe("Recording");
+    controller.recording = false;
+    controller.emit("recording", false);
+    expect(q("recording").textContent).toBe("Records audio");
+  });
+
   it("shows which reconnect attempt is under way", () => {
     controller.setStatus("reconnecting");
     controller.emit("timeline", { k: "timeline", t: 0, what: "reconnect_scheduled", attempt: 3, detail: { reconnect: 2, delay_ms: 1000 } });

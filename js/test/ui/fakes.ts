@@ -24,6 +24,7 @@ export class FakeController implements Controller {
   muted = false;
   micOff: MicOff | null = null;
   talking = false;
+  recording = false;
   recentEvents: EventItem[] = [];
   recentStats: StatsItem[] = [];
   toolCalls = new Map<string, ToolStatusMessage>();
@@ -46,6 +47,7 @@ export class FakeController implements Controller {
     autoplayBlocked: new Set(),
     micOff: new Set(),
     play: new Set(),
+    recording: new Set(),
   };
 
   connect(): Promise<void> {
