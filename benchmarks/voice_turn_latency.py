@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -278,9 +279,20 @@ STAGES = {
     "sound": "first decoded audio frame above the noise floor (after aiortc's jitter buffer)",
     "loud": "**first loud audio frame at the client**",
 }
+#: Whose time each step is: the offline model's (what the real API spends thinking), the server's own (synthesis,
+#: pacing, encoding, sending), the sound's (a reply's first syllable rises over a few frames) or the client's.
+OWNERS = {
+    "transcribed": "model: finish recognizing the turn",
+    "created": "model: the responder",
+    "buffer": "server: synthesize the first sentence, queue it, wait for the next 20 ms frame",
+    "packet": "server: encode, send; loopback",
+    "loud_packet": "the sound: its first syllable rising",
+    "sound": "client: aiortc's jitter buffer (holds 4 frames)",
+    "loud": "the sound, after the jitter buffer",
+}
 
 
-def webrtc_table(gaps: dict[str, list[float]]) -> Table:
+def webrtc_table(gaps: dict[str, list[float]], load_before: float) -> Table:
     table = Table(
         "Local server: reply latency over WebRTC",
         "python benchmarks/voice_turn_latency.py --webrtc",
@@ -288,26 +300,32 @@ def webrtc_table(gaps: dict[str, list[float]]) -> Table:
             "stage (ms after `speech_stopped` reached the client)",
             "min / median / max",
             "step (median)",
+            "whose step",
             "median ÷ 120 ms aim",
         ],
         notes=[
             "An in-process local server with the offline voice model and an aiortc client on loopback whose "
             f'microphone plays eSpeak sentences; {len(gaps["loud"])} turns. "step" is the median time since the '
-            "stage above. Loud: a 20 ms frame with RMS over 1000 (of 32767)."
+            "stage above. Loud: a 20 ms frame with RMS over 1000 (of 32767). The server VAD's silence wait "
+            "(`silence_duration_ms`, the API's 500 ms default) comes before `speech_stopped`, so it is not counted.",
+            f"Load average (1 min) before and after: {load_before:.1f}, {os.getloadavg()[0]:.1f}.",
         ],
     )
     previous = 0.0
     for key, label in STAGES.items():
         mid = median_or_none(gaps[key])
         step = "-" if mid is None else f"{mid - previous:+.0f}"
-        table.add(label, spread(gaps[key]), step, ratio(mid, 120) if key in ("loud", "loud_packet") else "")
+        table.add(
+            label, spread(gaps[key]), step, OWNERS[key], ratio(mid, 120) if key in ("loud", "loud_packet") else ""
+        )
         # The decoded frames come after the packets: their steps count from the last packet stage.
         previous = mid if mid is not None and key != "loud_packet" else previous
     return table
 
 
 def run(quick: bool) -> Table:
-    return webrtc_table(asyncio.run(run_webrtc(4 if quick else 10)))
+    load = os.getloadavg()[0]
+    return webrtc_table(asyncio.run(run_webrtc(4 if quick else 10)), load)
 
 
 def main() -> None:
@@ -318,7 +336,8 @@ def main() -> None:
     args = parser.parse_args()
     turns = max(1, min(args.turns, 60))
     if args.webrtc:
-        print(webrtc_table(asyncio.run(run_webrtc(turns))).markdown())
+        load = os.getloadavg()[0]
+        print(webrtc_table(asyncio.run(run_webrtc(turns)), load).markdown())
     else:
         run_model(turns, args.in_process)
 
