@@ -70,7 +70,8 @@ TOOLS: list[dict[str, Any]] = [
 CHUNK = SAMPLE_RATE // 50  # 20 ms
 REPO_ROOT = str(Path(__file__).resolve().parents[1])
 SILENCE_MS = 500
-SPEECH_PACKET_BYTES = 20
+#: Peak amplitude above which decoded audio is sound rather than the codec's noise floor.
+NOISE_FLOOR = 64
 
 
 def words(text: str) -> list[str]:
@@ -182,9 +183,9 @@ async def run_webrtc(turns: int) -> dict[str, list[float]]:
             self.loud_packet_at: list[float] = []
 
         def watch_rtp(self) -> None:
-            """Notes when RTP packets of speech, and of loud speech, arrive: decoded here as they come, before
-            aiortc's jitter buffer holds them (a private hook, for this measurement only). Opus packets of silence
-            are a few bytes; speech takes tens."""
+            """Notes when RTP packets of sound, and of loud sound, arrive: decoded here as they come, before
+            aiortc's jitter buffer holds them (a private hook, for this measurement only). Judged by the decoded
+            sound, not the packet's size: how many bytes an encoder spends on silence is its own business."""
             from aiortc.codecs.opus import OpusDecoder
             from aiortc.jitterbuffer import JitterFrame
 
@@ -194,10 +195,10 @@ async def run_webrtc(turns: int) -> dict[str, list[float]]:
 
                 async def noted(packet: Any, arrival_time_ms: int, handle: Any = handle) -> None:
                     now = time.perf_counter()
-                    if len(packet.payload) > SPEECH_PACKET_BYTES:
-                        self.speech_packet_at.append(now)
                     for frame in decoder.decode(JitterFrame(packet.payload, packet.timestamp)):
                         samples = frame.to_ndarray().astype(np.float64)
+                        if samples.size and np.abs(samples).max() > NOISE_FLOOR:
+                            self.speech_packet_at.append(now)
                         if samples.size and np.sqrt(np.mean(samples**2)) > 1000:
                             self.loud_packet_at.append(now)
                     await handle(packet, arrival_time_ms)
@@ -217,7 +218,7 @@ async def run_webrtc(turns: int) -> dict[str, list[float]]:
                 samples = frame.to_ndarray().astype(np.float64)
                 if samples.size and np.sqrt(np.mean(samples**2)) > 1000:
                     self.loud_at.append(time.perf_counter())
-                if samples.size and np.abs(samples).max() > 64:  # anything above the codec's noise floor
+                if samples.size and np.abs(samples).max() > NOISE_FLOOR:
                     self.sound_at.append(time.perf_counter())
 
         def first(self, kind: str, after: float) -> float | None:
@@ -274,7 +275,7 @@ STAGES = {
     "transcribed": "`conversation.item.input_audio_transcription.completed`",
     "created": "`response.created`",
     "buffer": "`output_audio_buffer.started`",
-    "packet": "first RTP packet of speech arrives (before the client's jitter buffer)",
+    "packet": "first RTP packet of sound arrives (before the client's jitter buffer)",
     "loud_packet": "**first RTP packet of loud speech arrives** (the floor a client hears it at)",
     "sound": "first decoded audio frame above the noise floor (after aiortc's jitter buffer)",
     "loud": "**first loud audio frame at the client**",

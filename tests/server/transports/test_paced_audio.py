@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.opus import OpusDecoder
 from aiortc.jitterbuffer import JitterFrame
@@ -15,9 +16,10 @@ from realtime_widget.server.transports.paced_audio import (
     TRACK_RATE,
     OpusFrameEncoder,
     PacedAudioTrack,
-    mono_frame,
+    upsample_to_track_rate,
 )
 from realtime_widget.server.transports.webrtc import audio_codec
+from realtime_widget.server.voice.tts import EspeakSynthesizer
 
 
 def tone_frames(count: int, level: float = 0.3) -> list[np.ndarray]:  # type: ignore[type-arg]
@@ -34,16 +36,29 @@ def test_each_frame_becomes_one_opus_packet_stamped_with_its_time_that_decodes_t
     encoder, decoder = OpusFrameEncoder(), OpusDecoder()
     heard = []
     for index, samples in enumerate(tone_frames(10)):
-        packet = encoder.encode(mono_frame(samples, index * FRAME_SAMPLES))
+        packet = encoder.encode(samples, index * FRAME_SAMPLES)
         assert packet.pts == index * FRAME_SAMPLES
         assert packet.time_base == Fraction(1, TRACK_RATE)
         frames = decoder.decode(JitterFrame(bytes(packet), int(packet.pts)))
         heard.append(np.concatenate([f.to_ndarray().reshape(-1) for f in frames]))  # type: ignore[attr-defined]
     # The codec's first frame fades in; after it the tone comes through at its level, on both channels.
     assert all(rms(h) > 0.6 * rms(s) for h, s in zip(heard[2:], tone_frames(10)[2:], strict=True))
-    silence = [mono_frame(np.zeros(FRAME_SAMPLES, np.int16), (10 + i) * FRAME_SAMPLES) for i in range(3)]
-    *_, settled = [encoder.encode(frame) for frame in silence]  # after the tone's tail (the codec looks ahead)
-    assert len(bytes(settled)) < 20  # silence costs a few bytes
+    # After the tone's tail (the codec looks ahead), silence costs a few bytes.
+    silence = np.zeros(FRAME_SAMPLES, np.int16)
+    *_, settled = [encoder.encode(silence, (10 + i) * FRAME_SAMPLES) for i in range(3)]
+    assert len(bytes(settled)) < 20
+
+
+def test_silence_after_a_spoken_reply_goes_back_to_a_few_bytes_a_frame() -> None:
+    # libopus coding mono at these settings kept coding silence at 75 bytes a frame after this very reply.
+    pytest.importorskip("espeakng_loader", reason="eSpeak NG comes with the speech extra")
+    text = "You asked: What time is it? I'm a local test model, so I can only repeat it."
+    speech = upsample_to_track_rate(EspeakSynthesizer().synthesize(text, "alloy").samples)
+    frames = np.split(speech[: speech.size // FRAME_SAMPLES * FRAME_SAMPLES], speech.size // FRAME_SAMPLES)
+    frames += [np.zeros(FRAME_SAMPLES, np.int16)] * 100
+    encoder = OpusFrameEncoder()
+    sizes = [len(bytes(encoder.encode(frame, i * FRAME_SAMPLES))) for i, frame in enumerate(frames)]
+    assert max(sizes[-95:]) < 20
 
 
 async def test_the_track_sends_packets_once_opus_is_agreed() -> None:
