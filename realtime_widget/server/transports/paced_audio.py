@@ -1,5 +1,4 @@
-"""The server's outgoing WebRTC audio: a track paced in real time that plays queued speech or silence, encoded to
-Opus as each frame is due."""
+"""The server's outgoing WebRTC audio: a track paced in real time that plays queued speech or silence."""
 
 from __future__ import annotations
 
@@ -8,9 +7,7 @@ import fractions
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, TypeAlias
 
-import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
@@ -20,8 +17,6 @@ from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
 TRACK_RATE = 48_000
 FRAME_MS = 20
 FRAME_SAMPLES = TRACK_RATE * FRAME_MS // 1000
-#: Opus bit rate: aiortc's own encoder's, so the sound is as it was when aiortc encoded it.
-OPUS_BITRATE = 96_000
 
 
 def upsample_to_track_rate(samples: Pcm16) -> Pcm16:
@@ -59,46 +54,6 @@ def mono_frame(samples: Pcm16, pts: int, rate: int = TRACK_RATE) -> AudioFrame:
     return frame
 
 
-OpusPacket: TypeAlias = "av.Packet[Any]"  # generic in PyAV's stubs only
-
-
-class OpusFrameEncoder:
-    """Encodes the track's 20 ms mono frames to Opus packets, one packet per frame, stamped with the frame's time.
-
-    The track hands aiortc packets, not frames: aiortc encodes a frame in the event loop's default thread pool, one
-    thread hop per frame of every call (400 a second for eight calls), and a frame waits there behind every other
-    call's. Encoding here, as the frame is due, takes a fraction of a millisecond and keeps the frame on time.
-
-    Stereo at 96 kbit/s, the voice on both channels, as aiortc's own encoder sends it: libopus coding mono at the
-    same settings was no cheaper and, after some replies, kept coding silence at 75 bytes a frame instead of 3.
-    """
-
-    def __init__(self, bitrate: int = OPUS_BITRATE) -> None:
-        codec = av.CodecContext.create("libopus", "w")
-        assert isinstance(codec, av.AudioCodecContext)
-        codec.bit_rate = bitrate
-        codec.format = "s16"
-        codec.layout = "stereo"
-        codec.sample_rate = TRACK_RATE
-        codec.time_base = fractions.Fraction(1, TRACK_RATE)
-        codec.options = {"application": "voip"}
-        self._codec = codec
-
-    def encode(self, samples: Pcm16, pts: int) -> OpusPacket:
-        """The Opus packet of one 20 ms frame of mono ``samples`` at ``pts`` (aiortc makes that its RTP time)."""
-        frame = AudioFrame.from_ndarray(np.repeat(samples, 2).reshape(1, -1), format="s16", layout="stereo")
-        frame.sample_rate = TRACK_RATE
-        frame.pts = pts
-        frame.time_base = fractions.Fraction(1, TRACK_RATE)
-        packets = self._codec.encode(frame)
-        if len(packets) != 1:  # libopus codes each 20 ms frame at once, without holding any back
-            raise RuntimeError(f"the Opus encoder returned {len(packets)} packets for one frame")
-        packet = packets[0]
-        packet.pts = pts
-        packet.time_base = fractions.Fraction(1, TRACK_RATE)
-        return packet
-
-
 class FramePacer:
     """Real-time pacing for a track's ``recv``: the first frame goes at once, each later one when it is due."""
 
@@ -123,9 +78,7 @@ class FramePacer:
 class PacedAudioTrack(MediaStreamTrack):
     """A 48 kHz mono track sending one 20 ms frame every 20 ms: queued audio first, silence when idle.
 
-    With ``encode_opus`` (set once Opus is negotiated) ``recv`` returns Opus packets rather than frames
-    (``OpusFrameEncoder``). ``on_start`` fires when audio starts after silence, ``on_drain`` when the queue runs
-    dry. ``played_ms``
+    ``on_start`` fires when audio starts after silence, ``on_drain`` when the queue runs dry. ``played_ms``
     counts the queued audio actually sent since the last ``clear()`` or idle period, which is what the engine
     truncates an interrupted item to. ``send_times`` (monotonic seconds) lets benchmarks measure pacing.
     """
@@ -145,11 +98,6 @@ class PacedAudioTrack(MediaStreamTrack):
         self.on_progress: Callable[[], None] | None = None
         self.record_timing = record_timing
         self.send_times: list[float] = []
-        self._encoder: OpusFrameEncoder | None = None
-
-    def encode_opus(self) -> None:
-        """Send Opus packets encoded here (call once the peer has agreed on Opus, before the track starts)."""
-        self._encoder = OpusFrameEncoder()
 
     # ---- engine side ----------------------------------------------------------------------------------------
     def enqueue(self, samples_24k: Pcm16) -> None:
@@ -181,14 +129,13 @@ class PacedAudioTrack(MediaStreamTrack):
         return self._playing
 
     # ---- aiortc side ----------------------------------------------------------------------------------------
-    async def recv(self) -> AudioFrame | OpusPacket:
+    async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
         pts = await self._pacer.next_pts()
         if self.record_timing:
             self.send_times.append(time.monotonic())
-        samples = self._next_samples()
-        return mono_frame(samples, pts) if self._encoder is None else self._encoder.encode(samples, pts)
+        return mono_frame(self._next_samples(), pts)
 
     def _next_samples(self) -> Pcm16:
         out, filled = take_frame(self._queue, FRAME_SAMPLES)

@@ -11,7 +11,6 @@ import av
 import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.sdp import SessionDescription
 
 from realtime_widget.background import BackgroundTasks
 from realtime_widget.server.pcm import SAMPLE_RATE
@@ -25,15 +24,6 @@ from realtime_widget.server.voice.model import VoiceModel
 log = logging.getLogger(__name__)
 
 EVENTS_CHANNEL = "oai-events"
-
-
-def audio_codec(answer_sdp: str) -> str | None:
-    """The codec our audio is sent with: the first of the answer's audio section (aiortc sends with that one), in
-    lower case (``"opus"``, ``"pcmu"``, ...); ``None`` without audio."""
-    for media in SessionDescription.parse(answer_sdp).media:
-        if media.kind == "audio" and media.rtp.codecs:
-            return media.rtp.codecs[0].mimeType.split("/", 1)[1].lower()
-    return None
 
 
 class WebRtcCall:
@@ -92,10 +82,7 @@ class WebRtcCall:
             self.engine.player = None
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
-        sdp = str(self.pc.localDescription.sdp)
-        if audio_codec(sdp) == "opus":
-            self.track.encode_opus()
-        return sdp
+        return str(self.pc.localDescription.sdp)
 
     @property
     def channel_open(self) -> bool:
