@@ -223,6 +223,7 @@ async def engine_events_per_second(seconds: float = 2.0) -> tuple[float, float]:
 
 async def collect(counts: list[int], seconds: float, turns: int = 5) -> list[Table]:
     restrict_ice_to_loopback()
+    load_before = os.getloadavg()[0]
     rows = []
     with LocalServer.start(extra_args=["--record-timing"], timeout=60) as server:
         latency = await turn_latency(server, turns)
@@ -249,7 +250,9 @@ async def collect(counts: list[int], seconds: float, turns: int = 5) -> list[Tab
             "while every call plays a long reply; server-side gaps between outgoing 20 ms frames. Held: p99 gap "
             "under 30 ms and no gap over 60 ms in every call. Most calls held: "
             + str(max((r["calls"] for r in rows if r["held"]), default=0))
-            + "."
+            + ".",
+            f"Load average (1 min) before and after: {load_before:.1f}, {os.getloadavg()[0]:.1f} "
+            f"({os.cpu_count()} CPUs).",
         ],
     )
     for r in rows:

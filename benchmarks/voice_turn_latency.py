@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import statistics
 import sys
@@ -69,7 +70,8 @@ TOOLS: list[dict[str, Any]] = [
 CHUNK = SAMPLE_RATE // 50  # 20 ms
 REPO_ROOT = str(Path(__file__).resolve().parents[1])
 SILENCE_MS = 500
-SPEECH_PACKET_BYTES = 20
+#: Peak amplitude above which decoded audio is sound rather than the codec's noise floor.
+NOISE_FLOOR = 64
 
 
 def words(text: str) -> list[str]:
@@ -181,9 +183,9 @@ async def run_webrtc(turns: int) -> dict[str, list[float]]:
             self.loud_packet_at: list[float] = []
 
         def watch_rtp(self) -> None:
-            """Notes when RTP packets of speech, and of loud speech, arrive: decoded here as they come, before
-            aiortc's jitter buffer holds them (a private hook, for this measurement only). Opus packets of silence
-            are a few bytes; speech takes tens."""
+            """Notes when RTP packets of sound, and of loud sound, arrive: decoded here as they come, before
+            aiortc's jitter buffer holds them (a private hook, for this measurement only). Judged by the decoded
+            sound, not the packet's size: how many bytes an encoder spends on silence is its own business."""
             from aiortc.codecs.opus import OpusDecoder
             from aiortc.jitterbuffer import JitterFrame
 
@@ -193,10 +195,10 @@ async def run_webrtc(turns: int) -> dict[str, list[float]]:
 
                 async def noted(packet: Any, arrival_time_ms: int, handle: Any = handle) -> None:
                     now = time.perf_counter()
-                    if len(packet.payload) > SPEECH_PACKET_BYTES:
-                        self.speech_packet_at.append(now)
                     for frame in decoder.decode(JitterFrame(packet.payload, packet.timestamp)):
                         samples = frame.to_ndarray().astype(np.float64)
+                        if samples.size and np.abs(samples).max() > NOISE_FLOOR:
+                            self.speech_packet_at.append(now)
                         if samples.size and np.sqrt(np.mean(samples**2)) > 1000:
                             self.loud_packet_at.append(now)
                     await handle(packet, arrival_time_ms)
@@ -216,7 +218,7 @@ async def run_webrtc(turns: int) -> dict[str, list[float]]:
                 samples = frame.to_ndarray().astype(np.float64)
                 if samples.size and np.sqrt(np.mean(samples**2)) > 1000:
                     self.loud_at.append(time.perf_counter())
-                if samples.size and np.abs(samples).max() > 64:  # anything above the codec's noise floor
+                if samples.size and np.abs(samples).max() > NOISE_FLOOR:
                     self.sound_at.append(time.perf_counter())
 
         def first(self, kind: str, after: float) -> float | None:
@@ -273,14 +275,25 @@ STAGES = {
     "transcribed": "`conversation.item.input_audio_transcription.completed`",
     "created": "`response.created`",
     "buffer": "`output_audio_buffer.started`",
-    "packet": "first RTP packet of speech arrives (before the client's jitter buffer)",
+    "packet": "first RTP packet of sound arrives (before the client's jitter buffer)",
     "loud_packet": "**first RTP packet of loud speech arrives** (the floor a client hears it at)",
     "sound": "first decoded audio frame above the noise floor (after aiortc's jitter buffer)",
     "loud": "**first loud audio frame at the client**",
 }
+#: Whose time each step is: the offline model's (what the real API spends thinking), the server's own (synthesis,
+#: pacing, encoding, sending), the sound's (a reply's first syllable rises over a few frames) or the client's.
+OWNERS = {
+    "transcribed": "model: finish recognizing the turn",
+    "created": "model: the responder",
+    "buffer": "server: synthesize the first sentence, queue it, wait for the next 20 ms frame",
+    "packet": "server: encode, send; loopback",
+    "loud_packet": "the sound: its first syllable rising",
+    "sound": "client: aiortc's jitter buffer (holds 4 frames)",
+    "loud": "the sound, after the jitter buffer",
+}
 
 
-def webrtc_table(gaps: dict[str, list[float]]) -> Table:
+def webrtc_table(gaps: dict[str, list[float]], load_before: float) -> Table:
     table = Table(
         "Local server: reply latency over WebRTC",
         "python benchmarks/voice_turn_latency.py --webrtc",
@@ -288,26 +301,32 @@ def webrtc_table(gaps: dict[str, list[float]]) -> Table:
             "stage (ms after `speech_stopped` reached the client)",
             "min / median / max",
             "step (median)",
+            "whose step",
             "median ÷ 120 ms aim",
         ],
         notes=[
             "An in-process local server with the offline voice model and an aiortc client on loopback whose "
             f'microphone plays eSpeak sentences; {len(gaps["loud"])} turns. "step" is the median time since the '
-            "stage above. Loud: a 20 ms frame with RMS over 1000 (of 32767)."
+            "stage above. Loud: a 20 ms frame with RMS over 1000 (of 32767). The server VAD's silence wait "
+            "(`silence_duration_ms`, the API's 500 ms default) comes before `speech_stopped`, so it is not counted.",
+            f"Load average (1 min) before and after: {load_before:.1f}, {os.getloadavg()[0]:.1f}.",
         ],
     )
     previous = 0.0
     for key, label in STAGES.items():
         mid = median_or_none(gaps[key])
         step = "-" if mid is None else f"{mid - previous:+.0f}"
-        table.add(label, spread(gaps[key]), step, ratio(mid, 120) if key in ("loud", "loud_packet") else "")
+        table.add(
+            label, spread(gaps[key]), step, OWNERS[key], ratio(mid, 120) if key in ("loud", "loud_packet") else ""
+        )
         # The decoded frames come after the packets: their steps count from the last packet stage.
         previous = mid if mid is not None and key != "loud_packet" else previous
     return table
 
 
 def run(quick: bool) -> Table:
-    return webrtc_table(asyncio.run(run_webrtc(4 if quick else 10)))
+    load = os.getloadavg()[0]
+    return webrtc_table(asyncio.run(run_webrtc(4 if quick else 10)), load)
 
 
 def main() -> None:
@@ -318,7 +337,8 @@ def main() -> None:
     args = parser.parse_args()
     turns = max(1, min(args.turns, 60))
     if args.webrtc:
-        print(webrtc_table(asyncio.run(run_webrtc(turns))).markdown())
+        load = os.getloadavg()[0]
+        print(webrtc_table(asyncio.run(run_webrtc(turns)), load).markdown())
     else:
         run_model(turns, args.in_process)
 

@@ -403,6 +403,10 @@ class SessionEngine:
         """Called by a response as its audio starts: locks the voice, remembers timings for truncation."""
         self.playback.began(run.id, item_id, speech)
 
+    def audio_output_continued(self, item_id: str, speech: Speech) -> None:
+        """Called by a response as each later piece of its audio is synthesized."""
+        self.playback.continued(item_id, speech)
+
     def playback_started(self) -> None:
         """The WebRTC track began sending response audio."""
         self.playback.track_started()

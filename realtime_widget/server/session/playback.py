@@ -82,7 +82,8 @@ class Playback:
         self._audio_ms[item_id] = duration_ms(samples)
 
     def began(self, response_id: str, item_id: str, speech: Speech) -> None:
-        """A response's audio starts: the voice is locked and its timings are kept for truncation."""
+        """A response's audio starts (``speech`` is its first piece): the voice is locked and its timings are kept
+        for truncation."""
         self.audio_output_done = True
         self._audio_ms[item_id] = duration_ms(speech.samples)
         self._spoken[item_id] = speech.word_starts_ms
@@ -90,6 +91,13 @@ class Playback:
             # Behind whatever is still queued; at 0 when the track is idle (its clock restarts when it starts).
             start = self.player.played_ms + self.player.queued_ms if self.player.playing else 0
             self._segments.append(_Segment(response_id, item_id, start))
+
+    def continued(self, item_id: str, speech: Speech) -> None:
+        """More of an item's audio was synthesized (``speech``'s word starts count from the item's first sample):
+        replies are spoken a sentence at a time."""
+        self._spoken.setdefault(item_id, []).extend(speech.word_starts_ms)
+        if item_id not in self._truncated_ms:  # a cut item's length stays where it was cut
+            self._audio_ms[item_id] = self._audio_ms.get(item_id, 0) + duration_ms(speech.samples)
 
     def track_started(self) -> None:
         """The WebRTC track began sending audio after silence."""

@@ -8,11 +8,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import numpy as np
+
 from realtime_widget.server.pcm import SAMPLE_RATE
 from realtime_widget.server.session import codecs as g711
 from realtime_widget.server.session.conversation import Conversation
 from realtime_widget.server.session.ids import new_id
 from realtime_widget.server.session.playback import AudioPlayer
+from realtime_widget.server.session.speech_pieces import SpeechPieces
 from realtime_widget.server.session.usage import OUTPUT_AUDIO_TOKENS_PER_S, audio_tokens, text_tokens, usage
 from realtime_widget.server.voice.interfaces import Failure, McpCall, Reply, Speech
 from realtime_widget.server.voice.model import VoiceModel
@@ -83,6 +86,8 @@ class ResponseHost(Protocol):
     def emit(self, event: dict[str, Any]) -> dict[str, Any]: ...
 
     def audio_output_began(self, run: ResponseRun, item_id: str, speech: Speech) -> None: ...
+
+    def audio_output_continued(self, item_id: str, speech: Speech) -> None: ...
 
 
 @dataclass(eq=False)  # identity semantics: runs are kept in sets
@@ -350,40 +355,14 @@ class ResponseProducer:
         # The audio part exists once announced: a WebSocket client may truncate it while it is still generated
         # (the Agents SDK's interrupt sends response.cancel and conversation.item.truncate back to back).
         item["content"] = [{"type": "output_audio", "transcript": ""}]
-        # A custom voice is spoken in the synthesizer's default voice (voice_style knows no ids).
-        speech = await asyncio.to_thread(
-            self.host.deps.synthesizer.synthesize, text, self.run.voice_name, self.run.speed
-        )
-        words = _words_with_spacing(text, speech.word_starts_ms)
-        self.host.audio_output_began(self.run, item["id"], speech)
-        chunk = CHUNK_MS * SAMPLE_RATE // 1000
-        total = speech.samples.size
-        position = 0
-        next_word = 0
-        transcript = ""
-        player = self.host.player
-        pace = _GenerationClock(self.host.timing)
-        while position < total and not self.run.cancel_reason:
-            if not await pace.ready_for_more(position * 1000 // SAMPLE_RATE, player):
-                continue
-            samples = speech.samples[position : position + chunk]
-            position += samples.size
-            if player is not None:
-                player.enqueue(samples)
-            else:
-                wire = g711.encode(samples, str(self.run.output_format.get("type", "audio/pcm")))
-                self._emit({"type": "response.output_audio.delta", **ids, "delta": base64.b64encode(wire).decode()})
-            generated_ms = position * 1000 // SAMPLE_RATE
-            while next_word < len(words) and words[next_word][1] <= generated_ms:
-                transcript += words[next_word][0]
-                self._emit({"type": "response.output_audio_transcript.delta", **ids, "delta": words[next_word][0]})
-                next_word += 1
-            await asyncio.sleep(0)
+        words = _TimedWords(text)
+        generated = await self._speak(text, item["id"], ids, words)
+        transcript = "".join(words.given)
         if not self.run.cancel_reason:
-            for word, _ in words[next_word:]:
+            for word in words.rest():
                 transcript += word
                 self._emit({"type": "response.output_audio_transcript.delta", **ids, "delta": word})
-        played_ms = position * 1000 // SAMPLE_RATE
+        played_ms = generated * 1000 // SAMPLE_RATE
         self._output_audio_tokens += audio_tokens(played_ms, OUTPUT_AUDIO_TOKENS_PER_S)
         self._output_text_tokens += text_tokens(transcript)
         self._emit({"type": "response.output_audio.done", **ids})
@@ -391,6 +370,47 @@ class ResponseProducer:
         self._emit({"type": "response.content_part.done", **ids, "part": {"type": "audio", "transcript": transcript}})
         item["content"] = [{"type": "output_audio", "transcript": transcript}]
         self._finish_item(item, output_index, self._item_status())
+
+    async def _speak(self, text: str, item_id: str, ids: dict[str, Any], words: _TimedWords) -> int:
+        """Generate the reply's audio, a sentence at a time (the first is heard while the rest is synthesized),
+        with its transcript deltas as their words begin; until done or cancelled. Returns the samples generated."""
+        # A custom voice is spoken in the synthesizer's default voice (voice_style knows no ids).
+        pieces = SpeechPieces(self.host.deps.synthesizer, text, self.run.voice_name, self.run.speed)
+        chunk = CHUNK_MS * SAMPLE_RATE // 1000
+        position = 0
+        player = self.host.player
+        pace = _GenerationClock(self.host.timing)
+        first = True
+        try:
+            while not self.run.cancel_reason:
+                speech = await pieces.next()
+                if first:
+                    self.host.audio_output_began(self.run, item_id, speech or Speech(np.zeros(0, np.int16)))
+                    first = False
+                elif speech is not None:
+                    self.host.audio_output_continued(item_id, speech)
+                if speech is None:
+                    break
+                words.add_starts(speech.word_starts_ms)
+                taken = 0
+                while taken < speech.samples.size and not self.run.cancel_reason:
+                    if not await pace.ready_for_more(position * 1000 // SAMPLE_RATE, player):
+                        continue
+                    samples = speech.samples[taken : taken + chunk]
+                    taken += samples.size
+                    position += samples.size
+                    if player is not None:
+                        player.enqueue(samples)
+                    else:
+                        wire = g711.encode(samples, str(self.run.output_format.get("type", "audio/pcm")))
+                        delta = base64.b64encode(wire).decode()
+                        self._emit({"type": "response.output_audio.delta", **ids, "delta": delta})
+                    for word in words.due(position * 1000 // SAMPLE_RATE):
+                        self._emit({"type": "response.output_audio_transcript.delta", **ids, "delta": word})
+                    await asyncio.sleep(0)
+        finally:
+            pieces.close()
+        return position
 
 
 class _GenerationClock:
@@ -432,13 +452,33 @@ def word_pieces(text: str) -> list[str]:
     return pieces
 
 
-def _words_with_spacing(text: str, word_starts_ms: list[tuple[str, int]]) -> list[tuple[str, int]]:
-    """Transcript pieces that join back to ``text``, each with the time its word starts in the audio."""
-    pieces = word_pieces(text)
-    if not pieces:
-        return []
-    if len(word_starts_ms) == len(pieces):
-        return [(piece, start) for piece, (_, start) in zip(pieces, word_starts_ms, strict=True)]
-    # Timings that do not line up word for word (the synthesizer split differently): spread evenly.
-    last = word_starts_ms[-1][1] if word_starts_ms else 0
-    return [(piece, last * i // len(pieces)) for i, piece in enumerate(pieces)]
+class _TimedWords:
+    """A reply's transcript pieces (joining back to its text) and when each word starts in the audio, learnt a
+    piece of speech at a time: ``due`` gives the pieces whose word has started by then, in order."""
+
+    def __init__(self, text: str) -> None:
+        self._pieces = word_pieces(text)
+        self._starts: list[int] = []
+        self._next = 0
+
+    @property
+    def given(self) -> list[str]:
+        """The pieces given so far, in order."""
+        return self._pieces[: self._next]
+
+    def add_starts(self, word_starts_ms: list[tuple[str, int]]) -> None:
+        """The starts (ms from the reply's first sample) of the next words synthesized, one per text piece."""
+        self._starts += [start for _, start in word_starts_ms]
+
+    def due(self, generated_ms: int) -> list[str]:
+        """The pieces not yet given whose words start within the first ``generated_ms`` of audio."""
+        known = min(len(self._pieces), len(self._starts))
+        first = self._next
+        while self._next < known and self._starts[self._next] <= generated_ms:
+            self._next += 1
+        return self._pieces[first : self._next]
+
+    def rest(self) -> list[str]:
+        """Every piece not yet given (the audio has all been generated; words without a timing come last)."""
+        first, self._next = self._next, len(self._pieces)
+        return self._pieces[first:]

@@ -61,6 +61,10 @@ VOICE_STYLES: dict[str, VoiceStyle] = {
 }
 DEFAULT_VOICE = "alloy"
 
+#: Below this amplitude (about -54 dBFS) a reply's first samples are silence: eSpeak starts some utterances with
+#: up to 50 ms of it (the closure before a first "k" or "t", a pause before "h"), which only delays the reply.
+LEADING_SILENCE_AMPLITUDE = 64
+
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 _WORD = re.compile(r"\S+")
 
@@ -78,6 +82,18 @@ def words_per_minute(speed: float) -> int:
 def split_sentences(text: str) -> list[str]:
     """Split a reply where a sentence or clause ends, so the first piece can be spoken while the rest is made."""
     return [piece for piece in (p.strip() for p in _SENTENCE_END.split(text)) if piece]
+
+
+def trim_leading_silence(speech: Speech, amplitude: int = LEADING_SILENCE_AMPLITUDE) -> Speech:
+    """``speech`` without the silent samples it starts with (all below ``amplitude``), its word starts moved to
+    match. Nothing is cut once sound has begun, so the audio heard is unchanged; it only begins sooner."""
+    loud = np.flatnonzero(np.abs(speech.samples.astype(np.int32)) >= amplitude)
+    cut = int(loud[0]) if loud.size else speech.samples.size
+    if cut == 0:
+        return speech
+    cut_ms = cut * 1000 // SAMPLE_RATE
+    words = [(word, max(0, start - cut_ms)) for word, start in speech.word_starts_ms]
+    return Speech(speech.samples[cut:], words)
 
 
 def _tokens_at(text: str, events: list[tuple[int, int]]) -> list[tuple[str, int]]:
@@ -242,13 +258,16 @@ class EspeakSynthesizer:
         return _join_pieces(self.synthesize_stream(text, voice, speed))
 
     def synthesize_stream(self, text: str, voice: str, speed: float = 1.0) -> Iterator[Speech]:
-        """The reply a sentence at a time (each piece's word starts count from that piece's first sample)."""
+        """The reply a sentence at a time (each piece's word starts count from that piece's first sample). The
+        reply starts at its first sound: the silence eSpeak puts before it is trimmed (the pauses between
+        sentences are kept)."""
         style, wpm = voice_style(voice), words_per_minute(speed)
         sentences = split_sentences(text)
         for index, sentence in enumerate(sentences):
             with _LOCK:
                 native, words = _engine().speak(sentence, style, wpm, end_pause=index < len(sentences) - 1)
-            yield Speech(resample(native, self.native_rate, SAMPLE_RATE), words)
+            piece = Speech(resample(native, self.native_rate, SAMPLE_RATE), words)
+            yield trim_leading_silence(piece) if index == 0 else piece
 
 
 class ToneSynthesizer:

@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 
 from realtime_widget.server.pcm import SAMPLE_RATE, Pcm16
+from realtime_widget.server.voice.interfaces import Speech
 from realtime_widget.server.voice.tts import (
     DEFAULT_VOICE,
     VOICE_STYLES,
     EspeakSynthesizer,
     ToneSynthesizer,
     split_sentences,
+    trim_leading_silence,
     voice_style,
     words_per_minute,
 )
@@ -62,8 +64,9 @@ def test_each_realtime_voice_sounds_different(espeak: EspeakSynthesizer) -> None
 def test_unknown_voice_uses_the_default(espeak: EspeakSynthesizer) -> None:
     assert voice_style("voice_custom_123") == VOICE_STYLES[DEFAULT_VOICE]
     assert voice_style("nobody") == VOICE_STYLES[DEFAULT_VOICE]
-    assert espeak.synthesize("Hi.", "nobody").samples.size == pytest.approx(
-        espeak.synthesize("Hi.", DEFAULT_VOICE).samples.size, rel=0.02
+    # A sentence long enough that the silence trimmed from the start (which varies a little) does not count.
+    assert espeak.synthesize(SENTENCE, "nobody").samples.size == pytest.approx(
+        espeak.synthesize(SENTENCE, DEFAULT_VOICE).samples.size, rel=0.02
     )
 
 
@@ -129,3 +132,28 @@ def test_tone_fallback_differs_by_voice_and_speed() -> None:
         tone.synthesize("Hi there.", "ash").samples, tone.synthesize("Hi there.", "coral").samples
     )
     assert tone.synthesize(SENTENCE, "ash", 0.5).samples.size > tone.synthesize(SENTENCE, "ash", 1.5).samples.size
+
+
+def test_trimming_drops_only_the_silence_before_the_first_sound() -> None:
+    sound = np.array([200, -300, 5, 0, 400], dtype=np.int16)
+    speech = Speech(np.concatenate([np.zeros(480, np.int16), np.full(240, 20, np.int16), sound]),
+                    [("Calling", 0), ("get_weather.", 50)])  # fmt: skip
+    trimmed = trim_leading_silence(speech)
+    # 30 ms of silence (zeros, then a hum under the threshold) go; the quiet samples inside the sound stay.
+    assert trimmed.samples.tolist() == sound.tolist()
+    assert trimmed.word_starts_ms == [("Calling", 0), ("get_weather.", 20)]
+
+
+def test_trimming_leaves_speech_that_starts_at_once_and_silence_alone() -> None:
+    speech = Speech(np.array([1000, 0, 0], dtype=np.int16), [("Hi.", 0)])
+    assert trim_leading_silence(speech) is speech
+    silent = trim_leading_silence(Speech(np.zeros(100, np.int16), []))
+    assert silent.samples.size == 0
+
+
+def test_a_reply_starts_at_its_first_sound_and_keeps_its_pauses(espeak: EspeakSynthesizer) -> None:
+    # eSpeak starts "Calling" with the silent closure of its "k" (about 50 ms); the pause after the first sentence
+    # stays, so the second still begins where its words say.
+    pieces = list(espeak.synthesize_stream("Calling get_weather. Then we talk.", "alloy"))
+    assert abs(int(pieces[0].samples[0])) >= 64
+    assert np.abs(pieces[0].samples[-SAMPLE_RATE // 20 :].astype(np.int32)).max() < 64  # the end pause is kept
