@@ -153,9 +153,14 @@ def open_widget_notebook(lab_page: LabPage, name: str) -> KernelClient:
 
 
 def click_connect(lab_page: LabPage, kernel: KernelClient, timeout_ms: int = 30_000) -> None:
+    """Clicks Connect and waits until the page and the kernel both know the new call (a WebRTC one). The kernel may
+    still hold the previous call's id and status (after a page reload, say) until this call's batches arrive."""
+    previous = kernel.value("widget.call_id")
     lab_page.page.click(f"{WIDGET} [data-testid=connect]")
     lab_page.page.wait_for_selector(f"{WIDGET} [data-testid=status][data-status=connected]", timeout=timeout_ms)
-    kernel.wait_until("widget.status == 'connected' and widget.call_id", timeout=10)
+    kernel.wait_until(
+        f"widget.status == 'connected' and widget.call_id and widget.call_id != {previous!r}", timeout=timeout_ms / 1000
+    )
 
 
 def nth_widget(n: int) -> str:
