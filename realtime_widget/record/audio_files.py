@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import av
 import numpy as np
@@ -20,7 +20,7 @@ import pandas as pd
 
 from realtime_widget.record.audio_track import AudioSide, AudioTrack
 
-__all__ = ["AUDIO_META", "read_flac", "read_meta", "write_flac", "write_meta"]
+__all__ = ["AUDIO_META", "Placement", "read_flac", "read_meta", "write_flac", "write_meta"]
 
 #: The file naming each side's audio file, sample rate and start time.
 AUDIO_META = "audio.json"
@@ -69,15 +69,23 @@ def _mono_s16(frame: av.AudioFrame) -> npt.NDArray[np.int16]:
     return np.asarray(array.reshape(-1) if array.shape[0] == 1 else array[0], dtype=np.int16)
 
 
-def write_meta(tracks: dict[AudioSide, AudioTrack], folder: Path) -> None:
+class Placement(NamedTuple):
+    """What ``audio.json`` says of one side's file: its length, its rate, and when its first sample sounded."""
+
+    samples: int
+    sample_rate: int
+    start: pd.Timestamp
+
+
+def write_meta(placed: dict[AudioSide, Placement], folder: Path) -> None:
     meta = {
         side: {
             "file": file_name(side),
-            "sample_rate": track.sample_rate,
-            "samples": len(track.samples),
-            "start_us": int(track.start.value // 1000),
+            "sample_rate": place.sample_rate,
+            "samples": place.samples,
+            "start_us": int(place.start.value // 1000),
         }
-        for side, track in tracks.items()
+        for side, place in placed.items()
     }
     (folder / AUDIO_META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 

@@ -13,7 +13,8 @@ A saved session is a folder::
     tool_calls.parquet
     voice_latency.parquet
     audio_user.flac      recorded audio, when there is some (``record_audio=True``): one FLAC file per side,
-    audio_assistant.flac and audio.json placing each on the record's clock (see audio_files.py)
+    audio_assistant.flac and audio.json placing each on the record's clock (see audio_files.py); a save encodes
+    audio.json           only the audio recorded since the previous save (see flac_cache.py)
 
 Loading rebuilds the record from ``events.jsonl`` and the Parquet files of what is not derived from events (stats,
 timeline, tool calls, voice latency); transcript, turns and usage are recomputed, so they match the saved ones.
@@ -73,7 +74,13 @@ def save(record: SessionRecord, folder: Path) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _staging(folder) as staging:
         with record.lock:  # one consistent snapshot, however busy the appending thread is
-            _write(record, staging)
+            meta = _write_views(record, staging)
+        # The audio outside the record's lock: the recorder keeps appending chunks while it is encoded.
+        _write_audio(record, staging)
+        # meta.json last: its presence marks a complete save (load_sessions looks for it).
+        (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        for path in staging.iterdir():
+            _fsync(path)
         _swap_in(staging, folder)
     saved = [folder / audio_files.file_name(side) for side in ("user", "assistant")]
     record.note_saved_audio(tuple(path for path in saved if path.exists()))
@@ -125,7 +132,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
-def _write(record: SessionRecord, folder: Path) -> None:
+def _write_views(record: SessionRecord, folder: Path) -> dict[str, Any]:
+    """Write the events and the views; returns what goes in ``meta.json``."""
     meta = {
         "format": FORMAT_VERSION,
         "session_id": record.session_id,
@@ -144,23 +152,28 @@ def _write(record: SessionRecord, folder: Path) -> None:
         view: pd.DataFrame = getattr(record, name)
         view.insert(0, "session_id", pd.Series([record.session_id] * len(view), dtype="str"))
         view.to_parquet(folder / f"{name}.parquet", index=False)
-    _write_audio(record, folder)
-    # meta.json last: its presence marks a complete save (load_sessions looks for it).
-    (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    for path in folder.iterdir():
-        _fsync(path)
+    return meta
 
 
 def _write_audio(record: SessionRecord, folder: Path) -> None:
-    audio = record.audio
-    tracks: dict[AudioSide, AudioTrack] = {}
+    """Each side's FLAC file and ``audio.json``. Audio being recorded is encoded only where it is new since the
+    last save (the writer keeps the frames encoded so far); a loaded session's audio is encoded from its tracks."""
+    placed: dict[AudioSide, audio_files.Placement] = {}
+    writer = record.audio_writer
     for side in ("user", "assistant"):
-        track = audio[side]
+        target = folder / audio_files.file_name(side)
+        if writer is not None:
+            saved = writer.save_flac(side, target)
+            if saved is not None:
+                flac, start = saved
+                placed[side] = audio_files.Placement(flac.samples, flac.sample_rate, start)
+            continue
+        track = record.audio[side]
         if track is not None:
-            audio_files.write_flac(track, folder / audio_files.file_name(side))
-            tracks[side] = track
-    if tracks:
-        audio_files.write_meta(tracks, folder)
+            audio_files.write_flac(track, target)
+            placed[side] = audio_files.Placement(len(track.samples), track.sample_rate, track.start)
+    if placed:
+        audio_files.write_meta(placed, folder)
 
 
 def _read_audio(folder: _SaveFolder) -> SessionAudio | None:

@@ -549,7 +549,14 @@ class SessionRecord:
         """Record a chunk of ``side``'s audio (little-endian mono PCM16) whose first sample sounded at ``start_us``
         (epoch microseconds on the record's clock); see :class:`~realtime_widget.record.audio_writer.AudioWriter`.
         Starts recording if it was not on."""
-        self.start_audio().write(side, pcm16, sample_rate, start_us)
+        # The record's lock only to start: a save holds it while it writes the views.
+        writer = self._audio_writer or self.start_audio()
+        writer.write(side, pcm16, sample_rate, start_us)
+
+    @property
+    def audio_writer(self) -> AudioWriter | None:
+        """The writer streaming the audio being recorded to its spool files, or ``None`` when not recording."""
+        return self._audio_writer
 
     def close_audio(self) -> None:
         """Remove the spool files of the audio recorded live (save first to keep it)."""

@@ -1,0 +1,226 @@
+"""One side's recorded audio kept encoded as FLAC frames, so that saving the record encodes only what is new.
+
+Why frames rather than files re-encoded on each save: an hour of both sides takes over ten seconds to encode, and a
+record is saved every few seconds while connected. Why one file rather than segment files per N minutes: a session
+folder keeps one standard file per side that any player opens whole, and the cost of a save still follows the new
+audio only (benchmarks/audio_save.py measures both).
+
+The pieces, all in the spool folder beside the raw PCM:
+
+- ``<side>.frames``: every whole block of samples encoded so far, each FLAC frame already numbered for its place in
+  the stream (:func:`~realtime_widget.record.flac_stream.renumber`). It only grows, except that a change to audio
+  already encoded (playback cut at a barge-in, silence taken back) drops the frames from the changed block on, and
+  the next save encodes them again.
+- ``<side>.<n>.flac``: complete FLAC files (header, the frames, one short last frame for the samples after the last
+  whole block). A save brings one of them up to date by appending the frames it lacks, and hard-links it into the
+  session folder. A file linked from a save is never changed again while that save exists (its link count says
+  so), so the previous save stays whole while the next is written: at most two of these files are in use, each a
+  save or two behind, and bringing one up to date writes only the audio of those saves.
+
+Where the session folder is on another file system than the spool (no hard links), the file is copied instead:
+still no re-encoding, but the bytes of the whole recording are written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+from realtime_widget.record.flac_stream import HEADER_SIZE, renumber, stream_header
+
+__all__ = ["FlacFrames", "SavedFlac", "block_size"]
+
+#: Whole blocks encoded per step of an update; the writer's lock is held for one step (a few milliseconds), so
+#: chunks arriving during a long first save wait at most that long.
+STEP_BLOCKS = 32
+#: Complete files kept for reuse: the one the latest save links, and one to bring up to date for the next.
+_KEEP_FILES = 2
+
+
+def block_size(sample_rate: int) -> int:
+    """Samples per FLAC frame: the encoder's choice for this rate (2304 at 24 kHz)."""
+    return int(_encoder(sample_rate).frame_size)
+
+
+def _encoder(sample_rate: int) -> Any:
+    context: Any = av.CodecContext.create("flac", "w")
+    context.sample_rate = sample_rate
+    context.layout = "mono"
+    context.format = "s16"
+    context.open()
+    return context
+
+
+def encode(samples: npt.NDArray[np.int16], sample_rate: int) -> list[bytes]:
+    """``samples`` as FLAC frames numbered from 0: whole blocks, then a short last frame for any remainder."""
+    if not len(samples):
+        return []
+    context = _encoder(sample_rate)
+    frame = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(samples, dtype=np.int16).reshape(1, -1), format="s16", layout="mono"
+    )
+    frame.sample_rate = sample_rate
+    frame.pts = 0
+    packets = [bytes(packet) for packet in context.encode(frame)]
+    packets += [bytes(packet) for packet in context.encode(None)]
+    return [packet for packet in packets if packet]  # the flush ends with an empty packet (updated STREAMINFO)
+
+
+@dataclass(frozen=True)
+class SavedFlac:
+    """What a save wrote of one side: the file, and what ``audio.json`` says of it."""
+
+    path: Path
+    samples: int
+    sample_rate: int
+
+
+@dataclass
+class _Complete:
+    """A complete FLAC file in the spool folder, holding the first ``frames`` cached frames (then a tail)."""
+
+    path: Path
+    frames: int = 0
+
+
+@dataclass
+class FlacFrames:
+    """The encoded frames of one side (see the module docstring). ``read(first, count)`` gives samples from the
+    spool file (fewer if it is shorter). Not thread-safe by itself: the :class:`AudioWriter` calls
+    :meth:`invalidate` and :meth:`encode_step` under its lock, and :meth:`save` under its save lock."""
+
+    folder: Path
+    name: str
+    sample_rate: int
+    block: int = 0
+    ends: list[int] = field(default_factory=list)  # byte end of each cached frame in the frames file
+    invalid_from: int | None = None  # first block changed since it was encoded
+    files: list[_Complete] = field(default_factory=list)
+    #: Samples encoded, by every update so far (what a test checks to see that a save encoded only new audio).
+    encoded_samples: int = 0
+    _serial: int = 0
+
+    def __post_init__(self) -> None:
+        self.block = block_size(self.sample_rate)
+        self.frames_path = self.folder / f"{self.name}.frames"
+        self.frames_path.write_bytes(b"")
+
+    def invalidate(self, sample: int) -> None:
+        """Samples from ``sample`` on were changed or removed: their frames must be encoded again."""
+        block = sample // self.block
+        self.invalid_from = block if self.invalid_from is None else min(self.invalid_from, block)
+
+    def _drop_invalid(self) -> None:
+        if self.invalid_from is None or self.invalid_from >= len(self.ends):
+            self.invalid_from = None
+            return
+        keep = self.invalid_from
+        del self.ends[keep:]
+        with self.frames_path.open("r+b") as out:
+            out.truncate(self.ends[-1] if self.ends else 0)
+        for complete in self.files:
+            complete.frames = min(complete.frames, keep)
+        self.invalid_from = None
+
+    def encode_step(self, read: Callable[[int, int], npt.NDArray[np.int16]], samples: int) -> bool:
+        """Encode up to :data:`STEP_BLOCKS` more whole blocks of the first ``samples``; False when all are done."""
+        self._drop_invalid()
+        first = len(self.ends)
+        blocks = min(samples // self.block - first, STEP_BLOCKS)
+        if blocks <= 0:
+            return False
+        pcm = read(first * self.block, blocks * self.block)
+        blocks = len(pcm) // self.block
+        if blocks <= 0:
+            return False
+        frames = encode(pcm[: blocks * self.block], self.sample_rate)
+        self.encoded_samples += blocks * self.block
+        if len(frames) != blocks:
+            raise RuntimeError(f"the FLAC encoder made {len(frames)} frames of {blocks} whole blocks")
+        end = self.ends[-1] if self.ends else 0
+        with self.frames_path.open("ab") as out:
+            for number, frame in enumerate(frames, first):
+                placed = renumber(frame, number)
+                out.write(placed)
+                end += len(placed)
+                self.ends.append(end)
+        return True
+
+    def tail(self, read: Callable[[int, int], npt.NDArray[np.int16]], samples: int) -> tuple[int, bytes, int]:
+        """The frames cached (all of ``samples`` but the last partial block, once :meth:`encode_step` is done),
+        the short last frame for the rest, numbered to follow them, and how many samples it holds."""
+        self._drop_invalid()
+        cached = len(self.ends)
+        rest = read(cached * self.block, max(0, samples - cached * self.block))
+        frames = encode(rest, self.sample_rate)
+        self.encoded_samples += len(rest)
+        if len(frames) > 1:  # the spool grew past a block since encode_step: cannot happen under the writer lock
+            raise RuntimeError("the tail of the audio is longer than one block")
+        return cached, (renumber(frames[0], cached) if frames else b""), len(rest)
+
+    def save(self, cached: int, tail: bytes, tail_samples: int, target: Path) -> SavedFlac:
+        """Write the FLAC file of the first ``cached`` frames and ``tail`` to ``target`` (a new name in a staging
+        folder): bring a spool file up to date and link it there, or copy it where links cannot reach."""
+        complete = self._reusable()
+        start = HEADER_SIZE + (self.ends[complete.frames - 1] if complete.frames else 0)
+        with complete.path.open("r+b" if complete.path.exists() else "w+b") as out, self.frames_path.open("rb") as src:
+            out.truncate(start)
+            out.seek(start)
+            src.seek(start - HEADER_SIZE)
+            _copy(src, out, (self.ends[cached - 1] if cached else 0) - (start - HEADER_SIZE))
+            out.write(tail)
+            sizes = np.diff(np.asarray([0, *self.ends[:cached]], dtype=np.int64))
+            if tail:
+                sizes = np.append(sizes, len(tail))
+            total = cached * self.block + tail_samples
+            out.seek(0)
+            out.write(
+                stream_header(
+                    sample_rate=self.sample_rate,
+                    total_samples=total,
+                    block_size=self.block,
+                    min_frame=int(sizes.min()) if sizes.size else 0,
+                    max_frame=int(sizes.max()) if sizes.size else 0,
+                )
+            )
+            out.flush()
+            os.fsync(out.fileno())
+        complete.frames = cached
+        try:
+            os.link(complete.path, target)
+        except OSError:  # another file system (or one without hard links): a copy, still not re-encoded
+            shutil.copyfile(complete.path, target)
+        return SavedFlac(target, total, self.sample_rate)
+
+    def _reusable(self) -> _Complete:
+        """A complete file no save links (so changing it cannot touch a save), the one with most frames; or a new
+        one. Files beyond the few worth keeping are removed."""
+        free = [c for c in self.files if not c.path.exists() or c.path.stat().st_nlink <= 1]
+        if free:
+            chosen = max(free, key=lambda c: c.frames)
+        else:
+            self._serial += 1
+            chosen = _Complete(self.folder / f"{self.name}.{self._serial}.flac")
+            self.files.append(chosen)
+        for extra in [c for c in free if c is not chosen][: max(0, len(self.files) - _KEEP_FILES)]:
+            extra.path.unlink(missing_ok=True)
+            self.files.remove(extra)
+        return chosen
+
+
+def _copy(src: Any, out: Any, count: int) -> None:
+    """``count`` bytes from ``src`` to ``out`` at their current positions."""
+    while count > 0:
+        piece = src.read(min(count, 1 << 20))
+        if not piece:
+            raise OSError("the encoded frames file is shorter than its index says")
+        out.write(piece)
+        count -= len(piece)
