@@ -4,6 +4,11 @@ FLAC rather than Ogg Opus: it is lossless, so a saved and reloaded session measu
 live one did (Opus would resample to 48 kHz, add its pre-skip and smear the onsets the measurement looks for), and
 every player opens it. The cost is size: about 0.8 MB a minute per side of a conversation at 24 kHz, against about
 0.16 MB for Opus at 32 kbit/s (benchmarks/record_audio.py); an hour of both sides is about 100 MB.
+
+A recording being made is saved through flac_cache.py (only the new audio encoded on each save, the file assembled
+from frames encoded at different times); :func:`write_flac` encodes a whole track at once (a loaded session saved
+again, or audio handed in as tracks). Both make standard FLAC files, and :func:`read_flac` reads either (and the
+files of earlier versions, which were all written whole).
 """
 
 from __future__ import annotations

@@ -5,6 +5,11 @@ later one, and folders saved the old way still load. Real files; no session."""
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -169,6 +174,60 @@ def test_an_interrupted_save_leaves_the_previous_one_loadable(
     record_into(record, audio, 20 * RATE, 21 * RATE)
     record.save(folder)
     assert np.array_equal(libflac(folder / "audio_user.flac"), audio[: 21 * RATE])
+
+
+#: A kernel that saves once, then is killed halfway through its second save (while it appends the new frames).
+KILLED_MID_SAVE = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+
+    from realtime_widget import SessionRecord
+    from realtime_widget.record import flac_cache
+
+    folder, rate = Path(sys.argv[1]), 24_000
+    audio = np.random.default_rng(0).integers(-3000, 3000, 20 * rate).astype(np.int16)
+    record = SessionRecord()
+    record.write_audio("user", audio[: 10 * rate].tobytes(), rate, 1_800_000_000_000_000)
+    record.save(folder)
+    record.write_audio("user", audio[10 * rate :].tobytes(), rate, 1_800_000_010_000_000)
+    real_copy = flac_cache._copy
+
+    def copy_half_then_wait(src, out, count):
+        real_copy(src, out, count // 2)
+        out.flush()
+        print("halfway", flush=True)
+        sys.stdin.read()  # until killed
+
+    flac_cache._copy = copy_half_then_wait
+    record.save(folder)
+    """
+)
+
+
+def test_a_kernel_killed_mid_save_leaves_the_previous_save_whole(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MID_SAVE, str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "halfway"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    first_save = np.random.default_rng(0).integers(-3000, 3000, 20 * RATE).astype(np.int16)[: 10 * RATE]
+    loaded = SessionRecord.load(folder).audio.user
+    assert loaded is not None
+    assert np.array_equal(loaded.samples, first_save)
+    assert np.array_equal(libflac(folder / "audio_user.flac"), first_save)
 
 
 def test_another_file_system_gets_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
