@@ -8,10 +8,11 @@ benchmarks/record_audio.py). At each mark:
 - before: the save as it was, encoding both whole tracks to FLAC on every save (the same record's audio saved
   through the path that still does that: a record holding tracks rather than a recorder);
 - after: the autosave's steady state, a save after another ``--every-s`` (the widget's default autosave interval,
-  30 s) of audio, repeated; and the longest a chunk write waited while such a save ran (the comm hands chunks to
-  the recorder on the kernel's event loop, so that wait is how long a save can hold the loop up);
-- bytes on disk per minute recorded: the session folder, and the recorder's spool beside it (raw PCM, the frames
-  encoded so far, and the complete files, counting once a file that is also linked from the session folder).
+  30 s) of audio, repeated; a save with nothing new (the floor: the views, fsync, links); and the longest a chunk
+  write waited while a save ran (the comm hands chunks to the recorder on the kernel's event loop, so that wait is
+  how long a save can hold the loop up);
+- bytes on disk per minute recorded: the session folder, and the recorder's spool beside it (raw PCM and the
+  complete FLAC files saves take turns on, counting once a file that is also linked from the session folder).
 
 Prints tables; never asserts.
 
@@ -104,6 +105,7 @@ def measure(marks_min: list[float], every_s: float, repeats: int) -> list[Table]
             "before: save re-encoding all (s)",
             f"after: save after {every_s:g} s more (s, min / median / max)",
             "after / before",
+            "after: save with no new audio (s)",
             "longest chunk write during a save (ms)",
         ],
     )
@@ -124,6 +126,7 @@ def measure(marks_min: list[float], every_s: float, repeats: int) -> list[Table]
             for _ in range(repeats):
                 recording.write(round(every_s * CHUNKS_PER_S))
                 after.append(timed_save(recording.record, folder))
+            unchanged = timed_save(recording.record, folder)  # the floor: views, fsync, links; nothing to encode
             busy = threading.Event()
             busy.set()
             waits: list[float] = []
@@ -140,6 +143,7 @@ def measure(marks_min: list[float], every_s: float, repeats: int) -> list[Table]
                 f"{before:.2f}",
                 spread(after, 3),
                 ratio(statistics.median(after), before),
+                f"{unchanged:.3f}",
                 f"{waits[0]:.1f}",
             )
             saved = disk_bytes(folder)
@@ -161,9 +165,9 @@ def measure(marks_min: list[float], every_s: float, repeats: int) -> list[Table]
     )
     disk.notes.append(
         "The session folder holds one FLAC file per side (lossless; speech with pauses). The spool holds the raw PCM "
-        "that record.audio maps, the FLAC frames encoded so far, and up to two complete files per side (one is the "
-        "very file linked from the latest save, counted once): it is removed with the recorder (close_audio, or "
-        "when the kernel exits)."
+        "that record.audio maps and two complete FLAC files per side that saves take turns to bring up to date, one "
+        "of them the very file linked from the latest save (counted once): it is removed with the recorder "
+        "(close_audio, or when the kernel exits)."
     )
     return [saves, disk]
 

@@ -151,6 +151,9 @@ class AudioWriter:
                     spool.flac = FlacFrames(self.folder, side, spool.sample_rate)
                 flac = spool.flac
             read = lambda first, count: _read(spool, first, count)  # noqa: E731 - called under the lock
+            with self._lock:
+                flac.drop_invalid()
+            flac.prepare()  # copies frames already encoded: the chunks need not wait for that
             more = True
             while more:  # a few milliseconds at a time, so chunks arriving meanwhile wait no longer
                 with self._lock:
@@ -158,9 +161,9 @@ class AudioWriter:
             with self._lock:  # what arrived during the steps, then the last partial block: one consistent end
                 while flac.encode_step(read, spool.samples):
                     pass
-                cached, tail, tail_samples = flac.tail(read, spool.samples)
+                tail, tail_samples = flac.tail(read, spool.samples)
                 start = pd.Timestamp(spool.start_us, unit="us", tz="UTC")
-            return flac.save(cached, tail, tail_samples, target), start
+            return flac.finish(tail, tail_samples, target), start
 
     def encoded_samples(self, side: AudioSide) -> int:
         """How many samples of ``side`` saves have encoded so far, in all (each save encodes only new audio)."""

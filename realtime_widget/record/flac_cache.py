@@ -3,19 +3,17 @@
 Why frames rather than files re-encoded on each save: an hour of both sides takes over ten seconds to encode, and a
 record is saved every few seconds while connected. Why one file rather than segment files per N minutes: a session
 folder keeps one standard file per side that any player opens whole, and the cost of a save still follows the new
-audio only (benchmarks/audio_save.py measures both).
+audio only (benchmarks/audio_save.py measures it).
 
-The pieces, all in the spool folder beside the raw PCM:
-
-- ``<side>.frames``: every whole block of samples encoded so far, each FLAC frame already numbered for its place in
-  the stream (:func:`~realtime_widget.record.flac_stream.renumber`). It only grows, except that a change to audio
-  already encoded (playback cut at a barge-in, silence taken back) drops the frames from the changed block on, and
-  the next save encodes them again.
-- ``<side>.<n>.flac``: complete FLAC files (header, the frames, one short last frame for the samples after the last
-  whole block). A save brings one of them up to date by appending the frames it lacks, and hard-links it into the
-  session folder. A file linked from a save is never changed again while that save exists (its link count says
-  so), so the previous save stays whole while the next is written: at most two of these files are in use, each a
-  save or two behind, and bringing one up to date writes only the audio of those saves.
+The frames live in complete FLAC files in the spool folder (``<side>.<n>.flac``: header, the frames, one short last
+frame for the samples after the last whole block), each frame numbered for its place in the stream
+(:func:`~realtime_widget.record.flac_stream.renumber`). A save takes one such file that no save links (its link
+count says so), brings it up to date (frames it lacks copied from the newest file, then the new audio encoded and
+appended, then the short last frame and the header), and hard-links it into the session folder. A file linked from
+a save is never changed while that save exists, so the previous save stays whole while the next is written: two
+files take turns, each a save behind, and bringing one up to date writes only the audio of the last two saves. A
+change to audio already encoded (playback cut at a barge-in, silence taken back) drops the frames from the changed
+block on, and the save encodes them again.
 
 Where the session folder is on another file system than the spool (no hard links), the file is copied instead:
 still no re-encoding, but the bytes of the whole recording are written.
@@ -95,44 +93,66 @@ class _Complete:
 class FlacFrames:
     """The encoded frames of one side (see the module docstring). ``read(first, count)`` gives samples from the
     spool file (fewer if it is shorter). Not thread-safe by itself: the :class:`AudioWriter` calls
-    :meth:`invalidate` and :meth:`encode_step` under its lock, and :meth:`save` under its save lock."""
+    :meth:`invalidate`, :meth:`encode_step` and :meth:`tail` under its lock, and every method but
+    :meth:`invalidate` under its save lock, in the order :meth:`prepare`, :meth:`encode_step`..., :meth:`tail`,
+    :meth:`finish`."""
 
     folder: Path
     name: str
     sample_rate: int
     block: int = 0
-    ends: list[int] = field(default_factory=list)  # byte end of each cached frame in the frames file
+    ends: list[int] = field(default_factory=list)  # where each frame encoded so far ends, after the header
     invalid_from: int | None = None  # first block changed since it was encoded
     files: list[_Complete] = field(default_factory=list)
-    #: Samples encoded, by every update so far (what a test checks to see that a save encoded only new audio).
+    #: Samples encoded, by every save so far (what a test checks to see that a save encoded only new audio).
     encoded_samples: int = 0
+    _target: _Complete | None = None
     _serial: int = 0
 
     def __post_init__(self) -> None:
         self.block = block_size(self.sample_rate)
-        self.frames_path = self.folder / f"{self.name}.frames"
-        self.frames_path.write_bytes(b"")
 
     def invalidate(self, sample: int) -> None:
         """Samples from ``sample`` on were changed or removed: their frames must be encoded again."""
         block = sample // self.block
         self.invalid_from = block if self.invalid_from is None else min(self.invalid_from, block)
 
-    def _drop_invalid(self) -> None:
+    def drop_invalid(self) -> None:
+        """Forget the frames of changed audio (the file being written loses them too)."""
         if self.invalid_from is None or self.invalid_from >= len(self.ends):
             self.invalid_from = None
             return
         keep = self.invalid_from
         del self.ends[keep:]
-        with self.frames_path.open("r+b") as out:
-            out.truncate(self.ends[-1] if self.ends else 0)
         for complete in self.files:
             complete.frames = min(complete.frames, keep)
+        if self._target is not None:
+            with self._target.path.open("r+b") as out:
+                out.truncate(self._offset(keep))
         self.invalid_from = None
 
+    def _offset(self, frames: int) -> int:
+        return HEADER_SIZE + (self.ends[frames - 1] if frames else 0)
+
+    def prepare(self) -> None:
+        """Pick the file this save writes, and give it every frame encoded so far (copied, not encoded)."""
+        target = self._reusable()
+        newest = max(self.files, key=lambda c: c.frames)
+        with target.path.open("r+b" if target.path.exists() else "w+b") as out:
+            out.truncate(self._offset(target.frames))
+            if newest.frames > target.frames:
+                with newest.path.open("rb") as src:
+                    src.seek(self._offset(target.frames))
+                    out.seek(self._offset(target.frames))
+                    _copy(src, out, self._offset(newest.frames) - self._offset(target.frames))
+        target.frames = newest.frames
+        self._target = target
+
     def encode_step(self, read: Callable[[int, int], npt.NDArray[np.int16]], samples: int) -> bool:
-        """Encode up to :data:`STEP_BLOCKS` more whole blocks of the first ``samples``; False when all are done."""
-        self._drop_invalid()
+        """Encode up to :data:`STEP_BLOCKS` more whole blocks of the first ``samples`` into the file being written;
+        False when all are done."""
+        target = self._writing()
+        self.drop_invalid()
         first = len(self.ends)
         blocks = min(samples // self.block - first, STEP_BLOCKS)
         if blocks <= 0:
@@ -145,64 +165,68 @@ class FlacFrames:
         self.encoded_samples += blocks * self.block
         if len(frames) != blocks:
             raise RuntimeError(f"the FLAC encoder made {len(frames)} frames of {blocks} whole blocks")
+        placed = [renumber(frame, number) for number, frame in enumerate(frames, first)]
+        with target.path.open("r+b") as out:
+            out.seek(self._offset(first))
+            out.write(b"".join(placed))
         end = self.ends[-1] if self.ends else 0
-        with self.frames_path.open("ab") as out:
-            for number, frame in enumerate(frames, first):
-                placed = renumber(frame, number)
-                out.write(placed)
-                end += len(placed)
-                self.ends.append(end)
+        for frame in placed:
+            end += len(frame)
+            self.ends.append(end)
+        target.frames = len(self.ends)
         return True
 
-    def tail(self, read: Callable[[int, int], npt.NDArray[np.int16]], samples: int) -> tuple[int, bytes, int]:
-        """The frames cached (all of ``samples`` but the last partial block, once :meth:`encode_step` is done),
-        the short last frame for the rest, numbered to follow them, and how many samples it holds."""
-        self._drop_invalid()
-        cached = len(self.ends)
-        rest = read(cached * self.block, max(0, samples - cached * self.block))
+    def tail(self, read: Callable[[int, int], npt.NDArray[np.int16]], samples: int) -> tuple[bytes, int]:
+        """The short last frame for the samples after the whole blocks encoded (call once :meth:`encode_step` is
+        done, without letting go of the writer's lock), numbered to follow them, and how many samples it holds."""
+        self.drop_invalid()
+        whole = len(self.ends)
+        rest = read(whole * self.block, max(0, samples - whole * self.block))
         frames = encode(rest, self.sample_rate)
         self.encoded_samples += len(rest)
-        if len(frames) > 1:  # the spool grew past a block since encode_step: cannot happen under the writer lock
+        if len(frames) > 1:  # more than a block after the whole ones: encode_step was not done
             raise RuntimeError("the tail of the audio is longer than one block")
-        return cached, (renumber(frames[0], cached) if frames else b""), len(rest)
+        return (renumber(frames[0], whole) if frames else b""), len(rest)
 
-    def save(self, cached: int, tail: bytes, tail_samples: int, target: Path) -> SavedFlac:
-        """Write the FLAC file of the first ``cached`` frames and ``tail`` to ``target`` (a new name in a staging
-        folder): bring a spool file up to date and link it there, or copy it where links cannot reach."""
-        complete = self._reusable()
-        start = HEADER_SIZE + (self.ends[complete.frames - 1] if complete.frames else 0)
-        with complete.path.open("r+b" if complete.path.exists() else "w+b") as out, self.frames_path.open("rb") as src:
-            out.truncate(start)
-            out.seek(start)
-            src.seek(start - HEADER_SIZE)
-            _copy(src, out, (self.ends[cached - 1] if cached else 0) - (start - HEADER_SIZE))
+    def finish(self, tail: bytes, tail_samples: int, target: Path) -> SavedFlac:
+        """Complete the file being written with ``tail`` and its header, and put it at ``target`` (a new name in a
+        staging folder): a hard link, or a copy where links cannot reach."""
+        complete = self._writing()
+        frames = len(self.ends)
+        total = frames * self.block + tail_samples
+        sizes = np.diff(np.asarray([0, *self.ends], dtype=np.int64))
+        if tail:
+            sizes = np.append(sizes, len(tail))
+        header = stream_header(
+            sample_rate=self.sample_rate,
+            total_samples=total,
+            block_size=self.block,
+            min_frame=int(sizes.min()) if sizes.size else 0,
+            max_frame=int(sizes.max()) if sizes.size else 0,
+        )
+        with complete.path.open("r+b") as out:
+            out.seek(self._offset(frames))
             out.write(tail)
-            sizes = np.diff(np.asarray([0, *self.ends[:cached]], dtype=np.int64))
-            if tail:
-                sizes = np.append(sizes, len(tail))
-            total = cached * self.block + tail_samples
+            out.truncate()
             out.seek(0)
-            out.write(
-                stream_header(
-                    sample_rate=self.sample_rate,
-                    total_samples=total,
-                    block_size=self.block,
-                    min_frame=int(sizes.min()) if sizes.size else 0,
-                    max_frame=int(sizes.max()) if sizes.size else 0,
-                )
-            )
+            out.write(header)
             out.flush()
             os.fsync(out.fileno())
-        complete.frames = cached
+        self._target = None
         try:
             os.link(complete.path, target)
         except OSError:  # another file system (or one without hard links): a copy, still not re-encoded
             shutil.copyfile(complete.path, target)
         return SavedFlac(target, total, self.sample_rate)
 
+    def _writing(self) -> _Complete:
+        if self._target is None:
+            raise RuntimeError("prepare() first: no file is being written")
+        return self._target
+
     def _reusable(self) -> _Complete:
         """A complete file no save links (so changing it cannot touch a save), the one with most frames; or a new
-        one. Files beyond the few worth keeping are removed."""
+        one. Files beyond the two worth keeping are removed."""
         free = [c for c in self.files if not c.path.exists() or c.path.stat().st_nlink <= 1]
         if free:
             chosen = max(free, key=lambda c: c.frames)
@@ -221,6 +245,6 @@ def _copy(src: Any, out: Any, count: int) -> None:
     while count > 0:
         piece = src.read(min(count, 1 << 20))
         if not piece:
-            raise OSError("the encoded frames file is shorter than its index says")
+            raise OSError("a complete FLAC file in the spool is shorter than its frames")
         out.write(piece)
         count -= len(piece)

@@ -103,6 +103,8 @@ def test_a_second_save_encodes_only_the_new_audio(tmp_path: Path) -> None:
     assert loaded.audio.user.start == pd.Timestamp(T0, unit="us", tz="UTC")
     assert np.array_equal(loaded.audio.user.samples, audio[: 45 * RATE])
     assert [p.name for p in record.audio.files] == ["audio_user.flac"]
+    # Two saves alive, so two complete files in the spool: each linked from one save, none changed since.
+    assert sorted(p.stat().st_nlink for p in writer.folder.glob("user.*.flac")) == [2, 2]
 
 
 def test_audio_changed_after_a_save_is_encoded_again(tmp_path: Path) -> None:
@@ -130,6 +132,10 @@ def test_saves_to_two_folders_keep_each_whole(tmp_path: Path) -> None:
         record_into(record, audio, step * 2 * RATE, (step + 1) * 2 * RATE)
         folder = record.save(tmp_path / name)
         expected[name].append(((step + 1) * 2 * RATE, digest(folder / "audio_user.flac")))
+    writer = record.audio_writer
+    assert writer is not None
+    # The spool keeps the file each folder links and one more to write; nothing else.
+    assert sorted(p.suffix for p in writer.folder.iterdir()) == [".flac", ".flac", ".flac", ".pcm"]
     for name, saves in expected.items():
         samples, checksum = saves[-1]
         path = tmp_path / name / "audio_user.flac"
