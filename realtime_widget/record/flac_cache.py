@@ -36,9 +36,9 @@ from realtime_widget.record.flac_stream import HEADER_SIZE, renumber, stream_hea
 
 __all__ = ["FlacFrames", "SavedFlac", "block_size"]
 
-#: Whole blocks encoded per step of an update; the writer's lock is held for one step (a few milliseconds), so
-#: chunks arriving during a long first save wait at most that long.
-STEP_BLOCKS = 32
+#: Whole blocks encoded per step of a save (1.5 s of audio at 24 kHz); the writer's lock is held for one step (a
+#: few milliseconds), so chunks arriving during a long first save wait at most that long.
+STEP_BLOCKS = 16
 #: Complete files kept for reuse: the one the latest save links, and one to bring up to date for the next.
 _KEEP_FILES = 2
 
