@@ -25,7 +25,7 @@ import pandas as pd
 
 from realtime_widget.record.audio_track import AudioSide, AudioTrack
 
-__all__ = ["AUDIO_META", "Placement", "read_flac", "read_meta", "write_flac", "write_meta"]
+__all__ = ["AUDIO_META", "Placement", "read_flac", "read_meta", "read_placements", "write_flac", "write_meta"]
 
 #: The file naming each side's audio file, sample rate and start time.
 AUDIO_META = "audio.json"
@@ -109,4 +109,17 @@ def read_meta(text: str) -> dict[AudioSide, tuple[str, pd.Timestamp]]:
         if "/" in name or "\\" in name or name.startswith("."):
             raise ValueError(f"{side}: the file must sit in the session folder; got {name!r}")
         placed[side] = (name, pd.Timestamp(int(entry["start_us"]), unit="us", tz="UTC"))
+    return placed
+
+
+def read_placements(text: str) -> dict[AudioSide, Placement]:
+    """What ``audio.json`` says of each side's file (length, rate, start), for the sides that say it all; the text
+    was checked by :func:`read_meta`."""
+    meta = json.loads(text)
+    placed: dict[AudioSide, Placement] = {}
+    for side in ("user", "assistant"):
+        entry = meta.get(side)
+        if isinstance(entry, dict) and isinstance(entry.get("samples"), int) and entry.get("sample_rate"):
+            start = pd.Timestamp(int(entry["start_us"]), unit="us", tz="UTC")
+            placed[side] = Placement(int(entry["samples"]), int(entry["sample_rate"]), start)
     return placed

@@ -49,7 +49,7 @@ from realtime_widget.record import audio_files, schema
 from realtime_widget.record.audio import SessionAudio
 from realtime_widget.record.audio_track import AudioSide, AudioTrack
 from realtime_widget.record.pricing import prices_from_json, prices_to_json
-from realtime_widget.record.session import SessionRecord
+from realtime_widget.record.session import SavedAudioFile, SessionRecord
 from realtime_widget.record.summary import SessionFacts, facts
 
 __all__ = ["FORMAT_VERSION", "SessionSet", "load", "load_sessions", "save"]
@@ -157,9 +157,11 @@ def _write_views(record: SessionRecord, folder: Path) -> dict[str, Any]:
 
 def _write_audio(record: SessionRecord, folder: Path) -> None:
     """Each side's FLAC file and ``audio.json``. Audio being recorded is encoded only where it is new since the
-    last save (the writer keeps the frames encoded so far); a loaded session's audio is encoded from its tracks."""
+    last save (the writer keeps the frames encoded so far); a loaded session's files are linked or copied as they
+    are; other audio (tracks handed in) is encoded whole."""
     placed: dict[AudioSide, audio_files.Placement] = {}
     writer = record.audio_writer
+    as_saved = record.saved_audio_files
     for side in ("user", "assistant"):
         target = folder / audio_files.file_name(side)
         if writer is not None:
@@ -167,6 +169,10 @@ def _write_audio(record: SessionRecord, folder: Path) -> None:
             if saved is not None:
                 flac, start = saved
                 placed[side] = audio_files.Placement(flac.samples, flac.sample_rate, start)
+            continue
+        if side in as_saved:
+            source, placed[side] = as_saved[side]
+            _link_or_copy(source, target)
             continue
         track = record.audio[side]
         if track is not None:
@@ -176,8 +182,17 @@ def _write_audio(record: SessionRecord, folder: Path) -> None:
         audio_files.write_meta(placed, folder)
 
 
-def _read_audio(folder: _SaveFolder) -> SessionAudio | None:
-    """The saved audio, decoded only when first used; ``None`` when the session has none."""
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A saved file, never changed afterwards, put in a new save: linked where the file system allows."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _read_audio(folder: _SaveFolder) -> tuple[SessionAudio, dict[AudioSide, SavedAudioFile]] | None:
+    """The saved audio, decoded only when first used, and each side's file as saved (so that saving the loaded
+    session again copies the files rather than encoding them again); ``None`` when the session has none."""
     path = folder.path / audio_files.AUDIO_META
     try:
         with folder.open(audio_files.AUDIO_META, "r") as file:
@@ -186,6 +201,7 @@ def _read_audio(folder: _SaveFolder) -> SessionAudio | None:
         return None
     try:
         placed = audio_files.read_meta(text)
+        placements = audio_files.read_placements(text)
     except (ValueError, KeyError, TypeError) as exc:
         raise SessionLoadError(f"{path}: not the audio.json of a saved session ({exc})") from exc
     for name, _start in placed.values():
@@ -203,7 +219,8 @@ def _read_audio(folder: _SaveFolder) -> SessionAudio | None:
         return decode
 
     sources = {side: decoder(side, name, start) for side, (name, start) in placed.items()}
-    return SessionAudio(sources, files=tuple(folder.path / name for name, _ in placed.values()))
+    as_saved = {side: (folder.path / placed[side][0], place) for side, place in placements.items() if side in placed}
+    return SessionAudio(sources, files=tuple(folder.path / name for name, _ in placed.values())), as_saved
 
 
 def _read(folder: _SaveFolder, name: str) -> pd.DataFrame:
@@ -356,7 +373,7 @@ def _load(folder: _SaveFolder) -> SessionRecord:
         clock_rtt_ms=meta.get("clock_rtt_ms"),
     )
     if audio is not None:
-        record.attach_saved_audio(audio)
+        record.attach_saved_audio(audio[0], as_saved=audio[1])
     return record
 
 

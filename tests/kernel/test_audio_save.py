@@ -253,7 +253,7 @@ def test_another_file_system_gets_a_copy(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_folders_saved_the_old_way_still_load(tmp_path: Path) -> None:
     """Before, each save encoded whole tracks with FFmpeg's FLAC muxer (its own STREAMINFO, a Vorbis comment);
-    such a folder loads, and a loaded session saves again."""
+    such a folder loads, and a loaded session saves again without encoding its audio again."""
     audio = speechlike(5)
     record = SessionRecord()
     record_into(record, audio, 0, 5 * RATE)
@@ -264,5 +264,11 @@ def test_folders_saved_the_old_way_still_load(tmp_path: Path) -> None:
     assert loaded.audio.user is not None
     assert np.array_equal(loaded.audio.user.samples, audio)
     again = loaded.save(tmp_path / "again")
-    assert np.array_equal(libflac(again / "audio_user.flac"), audio)
     assert "audio_user.flac" in loaded.summary()
+    # Saved again as it was (linked, not encoded again), and loaded back the same.
+    assert (again / "audio_user.flac").stat().st_ino == (folder / "audio_user.flac").stat().st_ino
+    assert np.array_equal(libflac(again / "audio_user.flac"), audio)
+    reloaded = SessionRecord.load(again).audio.user
+    assert reloaded is not None
+    assert reloaded.start == track.start
+    assert np.array_equal(reloaded.samples, audio)
