@@ -9,7 +9,7 @@ in RFC 9639 (Free Lossless Audio Codec), sections 8.2 (STREAMINFO) and 9.1 (fram
 
 from __future__ import annotations
 
-__all__ = ["HEADER_SIZE", "crc8", "crc16", "renumber", "stream_header"]
+__all__ = ["HEADER_SIZE", "crc8", "crc16", "renumber", "stream_header", "total_samples"]
 
 #: ``fLaC``, a metadata block header and a STREAMINFO block: every file this package writes starts with this many
 #: bytes, so the header can be rewritten in place as the stream grows.
@@ -139,3 +139,12 @@ def stream_header(*, sample_rate: int, total_samples: int, block_size: int, min_
         + bytes(16)
     )
     return b"fLaC" + bytes([0x80, 0, 0, len(info)]) + info
+
+
+def total_samples(header: bytes) -> int | None:
+    """The total samples a FLAC file's STREAMINFO states (its first :data:`HEADER_SIZE` bytes), or ``None`` when it
+    is not a FLAC file or leaves the total unstated."""
+    if len(header) < HEADER_SIZE or header[:4] != b"fLaC" or header[4] & 0x7F != 0:
+        return None
+    total = int.from_bytes(header[18:26], "big") & ((1 << 36) - 1)
+    return total or None

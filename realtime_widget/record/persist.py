@@ -20,7 +20,9 @@ Loading rebuilds the record from ``events.jsonl`` and the Parquet files of what 
 timeline, tool calls, voice latency); transcript, turns and usage are recomputed, so they match the saved ones.
 
 A save is atomic: it writes a folder beside the target, flushes every file to disk, then swaps it in, so a save that
-fails (a full disk, an unwritable view) leaves the last good save as it was and says why. Loading checks what it
+fails (a full disk, an unwritable view) leaves the last good save as it was and says why. The audio files of a
+recording are hard links to files the recorder keeps (flac_cache.py), which it never changes while a save links
+them: the previous save stays whole while the next one is written. Loading checks what it
 reads (the format, every file's columns, every event line) and names the file at fault. A load that runs while a
 save swaps a new folder in reads every file from one of the two saves, never a mix: it opens the folder once and
 reads each file relative to that handle, and starts again if the save it was reading is removed under it.
@@ -45,7 +47,7 @@ from typing import IO, Any, Literal
 import numpy as np
 import pandas as pd
 
-from realtime_widget.record import audio_files, schema
+from realtime_widget.record import audio_files, flac_stream, schema
 from realtime_widget.record.audio import SessionAudio
 from realtime_widget.record.audio_track import AudioSide, AudioTrack
 from realtime_widget.record.pricing import prices_from_json, prices_to_json
@@ -171,8 +173,12 @@ def _write_audio(record: SessionRecord, folder: Path) -> None:
                 placed[side] = audio_files.Placement(flac.samples, flac.sample_rate, start)
             continue
         if side in as_saved:
-            source, placed[side] = as_saved[side]
+            source, place = as_saved[side]
             _link_or_copy(source, target)
+            # The file as it is now: a save that replaced the loaded folder since may have made it longer.
+            with target.open("rb") as file:
+                now = flac_stream.total_samples(file.read(flac_stream.HEADER_SIZE))
+            placed[side] = place._replace(samples=now) if now is not None else place
             continue
         track = record.audio[side]
         if track is not None:

@@ -5,6 +5,7 @@ later one, and folders saved the old way still load. Real files; no session."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -268,6 +269,7 @@ def test_folders_saved_the_old_way_still_load(tmp_path: Path) -> None:
     # Saved again as it was (linked, not encoded again), and loaded back the same.
     assert (again / "audio_user.flac").stat().st_ino == (folder / "audio_user.flac").stat().st_ino
     assert np.array_equal(libflac(again / "audio_user.flac"), audio)
+    assert json.loads((again / "audio.json").read_text())["user"]["samples"] == len(audio)
     reloaded = SessionRecord.load(again).audio.user
     assert reloaded is not None
     assert reloaded.start == track.start
