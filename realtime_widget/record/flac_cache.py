@@ -228,11 +228,16 @@ class FlacFrames:
         """A complete file no save links (so changing it cannot touch a save), the one with most frames; or a new
         one. Files beyond the two worth keeping are removed."""
         free = [c for c in self.files if not c.path.exists() or c.path.stat().st_nlink <= 1]
+        for gone in (c for c in free if not c.path.exists()):
+            gone.frames = 0  # removed by someone else: start it again
         if free:
             chosen = max(free, key=lambda c: c.frames)
         else:
             self._serial += 1
             chosen = _Complete(self.folder / f"{self.name}.{self._serial}.flac")
+            # A file left under that name by an earlier recorder in this folder may be linked from its saves:
+            # take the name away from it (its saves keep it) rather than write into it.
+            chosen.path.unlink(missing_ok=True)
             self.files.append(chosen)
         for extra in [c for c in free if c is not chosen][: max(0, len(self.files) - _KEEP_FILES)]:
             extra.path.unlink(missing_ok=True)

@@ -237,6 +237,21 @@ def test_a_kernel_killed_mid_save_leaves_the_previous_save_whole(tmp_path: Path)
     assert np.array_equal(libflac(folder / "audio_user.flac"), first_save)
 
 
+def test_a_new_recorder_in_an_old_spool_folder_leaves_the_old_saves_alone(tmp_path: Path) -> None:
+    audio = speechlike(6)
+    old = SessionRecord()
+    old.start_audio(tmp_path / "spool")
+    record_into(old, audio, 0, 3 * RATE)
+    old_save = old.save(tmp_path / "old")
+    before = digest(old_save / "audio_user.flac")
+    new = SessionRecord()
+    new.start_audio(tmp_path / "spool")  # the same folder, its files left there by the first recorder
+    record_into(new, speechlike(6, seed=1), 0, 6 * RATE)
+    new.save(tmp_path / "new")
+    assert digest(old_save / "audio_user.flac") == before
+    assert np.array_equal(libflac(tmp_path / "new" / "audio_user.flac"), speechlike(6, seed=1))
+
+
 def test_another_file_system_gets_a_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def no_links(*_: object) -> None:
         raise OSError(18, "Invalid cross-device link")
