@@ -20,12 +20,12 @@ Loading rebuilds the record from ``events.jsonl`` and the Parquet files of what 
 timeline, tool calls, voice latency); transcript, turns and usage are recomputed, so they match the saved ones.
 
 A save is atomic: it writes a folder beside the target, flushes every file to disk, then swaps it in, so a save that
-fails (a full disk, an unwritable view) leaves the last good save as it was and says why. The audio files of a
-recording are hard links to files the recorder keeps (flac_cache.py), which it never changes while a save links
-them: the previous save stays whole while the next one is written. Loading checks what it
-reads (the format, every file's columns, every event line) and names the file at fault. A load that runs while a
-save swaps a new folder in reads every file from one of the two saves, never a mix: it opens the folder once and
-reads each file relative to that handle, and starts again if the save it was reading is removed under it.
+fails (a full disk, an unwritable view) leaves the last good save as it was and says why. The audio files of a recording
+are hard links to files the recorder keeps (flac_cache.py), which it never changes while a save links them: the previous
+save stays whole while the next one is written. Loading checks what it reads (the format, every file's columns, every
+event line) and names the file at fault. A load that runs while a save swaps a new folder in reads every file from one
+of the two saves, never a mix: it opens the folder once and reads each file relative to that handle, and starts again if
+the save it was reading is removed under it.
 """
 
 from __future__ import annotations
