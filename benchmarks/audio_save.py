@@ -11,6 +11,8 @@ benchmarks/record_audio.py). At each mark:
   30 s) of audio, repeated; a save with nothing new (the floor: the views, fsync, links); and the longest a chunk
   write waited while a save ran (the comm hands chunks to the recorder on the kernel's event loop, so that wait is
   how long a save can hold the loop up);
+- the design not taken, for comparison: segment files of 5 minutes with only the open one encoded again (the
+  floor plus encoding a whole segment of both sides, the most such a save would encode);
 - bytes on disk per minute recorded: the session folder, and the recorder's spool beside it (raw PCM and the
   complete FLAC files saves take turns on, counting once a file that is also linked from the session folder).
 
@@ -30,14 +32,20 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.record_audio import CHUNK_MS, RATE, T0_US, speech_turns
 from benchmarks.table import Table, ratio, spread
 from realtime_widget.record import SessionRecord
 from realtime_widget.record.audio import SessionAudio
+from realtime_widget.record.audio_files import write_flac
+from realtime_widget.record.audio_track import AudioTrack
 
 MB = 1024 * 1024
+#: Segment length of the design not taken (segment files, the open one encoded again on each save), for comparison.
+SEGMENT_MIN = 5.0
 CHUNKS_PER_S = 1000 // CHUNK_MS
 
 
@@ -86,6 +94,18 @@ def whole_reencode(recording: Recording, folder: Path) -> float:
     return timed_save(tracks, folder)
 
 
+def open_segment_encode(recording: Recording, folder: Path, segment_min: float) -> float:
+    """The other design, segment files of ``segment_min`` minutes with only the open one encoded again on each
+    save: the time to encode that segment, both sides, at its largest (just before it closes)."""
+    audio = recording.record.audio
+    began = time.perf_counter()
+    for track in (audio.user, audio.assistant):
+        assert track is not None
+        last = track.samples[-round(segment_min * 60 * track.sample_rate) :]
+        write_flac(AudioTrack(track.side, np.asarray(last), track.sample_rate, track.start), folder / "segment.flac")
+    return time.perf_counter() - began
+
+
 def disk_bytes(*folders: Path) -> int:
     """Bytes of every file under ``folders``, a file linked from several places counted once."""
     seen: dict[tuple[int, int], int] = {}
@@ -116,6 +136,7 @@ def measure(marks_min: list[float], every_s: float, repeats: int) -> list[Table]
             f"after: save after {every_s:g} s more (s, min / median / max)",
             "after / before",
             "after: save with no new audio (s)",
+            f"segments of {SEGMENT_MIN:g} min instead: encoding the open one, at most (s)",
             "after, session folder on another file system: copied, not linked (s)",
             "longest chunk write during a save (ms)",
         ],
@@ -142,6 +163,7 @@ def measure(marks_min: list[float], every_s: float, repeats: int) -> list[Table]
                     recording.write(round(every_s * CHUNKS_PER_S))
                     copied.append(timed_save(recording.record, elsewhere / "s"))
             unchanged = timed_save(recording.record, folder)  # the floor: views, fsync, links; nothing to encode
+            segment = open_segment_encode(recording, root, SEGMENT_MIN)
             busy = threading.Event()
             busy.set()
             waits: list[float] = []
@@ -159,6 +181,7 @@ def measure(marks_min: list[float], every_s: float, repeats: int) -> list[Table]
                 spread(after, 3),
                 ratio(statistics.median(after), before),
                 f"{unchanged:.3f}",
+                f"{unchanged + segment:.3f}",
                 spread(copied, 3),
                 f"{waits[0]:.1f}",
             )
@@ -182,7 +205,9 @@ def measure(marks_min: list[float], every_s: float, repeats: int) -> list[Table]
         "(16 blocks of 2304 samples) while a save runs, never the whole save. Where the session folder is on "
         "another file system than the recorder's spool (here the shared-memory tmpfs, so the copy costs no disk "
         "writes: on a disk it costs more), the file is copied instead of linked: still nothing re-encoded, but the "
-        "bytes of the whole recording written."
+        "bytes of the whole recording written. The design not taken, segment files with only the open one "
+        "encoded again, is shown by its floor plus encoding a whole open segment (both sides): bounded, but by the "
+        "segment length rather than the new audio, and a session would have many files per side instead of one."
     )
     disk.notes.append(
         "The session folder holds one FLAC file per side (lossless; speech with pauses). The spool holds the raw PCM "
