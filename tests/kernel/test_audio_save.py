@@ -289,3 +289,37 @@ def test_folders_saved_the_old_way_still_load(tmp_path: Path) -> None:
     assert reloaded is not None
     assert reloaded.start == track.start
     assert np.array_equal(reloaded.samples, audio)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_recording_cuts_and_saves_always_save_what_was_recorded(tmp_path: Path, seed: int) -> None:
+    """Chunks on time, late then hurried (silence put in, then taken back), cuts after a barge-in, saves to two
+    folders in any order: every save holds exactly the recording as it was, and stays so while later ones are made."""
+    rng = np.random.default_rng(seed)
+    record = SessionRecord()
+    clock_us = T0
+    saved: dict[str, npt.NDArray[np.int16]] = {}
+    for _ in range(30):
+        action = rng.choice(["chunks", "late then hurried", "cut", "save"], p=[0.45, 0.2, 0.1, 0.25])
+        if action == "chunks":
+            for _ in range(int(rng.integers(1, 40))):
+                record.write_audio("user", speechlike(0.1, seed=int(rng.integers(1 << 30))).tobytes(), RATE, clock_us)
+                clock_us += 100_000
+        elif action == "late then hurried":
+            record.write_audio("user", speechlike(0.1, seed=1).tobytes(), RATE, clock_us + 15_000)
+            clock_us += 100_000
+            record.write_audio("user", speechlike(0.1, seed=2).tobytes(), RATE, clock_us)
+            clock_us += 100_000
+        elif action == "cut" and record.audio_writer is not None:
+            clock_us -= int(rng.integers(0, 3_000_000))
+            record.audio_writer.cut("user", clock_us)
+        elif action == "save" and record.audio.user is not None:
+            name = str(rng.choice(["a", "b"]))
+            record.save(tmp_path / name)
+            saved[name] = np.array(record.audio.user.samples)
+            for other, samples in saved.items():
+                assert np.array_equal(libflac(tmp_path / other / "audio_user.flac"), samples), other
+    for name, samples in saved.items():
+        loaded = SessionRecord.load(tmp_path / name).audio.user
+        assert loaded is not None
+        assert np.array_equal(loaded.samples, samples)
