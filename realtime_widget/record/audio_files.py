@@ -4,6 +4,11 @@ FLAC rather than Ogg Opus: it is lossless, so a saved and reloaded session measu
 live one did (Opus would resample to 48 kHz, add its pre-skip and smear the onsets the measurement looks for), and
 every player opens it. The cost is size: about 0.8 MB a minute per side of a conversation at 24 kHz, against about
 0.16 MB for Opus at 32 kbit/s (benchmarks/record_audio.py); an hour of both sides is about 100 MB.
+
+A recording being made is saved through flac_cache.py (only the new audio encoded on each save, the file assembled
+from frames encoded at different times); :func:`write_flac` encodes a whole track at once (a loaded session saved
+again, or audio handed in as tracks). Both make standard FLAC files, and :func:`read_flac` reads either (and the
+files of earlier versions, which were all written whole).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import av
 import numpy as np
@@ -20,7 +25,7 @@ import pandas as pd
 
 from realtime_widget.record.audio_track import AudioSide, AudioTrack
 
-__all__ = ["AUDIO_META", "read_flac", "read_meta", "write_flac", "write_meta"]
+__all__ = ["AUDIO_META", "Placement", "read_flac", "read_meta", "read_placements", "write_flac", "write_meta"]
 
 #: The file naming each side's audio file, sample rate and start time.
 AUDIO_META = "audio.json"
@@ -69,15 +74,23 @@ def _mono_s16(frame: av.AudioFrame) -> npt.NDArray[np.int16]:
     return np.asarray(array.reshape(-1) if array.shape[0] == 1 else array[0], dtype=np.int16)
 
 
-def write_meta(tracks: dict[AudioSide, AudioTrack], folder: Path) -> None:
+class Placement(NamedTuple):
+    """What ``audio.json`` says of one side's file: its length, its rate, and when its first sample sounded."""
+
+    samples: int
+    sample_rate: int
+    start: pd.Timestamp
+
+
+def write_meta(placed: dict[AudioSide, Placement], folder: Path) -> None:
     meta = {
         side: {
             "file": file_name(side),
-            "sample_rate": track.sample_rate,
-            "samples": len(track.samples),
-            "start_us": int(track.start.value // 1000),
+            "sample_rate": place.sample_rate,
+            "samples": place.samples,
+            "start_us": int(place.start.value // 1000),
         }
-        for side, track in tracks.items()
+        for side, place in placed.items()
     }
     (folder / AUDIO_META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
@@ -96,4 +109,17 @@ def read_meta(text: str) -> dict[AudioSide, tuple[str, pd.Timestamp]]:
         if "/" in name or "\\" in name or name.startswith("."):
             raise ValueError(f"{side}: the file must sit in the session folder; got {name!r}")
         placed[side] = (name, pd.Timestamp(int(entry["start_us"]), unit="us", tz="UTC"))
+    return placed
+
+
+def read_placements(text: str) -> dict[AudioSide, Placement]:
+    """What ``audio.json`` says of each side's file (length, rate, start), for the sides that say it all; the text
+    was checked by :func:`read_meta`."""
+    meta = json.loads(text)
+    placed: dict[AudioSide, Placement] = {}
+    for side in ("user", "assistant"):
+        entry = meta.get(side)
+        if isinstance(entry, dict) and isinstance(entry.get("samples"), int) and entry.get("sample_rate"):
+            start = pd.Timestamp(int(entry["start_us"]), unit="us", tz="UTC")
+            placed[side] = Placement(int(entry["samples"]), int(entry["sample_rate"]), start)
     return placed

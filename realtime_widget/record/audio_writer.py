@@ -12,6 +12,10 @@ chunk's time says, so late-then-hurried chunks do not push the rest of the track
 ahead of its chunks' times drops their leading silence (never sound) until it is back on the clock. A resent chunk
 must be recognised by its sender's sequence number before it gets here (the comm does that, as it does for event
 batches): the writer cannot tell a repeat from new sound.
+
+Saving: :meth:`AudioWriter.save_flac` writes a side as a FLAC file, encoding only the audio that is new since the
+previous save (see flac_cache.py); it holds the writer's lock only a few milliseconds at a time, so chunks keep
+arriving while a long recording is saved.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from realtime_widget.record.audio_track import AudioSide, AudioTrack
+from realtime_widget.record.flac_cache import FlacFrames, SavedFlac
 
 __all__ = ["SIDES", "AudioWriter"]
 
@@ -52,6 +57,8 @@ class _Spool:
     samples: int = 0  # written so far
     #: Recent silence put in for gaps, (first sample, length), which chunks arriving early may take back.
     gaps: list[tuple[int, int]] = field(default_factory=list)
+    #: The side encoded as FLAC frames so far (from the first save on), told of every change to written samples.
+    flac: FlacFrames | None = None
 
     def end_us(self) -> int:
         return self.start_us + round(self.samples * 1_000_000 / self.sample_rate)
@@ -69,6 +76,7 @@ class AudioWriter:
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, True) if self._owned else None
         self._spools: dict[AudioSide, _Spool] = {}
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()  # one save at a time: saves share the encoded frames
         #: Grows with every change, so views derived from the audio know when to rebuild.
         self.version = 0
 
@@ -116,6 +124,8 @@ class AudioWriter:
             with spool.path.open("r+b") as out:
                 out.truncate(keep * 2)
             spool.samples = keep
+            if spool.flac is not None:
+                spool.flac.invalidate(keep)
             self.version += 1
 
     def track(self, side: AudioSide) -> AudioTrack | None:
@@ -128,13 +138,54 @@ class AudioWriter:
             start = pd.Timestamp(spool.start_us, unit="us", tz="UTC")
             return AudioTrack(side, samples.view(np.int16), spool.sample_rate, start)
 
+    def save_flac(self, side: AudioSide, target: Path) -> tuple[SavedFlac, pd.Timestamp] | None:
+        """Write ``side`` as recorded so far to the FLAC file ``target`` (a new name), encoding only the audio new
+        since the previous save; returns what was written and when its first sample sounded, or ``None`` when the
+        side has no audio. Safe to call while chunks arrive: the file holds every sample written before it ends."""
+        with self._save_lock:
+            with self._lock:
+                spool = self._spools.get(side)
+                if spool is None or spool.samples == 0:
+                    return None
+                if spool.flac is None:
+                    spool.flac = FlacFrames(self.folder, side, spool.sample_rate)
+                flac = spool.flac
+            read = lambda first, count: _read(spool, first, count)  # noqa: E731 - called under the lock
+            with self._lock:
+                flac.drop_invalid()
+            flac.prepare()  # copies frames already encoded: the chunks need not wait for that
+            more = True
+            while more:  # a few milliseconds at a time, so chunks arriving meanwhile wait no longer
+                with self._lock:
+                    more = flac.encode_step(read, spool.samples)
+            with self._lock:  # what arrived during the steps, then the last partial block: one consistent end
+                while flac.encode_step(read, spool.samples):
+                    pass
+                tail, tail_samples = flac.tail(read, spool.samples)
+                start = pd.Timestamp(spool.start_us, unit="us", tz="UTC")
+            return flac.finish(tail, tail_samples, target), start
+
+    def encoded_samples(self, side: AudioSide) -> int:
+        """How many samples of ``side`` saves have encoded so far, in all (each save encodes only new audio)."""
+        with self._lock:
+            spool = self._spools.get(side)
+            return 0 if spool is None or spool.flac is None else spool.flac.encoded_samples
+
     def close(self) -> None:
         """Remove the spool files if this writer made their folder (save the record first to keep the audio)."""
-        with self._lock:
+        with self._save_lock, self._lock:
             self._spools.clear()
             self.version += 1
         if self._cleanup is not None:
             self._cleanup()
+
+
+def _read(spool: _Spool, first: int, count: int) -> npt.NDArray[np.int16]:
+    """``count`` samples of the spool file from sample ``first`` (fewer if it is shorter), read rather than mapped:
+    a file cut shorter meanwhile gives fewer samples, never a fault."""
+    with spool.path.open("rb") as file:
+        file.seek(first * 2)
+        return np.frombuffer(file.read(count * 2), dtype="<i2").astype(np.int16)
 
 
 def _leading_quiet(samples: npt.NDArray[np.int16], limit: int) -> int:
@@ -161,6 +212,8 @@ def _take_back_silence(spool: _Spool, samples: int) -> int:
             file.seek((tail_start - remove) * 2)
             file.write(moved)
             file.truncate((spool.samples - remove) * 2)
+        if spool.flac is not None:
+            spool.flac.invalidate(tail_start - remove)
         spool.samples -= remove
         samples -= remove
         removed += remove

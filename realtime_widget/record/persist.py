@@ -13,16 +13,19 @@ A saved session is a folder::
     tool_calls.parquet
     voice_latency.parquet
     audio_user.flac      recorded audio, when there is some (``record_audio=True``): one FLAC file per side,
-    audio_assistant.flac and audio.json placing each on the record's clock (see audio_files.py)
+    audio_assistant.flac and audio.json placing each on the record's clock (see audio_files.py); a save encodes
+    audio.json           only the audio recorded since the previous save (see flac_cache.py)
 
 Loading rebuilds the record from ``events.jsonl`` and the Parquet files of what is not derived from events (stats,
 timeline, tool calls, voice latency); transcript, turns and usage are recomputed, so they match the saved ones.
 
 A save is atomic: it writes a folder beside the target, flushes every file to disk, then swaps it in, so a save that
-fails (a full disk, an unwritable view) leaves the last good save as it was and says why. Loading checks what it
-reads (the format, every file's columns, every event line) and names the file at fault. A load that runs while a
-save swaps a new folder in reads every file from one of the two saves, never a mix: it opens the folder once and
-reads each file relative to that handle, and starts again if the save it was reading is removed under it.
+fails (a full disk, an unwritable view) leaves the last good save as it was and says why. The audio files of a recording
+are hard links to files the recorder keeps (flac_cache.py), which it never changes while a save links them: the previous
+save stays whole while the next one is written. Loading checks what it reads (the format, every file's columns, every
+event line) and names the file at fault. A load that runs while a save swaps a new folder in reads every file from one
+of the two saves, never a mix: it opens the folder once and reads each file relative to that handle, and starts again if
+the save it was reading is removed under it.
 """
 
 from __future__ import annotations
@@ -44,11 +47,11 @@ from typing import IO, Any, Literal
 import numpy as np
 import pandas as pd
 
-from realtime_widget.record import audio_files, schema
+from realtime_widget.record import audio_files, flac_stream, schema
 from realtime_widget.record.audio import SessionAudio
 from realtime_widget.record.audio_track import AudioSide, AudioTrack
 from realtime_widget.record.pricing import prices_from_json, prices_to_json
-from realtime_widget.record.session import SessionRecord
+from realtime_widget.record.session import SavedAudioFile, SessionRecord
 from realtime_widget.record.summary import SessionFacts, facts
 
 __all__ = ["FORMAT_VERSION", "SessionSet", "load", "load_sessions", "save"]
@@ -73,7 +76,13 @@ def save(record: SessionRecord, folder: Path) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _staging(folder) as staging:
         with record.lock:  # one consistent snapshot, however busy the appending thread is
-            _write(record, staging)
+            meta = _write_views(record, staging)
+        # The audio outside the record's lock: the recorder keeps appending chunks while it is encoded.
+        _write_audio(record, staging)
+        # meta.json last: its presence marks a complete save (load_sessions looks for it).
+        (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        for path in staging.iterdir():
+            _fsync(path)
         _swap_in(staging, folder)
     saved = [folder / audio_files.file_name(side) for side in ("user", "assistant")]
     record.note_saved_audio(tuple(path for path in saved if path.exists()))
@@ -125,7 +134,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
-def _write(record: SessionRecord, folder: Path) -> None:
+def _write_views(record: SessionRecord, folder: Path) -> dict[str, Any]:
+    """Write the events and the views; returns what goes in ``meta.json``."""
     meta = {
         "format": FORMAT_VERSION,
         "session_id": record.session_id,
@@ -144,27 +154,51 @@ def _write(record: SessionRecord, folder: Path) -> None:
         view: pd.DataFrame = getattr(record, name)
         view.insert(0, "session_id", pd.Series([record.session_id] * len(view), dtype="str"))
         view.to_parquet(folder / f"{name}.parquet", index=False)
-    _write_audio(record, folder)
-    # meta.json last: its presence marks a complete save (load_sessions looks for it).
-    (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    for path in folder.iterdir():
-        _fsync(path)
+    return meta
 
 
 def _write_audio(record: SessionRecord, folder: Path) -> None:
-    audio = record.audio
-    tracks: dict[AudioSide, AudioTrack] = {}
+    """Each side's FLAC file and ``audio.json``. Audio being recorded is encoded only where it is new since the
+    last save (the writer keeps the frames encoded so far); a loaded session's files are linked or copied as they
+    are; other audio (tracks handed in) is encoded whole."""
+    placed: dict[AudioSide, audio_files.Placement] = {}
+    writer = record.audio_writer
+    as_saved = record.saved_audio_files
     for side in ("user", "assistant"):
-        track = audio[side]
+        target = folder / audio_files.file_name(side)
+        if writer is not None:
+            saved = writer.save_flac(side, target)
+            if saved is not None:
+                flac, start = saved
+                placed[side] = audio_files.Placement(flac.samples, flac.sample_rate, start)
+            continue
+        if side in as_saved:
+            source, place = as_saved[side]
+            _link_or_copy(source, target)
+            # The file as it is now: a save that replaced the loaded folder since may have made it longer.
+            with target.open("rb") as file:
+                now = flac_stream.total_samples(file.read(flac_stream.HEADER_SIZE))
+            placed[side] = place._replace(samples=now) if now is not None else place
+            continue
+        track = record.audio[side]
         if track is not None:
-            audio_files.write_flac(track, folder / audio_files.file_name(side))
-            tracks[side] = track
-    if tracks:
-        audio_files.write_meta(tracks, folder)
+            audio_files.write_flac(track, target)
+            placed[side] = audio_files.Placement(len(track.samples), track.sample_rate, track.start)
+    if placed:
+        audio_files.write_meta(placed, folder)
 
 
-def _read_audio(folder: _SaveFolder) -> SessionAudio | None:
-    """The saved audio, decoded only when first used; ``None`` when the session has none."""
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A saved file, never changed afterwards, put in a new save: linked where the file system allows."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _read_audio(folder: _SaveFolder) -> tuple[SessionAudio, dict[AudioSide, SavedAudioFile]] | None:
+    """The saved audio, decoded only when first used, and each side's file as saved (so that saving the loaded
+    session again copies the files rather than encoding them again); ``None`` when the session has none."""
     path = folder.path / audio_files.AUDIO_META
     try:
         with folder.open(audio_files.AUDIO_META, "r") as file:
@@ -173,6 +207,7 @@ def _read_audio(folder: _SaveFolder) -> SessionAudio | None:
         return None
     try:
         placed = audio_files.read_meta(text)
+        placements = audio_files.read_placements(text)
     except (ValueError, KeyError, TypeError) as exc:
         raise SessionLoadError(f"{path}: not the audio.json of a saved session ({exc})") from exc
     for name, _start in placed.values():
@@ -190,7 +225,8 @@ def _read_audio(folder: _SaveFolder) -> SessionAudio | None:
         return decode
 
     sources = {side: decoder(side, name, start) for side, (name, start) in placed.items()}
-    return SessionAudio(sources, files=tuple(folder.path / name for name, _ in placed.values()))
+    as_saved = {side: (folder.path / placed[side][0], place) for side, place in placements.items() if side in placed}
+    return SessionAudio(sources, files=tuple(folder.path / name for name, _ in placed.values())), as_saved
 
 
 def _read(folder: _SaveFolder, name: str) -> pd.DataFrame:
@@ -343,7 +379,7 @@ def _load(folder: _SaveFolder) -> SessionRecord:
         clock_rtt_ms=meta.get("clock_rtt_ms"),
     )
     if audio is not None:
-        record.attach_saved_audio(audio)
+        record.attach_saved_audio(audio[0], as_saved=audio[1])
     return record
 
 

@@ -17,6 +17,7 @@ from realtime_widget.protocol import ValidationError, validate_client_event, val
 from realtime_widget.record import derive, schema
 from realtime_widget.record.acoustic import acoustic_turns
 from realtime_widget.record.audio import SessionAudio, turn_spans
+from realtime_widget.record.audio_files import Placement
 from realtime_widget.record.audio_track import AudioSide, AudioTrack
 from realtime_widget.record.audio_writer import AudioWriter
 from realtime_widget.record.pricing import DEFAULT_PRICES, ModelPrices
@@ -27,13 +28,15 @@ from realtime_widget.validation_errors import first_error, where
 if TYPE_CHECKING:
     from realtime_widget.replay import ReplayView
 
-__all__ = ["AppendListener", "SessionRecord"]
+__all__ = ["AppendListener", "SavedAudioFile", "SessionRecord"]
 
 _log = logging.getLogger(__name__)
 
 #: Called after each append with the items just recorded (wire form; kernel-side ones have ``k`` "kernel_timeline"
 #: or "tool_call"). Exceptions are logged, never raised into the caller.
 AppendListener = Callable[[list[dict[str, Any]]], None]
+#: A saved session's audio file and what its ``audio.json`` says of it.
+SavedAudioFile = tuple[Path, Placement]
 
 _STATS_FIELDS = tuple(name for name in schema.STATS if name != "time")
 # Events a fresh view needs however old they are: the finished utterances and tool calls.
@@ -106,6 +109,7 @@ class SessionRecord:
         self._listeners: list[AppendListener] = []
         self._audio_writer: AudioWriter | None = None
         self._saved_audio: SessionAudio | None = None  # a loaded session's audio files, decoded on first use
+        self._saved_audio_files: dict[AudioSide, SavedAudioFile] = {}  # ... and each file as saved
         self._audio_files: tuple[Path, ...] = ()  # where the audio was last saved
         self._views: dict[str, pd.DataFrame] = {}
         #: Held while appending and while building a view: any thread may read or save the record while the
@@ -549,7 +553,14 @@ class SessionRecord:
         """Record a chunk of ``side``'s audio (little-endian mono PCM16) whose first sample sounded at ``start_us``
         (epoch microseconds on the record's clock); see :class:`~realtime_widget.record.audio_writer.AudioWriter`.
         Starts recording if it was not on."""
-        self.start_audio().write(side, pcm16, sample_rate, start_us)
+        # The record's lock only to start: a save holds it while it writes the views.
+        writer = self._audio_writer or self.start_audio()
+        writer.write(side, pcm16, sample_rate, start_us)
+
+    @property
+    def audio_writer(self) -> AudioWriter | None:
+        """The writer streaming the audio being recorded to its spool files, or ``None`` when not recording."""
+        return self._audio_writer
 
     def close_audio(self) -> None:
         """Remove the spool files of the audio recorded live (save first to keep it)."""
@@ -584,11 +595,20 @@ class SessionRecord:
         :meth:`summary`)."""
         self._audio_files = files
 
-    def attach_saved_audio(self, audio: SessionAudio) -> None:
-        """Used by ``persist.load``: the audio files of a loaded session."""
+    def attach_saved_audio(
+        self, audio: SessionAudio, *, as_saved: Mapping[AudioSide, SavedAudioFile] | None = None
+    ) -> None:
+        """Used by ``persist.load``: the audio of a loaded session, and (``as_saved``) each side's file with what
+        ``audio.json`` said of it, which a new save of this record links or copies instead of encoding again."""
         self._saved_audio = audio
+        self._saved_audio_files = dict(as_saved or {})
         self._audio_files = audio.files
         self._views.clear()
+
+    @property
+    def saved_audio_files(self) -> dict[AudioSide, SavedAudioFile]:
+        """A loaded session's audio files as saved, by side (empty for a live record)."""
+        return dict(self._saved_audio_files)
 
     # ---- small helpers for the widget and for people ------------------------------------------------------------
 
