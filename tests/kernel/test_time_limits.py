@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,5 +88,17 @@ def test_a_teardown_that_hangs_too_ends_the_process_and_what_it_started(tmp_path
     assert (tmp_path / "artifacts" / "timeout-test_inner.py_test_hangs-not-ended.txt").exists()
     pid = int(child_pid.read_text())
     # Killed, and reaped by init once its parent had gone: no such process any more, or a zombie on its way out.
+    # A SIGKILLed process can still show as running for a moment on a loaded machine: wait for it to go.
     stat = Path(f"/proc/{pid}/stat")
-    assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    deadline = time.monotonic() + 30
+    while _alive(stat) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(stat)
+
+
+def _alive(stat: Path) -> bool:
+    """Whether the process of this /proc/<pid>/stat still exists and is not a zombie."""
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
