@@ -75,11 +75,14 @@ def _reload(lab_page: LabPage, kernel: KernelClient, name: str) -> float:
 
 
 def _check_saved(kernel: KernelClient, folder: Path) -> dict[str, float]:
-    """The saved files, loaded back, last as long as the session: from the first microphone to the last hang-up."""
+    """The saved files, loaded back, last as long as the session: from the first moment audio could flow (the call
+    connected and the microphone ready, whichever came last: with a pre-warmed connect the microphone is often
+    ready before the call) to the last hang-up."""
     kernel.run(f"saved = widget.record.save({str(folder)!r})")
     span_s = kernel.value(
         "(lambda t: (t[t.what.isin(['closed', 'disconnected'])].time.max()"
-        " - t[t.what == 'mic_ready'].time.min()).total_seconds())(widget.record.timeline)"
+        " - max(t[t.what == 'mic_ready'].time.min(), t[t.what == 'connected'].time.min())).total_seconds())"
+        "(widget.record.timeline)"
     )
     durations: dict[str, float] = kernel.value(
         "(lambda audio: {s: len(getattr(audio, s).samples) / getattr(audio, s).sample_rate"
@@ -87,6 +90,7 @@ def _check_saved(kernel: KernelClient, folder: Path) -> dict[str, float]:
     )
     edges = kernel.value(
         "(lambda t, a: {'mic_ready': str(t[t.what == 'mic_ready'].time.min()),"
+        " 'connected': str(t[t.what == 'connected'].time.min()),"
         " 'end': str(t[t.what.isin(['closed', 'disconnected'])].time.max()),"
         " **{s: (str(getattr(a, s).start), str(getattr(a, s).end)) for s in ('user', 'assistant')}})"
         "(widget.record.timeline, widget.record.audio)"
