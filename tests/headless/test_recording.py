@@ -95,7 +95,7 @@ async def test_both_sides_are_recorded_timed_and_saved(
         assert user.duration_s * 1000 == pytest.approx(spoken_ms, rel=0.02)
         assert ms(assistant.end) == pytest.approx(playback_end_ms, abs=0.02 * assistant.duration_s * 1000)
         # The first frame is stamped when it was handed over, late by however long the event loop was busy.
-        assert ms(user.start) == pytest.approx(said[0].started_ms, abs=60)
+        assert ms(user.start) == pytest.approx(said[0].started_ms, abs=60 + max_late_ms)
 
     # Acoustic latency per turn within 40 ms of the truth. Over WebRTC the "truth" is itself stamped when a busy
     # event loop handed aiortc's frames over (58 and 107 ms off at a load average of 9 on 2 cores, with the browser
