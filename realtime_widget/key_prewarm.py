@@ -65,6 +65,9 @@ class KeyPrewarmer:
             :class:`RealtimeWidgetError` when it cannot.
         push: sends a custom message to the browser (``widget.send``).
         on_minted: told of each key minted, for the record (no secret: only when and for whom).
+        settings: the widget's ``settings`` trait of the config being minted for; sent with the key, so a front
+            end whose settings are the same knows the key's session already has them and skips its
+            ``session.update`` (docs/wire.md "Pre-warmed key").
     """
 
     def __init__(
@@ -73,11 +76,13 @@ class KeyPrewarmer:
         push: Callable[[dict[str, Any]], None],
         on_minted: Callable[[dict[str, Any]], None] | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        settings: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self._loop = loop or _running_loop()
         self._mint = mint
         self._push = push
         self._on_minted = on_minted
+        self._settings = settings
         self._clients: dict[str, _Client] = {}
         self._generation = 0
         self._settle: asyncio.TimerHandle | None = None
@@ -173,6 +178,8 @@ class KeyPrewarmer:
         try:
             while not self._closed:
                 generation = self._generation
+                # Read with the config the mint reads; a change meanwhile bumps the generation and discards both.
+                settings = self._settings() if self._settings is not None else None
                 try:
                     # Bounded, so that a mint that never answers cannot hold this front end's supply forever.
                     key = await asyncio.wait_for(self._mint(), MINT_TIMEOUT_S)
@@ -196,6 +203,7 @@ class KeyPrewarmer:
                         "expires_at": int(key.expires_at.timestamp()),
                         # Relative, so the browser needs no clock agreement with the server that minted it.
                         "expires_in_ms": int(key.seconds_left() * 1000),
+                        **({"settings": settings} if settings is not None else {}),
                     }
                 )
                 if self._on_minted is not None:

@@ -201,6 +201,7 @@ class RealtimeWidget(anywidget.AnyWidget):
             self._mint_in_background,
             push=self._send_message,
             on_minted=lambda detail: self.record.add_kernel_timeline("key_prewarmed", detail),
+            settings=self._ui_settings_now,
         )
         connection = connection or ConnectionOptions()
         super().__init__(
@@ -275,7 +276,7 @@ class RealtimeWidget(anywidget.AnyWidget):
         reply = self._mint(attempt=1)
         if not reply["ok"]:
             raise RealtimeWidgetError(ErrorInfo.from_dict(reply["error"]))
-        self._send_command({"name": "connect", "key": reply["value"]})
+        self._send_command({"name": "connect", "key": reply["value"], "settings": reply["settings"]})
 
     def disconnect(self) -> None:
         """Asks the browser to hang up. Nothing recorded is lost."""
@@ -685,6 +686,7 @@ class RealtimeWidget(anywidget.AnyWidget):
     def _mint(self, attempt: int) -> dict[str, Any]:
         """The ``mint_key`` reply (docs/wire.md): a fresh ephemeral key for the current config, or the error."""
         self.record.add_kernel_timeline("mint_start", {"attempt": attempt})
+        settings = self._config.ui_settings()  # what the key's session carries (docs/wire.md)
         try:
             key = self._endpoint.minter().mint(self.config.to_session(), ttl_seconds=self._key_ttl_seconds)
         except RealtimeWidgetError as exc:
@@ -692,7 +694,11 @@ class RealtimeWidget(anywidget.AnyWidget):
             self.error = exc.info.to_dict()
             return {"ok": False, "error": exc.info.to_dict()}
         self.record.add_kernel_timeline("mint_end", {"attempt": attempt})
-        return key.to_reply()
+        return {**key.to_reply(), "settings": settings}
+
+    def _ui_settings_now(self) -> dict[str, Any]:
+        """The ``settings`` trait of the config as it is now (the config object is replaced on every change)."""
+        return self._config.ui_settings()
 
     async def _mint_in_background(self) -> EphemeralKey:
         """A key for the current config, for the pre-warmer (never blocks the kernel's event loop).

@@ -214,7 +214,7 @@ export interface AgentMessage {
 
 export type KernelCommand =
   /** `key`: an ephemeral key the kernel minted with the request (a Python `connect()`), used for this attempt. */
-  | { name: "connect"; key?: string }
+  | { name: "connect"; key?: { value: string; settings: Settings | null } }
   | { name: "disconnect" }
   | { name: "send"; event: RealtimeEvent }
   | { name: "interrupt" }
@@ -280,6 +280,8 @@ export interface Controller {
   readonly responseAgents: ReadonlyMap<string, string>;
 
   connect(): Promise<void>;
+  /** Connect is being pressed: the microphone may open now, ahead of the click's connect. */
+  pressConnect(): void;
   disconnect(): Promise<void>;
   setMuted(muted: boolean): void;
   /** Sends a client event on the data channel (adding an event_id) and reports it. False when not connected. */

@@ -139,7 +139,8 @@ def test_settings_presentation_and_event_log(lab_page: LabPage, lab: JupyterLab)
         "from realtime_widget import RealtimeWidget\nwidget = RealtimeWidget(voice='marin')\nwidget",
     )
     with opened_widget(lab_page, name) as kernel:
-        # Settings edited in the UI before connecting reach the kernel, and the session.update sent on connect.
+        # Settings edited in the UI before connecting reach the kernel, and the session the connect makes: the key
+        # is minted with them, so the call's session.created already carries them (no session.update needed).
         page.select_option(f"{WIDGET} [data-testid=voice]", "coral")
         instructions = "Answer like a ship's captain."
         page.fill(f"{WIDGET} [data-testid=instructions]", instructions)
@@ -152,13 +153,14 @@ def test_settings_presentation_and_event_log(lab_page: LabPage, lab: JupyterLab)
         assert "coral" in page.inner_text(f"{WIDGET} [data-testid=settings-summary]")
 
         click_connect(lab_page, kernel)
-        kernel.wait_until("(widget.record.events.type == 'session.updated').any()")
-        update = json.loads(kernel.value("widget.record.events.query(\"type == 'session.update'\").payload.iloc[0]"))
-        session = update["session"]
-        assert session["instructions"] == instructions
-        assert session["audio"]["output"]["voice"] == "coral"
-        updated = json.loads(kernel.value("widget.record.events.query(\"type == 'session.updated'\").payload.iloc[-1]"))
-        assert updated["session"]["audio"]["output"]["voice"] == "coral"
+        kernel.wait_until("(widget.record.events.type == 'session.created').any()")
+        created = json.loads(kernel.value("widget.record.events.query(\"type == 'session.created'\").payload.iloc[-1]"))
+        assert created["session"]["instructions"] == instructions
+        assert created["session"]["audio"]["output"]["voice"] == "coral"
+        kernel.wait_until("(widget.record.timeline.what == 'session_updated').any()")
+        configured = kernel.value("widget.record.timeline.query('what == \"session_updated\"').detail.iloc[-1]")
+        assert json.loads(configured) == {"by": "key"}, configured
+        assert not kernel.value("(widget.record.events.type == 'session.update').any()")
         assert page.is_disabled(f"{WIDGET} [data-testid=voice]")  # locked while connected
 
         # Presentation mode: the button sets the trait, the trait sets the look.
@@ -171,10 +173,10 @@ def test_settings_presentation_and_event_log(lab_page: LabPage, lab: JupyterLab)
 
         # The event log: filter by type, open a row, read its payload as text.
         log = page.locator(f"{WIDGET} [data-testid=event-log]")
-        page.fill(f"{WIDGET} [data-testid=event-filter]", "session.updated")
+        page.fill(f"{WIDGET} [data-testid=event-filter]", "session.created")
         page.wait_for_function(
             """(sel) => { const rows = [...document.querySelectorAll(sel + ' .rtw-log-row')];
-                return rows.length > 0 && rows.every(r => r.dataset.type === 'session.updated'); }""",
+                return rows.length > 0 && rows.every(r => r.dataset.type === 'session.created'); }""",
             arg=f"{WIDGET} [data-testid=event-log]",
             timeout=30_000,
         )
@@ -183,13 +185,13 @@ def test_settings_presentation_and_event_log(lab_page: LabPage, lab: JupyterLab)
         assert row.get_attribute("aria-expanded") == "true"
         payload = log.locator("[data-testid=event-payload]").first
         shown = json.loads(payload.inner_text())
-        assert shown["type"] == "session.updated"
+        assert shown["type"] == "session.created"
         assert shown["session"]["audio"]["output"]["voice"] == "coral"
         assert payload.evaluate("el => el.children.length") == 0  # text, not markup
         page.fill(f"{WIDGET} [data-testid=event-filter]", "no.such.event")
         page.wait_for_selector(f"{WIDGET} .rtw-log-empty >> text=No events match the filter.", timeout=30_000)
         page.fill(f"{WIDGET} [data-testid=event-filter]", "")
-        assert log.locator(".rtw-log-row").count() >= 3
+        log.locator(".rtw-log-row").first.wait_for(timeout=30_000)  # every row back
 
 
 def test_python_commands_reach_the_browser(lab_page: LabPage, lab: JupyterLab, local_server: LocalServer) -> None:

@@ -160,11 +160,13 @@ def test_a_custom_voice_and_tuned_vad_go_to_the_api_as_objects(lab_page: LabPage
     )
     with opened_widget(lab_page, name) as kernel:
         click_connect(lab_page, kernel)
-        updates = "widget.record.events.query(\"type == 'session.update'\").payload"
-        sent = kernel.value(f"[__import__('json').loads(p)['session']['audio'] for p in {updates}]")
-        assert sent[0]["output"]["voice"] == {"id": "voice_1234"}  # the object, not the id the UI shows
+        # The key was minted with them, so the session the call made has them (no session.update on connect).
+        created = "widget.record.events.query(\"type == 'session.created'\").payload"
+        kernel.wait_until(f"len({created}) > 0")
+        audio = kernel.value(f"__import__('json').loads({created}.iloc[-1])['session']['audio']")
+        assert audio["output"]["voice"] == {"id": "voice_1234"}  # the object, not the id the UI shows
         # The whole tuned object, never a bare {"type"} that could reset the thresholds to the API's defaults.
-        assert sent[0]["input"]["turn_detection"] == {
+        assert {k: audio["input"]["turn_detection"][k] for k in ("type", "threshold", "silence_duration_ms")} == {
             "type": "server_vad",
             "threshold": 0.7,
             "silence_duration_ms": 700,

@@ -108,6 +108,20 @@ async def test_a_config_change_withdraws_the_keys_at_once_and_pushes_new_ones_on
     warm.close()
 
 
+async def test_a_key_carries_the_settings_read_when_its_mint_began() -> None:
+    sent: list[dict[str, Any]] = []
+    settings = {"instructions": "first"}
+    warm = KeyPrewarmer(Minter(), sent.append, settings=lambda: dict(settings))
+    warm.request("page-1")
+    await until(lambda: sent)
+    assert sent[0]["settings"] == {"instructions": "first"}
+    settings["instructions"] = "second"
+    warm.config_changed()
+    await until(lambda: keys_for(sent, "page-1")[-1] is not None)
+    assert sent[-1]["settings"] == {"instructions": "second"}
+    warm.close()
+
+
 async def test_a_key_minted_under_an_old_config_is_never_pushed() -> None:
     sent: list[dict[str, Any]] = []
     minter = Minter()
@@ -213,10 +227,16 @@ async def test_the_widget_pushes_keys_as_custom_messages_never_as_state(local_se
         shown = repr(widget) + repr(widget.record) + str(widget.get_state()) + repr(widget.record.timeline)
         assert key not in shown
         assert "key_prewarmed" in set(widget.record.timeline["what"])
+        # Each key says which settings its session was minted with, so a page with the same ones need not send them.
+        pushed = [m for m in sent if m["type"] == "rtw:key" and m["value"] is not None]
+        assert pushed[0]["settings"] == widget.settings
         widget.update_session(instructions="Answer in French.")
         await until(lambda: len(keys_for(sent, "page-1")) >= 3)
         assert keys_for(sent, "page-1")[1] is None  # withdrawn at once, then replaced
         assert keys_for(sent, "page-1")[2] not in (None, key)
+        pushed = [m for m in sent if m["type"] == "rtw:key" and m["value"] is not None]
+        assert pushed[-1]["settings"]["instructions"] == "Answer in French."
+        assert pushed[-1]["settings"] == widget.settings
         widget._on_custom_message(widget, {"type": "rtw:key_release", "client": "page-1"}, [])
         await until(lambda: widget._keys.clients == [])
     finally:

@@ -5,10 +5,11 @@ import { now } from "./clock";
 import { Aborted, ConnectFailure } from "./errors";
 import { postOffer } from "./signaling";
 import { parseMessage, sessionUpdate, withEventId, type Parsed } from "./events";
+import { sameSettings } from "./traits";
 import { LevelMonitor } from "./levels";
-import { keyForAttempt, type ReadyKey } from "./attemptKey";
+import { keyForAttempt, type AttemptKey, type ReadyKey } from "./attemptKey";
 import { MicMixer } from "../audio/micMixer";
-import { micOff, openMicrophone } from "./microphone";
+import { micOff, openMicrophone, type MicResult } from "./microphone";
 import { preparePeer, type PreparedPeer } from "./preparedPeer";
 import { ResponseSequencer } from "./responses";
 import { StatsSampler } from "./stats";
@@ -33,9 +34,11 @@ export interface AttemptConfig {
    * the same attempt gets null and asks the kernel, since a key is good for one call only. */
   readyKey: () => ReadyKey | null;
   /** Fetches a fresh ephemeral key from the kernel when no key is in hand. */
-  mintKey: (attempt: number, signal: AbortSignal) => Promise<string>;
+  mintKey: (attempt: number, signal: AbortSignal) => Promise<AttemptKey>;
   /** The peer connection prepared before the click (preparedPeer.ts), given out once; null: make one now. */
   preparedPeer: () => Promise<PreparedPeer> | null;
+  /** The microphone a press of Connect already asked for (pressedMicrophone.ts), given out once; null: ask now. */
+  pressedMic?: (constraints: MediaTrackConstraints) => Promise<MicResult> | null;
 }
 
 export interface ConnectionHooks {
@@ -101,6 +104,9 @@ export class Connection {
   private sessionUpdateId: string | null = null;
   private channelOpened: (() => void) | null = null;
   private channelOpen: Promise<void> = Promise.resolve();
+  private sessionCreatedSeen: (() => void) | null = null;
+  /** Resolves when `session.created` arrives (the first event on the channel). */
+  private sessionCreated: Promise<void> = Promise.resolve();
   private firstAudio = false;
   private responseActive = false;
   private readonly responses = new ResponseSequencer((event) => {
@@ -173,10 +179,14 @@ export class Connection {
     this.sender = sender;
     // Recorded from whatever the sender sends at the moment: the mic's track once it joins, the mixer's after a play.
     this.hooks.recordSide?.("user", () => sender.track);
-    await this.negotiate(pc, offerSdp, await key);
+    const attemptKey = await key;
+    await this.negotiate(pc, offerSdp, attemptKey.value);
     const bitrateApplied = await this.applyMaxBitrate(sender);
     await this.waitForChannel();
-    await this.updateSession();
+    // A key minted with these very settings made a session that has them: no session.update round trip.
+    if (!sameSettings(attemptKey.settings, this.config.settings) || !(await this.sessionCreatedInTime())) {
+      await this.updateSession();
+    }
 
     this.stats = new StatsSampler(() => pc.getStats(), (item) => this.hooks.stats(item), now);
     this.stats.start(this.config.options.stats_interval_ms);
@@ -271,6 +281,9 @@ export class Connection {
     this.channelOpen = new Promise<void>((resolve) => {
       this.channelOpened = resolve;
     });
+    this.sessionCreated = new Promise<void>((resolve) => {
+      this.sessionCreatedSeen = resolve;
+    });
     dc.onopen = () => this.channelOpened?.();
     dc.onmessage = (e: MessageEvent<unknown>) => this.onMessage(e.data);
     dc.onclose = () => this.fail(new ConnectFailure("channel_closed", "The data channel closed."));
@@ -300,6 +313,26 @@ export class Connection {
     );
     this.checkAborted();
     this.hooks.timeline("dc_open");
+  }
+
+  /**
+   * Waits for `session.created` when the key's session already has the settings (the kernel minted it with them:
+   * docs/wire.md "Pre-warmed key"), and says so on the timeline (`session_updated`, `by: "key"`). False when it
+   * has not come within SESSION_UPDATE_TIMEOUT_MS: the settings are then sent after all.
+   */
+  private async sessionCreatedInTime(): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), SESSION_UPDATE_TIMEOUT_MS);
+    });
+    try {
+      const created = await Promise.race([this.sessionCreated.then(() => true), gaveUp]);
+      this.checkAborted();
+      if (created) this.hooks.timeline("session_updated", { by: "key" });
+      return created;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -415,6 +448,9 @@ export class Connection {
     const event = parsed.event;
     this.responses.onServerEvent(event);
     switch (event.type) {
+      case "session.created":
+        this.sessionCreatedSeen?.();
+        break;
       case "session.updated":
         this.sessionWaiter?.resolve();
         break;

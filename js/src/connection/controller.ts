@@ -31,7 +31,7 @@ import type {
 import { CasePlayer, parsePlayMessage, type PlayState } from "../audio/casePlayer";
 import { now } from "./clock";
 import { CommandInvoker } from "./commands";
-import type { ReadyKey } from "./attemptKey";
+import type { AttemptKey, ReadyKey } from "./attemptKey";
 import type { ConnectionHooks } from "./connection";
 import { Emitter } from "./emitter";
 import { Aborted, ConnectFailure } from "./errors";
@@ -39,7 +39,9 @@ import { userText, type Parsed } from "./events";
 import { randomId } from "./ids";
 import { KernelClient } from "./kernel";
 import { PrewarmedKey } from "./keyPrewarm";
+import { micConstraints } from "./microphone";
 import { PeerPreparer } from "./preparedPeer";
+import { PressedMicrophone } from "./pressedMicrophone";
 import { VoiceLatencyDetector } from "./latency";
 import { reconnectDelay } from "./reconnect";
 import { parseAck, parseCallsUrl, parseCommand, parseOptions, parseSettings } from "./traits";
@@ -106,6 +108,7 @@ export class RealtimeController implements Controller {
   private readonly prewarmed: PrewarmedKey;
   /** A peer connection with its offer made ahead of the click, for the same reason. */
   private readonly peers = new PeerPreparer();
+  private readonly pressedMic = new PressedMicrophone();
   private readonly events: EventItem[] = [];
   private readonly statsItems: StatsItem[] = [];
   private readonly tools = new Map<string, ToolStatusMessage>();
@@ -116,7 +119,7 @@ export class RealtimeController implements Controller {
   private readonly recorder: Recording | null;
   private attemptCount = 0;
   /** A key the kernel sent with its connect command: used once, by the next attempt, instead of asking. */
-  private keyFromKernel: string | null = null;
+  private keyFromKernel: AttemptKey | null = null;
   private reconnects = 0;
   private lossCause: ConnectFailure | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
@@ -309,6 +312,14 @@ export class RealtimeController implements Controller {
     await this.recorder?.resume();
   }
 
+  /** Connect is being pressed (pointer down, or Space down): the microphone opens now, so that it is ready by the
+   * click (pressedMicrophone.ts). Does nothing while a call is live or without a microphone. */
+  pressConnect(): void {
+    if (this.disposed || this.kernelGone || (this.wanted && LIVE.has(this._status))) return;
+    if (this.model.get("microphone") === false) return;
+    this.pressedMic.press(micConstraints(parseOptions(this.model.get("options"))));
+  }
+
   /** Gets the next connect ready (a view was displayed, or an attempt ended): the kernel pushes a key ahead of
    * the click, and a peer connection with its offer waits, so a click starts with the POST of the offer. */
   prepare(): void {
@@ -327,6 +338,7 @@ export class RealtimeController implements Controller {
     if (this.statusTimer !== null) clearTimeout(this.statusTimer);
     if (!this.kernelGone) this.prewarmed.release();
     this.peers.discard();
+    this.pressedMic.release();
     this.batch.dispose();
     this.recorder?.dispose();
     this.model.off("msg:custom", this.onCustom);
@@ -355,6 +367,7 @@ export class RealtimeController implements Controller {
         readyKey: () => this.takeReadyKey(),
         mintKey: (n, signal) => this.kernel.mintKey(n, signal),
         preparedPeer: () => this.peers.take(options.ice_servers, microphone),
+        pressedMic: (constraints) => this.pressedMic.take(constraints),
       },
       this.hooksFor(attempt, isReconnect),
     );
@@ -615,9 +628,9 @@ export class RealtimeController implements Controller {
   private takeReadyKey(): ReadyKey | null {
     const fromKernel = this.keyFromKernel;
     this.keyFromKernel = null;
-    if (fromKernel !== null) return { value: fromKernel, source: "connect_command" };
+    if (fromKernel !== null) return { ...fromKernel, source: "connect_command" };
     const prewarmed = this.prewarmed.take();
-    return prewarmed === null ? null : { value: prewarmed, source: "prewarmed" };
+    return prewarmed === null ? null : { ...prewarmed, source: "prewarmed" };
   }
 
   private runCommand(command: KernelCommand): void {

@@ -2,10 +2,11 @@
 // end has no working `invoke`). A busy kernel answers only when its cell ends, so every request has a generous
 // timeout and reports when it has waited long enough to show "waiting for the kernel".
 import type { ErrorCode } from "../types";
+import type { AttemptKey } from "./attemptKey";
 import type { CommandInvoker } from "./commands";
 import { ConnectFailure, isErrorCode } from "./errors";
 import { now } from "./clock";
-import { parseClockReply, parseHistory, type History } from "./traits";
+import { keySettings, parseClockReply, parseHistory, type History } from "./traits";
 
 export const KERNEL_TIMEOUT_MS = 30_000;
 export const BUSY_AFTER_MS = 1000;
@@ -27,10 +28,12 @@ export class KernelClient {
   ) {}
 
   /** Mints an ephemeral key for one connect attempt. The caller uses it once and drops it. */
-  async mintKey(attempt: number, signal?: AbortSignal): Promise<string> {
+  async mintKey(attempt: number, signal?: AbortSignal): Promise<AttemptKey> {
     const reply = await this.request("mint_key", { attempt }, signal, true);
     const d = typeof reply === "object" && reply !== null ? (reply as Record<string, unknown>) : {};
-    if (d["ok"] === true && typeof d["value"] === "string" && d["value"] !== "") return d["value"];
+    if (d["ok"] === true && typeof d["value"] === "string" && d["value"] !== "") {
+      return { value: d["value"], settings: keySettings(d["settings"]) };
+    }
     const error = typeof d["error"] === "object" && d["error"] !== null ? (d["error"] as Record<string, unknown>) : {};
     const code: ErrorCode = isErrorCode(error["code"]) ? error["code"] : "unknown";
     const message = typeof error["message"] === "string" ? error["message"] : "The kernel could not mint a key.";

@@ -118,6 +118,12 @@ export async function acquireMicrophone(wanted: boolean, constraints: MediaTrack
   return { on: true, stream, track };
 }
 
+/** getUserMedia's audio constraints for the widget's options (a chosen device is asked for exactly). */
+export function micConstraints(options: ConnectionOptions): MediaTrackConstraints {
+  const { deviceId, ...audio } = options.audio;
+  return deviceId === null ? audio : { ...audio, deviceId: { exact: deviceId } };
+}
+
 /** The error code the record has always used for a getUserMedia failure (timeline `mic_error`). */
 const MIC_ERROR_CODE: Partial<Record<MicOffReason, string>> = {
   denied: "mic_denied",
@@ -139,14 +145,19 @@ export interface MicrophoneHooks {
  * Throws `Aborted` when the attempt was closed while the permission prompt was open.
  */
 export async function openMicrophone(
-  config: { microphone: boolean; options: ConnectionOptions },
+  config: {
+    microphone: boolean;
+    options: ConnectionOptions;
+    /** The microphone a press of Connect already asked for (pressedMicrophone.ts), given out once. */
+    pressedMic?: (constraints: MediaTrackConstraints) => Promise<MicResult> | null;
+  },
   hooks: MicrophoneHooks,
   closed: () => boolean,
 ): Promise<{ stream: MediaStream; track: MediaStreamTrack } | null> {
-  hooks.timeline("mic_start", { requested: config.microphone });
-  const { deviceId, ...audio } = config.options.audio;
-  const constraints = deviceId === null ? audio : { ...audio, deviceId: { exact: deviceId } };
-  const result = await acquireMicrophone(config.microphone, constraints);
+  const constraints = micConstraints(config.options);
+  const pressed = config.microphone ? (config.pressedMic?.(constraints) ?? null) : null;
+  hooks.timeline("mic_start", { requested: config.microphone, pressed: pressed !== null });
+  const result = await (pressed ?? acquireMicrophone(config.microphone, constraints));
   if (closed()) {
     // Closed while the permission prompt was open: nobody else will stop this stream.
     if (result.on) for (const t of result.stream.getTracks()) t.stop();

@@ -51,6 +51,25 @@ export function parseSettings(value: unknown): Settings {
   return settings;
 }
 
+/** The settings a key's session was minted with (sent beside the key, docs/wire.md), or null when not given. */
+export function keySettings(value: unknown): Settings | null {
+  return isDict(value) ? parseSettings(value) : null;
+}
+
+/** The same settings, whatever the order of their keys: a key minted with `minted` already has `wanted`. */
+export function sameSettings(minted: Settings | null, wanted: Settings): boolean {
+  return minted !== null && stableJson(minted) === stableJson(wanted);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (isDict(value)) {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /** Where to POST the SDP offer; empty when the kernel has not set it (Connection then fails clearly). */
 export function parseCallsUrl(value: unknown): string {
   return str(value, "");
@@ -147,7 +166,9 @@ function parseNotice(d: Dict): NoticeMessage | null {
 function parseCommandBody(d: Dict): KernelCommand | null {
   switch (d["name"]) {
     case "connect":
-      return typeof d["key"] === "string" && d["key"] !== "" ? { name: "connect", key: d["key"] } : { name: "connect" };
+      return typeof d["key"] === "string" && d["key"] !== ""
+        ? { name: "connect", key: { value: d["key"], settings: keySettings(d["settings"]) } }
+        : { name: "connect" };
     case "disconnect":
       return { name: "disconnect" };
     case "interrupt":

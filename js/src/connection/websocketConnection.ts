@@ -120,7 +120,8 @@ export class WebSocketConnection {
     if (this.config.callsUrl === "") {
       throw new ConnectFailure("unknown", "The kernel has not set calls_url, so there is nowhere to connect.");
     }
-    const key = await keyForAttempt(this.config, this.hooks, this.abort.signal);
+    // Over the WebSocket the settings always go in a session.update, which also sets this client's PCM format.
+    const { value: key } = await keyForAttempt(this.config, this.hooks, this.abort.signal);
     this.checkAborted();
 
     const stream = await this.openMic();

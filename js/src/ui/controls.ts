@@ -48,6 +48,17 @@ function createPrimaryButton(ctx: ViewContext): { el: HTMLButtonElement; render:
     primary.classList.toggle("rtw-btn-danger", action === "disconnect");
     setText(primary, label);
   }
+  // Pressing Connect opens the microphone at once, so it is ready by the click (pressedMicrophone.ts); Space
+  // clicks on release, Enter at once.
+  const pressed = (): void => {
+    if (primary.dataset["action"] === "connect") controller.pressConnect();
+  };
+  scope.listen(primary, "pointerdown", (e) => {
+    if (e.button === 0) pressed();
+  });
+  scope.listen(primary, "keydown", (e) => {
+    if (e.key === " " && !e.repeat) pressed();
+  });
   scope.listen(primary, "click", () => {
     // Rejections surface through the controller's error event; keep them off the console here.
     if (primary.dataset["action"] === "disconnect") void controller.disconnect().catch(() => undefined);

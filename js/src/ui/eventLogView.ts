@@ -1,9 +1,38 @@
 // The event log: newest first, filter chips and a type filter, click a row to read its payload as JSON.
 // At most MAX_DOM_ROWS rows are in the page however long the session runs.
-import type { EventItem } from "../types";
+import type { EventItem, Status } from "../types";
 import type { ViewContext } from "./context";
 import { h, setAttrs, setText, type Scope } from "./dom";
 import { CHIPS, DEFAULT_FILTER, EventLogModel, type LogFilter, type LogRow, formatClock, matches, summary } from "./eventLog";
+
+/** Statuses during which new rows wait (holdWhileConnecting). */
+const CONNECTING: ReadonlySet<Status> = new Set<Status>(["minting", "connecting"]);
+
+/** Rows that arrive while a connect is under way wait, and are drawn together once it is over: every drawing lays
+ * out and paints the page, which in a notebook costs the connect itself several ms (benchmarks/connect_time.py). */
+function holdWhileConnecting(
+  { controller, scope }: Pick<ViewContext, "controller" | "scope">,
+  draw: (rows: LogRow[]) => void,
+): { add(row: LogRow): void; clear(): void } {
+  let held: LogRow[] = [];
+  scope.add(
+    controller.on("status", (status) => {
+      if (held.length === 0 || CONNECTING.has(status)) return;
+      const rows = held;
+      held = [];
+      draw(rows);
+    }),
+  );
+  return {
+    add(row) {
+      if (CONNECTING.has(controller.status)) held.push(row);
+      else draw([row]);
+    },
+    clear() {
+      held = [];
+    },
+  };
+}
 
 export const MAX_DOM_ROWS = 500;
 
@@ -109,22 +138,25 @@ export function createEventLog(ctx: ViewContext): HTMLElement {
   }
 
   function rebuild(): void {
+    waiting.clear(); // drawn from the log itself, held rows included
     list.replaceChildren(...log.visible(filter, MAX_DOM_ROWS).map(rowElement));
     bar.showChip(filter.chip);
     renderEmpty();
   }
 
-  function add(item: EventItem): void {
-    const row = log.push(item);
-    renderCount();
+  function show(row: LogRow): void {
     if (!matches(row, filter)) return;
     list.prepend(rowElement(row));
     while (list.childElementCount > MAX_DOM_ROWS) list.lastElementChild?.remove();
     if (list.childElementCount === 1) renderEmpty(); // the first row replaces the "no events" line
   }
 
+  const waiting = holdWhileConnecting(ctx, (rows) => {
+    renderCount();
+    for (const row of rows) show(row);
+  });
   for (const item of controller.recentEvents) log.push(item);
-  scope.add(controller.on("event", add));
+  scope.add(controller.on("event", (item) => waiting.add(log.push(item))));
   renderCount();
   rebuild();
 

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { keyForAttempt, type ReadyKey } from "../../src/connection/attemptKey";
 import { Aborted } from "../../src/connection/errors";
 
+const SETTINGS = { voice: "marin", instructions: "Be brief.", turn_detection: "server_vad" as const };
+
 function setup(ready: ReadyKey | null) {
   let held = ready;
   const minted: number[] = [];
@@ -16,7 +18,7 @@ function setup(ready: ReadyKey | null) {
     },
     mintKey: (attempt: number) => {
       minted.push(attempt);
-      return Promise.resolve(`ek_minted_${minted.length}`);
+      return Promise.resolve({ value: `ek_minted_${minted.length}`, settings: null });
     },
   };
   const hooks = {
@@ -28,8 +30,8 @@ function setup(ready: ReadyKey | null) {
 
 describe("keyForAttempt", () => {
   it("uses the key in hand without asking the kernel, and says where it came from", async () => {
-    const { config, hooks, minted, timeline, phases } = setup({ value: "ek_warm", source: "prewarmed" });
-    await expect(keyForAttempt(config, hooks, new AbortController().signal)).resolves.toBe("ek_warm");
+    const { config, hooks, minted, timeline, phases } = setup({ value: "ek_warm", settings: null, source: "prewarmed" });
+    await expect(keyForAttempt(config, hooks, new AbortController().signal)).resolves.toEqual({ value: "ek_warm", settings: null });
     expect(minted).toEqual([]);
     expect(phases).toEqual(["connecting"]); // never "minting"
     expect(timeline).toEqual([
@@ -39,10 +41,10 @@ describe("keyForAttempt", () => {
   });
 
   it("gives the key in hand to one transport only: a fallback in the same attempt mints its own", async () => {
-    const { config, hooks, minted, timeline } = setup({ value: "ek_from_connect", source: "connect_command" });
+    const { config, hooks, minted, timeline } = setup({ value: "ek_from_connect", settings: SETTINGS, source: "connect_command" });
     const signal = new AbortController().signal;
-    expect(await keyForAttempt(config, hooks, signal)).toBe("ek_from_connect");
-    expect(await keyForAttempt(config, hooks, signal)).toBe("ek_minted_1");
+    expect(await keyForAttempt(config, hooks, signal)).toEqual({ value: "ek_from_connect", settings: SETTINGS });
+    expect(await keyForAttempt(config, hooks, signal)).toEqual({ value: "ek_minted_1", settings: null });
     expect(minted).toEqual([3]);
     expect(timeline.at(-1)).toEqual(["mint_end", { key: "mint_key" }]);
   });

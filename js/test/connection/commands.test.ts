@@ -129,9 +129,10 @@ describe("CommandInvoker", () => {
 
 describe("KernelClient over custom messages", () => {
   it("mints a key through the fallback path", async () => {
-    const model = answeringModel(() => ({ ok: true, value: "ek_from_kernel", expires_at: 0 }));
+    const settings = { voice: "", instructions: "Be brief.", turn_detection: "server_vad" };
+    const model = answeringModel(() => ({ ok: true, value: "ek_from_kernel", expires_at: 0, settings }));
     const kernel = new KernelClient(new CommandInvoker(marimoExperimental, model), () => undefined);
-    await expect(kernel.mintKey(1)).resolves.toBe("ek_from_kernel");
+    await expect(kernel.mintKey(1)).resolves.toEqual({ value: "ek_from_kernel", settings });
   });
 
   it("times out after KERNEL_TIMEOUT_MS with kernel_timeout, as over invoke", async () => {

@@ -552,13 +552,14 @@ describe("talking to the model", () => {
     controller["batch"].flush();
     const events = model.items().filter((i) => i["k"] === "event");
     expect(events.map((e) => [e["dir"], (e["event"] as { type?: string } | null)?.type ?? e["raw"]])).toEqual([
+      ["server", "session.created"],
       ["client", "session.update"],
       ["server", "session.updated"],
       ["server", "response.output_audio_transcript.delta"],
       ["server", "garbage{"],
       ["client", "response.create"],
     ]);
-    expect(controller.recentEvents).toHaveLength(5);
+    expect(controller.recentEvents).toHaveLength(6);
     expect(dc.sent.at(-1)?.event_id).toMatch(/^evt_/);
   });
 

@@ -139,7 +139,11 @@ export class FakeDataChannel {
   open(): void {
     this.readyState = "open";
     this.onopen?.();
+    // The server's first event on the channel, as the Realtime API's.
+    if (FakeDataChannel.greets) queueMicrotask(() => this.receive({ type: "session.created", event_id: "srv_0", session: {} }));
   }
+  /** When false, the channel opens without the server's `session.created`. */
+  static greets = true;
   receive(event: unknown): void {
     this.onmessage?.({ data: typeof event === "string" ? event : JSON.stringify(event) });
   }

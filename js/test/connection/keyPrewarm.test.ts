@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createController, type RealtimeController } from "../../src/connection/controller";
 import { ASK_AGAIN_MS, MIN_KEY_LIFE_MS, PrewarmedKey, parseKeyMessage } from "../../src/connection/keyPrewarm";
-import { FakeModel, FakePeerConnection, fakeExperimental, installBrowser, kernelOk } from "./fakes";
+import { SESSION_UPDATE_TIMEOUT_MS } from "../../src/connection/connection";
+import { FakeDataChannel, FakeModel, FakePeerConnection, fakeExperimental, installBrowser, kernelOk } from "./fakes";
 
 describe("PrewarmedKey", () => {
   function make() {
@@ -16,10 +17,11 @@ describe("PrewarmedKey", () => {
     key.want();
     key.want();
     expect(sent).toEqual([{ type: "rtw:key_request", client: "me" }]);
-    expect(key.accept({ type: "rtw:key", client: "me", value: "ek_1", expires_in_ms: 60_000 })).toBe(true);
+    const settings = { voice: "marin", instructions: "", turn_detection: "none" };
+    expect(key.accept({ type: "rtw:key", client: "me", value: "ek_1", expires_in_ms: 60_000, settings })).toBe(true);
     key.want(); // one is held: nothing to ask
     expect(sent).toHaveLength(1);
-    expect(key.take()).toBe("ek_1");
+    expect(key.take()).toEqual({ value: "ek_1", settings });
     expect(key.take()).toBeNull();
     key.want();
     expect(sent).toHaveLength(2);
@@ -59,6 +61,7 @@ describe("PrewarmedKey", () => {
       client: "me",
       value: "ek_1",
       expiresInMs: 5,
+      settings: null,
     });
   });
 });
@@ -112,6 +115,50 @@ describe("a pre-warmed connect", () => {
     // Used once: the next connect needs another key and peer, asked for after this one connected.
     expect(FakePeerConnection.instances.at(-1)).not.toBe(prepared);
     expect(model.sent.filter((m) => JSON.stringify(m) === JSON.stringify(request))).toHaveLength(2);
+  });
+
+  it("skips the session.update when the key's session was minted with these settings, and sends it otherwise", async () => {
+    installBrowser();
+    const settings = { voice: "marin", instructions: "Be brief.", turn_detection: "server_vad" };
+    const model = new FakeModel({ settings });
+    const timeline: unknown[] = [];
+    controller = createController(model, fakeExperimental(kernelOk).experimental);
+    controller.on("timeline", (item) => timeline.push([item.what, item.detail]));
+    controller.prepare();
+    // Same settings, keys in another order: the session already has them; connected on session.created.
+    const minted = { turn_detection: "server_vad", instructions: "Be brief.", voice: "marin" };
+    const key = { type: "rtw:key", client: controller.client, value: "ek_1", expires_in_ms: 60_000 };
+    model.emit("msg:custom", { ...key, settings: minted });
+    await settle(controller.connect());
+    expect(controller.status).toBe("connected");
+    expect(FakePeerConnection.last().dc?.types()).not.toContain("session.update");
+    expect(timeline).toContainEqual(["session_updated", { by: "key" }]);
+    await controller.disconnect();
+
+    // Minted before the instructions were edited: the update goes out and is waited for.
+    model.emit("msg:custom", { ...key, value: "ek_2", settings: { ...minted, instructions: "Old." } });
+    await settle(controller.connect());
+    expect(controller.status).toBe("connected");
+    expect(FakePeerConnection.last().dc?.types()).toContain("session.update");
+  });
+
+  it("sends the settings after all when session.created does not come", async () => {
+    installBrowser();
+    FakeDataChannel.greets = false;
+    try {
+      const settings = { voice: "", instructions: "", turn_detection: "server_vad" };
+      const model = new FakeModel({ settings });
+      controller = createController(model, fakeExperimental(kernelOk).experimental);
+      controller.prepare();
+      model.emit("msg:custom", { type: "rtw:key", client: controller.client, value: "ek_1", expires_in_ms: 60_000, settings });
+      const connected = controller.connect();
+      await vi.advanceTimersByTimeAsync(SESSION_UPDATE_TIMEOUT_MS + 10);
+      await settle(connected);
+      expect(controller.status).toBe("connected");
+      expect(FakePeerConnection.last().dc?.types()).toContain("session.update");
+    } finally {
+      FakeDataChannel.greets = true;
+    }
   });
 
   it("asks the kernel when the pushed key was withdrawn (the config changed)", async () => {

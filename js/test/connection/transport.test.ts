@@ -46,7 +46,7 @@ function setup(transport: TransportChoice, webrtc: Error | null, hasWebRtc = tru
     muted: false,
     microphone: true,
     readyKey: () => null,
-    mintKey: () => Promise.resolve("ek_test"),
+    mintKey: () => Promise.resolve({ value: "ek_test", settings: null }),
     preparedPeer: () => null,
   } satisfies AttemptConfig;
   const made: string[] = [];

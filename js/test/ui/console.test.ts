@@ -42,6 +42,19 @@ describe("connection controls", () => {
     expect(controller.callsOf("disconnect")).toHaveLength(1);
   });
 
+  it("pressing Connect (pointer or Space) opens the mic ahead of the click; pressing Disconnect does not", () => {
+    q("connect").dispatchEvent(new PointerEvent("pointerdown", { button: 0, bubbles: true }));
+    q("connect").dispatchEvent(new PointerEvent("pointerdown", { button: 2, bubbles: true }));
+    q("connect").dispatchEvent(new KeyboardEvent("keydown", { key: " ", bubbles: true }));
+    q("connect").dispatchEvent(new KeyboardEvent("keydown", { key: " ", repeat: true, bubbles: true }));
+    expect(controller.callsOf("pressConnect")).toHaveLength(2);
+    expect(controller.callsOf("connect")).toHaveLength(0);
+
+    controller.setStatus("connected");
+    q("disconnect").dispatchEvent(new PointerEvent("pointerdown", { button: 0, bubbles: true }));
+    expect(controller.callsOf("pressConnect")).toHaveLength(2);
+  });
+
   it("the badge shows the status in words and the time connected", () => {
     unmount();
     vi.useFakeTimers();

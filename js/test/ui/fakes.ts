@@ -54,6 +54,9 @@ export class FakeController implements Controller {
     this.calls.push(["connect"]);
     return Promise.resolve();
   }
+  pressConnect(): void {
+    this.calls.push(["pressConnect"]);
+  }
   disconnect(): Promise<void> {
     this.calls.push(["disconnect"]);
     return Promise.resolve();

@@ -129,6 +129,18 @@ describe("event log view", () => {
     expect(q("event-count").textContent).toBe("2 events total");
   });
 
+  it("draws a connect's events once it is over, not while it is under way", () => {
+    controller.setStatus("connecting");
+    server({ type: "session.created", session: {} });
+    expect(q("event-log").querySelectorAll(".rtw-log-row")).toHaveLength(0);
+    expect(q("event-count").textContent).toBe("0 events total");
+    controller.setStatus("connected");
+    server({ type: "session.updated", session: {} });
+    const types = [...q("event-log").querySelectorAll(".rtw-log-type")].map((t) => t.textContent);
+    expect(types).toEqual(["session.updated", "session.created"]);
+    expect(q("event-count").textContent).toBe("2 events total");
+  });
+
   it("clicking a row shows its payload as JSON text, and again hides it", () => {
     server({ type: "error", error: { message: hostile } });
     const row = q("event-log").querySelector<HTMLButtonElement>(".rtw-log-row")!;
