@@ -7,11 +7,14 @@ speech, not of a test tone. Memory is ``tracemalloc``'s peak while writing and r
 before tracing starts; the spool files are mapped, not loaded). Prints tables; never asserts.
 
     python benchmarks/record_audio.py [--minutes 60] [--opus-minutes 5]
+
+``run(quick)`` is what ``python -m benchmarks`` calls: 60 minutes (``quick``: 10).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -21,6 +24,9 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.table import Table, ratio
 from realtime_widget.record import SessionRecord
 from realtime_widget.record.audio_files import write_flac
 from realtime_widget.record.audio_track import AudioTrack
@@ -70,17 +76,16 @@ def opus_bytes(track: AudioTrack, path: Path, bitrate: int) -> int:
     return path.stat().st_size
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--opus-minutes", type=float, default=5.0)
-    args = parser.parse_args()
+def measure(minutes: float, opus_minutes: float) -> list[Table]:
+    """Writes ``minutes`` of both sides, reads them back and saves them; then compares FLAC with Ogg Opus over
+    ``opus_minutes`` of the assistant's speech."""
     user_minute, reply_minute = speech_turns()
     step = RATE * CHUNK_MS // 1000
     chunks = [
         (user_minute[i : i + step].tobytes(), reply_minute[i : i + step].tobytes()) for i in range(0, 60 * RATE, step)
     ]
-    total_chunks = int(args.minutes * 60_000 / CHUNK_MS)
+    total_chunks = int(minutes * 60_000 / CHUNK_MS)
+    command = f"python benchmarks/record_audio.py --minutes {minutes:g} --opus-minutes {opus_minutes:g}"
     with tempfile.TemporaryDirectory(prefix="record-audio-bench-") as tmp:
         folder = Path(tmp)
         record = SessionRecord()
@@ -98,7 +103,6 @@ def main() -> None:
         audio = record.audio
         assert audio.user is not None
         assert audio.assistant is not None
-        began = time.perf_counter()
         turns = record.turns  # reads both sides for the acoustic latency (no turns here: the cost of a look)
         duration = audio.user.duration_s
         _, read_peak = tracemalloc.get_traced_memory()
@@ -108,34 +112,59 @@ def main() -> None:
         saved = record.save(folder / "session")
         save_s = time.perf_counter() - began
         flac = {side: (saved / f"audio_{side}.flac").stat().st_size for side in ("user", "assistant")}
-        minutes = duration / 60.0
+        length = duration / 60.0
         del turns
 
-        print(f"\nRecorded session of {minutes:.0f} min, both sides at {RATE} Hz in {CHUNK_MS} ms chunks\n")
-        print("| what | value |")
-        print("|---|---:|")
-        print(f"| comm, PCM16 per side (bytes/min) | {total_chunks * len(chunks[0][0]) / minutes:,.0f} |")
-        print(f"| spool on disk while recording, both sides (MB/min) | {spool / MB / minutes:.2f} |")
-        print(f"| writing: audio time / wall time | {duration / write_s:,.0f}x real time |")
-        print(f"| kernel memory peak while writing (tracemalloc, MB) | {write_peak / MB:.2f} |")
-        print(f"| kernel memory peak reading both sides back (MB) | {read_peak / MB:.2f} |")
-        print(f"| save both sides as FLAC (s) | {save_s:.1f} |")
+        session = Table(
+            f"Recorded audio in the kernel: a {length:.0f}-minute session",
+            command,
+            ["what", "value"],
+            notes=[
+                f"Both sides at {RATE} Hz in {CHUNK_MS} ms chunks through `SessionRecord.write_audio`, as fast as "
+                "the machine allows (eSpeak NG speech in turns with pauses, so compressed sizes are those of "
+                "speech). Memory is tracemalloc's peak (the spool files are mapped, not loaded); the save encodes "
+                "both sides as FLAC from scratch (benchmarks/audio_save.py measures saves that encode only what is "
+                "new)."
+            ],
+        )
+        session.add("comm, PCM16 per side (bytes/min)", f"{total_chunks * len(chunks[0][0]) / length:,.0f}")
+        session.add("spool on disk while recording, both sides (MB/min)", f"{spool / MB / length:.2f}")
+        session.add("writing: audio time / wall time", f"{duration / write_s:,.0f}x real time")
+        session.add("kernel memory peak while writing (tracemalloc, MB)", f"{write_peak / MB:.2f}")
+        session.add("kernel memory peak reading both sides back (MB)", f"{read_peak / MB:.2f}")
+        session.add("save both sides as FLAC (s)", f"{save_s:.1f}")
         for side, size in flac.items():
-            print(f"| FLAC {side} (MB/min) | {size / MB / minutes:.2f} |")
+            session.add(f"FLAC {side} (MB/min)", f"{size / MB / length:.2f}")
 
-        opus_track = AudioTrack("assistant", np.tile(reply_minute, int(args.opus_minutes)), RATE, audio.user.start)
+        opus_track = AudioTrack("assistant", np.tile(reply_minute, max(1, int(opus_minutes))), RATE, audio.user.start)
         flac_path, opus_path = folder / "cmp.flac", folder / "cmp.opus"
         write_flac(opus_track, flac_path)
-        print(f"\nFLAC against Ogg Opus, the assistant side ({args.opus_minutes:g} min of speech)\n")
-        print("| format | MB/min | ratio to FLAC |")
-        print("|---|---:|---:|")
+        formats = Table(
+            f"Recorded audio: FLAC against Ogg Opus ({opus_minutes:g} min of the assistant's speech)",
+            command,
+            ["format", "MB/min", "ratio to FLAC"],
+            notes=["Why the record keeps FLAC: lossless, and a known size beside what a lossy codec would save."],
+        )
         flac_size = flac_path.stat().st_size
-        print(f"| FLAC (lossless) | {flac_size / MB / args.opus_minutes:.3f} | 1.00 |")
+        formats.add("FLAC (lossless)", f"{flac_size / MB / opus_minutes:.3f}", "1.00")
         for bitrate in (24_000, 32_000, 64_000):
             size = opus_bytes(opus_track, opus_path, bitrate)
-            print(
-                f"| Ogg Opus {bitrate // 1000} kbit/s | {size / MB / args.opus_minutes:.3f} | {size / flac_size:.2f} |"
-            )
+            formats.add(f"Ogg Opus {bitrate // 1000} kbit/s", f"{size / MB / opus_minutes:.3f}", ratio(size, flac_size))
+    return [session, formats]
+
+
+def run(quick: bool) -> list[Table]:
+    """What ``python -m benchmarks`` runs: a 60-minute session and 5 minutes of Opus (10 and 1 with ``quick``)."""
+    return measure(10.0, 1.0) if quick else measure(60.0, 5.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--opus-minutes", type=float, default=5.0)
+    args = parser.parse_args()
+    for table in measure(args.minutes, args.opus_minutes):
+        print(table.markdown(), end="\n\n")
 
 
 if __name__ == "__main__":

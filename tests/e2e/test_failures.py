@@ -224,7 +224,7 @@ def test_microphone_false_connects_receive_only_without_asking(lab_page: LabPage
         assert "mic_error" not in timeline  # the browser was never asked
         assert "mic_ready" not in timeline
         mic_start = "widget.record.timeline.query('what == \"mic_start\"').detail.iloc[-1]"
-        assert kernel.value(f"__import__('json').loads({mic_start})") == {"requested": False}
+        assert kernel.value(f"__import__('json').loads({mic_start})") == {"requested": False, "pressed": False}
         # Turning it back on from Python takes effect at the next connect, and the notice goes.
         kernel.run("widget.disconnect()\nwidget.microphone = True")
         kernel.wait_until("widget.status == 'closed'")
