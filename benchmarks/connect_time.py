@@ -39,7 +39,7 @@ their turns between its connects: widget, bare, SDK, widget, ... so that all thr
 shared machine changes from one minute to the next. Every tab's first connect (the page just loaded) is reported
 apart, as the cold connect; the ``--warmup`` connects (at least that one) are left out of the other rows. The ratio
 columns divide the WebRTC widget's median by the bare page's and the Agents SDK's, measured in the same run.
-``run(quick)`` is what ``python -m benchmarks`` calls (10 runs per setup, or 3 with ``quick``).
+``run(quick)`` is what ``python -m benchmarks`` calls (8 runs per setup, or 3 with ``quick``).
 
 Pages b) and c) are served by a small static server on 127.0.0.1. Must run inside a network namespace with only
 ``lo`` (``scripts/in-loopback-netns``) so WebRTC cannot use any other interface. Never asserts timings.
@@ -512,8 +512,9 @@ def collect(runs: int, warmup: int, setups: list[str]) -> tuple[Table, dict[str,
 
 
 def run(quick: bool) -> Table:
-    """What ``python -m benchmarks`` runs: every setup, 10 warm connects each (3 with ``quick``) after the cold one."""
-    table, _ = collect(3 if quick else 10, 1, list(SETUPS))
+    """What ``python -m benchmarks`` runs: every setup, 8 warm connects each (3 with ``quick``) after the cold one,
+    so that every benchmark fits in ten minutes; alone it makes 10 (``--runs``)."""
+    table, _ = collect(3 if quick else 8, 1, list(SETUPS))
     return table
 
 
