@@ -229,13 +229,15 @@ class CasePlay:
     def _check(self) -> None:
         if self.watch.stopped:
             raise _PlayEndedError("stopped", "stopped: Stop was pressed, and the rest of the case did not play")
-        if self.watch.browser_errors:
-            raise _PlayEndedError("failed", f"the browser could not play it: {self.watch.browser_errors[-1]}")
         status = self.host.status()
-        if status != "connected":
+        if self.watch.browser_errors and not self.watch.browser_disconnected:
+            raise _PlayEndedError("failed", f"the browser could not play it: {self.watch.browser_errors[-1]}")
+        if status != "connected" or self.watch.browser_disconnected:
+            # The browser's word comes first: its status write can arrive after its report that nothing is connected.
             error = self.host.error()
             why = f": {error['message']}" if error.get("message") else ""
-            raise _PlayEndedError("failed", f"the connection dropped mid-play (status {status!r}){why}")
+            seen = "the browser had no call to play into" if status == "connected" else f"status {status!r}"
+            raise _PlayEndedError("failed", f"the connection dropped mid-play ({seen}){why}")
 
     async def _until(self, condition: Callable[[], bool]) -> None:
         """Until ``condition`` holds, re-checked whenever the record grows; ends early as :meth:`_check` says."""

@@ -54,6 +54,8 @@ class ReplyWatch:
         self.spoken: dict[int, Spoken] = {}
         self.stopped = False
         self.browser_errors: list[str] = []
+        #: The browser found no live connection to play into: the call dropped (the status trait may say so later).
+        self.browser_disconnected = False
 
     # ---- the user's side -------------------------------------------------------------------------------------
 
@@ -116,6 +118,7 @@ class ReplyWatch:
             self.stopped = True
         elif what == "play_error":
             self.browser_errors.append(str(detail.get("message") or "the browser could not play the audio"))
+            self.browser_disconnected = self.browser_disconnected or detail.get("reason") == "not_connected"
 
     def _server_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")

@@ -287,6 +287,24 @@ def test_a_connection_that_drops_mid_play_fails_the_play_and_keeps_the_record(co
     assert browser.commands("play_end")[0]["outcome"] == "failed"
 
 
+def test_a_browser_with_no_call_left_to_play_into_is_a_dropped_connection(connected: Any) -> None:
+    # The browser's play_error can arrive before its status write (held at the start of a reconnect).
+    w, browser = connected
+    browser.on_audio = lambda body: [
+        timeline(
+            "play_error",
+            play_id=body["play_id"],
+            step=body["step"],
+            reason="not_connected",
+            message="Could not play: not connected.",
+        )
+    ]
+    results = asyncio.run(w.play(Case("drop", [Say("Hello there")]), tts=quiet_tts))
+    failure = results.table.iloc[0]["failures"][0]
+    assert "the connection dropped mid-play (the browser had no call to play into)" in failure
+    assert browser.commands("play_end")[0]["outcome"] == "failed"
+
+
 def test_a_step_that_never_completes_times_out_and_says_which(connected: Any) -> None:
     w, browser = connected
     browser.on_audio = lambda body: []  # the browser never says the speech has sounded

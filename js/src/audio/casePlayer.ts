@@ -169,7 +169,9 @@ export class CasePlayer {
     const mixer = await this.hooks.mixer();
     if (mixer === null || pcm === null) {
       const why = mixer === null ? "not connected" : "the audio message had no PCM buffer";
-      this.hooks.timeline("play_error", { play_id: command.play_id, step, message: `Could not play: ${why}.` });
+      // `reason` lets the kernel tell a dropped call (its status write may still be on its way) from a bad message.
+      const reason = mixer === null ? "not_connected" : "no_pcm";
+      this.hooks.timeline("play_error", { play_id: command.play_id, step, reason, message: `Could not play: ${why}.` });
       return;
     }
     this.mixer = mixer;

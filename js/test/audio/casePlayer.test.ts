@@ -91,6 +91,6 @@ describe("the case player", () => {
     player.handle(audio(1, 0, true), [pcm([1])]);
     await settle();
     expect(timeline[0]?.[0]).toBe("play_error");
-    expect(timeline[0]?.[1]).toMatchObject({ play_id: "p1", step: 1, message: "Could not play: not connected." });
+    expect(timeline[0]?.[1]).toMatchObject({ play_id: "p1", step: 1, reason: "not_connected", message: "Could not play: not connected." });
   });
 });
