@@ -18,12 +18,15 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from types import TracebackType
 from typing import IO, Any
 
 from realtime_widget.server import KEY_ENV
 
 READY_PREFIX = "Realtime server ready at "
+#: How many of the child's last stderr lines are kept, for :meth:`LocalServer.log_tail`.
+LOG_LINES_KEPT = 400
 
 
 class LocalServerError(RuntimeError):
@@ -48,14 +51,14 @@ def _spawn_server(args: list[str], key: str) -> subprocess.Popen[str]:
     )
 
 
-def _wait_for_ready_line(process: subprocess.Popen[str], timeout: float) -> str:
+def _wait_for_ready_line(process: subprocess.Popen[str], timeout: float, errors: deque[str]) -> str:
     """The base URL from the child's ready line; kills it and raises with its stderr if it exits or is not ready
-    within ``timeout`` seconds."""
+    within ``timeout`` seconds. The child's stderr goes on being read into ``errors`` (its last lines) for good:
+    a pipe nobody reads would block the child once full."""
     assert process.stdout is not None
     assert process.stderr is not None
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
-    errors: list[str] = []
     threading.Thread(target=lambda: errors.extend(process.stderr or []), daemon=True).start()
     deadline = time.monotonic() + timeout
     while True:
@@ -80,8 +83,11 @@ class LocalServer:
     ``base_url`` is the OpenAI-style base (``http://127.0.0.1:PORT/v1``) and ``api_key`` its standard key.
     """
 
-    def __init__(self, process: subprocess.Popen[str] | None, base_url: str, api_key: str) -> None:
+    def __init__(
+        self, process: subprocess.Popen[str] | None, base_url: str, api_key: str, log: deque[str] | None = None
+    ) -> None:
         self._process = process
+        self._log = log if log is not None else deque(maxlen=LOG_LINES_KEPT)
         self.base_url = base_url
         self.api_key = api_key
 
@@ -108,7 +114,13 @@ class LocalServer:
         if strict:
             args.append("--strict")
         process = _spawn_server([*args, *(extra_args or [])], key)
-        return cls(process, _wait_for_ready_line(process, timeout), key)
+        log: deque[str] = deque(maxlen=LOG_LINES_KEPT)
+        return cls(process, _wait_for_ready_line(process, timeout, log), key, log)
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The last ``lines`` lines the child wrote to stderr (its log: warnings, and the tracebacks of what
+        failed inside it); empty for an attached server."""
+        return "".join(list(self._log)[-lines:])
 
     @property
     def pid(self) -> int | None:

@@ -105,7 +105,9 @@ _FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture
-def lab_page(request: pytest.FixtureRequest, browser: Any, lab: JupyterLab, artifacts: Path) -> Iterator[LabPage]:
+def lab_page(
+    request: pytest.FixtureRequest, browser: Any, lab: JupyterLab, local_server: LocalServer, artifacts: Path
+) -> Iterator[LabPage]:
     page = browser.new_page()
     lab_page = LabPage(page, lab)
     try:
@@ -119,6 +121,7 @@ def lab_page(request: pytest.FixtureRequest, browser: Any, lab: JupyterLab, arti
             print(f"\n--- browser console of {name} (last 40 lines) ---")
             print("\n".join(lab_page.console[-40:]))
             print(f"--- jupyterlab log (last 3000 chars) ---\n{lab.log_path.read_text()[-3000:]}")
+            print(f"--- local server log (last 60 lines) ---\n{local_server.log_tail()}")
         page.close()
 
 

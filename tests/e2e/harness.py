@@ -254,6 +254,13 @@ def stop_jupyterlab(lab: JupyterLab) -> None:
     stop_process_group(lab.process)
 
 
+#: For ``wait_until(explain=...)``: the widget's last events, deltas left out, as (direction, type, response id).
+RECENT_EVENTS = (
+    "[(e.direction, e.type, e.response_id) for e in widget.record.events.itertuples() "
+    "if not e.type.endswith('.delta')][-80:]"
+)
+
+
 class KernelClient:
     """Runs code in a live kernel and reads back values, as a second client beside the browser."""
 
@@ -315,8 +322,11 @@ class KernelClient:
             raise RuntimeError(f"{expression!r} failed: {result.get('ename')}: {result.get('evalue')}")
         return json.loads(ast.literal_eval(result["data"]["text/plain"]))
 
-    def wait_until(self, expression: str, timeout: float = 30, interval: float = 0.25) -> Any:
-        """Polls until ``expression`` evaluates truthy in the kernel, and returns its value."""
+    def wait_until(
+        self, expression: str, timeout: float = 30, interval: float = 0.25, explain: str | None = None
+    ) -> Any:
+        """Polls until ``expression`` evaluates truthy in the kernel, and returns its value. On a timeout the error
+        also gives the value of ``explain`` (an expression saying what happened instead), when there is one."""
         deadline = time.monotonic() + timeout
         last: Any = None
         while time.monotonic() < deadline:
@@ -324,7 +334,13 @@ class KernelClient:
             if last:
                 return last
             time.sleep(interval)
-        raise TimeoutError(f"{expression!r} stayed falsy for {timeout} s (last: {last!r})")
+        instead = ""
+        if explain is not None:
+            try:
+                instead = f"\n{explain} = {self.value(explain)!r}"
+            except Exception as exc:  # the explanation must not hide the timeout
+                instead = f"\n{explain} failed: {exc}"
+        raise TimeoutError(f"{expression!r} stayed falsy for {timeout} s (last: {last!r}){instead}")
 
     def close(self) -> None:
         self._client.stop_channels()

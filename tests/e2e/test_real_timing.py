@@ -14,7 +14,7 @@ import pytest
 
 from realtime_widget.server.launcher import LocalServer
 
-from .harness import JupyterLab
+from .harness import RECENT_EVENTS, JupyterLab
 from .lab_page import WIDGET, LabPage, click_connect, opened_widget
 from .notebooks import write_notebook
 
@@ -36,7 +36,7 @@ def test_a_barge_in_after_the_reply_was_generated_is_counted_and_the_transcript_
         click_connect(lab_page, kernel)
         local_server.script([{"say": LONG_REPLY}, {"say": "Go ahead."}], call_id=kernel.value("widget.call_id"))
         # The next phrase of the microphone cuts the long reply off while it plays.
-        kernel.wait_until("widget.record.transcript.interrupted.any()", timeout=90)
+        kernel.wait_until("widget.record.transcript.interrupted.any()", timeout=90, explain=RECENT_EVENTS)
         cut = kernel.value("widget.record.transcript.query('interrupted').iloc[0].to_dict()")
         assert cut["generated_text"] == LONG_REPLY
         assert LONG_REPLY.startswith(cut["text"])
