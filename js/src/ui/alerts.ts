@@ -25,7 +25,7 @@ function errorKey(error: WidgetError): string {
 }
 
 function createErrorPanel(ctx: ViewContext): HTMLElement {
-  const { controller, model, scope } = ctx;
+  const { controller, shown, model, scope } = ctx;
   const message = h("p", { class: "rtw-error-message", attrs: { "data-testid": "error-message" } });
   const hint = h("p", { class: "rtw-error-hint", attrs: { "data-testid": "error-hint" } });
   const code = h("code", { class: "rtw-error-code" });
@@ -79,7 +79,7 @@ function createErrorPanel(ctx: ViewContext): HTMLElement {
       render();
     }),
   );
-  scope.add(controller.on("status", render));
+  scope.add(shown.on(render));
   scope.listen(dismiss, "click", () => {
     dismissed = true;
     render();
@@ -90,7 +90,7 @@ function createErrorPanel(ctx: ViewContext): HTMLElement {
 
 /** "Connection lost, reconnecting": which attempt of how many, and a countdown to the next one. */
 function createReconnecting(ctx: ViewContext): HTMLElement {
-  const { controller, model, scope } = ctx;
+  const { controller, shown, model, scope } = ctx;
   const detail = h("p", { class: "rtw-reconnect-detail", attrs: { "data-testid": "reconnect-detail" } });
   const el = h("div", { class: "rtw-alert rtw-alert-wait", attrs: { "data-testid": "reconnecting", role: "status", hidden: true } }, [
     h("span", { class: "rtw-spinner", attrs: { "aria-hidden": "true" } }),
@@ -100,7 +100,7 @@ function createReconnecting(ctx: ViewContext): HTMLElement {
   let nextAt: number | null = null;
 
   function render(): void {
-    const show = controller.status === "reconnecting";
+    const show = shown.current === "reconnecting";
     setAttrs(el, { hidden: !show });
     if (!show) {
       attempt = 0;
@@ -129,7 +129,7 @@ function createReconnecting(ctx: ViewContext): HTMLElement {
       render();
     }),
   );
-  scope.add(controller.on("status", render));
+  scope.add(shown.on(render));
   scope.interval(() => {
     if (nextAt !== null) render();
   }, 500);
@@ -139,7 +139,7 @@ function createReconnecting(ctx: ViewContext): HTMLElement {
 
 /** "The microphone is off": why, and how to turn it on where that can be done. Stays while it holds. */
 function createMicOff(ctx: ViewContext): HTMLElement {
-  const { controller, scope } = ctx;
+  const { controller, shown, scope } = ctx;
   const message = h("p", { class: "rtw-alert-title", attrs: { "data-testid": "mic-off-message" } });
   const hint = h("p", { class: "rtw-error-hint", attrs: { "data-testid": "mic-off-hint" } });
   const el = h("div", { class: "rtw-alert rtw-alert-info", attrs: { "data-testid": "mic-off", role: "status", hidden: true } }, [
@@ -150,14 +150,14 @@ function createMicOff(ctx: ViewContext): HTMLElement {
   function render(): void {
     const off = controller.micOff;
     // Before the first connect there is nothing to say: the browser has not been asked yet.
-    const show = off !== null && controller.status !== "idle";
+    const show = off !== null && shown.current !== "idle";
     setAttrs(el, { hidden: !show, "data-reason": off?.reason ?? null });
     if (off === null) return;
     setText(message, off.message);
     setText(hint, off.hint);
   }
   scope.add(controller.on("micOff", render));
-  scope.add(controller.on("status", render));
+  scope.add(shown.on(render));
   render();
   return el;
 }

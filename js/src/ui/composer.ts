@@ -3,7 +3,7 @@ import type { ViewContext } from "./context";
 import { h, setAttrs } from "./dom";
 
 export function createComposer(ctx: ViewContext): HTMLElement {
-  const { controller, scope } = ctx;
+  const { controller, shown, scope } = ctx;
   const input = h("input", {
     class: "rtw-input",
     attrs: {
@@ -19,7 +19,7 @@ export function createComposer(ctx: ViewContext): HTMLElement {
   const form = h("form", { class: "rtw-composer", attrs: { "aria-label": "Send a message" } }, [input, sendButton]);
 
   function render(): void {
-    const connected = controller.status === "connected";
+    const connected = shown.current === "connected";
     setAttrs(sendButton, { disabled: !connected });
     setAttrs(input, { placeholder: connected ? "Type a message…" : "Connect to send a message" });
   }
@@ -40,7 +40,7 @@ export function createComposer(ctx: ViewContext): HTMLElement {
     e.preventDefault();
     send();
   });
-  scope.add(controller.on("status", render));
+  scope.add(shown.on(render));
   render();
   return form;
 }

@@ -11,6 +11,7 @@ import { createHeader } from "./header";
 import { createPlaying } from "./playing";
 import { readBool, watch, type WidgetModel } from "./model";
 import { createSettings } from "./settings";
+import { ShownStatus } from "./shownStatus";
 import { createStats } from "./statsView";
 import { createTranscript } from "./transcriptView";
 
@@ -18,7 +19,7 @@ export function mountConsole(el: HTMLElement, model: WidgetModel, controller: Co
   const scope = new Scope();
   // tabindex -1: a click on the console's background focuses it, so Space push-to-talk works right away.
   const root = h("div", { class: "rtw-root", attrs: { "data-testid": "console", tabindex: -1 } });
-  const ctx: ViewContext = { controller, model, scope, root };
+  const ctx: ViewContext = { controller, shown: new ShownStatus(controller, scope), model, scope, root };
 
   // Wide: the conversation on the left, details on the right. Narrow: one column in this order.
   const main = h("div", { class: "rtw-main" }, [createTranscript(ctx), createComposer(ctx), createControls(ctx)]);

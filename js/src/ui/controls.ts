@@ -68,17 +68,21 @@ function createPrimaryButton(ctx: ViewContext): { el: HTMLButtonElement; render:
 }
 
 function createMuteButton(ctx: ViewContext, micMeter: HTMLElement): { el: HTMLButtonElement; render: () => void } {
-  const { controller, model, scope } = ctx;
+  const { controller, shown, model, scope } = ctx;
   // A toggle keeps one name; aria-pressed carries the state.
   const mute = h("button", {
     class: "rtw-btn rtw-btn-toggle",
     attrs: { type: "button", "data-testid": "mute", "aria-label": "Mute microphone", "aria-pressed": "false" },
   }, [icon("mic"), h("span", { class: "rtw-btn-text", text: "Mute" })]);
+  let shownIcon = "mic";
   function render(): void {
     const muted = controller.muted;
     // Without a microphone there is nothing to mute; the mic-off notice says why.
-    const noMic = controller.micOff !== null && controller.status !== "idle";
-    mute.firstElementChild?.replaceWith(icon(muted || noMic ? "micOff" : "mic"));
+    const noMic = controller.micOff !== null && shown.current !== "idle";
+    const wanted = muted || noMic ? "micOff" : "mic";
+    // Only a changed icon is redrawn: a status change must not change the page for nothing (shownStatus.ts).
+    if (wanted !== shownIcon) mute.firstElementChild?.replaceWith(icon(wanted));
+    shownIcon = wanted;
     const title = noMic ? "No microphone in this connection" : muted ? "Microphone is muted" : "Mute the microphone";
     setAttrs(mute, { "aria-pressed": String(muted), title, disabled: noMic });
     mute.classList.toggle("rtw-on", muted);
@@ -169,7 +173,7 @@ function holdSpaceToTalk(ctx: ViewContext, talk: PushToTalk): void {
 
 /** Shows push-to-talk when turn detection is off, and otherwise a link that turns it off. */
 function createTurnDetectionSwitch(ctx: ViewContext, talk: PushToTalk): { el: HTMLButtonElement; render: () => void } {
-  const { controller, model, scope } = ctx;
+  const { shown, model, scope } = ctx;
   const usePtt = h("button", {
     class: "rtw-btn rtw-btn-link",
     attrs: { type: "button", "data-testid": "use-ptt", title: "Turn off automatic turn detection" },
@@ -178,7 +182,7 @@ function createTurnDetectionSwitch(ctx: ViewContext, talk: PushToTalk): { el: HT
   function render(): void {
     const manual = readSettings(model).turn_detection === "none";
     setAttrs(talk.el, { hidden: !manual });
-    setAttrs(usePtt, { hidden: manual || isActive(controller.status) });
+    setAttrs(usePtt, { hidden: manual || isActive(shown.current) });
     if (!manual) talk.press(false);
   }
   scope.listen(usePtt, "click", () => writeSettings(model, { turn_detection: "none" }));
@@ -196,7 +200,7 @@ function createInterruptButton(ctx: ViewContext): HTMLButtonElement {
 }
 
 export function createControls(ctx: ViewContext): HTMLElement {
-  const { controller, scope } = ctx;
+  const { controller, shown, scope } = ctx;
   const micMeter = meter("Mic", "level-in");
   const outMeter = meter("Voice", "level-out");
   const primary = createPrimaryButton(ctx);
@@ -221,9 +225,9 @@ export function createControls(ctx: ViewContext): HTMLElement {
       outMeter.set(levels.output);
     }),
   );
-  scope.add(controller.on("status", renderStatus));
-  scope.add(controller.on("micOff", () => renderStatus(controller.status)));
-  renderStatus(controller.status);
+  scope.add(shown.on(renderStatus));
+  scope.add(controller.on("micOff", () => renderStatus(shown.current)));
+  renderStatus(shown.current);
   mute.render();
 
   return h("div", { class: "rtw-controls", attrs: { role: "toolbar", "aria-label": "Voice controls" } }, [

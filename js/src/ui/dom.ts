@@ -28,10 +28,16 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+/** Sets (or leaves out) each attribute, touching only those that change: writing an attribute, even its own value,
+ * makes the browser recompute styles, so a view that renders often or that a click renders must not. */
 export function setAttrs(el: Element, attrs: Record<string, AttrValue>): void {
   for (const [name, value] of Object.entries(attrs)) {
-    if (value === false || value === null || value === undefined) el.removeAttribute(name);
-    else el.setAttribute(name, value === true ? "" : String(value));
+    if (value === false || value === null || value === undefined) {
+      if (el.hasAttribute(name)) el.removeAttribute(name);
+      continue;
+    }
+    const text = value === true ? "" : String(value);
+    if (el.getAttribute(name) !== text) el.setAttribute(name, text);
   }
 }
 

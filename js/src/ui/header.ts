@@ -60,7 +60,7 @@ function createRecordingMark(ctx: ViewContext): HTMLElement {
 }
 
 export function createHeader(ctx: ViewContext): HTMLElement {
-  const { controller, model, scope } = ctx;
+  const { controller, shown, model, scope } = ctx;
 
   const label = h("span", { class: "rtw-badge-label", attrs: { "aria-live": "polite" } });
   // The clock is outside the live region so screen readers are not told every second.
@@ -85,13 +85,13 @@ export function createHeader(ctx: ViewContext): HTMLElement {
       const n = item.detail["reconnect"];
       if (item.what !== "reconnect_scheduled" || typeof n !== "number") return;
       reconnect = n;
-      renderStatus(controller.status);
+      renderStatus(shown.current);
     }),
   );
 
   function tick(): void {
     const since = controller.connectedSince;
-    const show = controller.status === "connected" && since !== null;
+    const show = shown.current === "connected" && since !== null;
     setAttrs(clock, { hidden: !show });
     if (show) setText(clock, formatDuration(Date.now() - since));
   }
@@ -102,11 +102,11 @@ export function createHeader(ctx: ViewContext): HTMLElement {
     setAttrs(server, { hidden: text === "" });
   }
 
-  scope.add(controller.on("status", renderStatus));
+  scope.add(shown.on(renderStatus));
   scope.add(watch(model, "server_label", renderServer));
   scope.interval(tick, 1000);
 
-  renderStatus(controller.status);
+  renderStatus(shown.current);
   renderServer();
 
   return h("header", { class: "rtw-header" }, [

@@ -35,7 +35,7 @@ function setOptions(select: HTMLSelectElement, options: ReadonlyArray<{ value: s
 }
 
 function createMicSelect(ctx: ViewContext): HTMLElement {
-  const { controller, model, scope } = ctx;
+  const { controller, shown, model, scope } = ctx;
   const select = h("select", { class: "rtw-select", attrs: { "data-testid": "mic-select" } });
   let alive = true;
   scope.add(() => {
@@ -68,7 +68,7 @@ function createMicSelect(ctx: ViewContext): HTMLElement {
   scope.listen(select, "change", () => writeDeviceId(model, select.value === "" ? null : select.value));
   scope.add(watch(model, "options", () => void refresh()));
   scope.add(
-    controller.on("status", (status) => {
+    shown.on((status) => {
       if (status === "connected") void refresh(); // labels become readable once the mic is granted
     }),
   );
@@ -79,8 +79,8 @@ function createMicSelect(ctx: ViewContext): HTMLElement {
   setOptions(select, [{ value: readDeviceId(model) ?? "", label: "System default" }], readDeviceId(model) ?? "");
   void refresh();
   // The device is opened at connect time, so like the settings it is locked while connected.
-  scope.add(controller.on("status", (status) => setAttrs(select, { disabled: isActive(status) })));
-  setAttrs(select, { disabled: isActive(controller.status) });
+  scope.add(shown.on((status) => setAttrs(select, { disabled: isActive(status) })));
+  setAttrs(select, { disabled: isActive(shown.current) });
   return field("Microphone", select, true);
 }
 
@@ -120,7 +120,7 @@ function createSummary(ctx: ViewContext): { el: HTMLElement; render: () => void 
 }
 
 export function createSettings(ctx: ViewContext): HTMLElement {
-  const { controller, model, scope } = ctx;
+  const { shown, model, scope } = ctx;
 
   const voice = h("select", { class: "rtw-select", attrs: { "data-testid": "voice" } });
   const turn = h("select", { class: "rtw-select", attrs: { "data-testid": "turn-detection" } });
@@ -175,9 +175,9 @@ export function createSettings(ctx: ViewContext): HTMLElement {
       summary.render();
     }),
   );
-  scope.add(controller.on("status", renderLock));
+  scope.add(shown.on(renderLock));
   render();
   summary.render();
-  renderLock(controller.status);
+  renderLock(shown.current);
   return panel;
 }

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { mountConsole } from "../../src/ui/console";
+import { SHOW_PENDING_AFTER_MS } from "../../src/ui/shownStatus";
 import { FakeController, FakeModel, mountFakeConsole, serverEvent } from "./fakes";
 
 let el: HTMLElement;
@@ -29,10 +30,12 @@ afterEach(() => {
 
 describe("connection controls", () => {
   it("the primary button connects, then disconnects, following the status", () => {
+    vi.useFakeTimers();
     q("connect").click();
     expect(controller.callsOf("connect")).toHaveLength(1);
 
     controller.setStatus("connecting");
+    vi.advanceTimersByTime(SHOW_PENDING_AFTER_MS); // a connect shows once it has lasted this long
     expect(el.querySelector('[data-testid="connect"]')).toBeNull();
     expect(q("disconnect").textContent).toBe("Cancel");
 
@@ -211,7 +214,9 @@ describe("settings", () => {
   it("fold away while connected, showing what is in use, and unfold after", () => {
     const panel = q("settings", HTMLDetailsElement);
     expect(panel.open).toBe(true);
+    vi.useFakeTimers();
     controller.setStatus("connecting");
+    vi.advanceTimersByTime(SHOW_PENDING_AFTER_MS);
     expect(panel.open).toBe(false);
     expect(q("settings-summary").textContent).toBe("marin · Server VAD");
     panel.open = true; // a person may still look

@@ -20,6 +20,7 @@ from realtime_widget.server.session.engine import DEFAULT_MAX_SESSION_S
 from realtime_widget.server.session.ids import new_id
 from realtime_widget.server.session.responses import GenerationTiming
 from realtime_widget.server.session.server_events import EventChecker
+from realtime_widget.server.transports import prompt_ice
 from realtime_widget.server.transports.call import Call
 from realtime_widget.server.transports.loopback_ice import restrict_ice_to_loopback
 from realtime_widget.server.transports.webrtc import WebRtcCall
@@ -92,6 +93,7 @@ class RealtimeServer:
         # Applied now rather than on import, so that merely importing the server (as the kernel's launcher does)
         # patches nothing.
         restrict_ice_to_loopback()
+        prompt_ice.install()  # connected when nominated, not at aioice's next 20 ms step
         if self._deps is None and self._deps_loading is None:
             self._deps_loading = asyncio.ensure_future(asyncio.to_thread(load_voice_model))
         self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=1.0)
