@@ -11,9 +11,11 @@ import pytest
 from realtime_widget.server.transports import prompt_ice
 from realtime_widget.server.transports.loopback_ice import restrict_ice_to_loopback
 
+Pair = tuple[aioice.ice.Connection, aioice.ice.Connection]
+
 
 @pytest.fixture
-async def pair(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[aioice.ice.Connection, aioice.ice.Connection]]:
+async def pair(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Pair]:
     """A controlling and a controlled connection on loopback, each knowing the other's candidates."""
     restrict_ice_to_loopback()
     monkeypatch.setattr(aioice.ice.Connection, "connect", prompt_ice._connect_promptly)
@@ -31,38 +33,40 @@ async def pair(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[aioice.ic
         await asyncio.gather(controlling.close(), controlled.close())
 
 
-async def test_both_sides_connect_and_carry_data(pair: tuple[aioice.ice.Connection, aioice.ice.Connection]) -> None:
+async def connect_both(pair: Pair) -> None:
+    await asyncio.wait_for(asyncio.gather(pair[0].connect(), pair[1].connect()), 10)
+
+
+async def loops_run_out(running: set[asyncio.Future[None]]) -> None:
+    """Waits for the aioice loops that were still running (after their connect() returned) to end."""
+    if running:
+        await asyncio.wait(running, timeout=10)
+
+
+async def test_both_sides_connect_and_carry_data(pair: Pair) -> None:
     controlling, controlled = pair
-    await asyncio.wait_for(asyncio.gather(controlling.connect(), controlled.connect()), 10)
+    await connect_both(pair)
     await controlling.send(b"hello")
     assert await asyncio.wait_for(controlled.recv(), 10) == b"hello"
     await controlled.send(b"back")
     assert await asyncio.wait_for(controlling.recv(), 10) == b"back"
 
 
-async def test_aioice_loop_runs_out_and_starts_consent_checks(
-    pair: tuple[aioice.ice.Connection, aioice.ice.Connection],
-) -> None:
-    controlling, controlled = pair
-    await asyncio.wait_for(asyncio.gather(controlling.connect(), controlled.connect()), 10)
+async def test_aioice_loop_runs_out_and_starts_consent_checks(pair: Pair) -> None:
+    await connect_both(pair)
     # aioice's own loop ends at its next step and starts the consent freshness checks, as it always did.
-    running = set(prompt_ice._running_out)
-    if running:
-        await asyncio.wait(running, timeout=10)
-    for connection in (controlling, controlled):
+    await loops_run_out(set(prompt_ice._running_out))
+    for connection in pair:
         assert connection._query_consent_task is not None
         assert not connection._query_consent_task.done()
 
 
-async def test_a_connection_closed_before_the_loop_ran_out_keeps_no_consent_checks(
-    pair: tuple[aioice.ice.Connection, aioice.ice.Connection],
-) -> None:
-    controlling, controlled = pair
-    await asyncio.wait_for(asyncio.gather(controlling.connect(), controlled.connect()), 10)
+async def test_a_connection_closed_before_the_loop_ran_out_keeps_no_consent_checks(pair: Pair) -> None:
+    controlled = pair[1]
+    await connect_both(pair)
     running = set(prompt_ice._running_out)
     await controlled.close()
-    if running:
-        await asyncio.wait(running, timeout=10)
+    await loops_run_out(running)
     consent = controlled._query_consent_task
     assert consent is None or consent.cancelled() or consent.done()
 
