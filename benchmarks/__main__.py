@@ -42,7 +42,7 @@ BEGIN = "<!-- benchmarks:begin (written by python -m benchmarks; edits here are 
 END = "<!-- benchmarks:end -->"
 RESULT_MARK = "@@benchmark-result@@"
 #: The runner and what benchmarks share, which are not benchmarks themselves.
-NOT_BENCHMARKS = {"__init__", "__main__", "needs", "table"}
+NOT_BENCHMARKS = {"__init__", "__main__", "needs", "table", "browser_turns"}
 
 
 DEFAULT_BUDGET_S = 180.0

@@ -19,10 +19,16 @@ the ``speech_stopped`` event arriving on the data channel to the first loud 20 m
 track (with the engine's event gaps alongside). That number includes whatever recognition strategy the engine
 uses today.
 
-    python benchmarks/voice_turn_latency.py [--turns 10] [--in-process] [--webrtc]
+``--browser`` measures it where users hear it: Debian's Chromium connects to a local server as any page does, its
+fake microphone speaking the turns, and the page times each reply as it comes out of Chromium's jitter buffer and
+as the output plays it, with the jitter buffer's own delay (``browser_turns.py``, ``pages/turns.js``). With
+``--webrtc`` too, the aiortc client's rows are printed beside it. Needs Chromium and a loopback-only network
+namespace (``scripts/in-loopback-netns``).
 
-``run(quick)`` is what ``python -m benchmarks`` calls: the WebRTC measure, 10 turns (``quick``: 4), each stage on a
-row of its own.
+    python benchmarks/voice_turn_latency.py [--turns 10] [--in-process] [--webrtc] [--browser]
+
+``run(quick)`` is what ``python -m benchmarks`` calls: the browser measure with the aiortc rows beside it, 10 turns
+each (``quick``: 4), each stage on a row of its own.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import browser_turns, needs
 from benchmarks.table import Table, median_or_none, ratio, spread
 from realtime_widget.server.pcm import SAMPLE_RATE
 from realtime_widget.server.voice.interfaces import ResponseContext, Speech, StreamingSpeechRecognizer
@@ -324,9 +331,95 @@ def webrtc_table(gaps: dict[str, list[float]], load_before: float) -> Table:
     return table
 
 
+BROWSER_OWNERS = {
+    "transcribed": "model: finish recognizing the turn",
+    "created": "model: the responder",
+    "buffer": "server: synthesize the first sentence, queue it, wait for the next 20 ms frame",
+    "rendered_sound": "server: encode, send; loopback; Chromium: jitter buffer, decode, Web Audio",
+    "rendered_loud": "the sound: its first syllable rising",
+    "heard_loud": "the platform: the audio output's latency (as the AudioContext reports it)",
+}
+BROWSER_LABELS = {
+    "transcribed": "`conversation.item.input_audio_transcription.completed` arrives",
+    "created": "`response.created` arrives",
+    "buffer": "`output_audio_buffer.started` arrives",
+    "rendered_sound": "first reply audio above the noise floor, out of Chromium's jitter buffer",
+    "rendered_loud": "**first loud reply audio, out of Chromium's jitter buffer** (what the page can play)",
+    "heard_loud": "first loud reply audio as the output plays it",
+}
+
+
+def browser_table(turns: browser_turns.BrowserTurns, aiortc: dict[str, list[float]] | None, load: float) -> Table:
+    """The browser's stages, then its jitter buffer, then (when measured in the same run) the aiortc client's
+    rows for comparison."""
+    table = Table(
+        "Local server: reply latency in the browser (WebRTC)",
+        "scripts/in-loopback-netns python benchmarks/voice_turn_latency.py --browser",
+        [
+            "stage (ms after `speech_stopped` reached the page)",
+            "min / median / max",
+            "step (median)",
+            "whose step",
+            "median ÷ 120 ms aim",
+        ],
+    )
+    previous = 0.0
+    for key, label in BROWSER_LABELS.items():
+        values = turns.stages.get(key, [])
+        mid = median_or_none(values)
+        step = "-" if mid is None else f"{mid - previous:+.0f}"
+        aim = ratio(mid, 120) if key in ("rendered_loud", "heard_loud") else ""
+        table.add(label, spread(values), step, BROWSER_OWNERS[key], aim)
+        previous = mid if mid is not None else previous
+    table.add(
+        "Chromium's jitter buffer: mean delay over the reply's first second",
+        spread(turns.jitter_delay_ms),
+        "(within the stage above)",
+        "client: NetEQ's adaptive buffer (`jitterBufferDelay` ÷ `jitterBufferEmittedCount`)",
+        "",
+    )
+    table.add(
+        "Chromium's jitter buffer: its target delay then",
+        spread(turns.jitter_target_ms),
+        "",
+        "client: what NetEQ aims for (`jitterBufferTargetDelay`)",
+        "",
+    )
+    if aiortc is not None:
+        for key in ("loud_packet", "loud"):
+            mid = median_or_none(aiortc[key])
+            table.add(f"for comparison, aiortc client: {STAGES[key]}", spread(aiortc[key]), "", OWNERS[key],
+                      ratio(mid, 120))  # fmt: skip
+    latency = turns.output_latency_ms
+    table.notes = [
+        "Debian Chromium connects to a local server (a child process, as the widget starts it) over loopback WebRTC "
+        "as any page does (`pages/turns.js`: ephemeral key, `getUserMedia`, the offer POST, the `oai-events` "
+        "channel), its fake microphone playing eSpeak sentences with 6 s of silence after each; "
+        f"{len(turns.stages.get('rendered_loud', []))} turns. The page notes every server event's arrival and, from an "
+        "AudioWorklet on the remote track (played through an audio element, as a page does), each onset of reply "
+        "audio: the first 128-sample block over the level after 200 ms under it, mapped through the AudioContext's "
+        'output timestamp to when the output plays it; "out of Chromium\'s jitter buffer" is that time less the '
+        "output latency the context reports"
+        + ("" if latency is None else f" ({latency:.0f} ms here, Chromium's fake audio output)")
+        + ". Loud: RMS over 1000 of 32767, as the aiortc rows; the noise floor: a peak over 64. One clock for all: "
+        "the page's epoch milliseconds. The VAD's silence wait (`silence_duration_ms`, 500 ms) comes before "
+        "`speech_stopped` and is not counted.",
+        f"Load average (1 min) before and after: {load:.1f}, {os.getloadavg()[0]:.1f}.",
+    ]
+    return table
+
+
 def run(quick: bool) -> Table:
+    needs.speech()
+    needs.chromium()
     load = os.getloadavg()[0]
-    return webrtc_table(asyncio.run(run_webrtc(4 if quick else 10)), load)
+    turns = 4 if quick else 10
+    aiortc = asyncio.run(run_webrtc(turns))
+    return browser_table(browser_turns.measure(browser_sentences(turns)), aiortc, load)
+
+
+def browser_sentences(turns: int) -> list[str]:
+    return [SENTENCES[turn % len(SENTENCES)] for turn in range(turns)]
 
 
 def main() -> None:
@@ -334,9 +427,16 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=10, help="turns to time (about 3 s each)")
     parser.add_argument("--in-process", action="store_true", help="decode in this process instead of a worker")
     parser.add_argument("--webrtc", action="store_true", help="measure through the whole server over WebRTC")
+    parser.add_argument("--browser", action="store_true", help="measure in Chromium over WebRTC (and --webrtc too)")
     args = parser.parse_args()
     turns = max(1, min(args.turns, 60))
-    if args.webrtc:
+    if args.browser:
+        load = os.getloadavg()[0]
+        aiortc = asyncio.run(run_webrtc(turns)) if args.webrtc else None
+        measured = browser_turns.measure(browser_sentences(turns))
+        print("\n".join(measured.log), file=sys.stderr)
+        print(browser_table(measured, aiortc, load).markdown())
+    elif args.webrtc:
         load = os.getloadavg()[0]
         print(webrtc_table(asyncio.run(run_webrtc(turns)), load).markdown())
     else:
