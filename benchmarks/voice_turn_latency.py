@@ -394,8 +394,8 @@ def browser_table(turns: browser_turns.BrowserTurns, aiortc: dict[str, list[floa
     table.notes = [
         "Debian Chromium connects to a local server (a child process, as the widget starts it) over loopback WebRTC "
         "as any page does (`pages/turns.js`: ephemeral key, `getUserMedia`, the offer POST, the `oai-events` "
-        "channel), its fake microphone playing eSpeak sentences with 6 s of silence after each; "
-        f"{len(turns.stages.get('rendered_loud', []))} turns. The page notes every server event's arrival and, from an "
+        f"channel), its fake microphone playing eSpeak sentences with {browser_turns.GAP_S:.0f} s of silence after "
+        f"each; {len(turns.stages.get('rendered_loud', []))} turns. The page notes every server event's arrival and, from an "
         "AudioWorklet on the remote track (played through an audio element, as a page does), each onset of reply "
         "audio: the first 128-sample block over the level after 200 ms under it, mapped through the AudioContext's "
         'output timestamp to when the output plays it; "out of Chromium\'s jitter buffer" is that time less the '
