@@ -391,15 +391,17 @@ def browser_table(turns: browser_turns.BrowserTurns, aiortc: dict[str, list[floa
             table.add(f"for comparison, aiortc client: {STAGES[key]}", spread(aiortc[key]), "", OWNERS[key],
                       ratio(mid, 120))  # fmt: skip
     latency = turns.output_latency_ms
+    heard = len(turns.stages.get("rendered_loud", []))
+    gap = browser_turns.GAP_S
     table.notes = [
-        "Debian Chromium connects to a local server (a child process, as the widget starts it) over loopback WebRTC "
-        "as any page does (`pages/turns.js`: ephemeral key, `getUserMedia`, the offer POST, the `oai-events` "
-        f"channel), its fake microphone playing eSpeak sentences with {browser_turns.GAP_S:.0f} s of silence after "
-        f"each; {len(turns.stages.get('rendered_loud', []))} turns. The page notes every server event's arrival and, from an "
-        "AudioWorklet on the remote track (played through an audio element, as a page does), each onset of reply "
-        "audio: the first 128-sample block over the level after 200 ms under it, mapped through the AudioContext's "
-        'output timestamp to when the output plays it; "out of Chromium\'s jitter buffer" is that time less the '
-        "output latency the context reports"
+        "Debian Chromium connects to a local server (a child process, as the widget starts it) over loopback "
+        "WebRTC as any page does (`pages/turns.js`: ephemeral key, `getUserMedia`, the offer POST, the "
+        f"`oai-events` channel), its fake microphone playing eSpeak sentences with {gap:.0f} s of silence after "
+        f"each; {heard} turns. The page notes every server event's arrival and, from an AudioWorklet on the remote "
+        "track (played through an audio element, as a page does), each onset of reply audio: the first "
+        "128-sample block over the level after 200 ms under it, mapped through the AudioContext's output "
+        'timestamp to when the output plays it; "out of Chromium\'s jitter buffer" is that time less the output '
+        "latency the context reports"
         + ("" if latency is None else f" ({latency:.0f} ms here, Chromium's fake audio output)")
         + ". Loud: RMS over 1000 of 32767, as the aiortc rows; the noise floor: a peak over 64. One clock for all: "
         "the page's epoch milliseconds. The VAD's silence wait (`silence_duration_ms`, 500 ms) comes before "
