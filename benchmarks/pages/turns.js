@@ -1,7 +1,7 @@
 // A Realtime call over WebRTC, as a page makes it, that times what the page hears of each reply.
 // window.runTurns({base, apiKey, session, seconds}) connects (ephemeral key, getUserMedia, offer POST, the
 // "oai-events" channel), listens for `seconds` while the fake microphone speaks its turns, hangs up, and resolves to
-// {events, onsets, stats, outputLatencyMs, callId}: every server event's type and arrival (epoch ms), each onset of
+// {events, onsets, stats, outputLatencyMs}: every server event's type and arrival (epoch ms), each onset of
 // reply audio as played (epoch ms of the first 128-sample block over a level, after 200 ms under it), and the
 // inbound audio RTP's jitter-buffer counters every 100 ms. One clock for all: performance.timeOrigin + now().
 // The standard key is in the page only because this is a local benchmark.
@@ -44,7 +44,7 @@ async function listen(stream, onsets) {
     // The block at context frame f is heard when the output reaches it: map through the output's own timestamp.
     const now = context.getOutputTimestamp();
     const heardAt = performance.timeOrigin + now.performanceTime + (e.data.frame / context.sampleRate - now.contextTime) * 1000;
-    onsets.push({ kind: e.data.kind, t: heardAt, received: clock() });
+    onsets.push({ kind: e.data.kind, t: heardAt });
   };
   context.createMediaStreamSource(stream).connect(node);
   await context.resume();
@@ -59,9 +59,7 @@ async function jitterSample(pc, stats) {
       t: clock(),
       delay: s.jitterBufferDelay ?? null,
       target: s.jitterBufferTargetDelay ?? null,
-      minimum: s.jitterBufferMinimumDelay ?? null,
       emitted: s.jitterBufferEmittedCount ?? null,
-      packets: s.packetsReceived ?? null,
     });
   }
 }
@@ -100,7 +98,6 @@ async function runTurns({ base, apiKey, session, seconds }) {
     headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${key}` },
   });
   if (!answer.ok) throw new Error(`calls: HTTP ${answer.status}`);
-  const callId = (answer.headers.get("Location") || "").split("/").pop();
   await pc.setRemoteDescription({ type: "answer", sdp: await answer.text() });
   await opened;
   await tracked;
@@ -113,7 +110,7 @@ async function runTurns({ base, apiKey, session, seconds }) {
   pc.close();
   audio.srcObject = null;
   if (context !== null) await context.close();
-  return { events, onsets, stats, outputLatencyMs, callId };
+  return { events, onsets, stats, outputLatencyMs };
 }
 
 window.runTurns = runTurns;

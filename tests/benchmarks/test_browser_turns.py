@@ -9,7 +9,7 @@ from benchmarks.browser_turns import JITTER_WINDOW_MS, jitter_over, turns_from
 
 
 def stats(t: float, emitted: int, delay: float, target: float) -> dict[str, Any]:
-    return {"t": t, "emitted": emitted, "delay": delay, "target": target, "minimum": None, "packets": 0}
+    return {"t": t, "emitted": emitted, "delay": delay, "target": target}
 
 
 def test_each_turn_is_timed_from_its_own_speech_stopped_to_what_follows_it() -> None:
